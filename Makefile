@@ -1,0 +1,41 @@
+# Two set-up commands for a fresh machine: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= sqlite:///lagesbild.sqlite
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SYSTEM_EXTRAS ?=
+export LAGESBILD_DB ?= $(DB)
+
+.PHONY: run test install install-test lint bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+
+## run: install, initialise the SQLite store with the demo scenario, serve on http://127.0.0.1:8000
+run: install
+	$(BIN)/lagesbild init
+	$(BIN)/lagesbild demo
+	$(BIN)/lagesbild serve --host $(HOST) --port $(PORT)
+
+## test: install with test extras and run the whole suite (SQLite and a throwaway PostGIS server)
+test: install-test
+	scripts/system-deps $(SYSTEM_EXTRAS)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check src tests benchmarks
+
+bench: install-test
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) lagesbild.sqlite*

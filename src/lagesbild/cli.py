@@ -1,0 +1,200 @@
+"""The `lagesbild` command line. Every command takes `--db URL` (or LAGESBILD_DB); a user's
+mistake ends as one clear line on stderr and a non-zero exit, never as a traceback."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lagesbild import __version__
+from lagesbild.errors import LagesbildError
+
+app = typer.Typer(
+    name="lagesbild",
+    help="A shared situational picture (lägesbild) of open drug scenes and priority places.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+DbOption = Annotated[
+    Optional[str],
+    typer.Option("--db", envvar="LAGESBILD_DB", help="Database URL: sqlite:///file.sqlite (default "
+                 "./lagesbild.sqlite) or postgresql://user:pass@host/db (PostGIS)."),
+]
+
+
+def open_store_cli(db: str | None):
+    from lagesbild.store.lifecycle import open_store
+
+    return open_store(db)
+
+
+@app.callback()
+def _root(
+    db: DbOption = None,
+    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
+) -> None:
+    if db:  # `lagesbild --db URL COMMAND` works as well as `lagesbild COMMAND --db URL`
+        import os
+
+        os.environ["LAGESBILD_DB"] = db
+    if version:
+        console.print(f"lagesbild {__version__}")
+        raise typer.Exit()
+
+
+@app.command()
+def init(
+    db: DbOption = None,
+    crs: Annotated[Optional[str], typer.Option(help="Projected CRS for lengths and areas, e.g. "
+                                                    "EPSG:3006 (default) or EPSG:27700.")] = None,
+    region: Annotated[Optional[str], typer.Option(help="Box that coordinates must fall in: "
+                                                       "minlon,minlat,maxlon,maxlat (default Sweden).")] = None,
+    timezone: Annotated[Optional[str], typer.Option(help="Time zone of local times "
+                                                         "(default Europe/Stockholm).")] = None,
+    organisation: Annotated[str, typer.Option(help="Name of the organisation that owns records "
+                                                   "imported without one.")] = "Stadsdelsförvaltningen",
+) -> None:
+    """Create the store (or upgrade an older one in place) and fix its settings."""
+    from lagesbild.geo.region import Region
+    from lagesbild.store.engine import StoreSettings
+    from lagesbild.store.lifecycle import init_store
+
+    settings = None
+    if crs or region or timezone:
+        base = StoreSettings()
+        settings = StoreSettings(
+            crs=crs or base.crs,
+            region=Region.parse(region) if region else base.region,
+            timezone=timezone or base.timezone,
+        )
+    store = init_store(db, settings, organisation)
+    console.print(f"[green]Store ready[/green] at {store.display_url} ({store.backend})")
+    _print_settings(store)
+    store.dispose()
+
+
+def _print_settings(store) -> None:
+    from lagesbild.store.lifecycle import head_revision
+
+    console.print(f"  projected CRS: {store.settings.crs}")
+    console.print(f"  region:        {store.settings.region}")
+    console.print(f"  time zone:     {store.settings.timezone}")
+    console.print(f"  schema:        revision {head_revision()}")
+
+
+@app.command()
+def info(db: DbOption = None) -> None:
+    """Show the store's backend, settings and how many records each layer holds."""
+    from lagesbild.store.queries import layer_counts
+
+    store = open_store_cli(db)
+    console.print(f"lagesbild {__version__}, store {store.display_url} ({store.backend})")
+    _print_settings(store)
+    table = Table("layer", "records", title="Records")
+    for layer, n in layer_counts(store).items():
+        table.add_row(layer, str(n))
+    console.print(table)
+    store.dispose()
+
+
+@app.command()
+def places(
+    db: DbOption = None,
+    lang: Annotated[str, typer.Option(help="sv or en")] = "sv",
+) -> None:
+    """Each place with its kind, its area in hectares and, per mapping round, its extent's area
+    and status."""
+    from lagesbild.domain.model import SYSTEM
+    from lagesbild.store.queries import place_summaries
+
+    store = open_store_cli(db)
+    rounds, rows = place_summaries(store, SYSTEM)
+    table = Table("place", "kind", "area (ha)", *[f"{y}: ha / status" for y in rounds],
+                  title="Places and extents per mapping round")
+    for p in rows:
+        cells = []
+        for y in rounds:
+            e = p.extents.get(y)
+            cells.append(f"{_ha(e.area_ha, lang)} / {e.status}" if e else "-")
+        table.add_row(p.name, p.kind, _ha(p.area_ha, lang), *cells)
+    console.print(table)
+    store.dispose()
+
+
+def _ha(value: float, lang: str) -> str:
+    text = f"{value:,.2f}".replace(",", "\u00a0")
+    return text.replace(".", ",") if lang == "sv" else text
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    seed: Annotated[int, typer.Option(help="Seed of the generator (same seed, same data).")] = 20240308,
+) -> None:
+    """Load the demo scenario of the seed report (Klara/Sergels torg, Odenplan, Norra
+    innerstaden). Loading it again changes nothing."""
+    from lagesbild.demo.scenario import load_demo
+
+    store = open_store_cli(db)
+    summaries = load_demo(store, seed=seed, console=console)
+    table = Table("layer", "read", "stored", "updated", "unchanged", "rejected", title="Demo scenario")
+    for s in summaries:
+        table.add_row(s.layer, str(s.read), str(s.stored), str(s.updated), str(s.duplicates),
+                      str(s.rejected_count))
+    console.print(table)
+    store.dispose()
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the web application."""
+    import uvicorn
+
+    from lagesbild.store.engine import database_url
+
+    store = open_store_cli(db)  # fail here, with a clear line, before the server starts
+    store.dispose()
+    import os
+
+    os.environ["LAGESBILD_DB"] = database_url(db)
+    console.print(f"Serving lagesbild on http://{host}:{port} (store {store.display_url})")
+    uvicorn.run("lagesbild.web.app:create_app", factory=True, host=host, port=port,
+                workers=workers, log_level="warning")
+
+
+def _register_plugins() -> None:
+    """Command groups that live beside their services."""
+    import importlib
+
+    for module in ("lagesbild.ingest.cli", "lagesbild.analysis_cli"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name == module:
+                continue
+            raise
+        mod.register(app)
+
+
+def main() -> None:
+    _register_plugins()
+    try:
+        app()  # click handles its own usage errors (exit 2) and Ctrl-C
+    except LagesbildError as exc:
+        err_console.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        if exc.hint:
+            err_console.print(f"  {exc.hint}", highlight=False)
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""Entities and rules of the domain, with no I/O."""

@@ -1,0 +1,110 @@
+"""The vocabulary of lagesbild: kinds, statuses, roles and sensitivity levels.
+
+Records themselves live as rows in the store; these enums and small value objects are what every
+layer agrees on. Codes are the canonical ones of `docs/formats.md`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class PlaceKind(StrEnum):
+    SCENE = "scene"
+    PRIORITY_PLACE = "priority_place"
+    COMPARISON_AREA = "comparison_area"
+    DISTRICT = "district"
+    CITY = "city"
+
+
+class ExtentStatus(StrEnum):
+    LISTED = "listed"
+    DELISTED = "delisted"
+    WATCH = "watch"
+
+
+class Sensitivity(StrEnum):
+    """Who may see a record: everyone, every signed-in organisation, or the owner only."""
+
+    PUBLIC = "public"
+    SHARED = "shared"
+    RESTRICTED = "restricted"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    ANALYST = "analyst"
+    FIELD_REPORTER = "field_reporter"
+    VIEWER = "viewer"
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class BriefingKind(StrEnum):
+    OPERATIONAL = "operational"  # samverkansuppställning, twice a week in the field
+    WEEKLY = "weekly"  # EST weekly picture and priorities
+    FORUM = "forum"  # strategic forum, monthly
+
+
+class BriefingStatus(StrEnum):
+    OPEN = "open"
+    LOCKED = "locked"
+
+
+# The layers of the model, by their canonical (import/export) names.
+LAYERS: tuple[str, ...] = (
+    "organisations",
+    "places",
+    "extents",
+    "crimes",
+    "observations",
+    "measurements",
+    "cameras",
+    "guard_areas",
+    "streets",
+    "activation_events",
+    "survey_results",
+    "roster",
+)
+
+
+def parse_enum(enum: type[StrEnum], value: object, field: str) -> StrEnum:
+    """Read an enum value case-insensitively, or raise a ValidationError naming the field."""
+    from lagesbild.errors import ValidationError
+
+    text = str(value or "").strip().lower().replace("-", "_").replace(" ", "_")
+    try:
+        return enum(text)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise ValidationError(field, f"{value!r} is not one of: {allowed}") from None
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: the one input of every access decision (see `store.access`).
+
+    `organisation_id` None with role None is the anonymous public.
+    """
+
+    user_id: int | None
+    organisation_id: int | None
+    role: Role | None
+
+    @property
+    def is_public(self) -> bool:
+        return self.role is None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+PUBLIC_VIEWER = Viewer(None, None, None)
+SYSTEM = Viewer(None, None, Role.ADMIN)  # the CLI at the terminal acts as an administrator

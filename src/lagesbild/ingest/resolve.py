@@ -1,0 +1,86 @@
+"""Looking up the records that other records refer to by name: organisations, places, mapping
+rounds. One `Resolver` per write transaction caches what it has found."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import func, insert, or_, select
+from sqlalchemy.engine import Connection
+
+from lagesbild.errors import ValidationError
+from lagesbild.store.schema import mapping_rounds, organisations, places, store_settings
+
+
+class Resolver:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._orgs: dict[str, int] = {}
+        self._places: dict[str, int] = {}
+        self._rounds: dict[int, int] = {}
+        self._default_org: int | None = None
+
+    def default_organisation(self) -> int:
+        if self._default_org is None:
+            value = self.conn.execute(
+                select(store_settings.c.value).where(store_settings.c.key == "default_organisation")
+            ).scalar()
+            if value is None:
+                raise ValidationError("organisation", "the store has no default organisation")
+            self._default_org = int(value)
+        return self._default_org
+
+    def organisation(self, name: str | None, field: str = "organisation", create: bool = False) -> int:
+        if name is None:
+            return self.default_organisation()
+        key = name.strip().lower()
+        if key not in self._orgs:
+            row = self.conn.execute(
+                select(organisations.c.id).where(
+                    or_(func.lower(organisations.c.name) == key, func.lower(organisations.c.code) == key)
+                )
+            ).first()
+            if row is None:
+                if not create:
+                    raise ValidationError(
+                        field, f"unknown organisation {name!r}", "import it with the organisations layer first"
+                    )
+                row = (
+                    self.conn.execute(
+                        insert(organisations).values(name=name.strip(), created_at=datetime.now(timezone.utc))
+                    ).inserted_primary_key[0],
+                )
+            self._orgs[key] = row[0]
+        return self._orgs[key]
+
+    def place(self, name: str | None, field: str = "place", required: bool = True) -> int | None:
+        if name is None:
+            if required:
+                raise ValidationError(field, "is required")
+            return None
+        key = name.strip().lower()
+        if key not in self._places:
+            row = self.conn.execute(
+                select(places.c.id).where(
+                    or_(func.lower(places.c.name) == key, func.lower(places.c.code) == key)
+                )
+            ).first()
+            if row is None:
+                raise ValidationError(field, f"unknown place {name!r}", "import the places layer first")
+            self._places[key] = row[0]
+        return self._places[key]
+
+    def forget_place(self, name: str) -> None:
+        self._places.pop(name.strip().lower(), None)
+
+    def mapping_round(self, year: int) -> int:
+        if year not in self._rounds:
+            row = self.conn.execute(select(mapping_rounds.c.id).where(mapping_rounds.c.year == year)).first()
+            if row is None:
+                row = (
+                    self.conn.execute(
+                        insert(mapping_rounds).values(year=year, name=f"Kartläggning {year}")
+                    ).inserted_primary_key[0],
+                )
+            self._rounds[year] = row[0]
+        return self._rounds[year]

@@ -1,0 +1,155 @@
+"""Storing canonical records idempotently: new rows are inserted, changed rows updated, the
+same row again is skipped. Bad rows are collected with their line and reason, never half-stored.
+
+The whole batch is one transaction: a crash or Ctrl-C leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Table, and_, insert, select, update
+from sqlalchemy.engine import Connection
+
+from lagesbild.errors import LagesbildError, ValidationError
+from lagesbild.ingest.layers import LayerSpec, Record, RowContext, layer_spec
+from lagesbild.ingest.resolve import Resolver
+from lagesbild.store import assign
+from lagesbild.store.engine import Store
+from lagesbild.store.schema import metadata
+
+_BOOKKEEPING = {"created_at", "updated_at", "created_by"}
+
+
+@dataclass(frozen=True)
+class Rejected:
+    line: int
+    reason: str
+    record: Record
+
+
+@dataclass
+class WriteSummary:
+    layer: str
+    read: int = 0
+    stored: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def rejected_count(self) -> int:
+        return len(self.rejected)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "layer": self.layer,
+            "read": self.read,
+            "stored": self.stored,
+            "updated": self.updated,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected_count,
+        }
+
+
+class StrictRejection(LagesbildError):
+    """--strict and at least one row was rejected: nothing was stored."""
+
+
+def _natural_key(spec: LayerSpec, table: Table, row: dict[str, Any]):
+    """The condition that finds the stored version of this row."""
+    if "source_key" in table.c:
+        return table.c.source_key == row["source_key"]
+    if spec.name == "extents":
+        return and_(table.c.place_id == row["place_id"], table.c.round_id == row["round_id"])
+    return table.c.name == row["name"]
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(new, BaseGeometry) or isinstance(old, BaseGeometry):
+        return old is not None and new is not None and shapely.equals_exact(old, new, 1e-9)
+    if isinstance(new, datetime) and isinstance(old, datetime):
+        return old.astimezone(timezone.utc) == new.astimezone(timezone.utc)
+    return old == new
+
+
+def write_records(
+    store: Store,
+    layer: str,
+    records: Iterable[tuple[int, Record, BaseGeometry | None]],
+    *,
+    crs: str | None = None,
+    user_id: int | None = None,
+    strict: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+) -> WriteSummary:
+    """Validate and store `(line, record, geometry)` triples of one layer in one transaction."""
+    spec = layer_spec(layer)
+    table = metadata.tables[spec.table]
+    summary = WriteSummary(spec.name)
+    with store.write() as conn:
+        ctx = RowContext(store.tz, store.settings.region, store.taxonomy, Resolver(conn), crs, user_id)
+        touched_points: list[tuple[int, BaseGeometry | None]] = []
+        for line, rec, geom in records:
+            summary.read += 1
+            try:
+                with conn.begin_nested():  # a bad row's side effects (e.g. a new round) roll back
+                    _store_one(conn, ctx, spec, table, rec, geom, summary, touched_points)
+            except LagesbildError as exc:
+                summary.rejected.append(Rejected(line, str(exc), rec))
+            if on_progress and summary.read % 1000 == 0:
+                on_progress(summary.read)
+        if strict and summary.rejected:
+            first = summary.rejected[0]
+            raise StrictRejection(
+                f"{summary.rejected_count} row(s) rejected with --strict, so nothing was stored; "
+                f"first at line {first.line}: {first.reason}"
+            )
+        _after_write(conn, spec, touched_points)
+    return summary
+
+
+def _store_one(conn, ctx, spec, table, rec, geom, summary, touched) -> None:
+    try:
+        row = spec.build(ctx, rec, geom)
+    except (ValueError, TypeError) as exc:  # a parser's own complaint, reworded for the user
+        raise ValidationError("row", str(exc)) from None
+    existing = conn.execute(select(table).where(_natural_key(spec, table, row))).mappings().first()
+    if existing is None:
+        new_id = conn.execute(insert(table).values(**row)).inserted_primary_key[0]
+        summary.stored += 1
+        touched.append((new_id, row.get("geom")))
+    elif spec.name == "places" and rec.get("round") not in (None, ""):
+        pass  # a place row that carries an extent creates the place only if it is new
+    else:
+        changes = {
+            k: v for k, v in row.items() if k not in _BOOKKEEPING and not _same(existing[k], v)
+        }
+        if not changes:
+            summary.duplicates += 1
+            return
+        changes["updated_at"] = ctx.now
+        conn.execute(update(table).where(table.c.id == existing["id"]).values(**changes))
+        summary.updated += 1
+        touched.append((existing["id"], row.get("geom")))
+    if spec.name == "places" and rec.get("round") not in (None, ""):
+        extent_rec = {**rec, "place": row["name"]}
+        extent_spec = layer_spec("extents")
+        ctx.resolver.forget_place(row["name"])
+        _store_one(conn, ctx, extent_spec, metadata.tables["extents"], extent_rec, geom,
+                   WriteSummary("extents"), [])
+
+
+def _after_write(conn: Connection, spec: LayerSpec, touched: list) -> None:
+    if spec.name in assign.POINT_LAYERS and touched:
+        index = assign.PlaceIndex(conn)
+        for start in range(0, len(touched), assign.BATCH):
+            part = touched[start : start + assign.BATCH]
+            assign.assign(conn, spec.name, [t[0] for t in part], [t[1] for t in part], index)
+    elif spec.name in ("places", "extents") and touched:
+        assign.reassign_all(conn)

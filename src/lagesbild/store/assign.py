@@ -1,0 +1,103 @@
+"""Which places and extents contain each crime and observation.
+
+Filled at write time with Shapely's STRtree (a packed R-tree) over the place and extent polygons,
+queried with all points of a batch at once, so that a batch costs one vectorised tree query, not
+a loop over polygons. Counts per place then come from an indexed join on `assignments`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import shapely
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection
+
+from lagesbild.store.schema import assignments, crimes, extents, observations, places
+
+POINT_LAYERS = {"crimes": crimes, "observations": observations}
+BATCH = 50_000
+
+
+class PlaceIndex:
+    """The place boundaries and extents of a store, with an STRtree over them."""
+
+    def __init__(self, conn: Connection) -> None:
+        geoms, place_ids, round_ids = [], [], []
+        for pid, geom in conn.execute(select(places.c.id, places.c.geom)):
+            geoms.append(geom), place_ids.append(pid), round_ids.append(0)
+        for pid, rid, geom in conn.execute(select(extents.c.place_id, extents.c.round_id, extents.c.geom)):
+            geoms.append(geom), place_ids.append(pid), round_ids.append(rid)
+        self.place_ids = np.asarray(place_ids, dtype=np.int64)
+        self.round_ids = np.asarray(round_ids, dtype=np.int64)
+        self.tree = shapely.STRtree(geoms) if geoms else None
+        if geoms:
+            shapely.prepare(np.asarray(geoms, dtype=object))
+
+    def containing(self, points: Sequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(point index, place id, round id) for every polygon that contains each point."""
+        if self.tree is None or len(points) == 0:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, empty
+        pt_idx, poly_idx = self.tree.query(np.asarray(points, dtype=object), predicate="within")
+        return pt_idx, self.place_ids[poly_idx], self.round_ids[poly_idx]
+
+
+def assign(conn: Connection, layer: str, ids: Sequence[int], points: Sequence, index: PlaceIndex) -> int:
+    """Replace the assignments of these records; returns the number of (record, polygon) pairs."""
+    if not ids:
+        return 0
+    ids = list(ids)
+    for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+        chunk = ids[start : start + 900]
+        conn.execute(
+            delete(assignments).where(assignments.c.layer == layer, assignments.c.record_id.in_(chunk))
+        )
+    keep = [i for i, p in enumerate(points) if p is not None]
+    pt_idx, place_ids, round_ids = index.containing([points[i] for i in keep])
+    if len(pt_idx) == 0:
+        return 0
+    id_arr = np.asarray(ids, dtype=np.int64)[np.asarray(keep, dtype=np.int64)[pt_idx]]
+    rows = [
+        {"layer": layer, "record_id": int(r), "place_id": int(p), "round_id": int(q)}
+        for r, p, q in zip(id_arr, place_ids, round_ids, strict=True)
+    ]
+    conn.execute(insert(assignments), rows)
+    return len(rows)
+
+
+def reassign_all(conn: Connection) -> int:
+    """Recompute every assignment (after places or extents changed)."""
+    index = PlaceIndex(conn)
+    total = 0
+    for layer, table in POINT_LAYERS.items():
+        conn.execute(delete(assignments).where(assignments.c.layer == layer))
+        last = 0
+        while True:  # keyset pages: no open cursor while this connection inserts
+            part = conn.execute(
+                select(table.c.id, table.c.geom)
+                .where(table.c.geom.is_not(None), table.c.id > last)
+                .order_by(table.c.id)
+                .limit(BATCH)
+            ).all()
+            if not part:
+                break
+            last = part[-1][0]
+            total += _insert_only(conn, layer, [r[0] for r in part], [r[1] for r in part], index)
+    return total
+
+
+def _insert_only(conn: Connection, layer: str, ids: list[int], points: list, index: PlaceIndex) -> int:
+    pt_idx, place_ids, round_ids = index.containing(points)
+    if len(pt_idx) == 0:
+        return 0
+    id_arr = np.asarray(ids, dtype=np.int64)[pt_idx]
+    conn.execute(
+        insert(assignments),
+        [
+            {"layer": layer, "record_id": int(r), "place_id": int(p), "round_id": int(q)}
+            for r, p, q in zip(id_arr, place_ids, round_ids, strict=True)
+        ],
+    )
+    return len(id_arr)

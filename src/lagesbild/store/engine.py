@@ -1,0 +1,189 @@
+"""Opening a store: one database URL (`--db` / `LAGESBILD_DB`) selects SQLite or PostGIS.
+
+`Store` carries the engine and the store's own settings (projected CRS, region, time zone).
+Reads and writes go through `store.read()` / `store.write()`; on SQLite a write transaction
+starts with BEGIN IMMEDIATE so that concurrent writers wait for the lock (busy timeout)
+instead of failing half-way with "database is locked".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+
+from lagesbild.domain.taxonomy import DEFAULT_TAXONOMY, Taxonomy
+from lagesbild.errors import StoreError, ValidationError
+from lagesbild.geo.crs import Projector
+from lagesbild.geo.region import SWEDEN, Region
+from lagesbild.store.schema import store_settings
+
+DEFAULT_URL = "sqlite:///lagesbild.sqlite"
+ENV_DB = "LAGESBILD_DB"
+
+
+def database_url(explicit: str | None = None) -> str:
+    return explicit or os.environ.get(ENV_DB) or DEFAULT_URL
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """A store's own settings, fixed at `lagesbild init` and shown by `lagesbild info`."""
+
+    crs: str = "EPSG:3006"
+    region: Region = SWEDEN
+    timezone: str = "Europe/Stockholm"
+
+    def validate(self) -> "StoreSettings":
+        Projector(self.crs)  # raises on unknown or unprojected CRS
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError("timezone", f"unknown time zone {self.timezone!r}") from None
+        return self
+
+    def as_rows(self) -> dict[str, str]:
+        return {"crs": self.crs, "region": str(self.region), "timezone": self.timezone}
+
+    @classmethod
+    def from_rows(cls, rows: dict[str, str]) -> "StoreSettings":
+        return cls(
+            crs=rows.get("crs", "EPSG:3006"),
+            region=Region.parse(rows["region"]) if "region" in rows else SWEDEN,
+            timezone=rows.get("timezone", "Europe/Stockholm"),
+        )
+
+
+def _describe(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the URL, with clear errors for a URL that cannot be used."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(
+            f"not a database URL: {url!r}",
+            "use sqlite:///path/to/file.sqlite or postgresql://user:pass@host/dbname",
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed)
+    if backend in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+        try:
+            return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        except (NoSuchModuleError, ArgumentError) as exc:
+            raise StoreError(f"cannot use database URL {_describe(url)}: {exc}") from None
+    raise StoreError(
+        f"unsupported database {backend!r} in {_describe(url)}",
+        "lagesbild stores data in SQLite (sqlite:///file) or PostgreSQL/PostGIS (postgresql://...)",
+    )
+
+
+def _sqlite_engine(parsed) -> Engine:
+    path = parsed.database
+    if path and path != ":memory:":
+        parent = Path(path).expanduser().resolve().parent
+        if not parent.is_dir():
+            raise StoreError(f"folder {parent} for the SQLite store does not exist")
+    engine = create_engine(parsed, connect_args={"timeout": 60, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # Let SQLAlchemy's begin event below decide how transactions start.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        mode = "IMMEDIATE" if conn.get_execution_options().get("lagesbild_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+class Store:
+    """An opened, initialised store. Build it with `open_store` or `init_store`."""
+
+    def __init__(self, engine: Engine, settings: StoreSettings, url: str) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.url = url
+        self.projector = Projector(settings.crs)
+        self.tz = ZoneInfo(settings.timezone)
+        self.taxonomy: Taxonomy = DEFAULT_TAXONOMY
+
+    @property
+    def backend(self) -> str:
+        return "postgis" if self.engine.dialect.name == "postgresql" else "sqlite"
+
+    @property
+    def display_url(self) -> str:
+        return _describe(self.url)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with _translate_errors(self.url), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One transaction: everything in the block is stored, or nothing is."""
+        with _translate_errors(self.url), self.engine.connect() as conn:
+            conn = conn.execution_options(lagesbild_write=True)
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+@contextmanager
+def _translate_errors(url: str) -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        if "could not translate host" in str(exc) or "Connection refused" in str(exc) or (
+            "connection" in str(exc).lower() and "failed" in str(exc).lower()
+        ):
+            raise StoreError(
+                f"cannot reach the database at {_describe(url)}",
+                "check that the server runs and the URL (host, port, user, password) is right",
+            ) from None
+        if "unable to open database file" in str(exc):
+            raise StoreError(f"cannot open the SQLite file of {_describe(url)}") from None
+        raise
+
+
+def read_settings(conn: Connection) -> StoreSettings:
+    rows = {k: v for k, v in conn.execute(select(store_settings.c.key, store_settings.c.value))}
+    return StoreSettings.from_rows(rows)
+
+
+def check_connection(engine: Engine, url: str) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (OperationalError, DBAPIError) as exc:
+        msg = str(exc.orig if hasattr(exc, "orig") else exc).strip().splitlines()[0]
+        raise StoreError(
+            f"cannot reach the database at {_describe(url)}: {msg}",
+            "check that the server runs and the URL (host, port, user, password) is right",
+        ) from None

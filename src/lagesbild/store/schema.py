@@ -1,0 +1,374 @@
+"""The one schema of a lagesbild store, for SQLite and PostgreSQL/PostGIS alike.
+
+Every data record carries its owner organisation and a sensitivity (public / shared /
+restricted); `store.access` turns those into the one visibility rule all reads go through.
+Spatial tables carry their bounding box (`minx`..`maxy`, WGS84) so that SQLite can index them in
+an R*Tree; on PostGIS the geometry column has a GiST index as well.
+
+Migrations (store/migrations) build this schema; a test checks that they agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from lagesbild.store.types import Geometry, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Tables whose rows have a geometry (and bbox columns, and a spatial index).
+SPATIAL_TABLES = (
+    "places",
+    "extents",
+    "crimes",
+    "observations",
+    "cameras",
+    "guard_areas",
+    "streets",
+    "activation_events",
+)
+
+
+def _owned() -> list[Column]:
+    """Owner organisation, sensitivity and bookkeeping: on every data record."""
+    return [
+        Column("owner_org_id", Integer, ForeignKey("organisations.id"), nullable=False, index=True),
+        Column("sensitivity", String(12), nullable=False, server_default="shared"),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("updated_at", UTCDateTime, nullable=False),
+        Column("created_by", Integer, ForeignKey("users.id"), nullable=True),
+    ]
+
+
+def _keyed() -> list[Column]:
+    """Identity of a record from a source: its own id, else a content hash (idempotent import)."""
+    return [
+        Column("source_key", String(200), nullable=False, unique=True),
+        Column("source_id", String(200), nullable=True),
+    ]
+
+
+def _spatial(nullable: bool = False) -> list[Column]:
+    return [
+        Column("geom", Geometry, nullable=nullable),
+        Column("minx", Float, nullable=nullable),
+        Column("miny", Float, nullable=nullable),
+        Column("maxx", Float, nullable=nullable),
+        Column("maxy", Float, nullable=nullable),
+    ]
+
+
+store_settings = Table(
+    "store_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("code", String(64), nullable=True, unique=True),
+    Column("kind", String(64), nullable=True),
+    Column("parent_id", Integer, ForeignKey("organisations.id"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=True),
+    Column("role", String(20), nullable=False),
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("password_hash", String(300), nullable=True),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+places = Table(
+    "places",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("code", String(64), nullable=True, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("parent_id", Integer, ForeignKey("places.id"), nullable=True),
+    *_spatial(),
+    *_owned(),
+)
+
+mapping_rounds = Table(
+    "mapping_rounds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("year", Integer, nullable=False, unique=True),
+    Column("name", String(200), nullable=True),
+)
+
+extents = Table(
+    "extents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("place_id", Integer, ForeignKey("places.id", ondelete="CASCADE"), nullable=False),
+    Column("round_id", Integer, ForeignKey("mapping_rounds.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("criteria", Text, nullable=True),
+    Column("assessed_at", Date, nullable=True),
+    Column("assessed_by", String(200), nullable=True),
+    *_spatial(),
+    *_owned(),
+    UniqueConstraint("place_id", "round_id", name="uq_extents_place_round"),
+)
+
+crimes = Table(
+    "crimes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_keyed(),
+    Column("offence_code", String(32), nullable=True),
+    Column("category", String(32), nullable=False, index=True),
+    Column("occurred_at", UTCDateTime, nullable=False, index=True),
+    Column("reported_at", UTCDateTime, nullable=True),
+    Column("place_text", String(300), nullable=True),
+    # A record known only to an area (no point) refers to that place.
+    Column("area_place_id", Integer, ForeignKey("places.id"), nullable=True),
+    *_spatial(nullable=True),
+    *_owned(),
+)
+
+observations = Table(
+    "observations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_keyed(),
+    Column("category", String(32), nullable=False, index=True),
+    Column("occurred_at", UTCDateTime, nullable=False, index=True),
+    Column("count", Integer, nullable=True),
+    Column("text", Text, nullable=True),
+    *_spatial(),
+    *_owned(),
+)
+
+measurements = Table(
+    "measurements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_keyed(),
+    Column("place_id", Integer, ForeignKey("places.id", ondelete="CASCADE"), nullable=False),
+    Column("measured_at", UTCDateTime, nullable=False),
+    Column("metric", String(64), nullable=False),
+    Column("group", String(64), nullable=True),
+    Column("value", Float, nullable=False),
+    Column("unit", String(32), nullable=True),
+    Column("method", String(200), nullable=True),
+    *_owned(),
+)
+
+cameras = Table(
+    "cameras",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_keyed(),
+    Column("operator", String(200), nullable=False),
+    Column("bearing", Float, nullable=False),
+    Column("angle", Float, nullable=False),
+    Column("range_m", Float, nullable=False),
+    Column("legal_basis", String(300), nullable=True),
+    Column("active_from", Date, nullable=True),
+    Column("active_to", Date, nullable=True),
+    *_spatial(),
+    *_owned(),
+)
+
+guard_areas = Table(
+    "guard_areas",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_keyed(),
+    Column("name", String(200), nullable=False),
+    Column("decision", String(200), nullable=True),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=True),
+    *_spatial(),
+    *_owned(),
+)
+
+streets = Table(
+    "streets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_keyed(),
+    Column("name", String(200), nullable=False),
+    *_spatial(),
+    *_owned(),
+)
+
+activation_events = Table(
+    "activation_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_keyed(),
+    Column("title", String(300), nullable=False),
+    Column("kind", String(64), nullable=True),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("place_id", Integer, ForeignKey("places.id"), nullable=True),
+    *_spatial(nullable=True),
+    *_owned(),
+)
+
+survey_results = Table(
+    "survey_results",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_keyed(),
+    Column("survey", String(200), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("area", String(200), nullable=False),  # a place name, or "city"
+    Column("place_id", Integer, ForeignKey("places.id"), nullable=True),
+    Column("question", String(500), nullable=False),
+    Column("share", Float, nullable=False),  # 0..1
+    Column("n", Integer, nullable=False),
+    Column("ci_low", Float, nullable=True),
+    Column("ci_high", Float, nullable=True),
+    *_owned(),
+)
+
+briefings = Table(
+    "briefings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("place_id", Integer, ForeignKey("places.id"), nullable=True),
+    Column("kind", String(16), nullable=False, server_default="operational"),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("period_from", UTCDateTime, nullable=True),
+    Column("status", String(12), nullable=False, server_default="open"),
+    Column("picture", JSON, nullable=True),  # the generated situational picture, kept when locked
+    Column("notes", Text, nullable=True),
+    Column("attendance", JSON, nullable=True),
+    Column("locked_at", UTCDateTime, nullable=True),
+    *_owned(),
+)
+
+roster_entries = Table(
+    "roster_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *_keyed(),
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("role", String(200), nullable=True),
+    Column("headcount", Integer, nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False, index=True),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("place_id", Integer, ForeignKey("places.id"), nullable=True),
+    Column("briefing_id", Integer, ForeignKey("briefings.id"), nullable=True),
+    *_owned(),
+)
+
+action_items = Table(
+    "action_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("responsible_org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("due_date", Date, nullable=True),
+    Column("status", String(12), nullable=False, server_default="open"),
+    Column("briefing_id", Integer, ForeignKey("briefings.id"), nullable=True),
+    Column("place_id", Integer, ForeignKey("places.id"), nullable=True),
+    Column("done_at", UTCDateTime, nullable=True),
+    *_owned(),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("briefing_id", Integer, ForeignKey("briefings.id", ondelete="CASCADE"), nullable=False),
+    Column("text", Text, nullable=False),
+    *_owned(),
+)
+
+goals = Table(
+    "goals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("place_id", Integer, ForeignKey("places.id"), nullable=True),
+    Column("indicator", String(64), nullable=False),  # e.g. "crimes:violent_crime", "status"
+    Column("baseline_period", String(32), nullable=True),
+    Column("baseline_value", Float, nullable=True),
+    Column("target_value", Float, nullable=True),
+    Column("target_change", Float, nullable=True),  # e.g. -0.20 for "down 20 %"
+    Column("deadline", Date, nullable=True),
+    *_owned(),
+)
+
+# Which places and extents contain each crime and observation: filled at import with a spatial
+# index, so that counts per place are a join, not a point-in-polygon loop.
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("layer", String(16), primary_key=True),
+    Column("place_id", Integer, ForeignKey("places.id", ondelete="CASCADE"), primary_key=True),
+    # 0: the place's own boundary; otherwise the id of the mapping round whose extent holds it.
+    Column("round_id", Integer, primary_key=True, autoincrement=False),
+    Column("record_id", Integer, primary_key=True, autoincrement=False),
+    Index("ix_assignments_record", "layer", "record_id"),
+)
+
+# Added by migration 0002: append-only audit log.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("username", String(100), nullable=True),
+    Column("organisation_id", Integer, nullable=True),
+    Column("action", String(32), nullable=False),  # create, update, delete, export, open, ...
+    Column("layer", String(32), nullable=True),
+    Column("record_id", Integer, nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("remote", String(64), nullable=True),  # where from: IP address or "cli"
+)
+
+LAYER_TABLES: dict[str, Table] = {
+    "organisations": organisations,
+    "places": places,
+    "extents": extents,
+    "crimes": crimes,
+    "observations": observations,
+    "measurements": measurements,
+    "cameras": cameras,
+    "guard_areas": guard_areas,
+    "streets": streets,
+    "activation_events": activation_events,
+    "survey_results": survey_results,
+    "roster": roster_entries,
+}

@@ -1,0 +1,57 @@
+"""The command line as a user runs it: real processes, exit codes, one-line errors."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args: str, db: str | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "LAGESBILD_DB"}
+    if db:
+        env["LAGESBILD_DB"] = db
+    r = subprocess.run([sys.executable, "-m", "lagesbild", *args], env=env, capture_output=True,
+                       text=True, timeout=120)
+    if check:
+        assert r.returncode == 0, r.stderr
+    return r
+
+
+def test_help_everywhere():
+    for cmd in ([], ["init"], ["info"], ["places"], ["demo"], ["serve"]):
+        r = run(*cmd, "--help")
+        assert r.returncode == 0 and "Usage" in r.stdout
+
+
+def test_init_info_places(store_url):
+    r = run("init", "--db", store_url, "--crs", "EPSG:3006", check=True)
+    assert "Store ready" in r.stdout and "EPSG:3006" in r.stdout
+    r = run("--db", store_url, "info", check=True)
+    assert "Europe/Stockholm" in r.stdout and "crimes" in r.stdout
+    r = run("places", db=store_url, check=True)
+    assert "Places" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["info", "--db", "nonsense"], "not a database URL"),
+        (["init", "--db", "sqlite:////no/such/dir/x.sqlite"], "does not exist"),
+        (["init", "--db", "postgresql://u:pw@127.0.0.1:1/x"], "cannot reach the database"),
+        (["init", "--crs", "EPSG:4326"], "not a projected CRS"),
+        (["init", "--region", "1,2"], "minlon,minlat,maxlon,maxlat"),
+        (["init", "--timezone", "Nowhere/Land"], "unknown time zone"),
+    ],
+)
+def test_user_mistakes_give_one_clear_line(args, message, tmp_path):
+    r = run(*args, db=f"sqlite:///{tmp_path / 's.sqlite'}")
+    assert r.returncode == 2
+    assert message in r.stderr and "Traceback" not in r.stderr + r.stdout
+    if args[0] == "init":  # a refused init leaves no half-made store behind
+        assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_info_on_missing_store(tmp_path):
+    r = run("info", db=f"sqlite:///{tmp_path / 'x.sqlite'}")
+    assert r.returncode == 2 and "run `lagesbild init` first" in r.stderr
