@@ -16,6 +16,17 @@ from lagesbild.devtools.pgserver import PgServer, PgUnavailable
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_argon2():
+    """Argon2id at a low cost: the suite hashes hundreds of passwords. Production keeps the
+    library's defaults (see lagesbild.accounts)."""
+    from argon2 import PasswordHasher
+
+    from lagesbild import accounts
+
+    accounts.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     try:

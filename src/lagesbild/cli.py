@@ -179,7 +179,7 @@ def _register_plugins() -> None:
     """Command groups that live beside their services."""
     import importlib
 
-    for module in ("lagesbild.ingest.cli", "lagesbild.analysis_cli"):
+    for module in ("lagesbild.cli_admin", "lagesbild.ingest.cli", "lagesbild.analysis_cli"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -16,8 +16,13 @@ def _series(seed=3, T=72, t0=40):
     rng = np.random.default_rng(seed)
     t = np.arange(T)
     days = np.tile([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], T // 12 + 1)[:T]
-    mu = days * np.exp(-0.5 + 0.004 * t - 0.35 * (t >= t0) - 0.01 * (t - t0) * (t >= t0)
-                       + 0.25 * np.sin(2 * np.pi * t / 12))
+    mu = days * np.exp(
+        -0.5
+        + 0.004 * t
+        - 0.35 * (t >= t0)
+        - 0.01 * (t - t0) * (t >= t0)
+        + 0.25 * np.sin(2 * np.pi * t / 12)
+    )
     return rng.poisson(mu), days, t0
 
 

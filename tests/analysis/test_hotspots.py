@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from esda import G_Local
 from libpysal import examples
-from libpysal.weights import W, DistanceBand, Queen, lat2W
+from libpysal.weights import DistanceBand, Queen, W, lat2W
 from statsmodels.stats.multitest import multipletests
 
 from lagesbild.analysis.grid import bin_points, make_grid

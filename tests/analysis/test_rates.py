@@ -30,8 +30,9 @@ CASES = [(40, 12.0, 38, 6.0), (12, 1.0, 3, 1.0), (5, 3.2, 9, 1.7), (150, 30.0, 1
 
 
 @pytest.mark.parametrize("a,ea,b,eb", CASES)
-@pytest.mark.parametrize("method,sm", [("exact", "exact-cond"), ("midp", "cond-midp"),
-                                        ("score", "score")])
+@pytest.mark.parametrize(
+    "method,sm", [("exact", "exact-cond"), ("midp", "cond-midp"), ("score", "score")]
+)
 def test_p_values_equal_statsmodels(a, ea, b, eb, method, sm):
     r = rate_ratio(a, ea, b, eb, method=method)
     ref = smr.test_poisson_2indep(b, eb, a, ea, method=sm).pvalue

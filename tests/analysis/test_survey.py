@@ -30,8 +30,9 @@ def test_newcombe_and_z_equal_statsmodels(xa, na, xc, nc):
 
 
 def test_series_by_year():
-    rows = survey_series([2021, 2022, 2023], [40, 45, 30], [100, 110, 90],
-                         [200, 210, 190], [1000, 1000, 1000])
+    rows = survey_series(
+        [2021, 2022, 2023], [40, 45, 30], [100, 110, 90], [200, 210, 190], [1000, 1000, 1000]
+    )
     assert [r.label for r in rows] == ["2021", "2022", "2023"]
     assert rows[0].significant and rows[0].difference == pytest.approx(0.2)
     d = rows[2].to_dict()

@@ -14,29 +14,39 @@ the kernel of ArcGIS's *Kernel Density* and CrimeStat's "quartic" (Silverman 198
 ``method="exact"`` sums over every point-cell pair within :math:`h` (a loop over the cell
 offsets a point can reach, vectorised over the points): exact up to floating-point round-off.
 
-``method="binned"`` moves each point to the centre of its sub-cell (the cell split
-``oversample`` times per side, spacing :math:`\sigma = s / m`) and convolves the sub-cell counts
-with the kernel sampled at the cell offsets, by FFT. Moving a point by at most
-:math:`\delta = \sigma / \sqrt 2` (half a sub-cell diagonal) changes its contribution by at most
-:math:`L \delta`, where :math:`L` is the Lipschitz constant of :math:`K` as a function of position:
+``method="binned"`` replaces the points by weights on a lattice of nodes with spacing
+:math:`\sigma = s / m` (``oversample`` :math:`m`), one node at every cell centre, and convolves
+the node weights with the kernel sampled at the node-to-centre offsets, by FFT
+(Wand 1994). The output at a cell centre :math:`c` is then, for each point, a combination of
+:math:`f(q) = K(\lVert c - q \rVert)` at nodes near the point instead of :math:`f(p)`. Two
+binning rules, each with a rigorous per-point error bound:
 
-.. math::
+* ``binning="linear"`` (default) spreads each point over the 4 surrounding nodes with bilinear
+  weights, so the point contributes the bilinear interpolant :math:`(I f)(p)`. For
+  :math:`f \in W^{2,\infty}`, :math:`|f - I f| \le \frac{\sigma^2}{8}(\lVert f_{xx}\rVert_\infty +
+  \lVert f_{yy} \rVert_\infty)`, and for the quartic kernel
+  :math:`|f_{xx}| \le \max(|K''|, |K'/d|) \le 8A/h^2` with :math:`A = 3/(\pi h^2)`
+  (:math:`K'' = -4A(1 - 3u^2)/h^2`, :math:`K'/d = -4A(1-u^2)/h^2`, :math:`u = d/h`), so the
+  error per unit weight is at most :math:`\epsilon_1 = 2 A \sigma^2 / h^2`.
+* ``binning="nearest"`` moves each point to its nearest node, at most
+  :math:`\delta = \sigma/\sqrt 2` away, so the error per unit weight is at most
+  :math:`\epsilon_1 = L\delta` with the Lipschitz constant
+  :math:`L = \max|K'| = 8/(\sqrt 3 \pi h^3)` (at :math:`u = 1/\sqrt 3`; :math:`K` is
+  :math:`C^1` at :math:`d = h`, so the bound holds across the edge).
 
-    |K'(d)| = \frac{12}{\pi h^3}\,u (1 - u^2), \ u = d/h, \qquad
-    L = \max |K'| = \frac{8}{\sqrt 3 \,\pi h^3} \ \text{ at } u = 1/\sqrt 3
-
-(:math:`K` is :math:`C^1` at :math:`d = h`, so the bound holds across the edge). A point can
-only contribute to :math:`c` if its sub-cell centre lies within :math:`h + \delta` of :math:`c`,
-hence the per-cell bound reported in ``error_bound``:
+Only points whose nodes or position lie within :math:`h` of :math:`c` can err, all of them
+within :math:`h + \sigma\sqrt 2` of :math:`c`, hence the per-cell bound reported in
+``error_bound``:
 
 .. math::
 
     |\hat f_\text{binned}(c) - \hat f_\text{exact}(c)| \le
-    10^4 \, L \, \delta \sum_{j : \lVert c_j - c \rVert < h + \delta + s/\sqrt 2} |w|_j,
+    10^4 \, \epsilon_1 \sum_{j : \lVert c_j - c \rVert < h + \sigma\sqrt 2 + s/\sqrt 2} |w|_j,
 
-summing the (absolute) weights of the cells :math:`j` whose centre is close enough (a cell-level
-superset of the sub-cells that can matter). It excludes FFT round-off (about
-:math:`10^{-12}` of the largest density).
+summing the absolute weights of the cells :math:`j` whose centre is close enough (a cell-level
+superset). It excludes FFT round-off (about :math:`10^{-12}` of the largest density). The
+bound is a worst case (every nearby point at its worst position); the actual error is usually
+several times smaller.
 
 References
 ----------
@@ -92,7 +102,7 @@ class KDEResult:
     error_bound: np.ndarray
     max_error_bound: float
     bandwidth: float
-    method: str
+    method: str  # "exact", "binned-linear" or "binned-nearest"
     oversample: int
     n_points: int
     grid: Grid
@@ -149,46 +159,69 @@ def _exact(grid: Grid, x, y, w, h: float, chunk: int = 1_000_000) -> np.ndarray:
     return out.reshape(grid.shape) * _HA
 
 
-def _sub_counts(grid: Grid, x, y, w, R: int, m: int) -> np.ndarray:
-    """Weights per (sub-row, sub-col, padded row, padded col): shape (m, m, ny+2R, nx+2R)."""
-    s = grid.cell_size
-    fx, fy = (x - grid.x0) / s + R, (y - grid.y0) / s + R
-    col, row = np.floor(fx).astype(np.int64), np.floor(fy).astype(np.int64)
-    a = np.minimum((np.floor((fx - col) * m)).astype(np.int64), m - 1)
-    b = np.minimum((np.floor((fy - row) * m)).astype(np.int64), m - 1)
+def _node_weights(grid: Grid, x, y, w, R: int, m: int, linear: bool) -> np.ndarray:
+    """Weights on the node lattice, split by phase: shape (m, m, ny + 2R, nx + 2R).
+
+    Node ``(i, j)`` lies at ``cell centre + (i % m, j % m) * s / m`` of padded cell
+    ``(i // m, j // m)``; phase ``[b, a]`` holds the nodes with offsets ``(a, b)``.
+    """
+    sig = grid.cell_size / m
     ny, nx = grid.ny + 2 * R, grid.nx + 2 * R
-    ok = (col >= 0) & (col < nx) & (row >= 0) & (row < ny)
-    flat = ((b * m + a) * ny + row) * nx + col
-    return np.bincount(flat[ok], weights=w[ok], minlength=m * m * ny * nx).reshape(m, m, ny, nx)
+    NY, NX = ny * m, nx * m  # the fine lattice, row-major
+    u = (x - grid.x0 - grid.cell_size / 2) / sig + R * m  # node coordinates
+    v = (y - grid.y0 - grid.cell_size / 2) / sig + R * m
+    if linear:
+        i0, j0 = np.floor(u), np.floor(v)
+        fu, fv = u - i0, v - j0
+        i0, j0 = i0.astype(np.int64), j0.astype(np.int64)
+        ok = (i0 >= 0) & (i0 < NX - 1) & (j0 >= 0) & (j0 < NY - 1)
+        base = (j0 * NX + i0)[ok]
+        fu, fv, wk = fu[ok], fv[ok], w[ok]
+        idx = np.concatenate([base, base + 1, base + NX, base + NX + 1])
+        wts = np.concatenate(
+            [wk * (1 - fu) * (1 - fv), wk * fu * (1 - fv), wk * (1 - fu) * fv, wk * fu * fv]
+        )
+    else:
+        i, j = np.rint(u).astype(np.int64), np.rint(v).astype(np.int64)
+        ok = (i >= 0) & (i < NX) & (j >= 0) & (j < NY)
+        idx, wts = (j * NX + i)[ok], w[ok]
+    fine = np.bincount(idx, weights=wts, minlength=NY * NX).reshape(ny, m, nx, m)
+    return np.ascontiguousarray(fine.transpose(1, 3, 0, 2))
 
 
-def _binned(grid: Grid, x, y, w, h: float, m: int, want_bound: bool):
+def _per_point_error(h: float, sigma: float, linear: bool) -> float:
+    """epsilon_1 of the module docstring (per m^2 per unit weight)."""
+    if linear:
+        return 2.0 * 3.0 / (math.pi * h * h) * sigma**2 / h**2
+    return quartic_lipschitz(h) * sigma / math.sqrt(2.0)
+
+
+def _binned(grid: Grid, x, y, w, h: float, m: int, linear: bool, want_bound: bool):
     s, R = grid.cell_size, _reach(h, grid.cell_size) + 1
-    sub = _sub_counts(grid, x, y, w, R, m)
-    shape = [fft.next_fast_len(n + 2 * R, real=True) for n in sub.shape[2:]]
+    nodes = _node_weights(grid, x, y, w, R, m, linear)
+    shape = [fft.next_fast_len(n + 2 * R, real=True) for n in nodes.shape[2:]]
     off = np.arange(-R, R + 1) * s
+
+    def conv(arr: np.ndarray, kern: np.ndarray) -> np.ndarray:
+        return fft.rfft2(arr, shape, workers=-1) * fft.rfft2(kern, shape, workers=-1)
+
+    def crop(spec) -> np.ndarray:
+        full = fft.irfft2(spec, shape, workers=-1)
+        return full[2 * R : 2 * R + grid.ny, 2 * R : 2 * R + grid.nx]
+
     spec = 0
     for b in range(m):
         for a in range(m):
-            # offset target centre - sub-cell centre = k*s - (sub-cell centre - cell centre)
-            sx = ((a + 0.5) / m - 0.5) * s
-            sy = ((b + 0.5) / m - 0.5) * s
-            kern = quartic_kernel(np.hypot(*np.meshgrid(off - sx, off - sy)), h)
-            spec = spec + fft.rfft2(sub[b, a], shape, workers=-1) * fft.rfft2(
-                kern, shape, workers=-1
-            )
-    full = fft.irfft2(spec, shape, workers=-1)
-    dens = np.maximum(full[2 * R : 2 * R + grid.ny, 2 * R : 2 * R + grid.nx], 0.0) * _HA
+            # target centre minus node = k * s - (a, b) * s / m
+            kern = quartic_kernel(np.hypot(*np.meshgrid(off - a * s / m, off - b * s / m)), h)
+            spec = spec + conv(nodes[b, a], kern)
+    dens = np.maximum(crop(spec), 0.0) * _HA
     bound = np.zeros(grid.shape)
     if want_bound:
-        delta = s / m / math.sqrt(2.0)
-        reach = h + delta + s / math.sqrt(2.0)
-        ind = (np.hypot(*np.meshgrid(off, off)) < reach).astype(float)
-        tot = np.abs(sub).sum(axis=(0, 1))
-        near = fft.irfft2(
-            fft.rfft2(tot, shape, workers=-1) * fft.rfft2(ind, shape, workers=-1), shape, workers=-1
-        )[2 * R : 2 * R + grid.ny, 2 * R : 2 * R + grid.nx]
-        bound = _HA * quartic_lipschitz(h) * delta * np.maximum(np.rint(near), 0.0)
+        sig = s / m
+        ind = np.hypot(*np.meshgrid(off, off)) < h + sig * math.sqrt(2) + s / math.sqrt(2)
+        near = crop(conv(np.abs(nodes).sum(axis=(0, 1)), ind.astype(float)))
+        bound = _HA * _per_point_error(h, sig, linear) * np.maximum(near, 0.0) * (1 + 1e-9)
     return dens, bound
 
 
@@ -201,6 +234,7 @@ def kde_quartic(
     weights: np.ndarray | None = None,
     method: Literal["binned", "exact"] = "binned",
     oversample: int = 2,
+    binning: Literal["linear", "nearest"] = "linear",
     error_bound: bool = True,
 ) -> KDEResult:
     """Quartic-kernel density (points per hectare) at the centres of ``grid``'s cells.
@@ -219,8 +253,11 @@ def kde_quartic(
         See the module docstring. ``binned`` is O(N + cells log cells), ``exact`` is
         O(N (h/s)^2).
     oversample : int
-        Sub-cells per cell side for ``binned`` (1 = bin to the cells themselves); the error
-        bound shrinks as ``1 / oversample`` while the cost grows as ``oversample**2`` FFTs.
+        Lattice nodes per cell side for ``binned`` (1 = the cell centres); the error bound
+        shrinks as ``oversample**-2`` (linear) or ``oversample**-1`` (nearest) while the cost
+        grows as ``oversample**2`` FFTs.
+    binning : {"linear", "nearest"}
+        How points are put on the lattice (see the module docstring).
     error_bound : bool
         Compute the per-cell bound (one more FFT) for ``binned``.
 
@@ -243,7 +280,11 @@ def kde_quartic(
     elif method == "binned":
         if oversample < 1:
             raise ValueError("oversample must be >= 1")
-        dens, bound = _binned(grid, xa, ya, wa, bandwidth, int(oversample), error_bound)
+        if binning not in ("linear", "nearest"):
+            raise ValueError(f"unknown binning {binning!r}")
+        dens, bound = _binned(
+            grid, xa, ya, wa, bandwidth, int(oversample), binning == "linear", error_bound
+        )
     else:
         raise ValueError(f"unknown method {method!r}")
     for arr in (dens, bound, counts):
@@ -254,7 +295,7 @@ def kde_quartic(
         bound,
         float(bound.max(initial=0.0)),
         float(bandwidth),
-        method,
+        f"binned-{binning}" if method == "binned" else method,
         int(oversample) if method == "binned" else 0,
         int(np.asarray(x).size),
         grid,

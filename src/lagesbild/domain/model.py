@@ -6,7 +6,7 @@ layer agrees on. Codes are the canonical ones of `docs/formats.md`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -96,6 +96,7 @@ class Viewer:
     user_id: int | None
     organisation_id: int | None
     role: Role | None
+    username: str | None = field(default=None, compare=False)
 
     @property
     def is_public(self) -> bool:
@@ -107,4 +108,10 @@ class Viewer:
 
 
 PUBLIC_VIEWER = Viewer(None, None, None)
-SYSTEM = Viewer(None, None, Role.ADMIN)  # the CLI at the terminal acts as an administrator
+# The terminal operator: someone with access to the store itself (the CLI) sees everything.
+SYSTEM = Viewer(None, None, Role.ADMIN, "cli")
+
+# What each role may do beyond reading what the access rule lets it see.
+WRITE_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR, Role.ANALYST})
+REPORT_ROLES = WRITE_ROLES | {Role.FIELD_REPORTER}
+DELETE_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,6 +35,8 @@ from lagesbild.ingest.values import (
 )
 
 Record = dict[str, Any]
+# `lagesbild export` writes the key of a record without a source id as `id` = "h:<sha1>"
+_HASH_ID = re.compile(r"^h:[0-9a-f]{40}$")
 
 
 @dataclass
@@ -104,6 +107,8 @@ def _bbox(geom: BaseGeometry | None) -> dict[str, Any]:
 def record_key(layer: str, rec: Record) -> tuple[str, str | None]:
     """The stable key of a record: its source id, else a hash of its content."""
     source_id = parse_text(rec.get("id"), "id", 200)
+    if source_id is not None and _HASH_ID.match(source_id):
+        return f"{layer}:{source_id}", None  # an exported content-hash key comes back as it was
     if source_id is not None:
         return f"{layer}:id:{source_id}", source_id
     canon = json.dumps({k: str(v) for k, v in sorted(rec.items()) if not blank(v)}, ensure_ascii=False)

@@ -1,12 +1,17 @@
 """Storing canonical records idempotently: new rows are inserted, changed rows updated, the
 same row again is skipped. Bad rows are collected with their line and reason, never half-stored.
 
-The whole batch is one transaction: a crash or Ctrl-C leaves the store as it was.
+The whole batch is one transaction: a crash or Ctrl-C leaves the store as it was. The big point
+layers (crimes, observations) take the chunked fast path of `ingest.bulk`, with the same rules
+and results.
+
+A record may carry the key `REJECT` (with the reason) when its reader could not make a record of
+the row at all (e.g. a CSV row with the wrong number of fields); it is rejected like any other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -24,6 +29,7 @@ from lagesbild.store.engine import Store
 from lagesbild.store.schema import metadata
 
 _BOOKKEEPING = {"created_at", "updated_at", "created_by"}
+REJECT = "__reject__"
 
 
 @dataclass(frozen=True)
@@ -87,29 +93,51 @@ def write_records(
     user_id: int | None = None,
     strict: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    offences: Mapping[str, str] | None = None,
 ) -> WriteSummary:
-    """Validate and store `(line, record, geometry)` triples of one layer in one transaction."""
+    """Validate and store `(line, record, geometry)` triples of one layer in one transaction.
+
+    `offences` maps a source's offence codes to categories (crimes without a category); None
+    uses the default table of `ingest.offences`.
+    """
+    from lagesbild.ingest import bulk
+
     spec = layer_spec(layer)
     table = metadata.tables[spec.table]
     summary = WriteSummary(spec.name)
     with store.write() as conn:
-        ctx = RowContext(store.tz, store.settings.region, store.taxonomy, Resolver(conn), crs, user_id)
+        ctx = RowContext(store.tz, store.settings.region, store.taxonomy, Resolver(conn), crs,
+                         user_id, offences)
         touched_points: list[tuple[int, BaseGeometry | None]] = []
-        for line, rec, geom in records:
-            summary.read += 1
-            try:
-                with conn.begin_nested():  # a bad row's side effects (e.g. a new round) roll back
-                    _store_one(conn, ctx, spec, table, rec, geom, summary, touched_points)
-            except LagesbildError as exc:
-                summary.rejected.append(Rejected(line, str(exc), rec))
-            if on_progress and summary.read % 1000 == 0:
+        if spec.name in bulk.BULK_LAYERS and bulk.ENABLED:
+            def update_one(rec: Record, geom: BaseGeometry | None) -> None:
+                _store_one(conn, ctx, spec, table, rec, geom, summary, touched_points)
+
+            bulk.write_bulk(conn, ctx, spec, table, records, summary, on_progress, REJECT,
+                            update_one)
+        else:
+            for line, rec, geom in records:
+                summary.read += 1
+                if REJECT in rec:
+                    summary.rejected.append(Rejected(line, str(rec[REJECT]), rec))
+                    continue
+                try:
+                    with conn.begin_nested():  # a bad row's side effects (a new round) roll back
+                        _store_one(conn, ctx, spec, table, rec, geom, summary, touched_points)
+                except LagesbildError as exc:
+                    summary.rejected.append(Rejected(line, str(exc), rec))
+                if on_progress and summary.read % 1000 == 0:
+                    on_progress(summary.read)
+            if on_progress:
                 on_progress(summary.read)
         if strict and summary.rejected:
             first = summary.rejected[0]
-            raise StrictRejection(
+            exc = StrictRejection(
                 f"{summary.rejected_count} row(s) rejected with --strict, so nothing was stored; "
                 f"first at line {first.line}: {first.reason}"
             )
+            exc.summary = summary  # the caller may still report the rejected rows
+            raise exc
         _after_write(conn, spec, touched_points)
     return summary
 

@@ -9,18 +9,52 @@ from pathlib import Path
 import shapely
 import xstatic.pkg.leaflet as xleaflet
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from lagesbild import __version__
 from lagesbild.domain.model import PUBLIC_VIEWER
-from lagesbild.errors import LagesbildError
+from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.store.engine import Store, database_url
 from lagesbild.store.lifecycle import open_store
 from lagesbild.store.queries import place_summaries
+from lagesbild.web import api, ogc
 
 HERE = Path(__file__).parent
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """User errors become 4xx JSON naming the field; under /ogc, OGC exception bodies."""
+
+    @app.exception_handler(LagesbildError)
+    async def _user_error(request: Request, exc: LagesbildError):
+        if request.url.path.startswith("/ogc"):
+            code = {404: "NotFound", 401: "NotAuthorized", 403: "Forbidden"}.get(
+                exc.http_status, "InvalidParameterValue")
+            return ogc.ogc_error_response(ogc.OGCError(exc.http_status, code, exc.message))
+        body = {"detail": exc.message}
+        if isinstance(exc, ValidationError):
+            body["field"] = exc.field
+        if exc.hint:
+            body["hint"] = exc.hint
+        return JSONResponse(body, status_code=exc.http_status)
+
+    @app.exception_handler(ogc.OGCError)
+    async def _ogc_error(request: Request, exc: ogc.OGCError):
+        return ogc.ogc_error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        errors = [{"field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path", "header")),
+                   "location": e["loc"][0] if e["loc"] else None, "message": e["msg"]}
+                  for e in exc.errors()]
+        if request.url.path.startswith("/ogc"):
+            first = errors[0] if errors else {"field": "?", "message": "invalid"}
+            return ogc.ogc_error_response(ogc.OGCError(
+                400, "InvalidParameterValue", f"{first['field']}: {first['message']}"))
+        return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
 
 
 def create_app(url: str | None = None) -> FastAPI:
@@ -38,9 +72,9 @@ def create_app(url: str | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
 
-    @app.exception_handler(LagesbildError)
-    async def _user_error(request: Request, exc: LagesbildError):
-        return JSONResponse({"detail": exc.message, "hint": exc.hint}, status_code=exc.http_status)
+    _error_handlers(app)
+    app.include_router(api.router)
+    app.include_router(ogc.router)
 
     @app.get("/health")
     def health(request: Request) -> dict:

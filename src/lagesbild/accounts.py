@@ -1,0 +1,257 @@
+"""Users, passwords, log-in sessions and API tokens.
+
+Passwords are hashed with Argon2id (argon2-cffi). Session and API tokens are 256-bit random
+strings given to the client once; the store keeps only their SHA-256, so a copy of the database
+does not let anyone in. Log-in is throttled per user name from the failures recorded in the
+store (so every app process sees the same count).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from lagesbild.domain.model import Role, Viewer, parse_enum
+from lagesbild.errors import LagesbildError, NotFound, ValidationError
+from lagesbild.ingest.resolve import Resolver
+from lagesbild.store import audit
+from lagesbild.store.engine import Store
+from lagesbild.store.schema import api_tokens, login_attempts, organisations, users, web_sessions
+
+HASHER = PasswordHasher()  # Argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile)
+
+
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Swap the hasher's cost (tests use a cheaper Argon2id to keep the suite fast)."""
+    global HASHER
+    HASHER = hasher
+SESSION_HOURS = 12
+MAX_FAILURES = 5
+THROTTLE_WINDOW = timedelta(minutes=15)
+MIN_PASSWORD = 8
+
+
+class LoginFailed(LagesbildError):
+    http_status = 401
+
+
+class TooManyAttempts(LagesbildError):
+    http_status = 429
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    display_name: str | None
+    role: Role
+    organisation_id: int
+    organisation: str
+    active: bool
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer(self.id, self.organisation_id, self.role, self.username)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError("password", f"must be at least {MIN_PASSWORD} characters")
+
+
+def _user_query():
+    return select(
+        users.c.id, users.c.username, users.c.display_name, users.c.role,
+        users.c.organisation_id, organisations.c.name.label("organisation"), users.c.active,
+    ).join(organisations, organisations.c.id == users.c.organisation_id)
+
+
+def _to_user(row) -> User:
+    return User(row.id, row.username, row.display_name, Role(row.role), row.organisation_id,
+                row.organisation, bool(row.active))
+
+
+def add_user(store: Store, username: str, password: str, role: str, organisation: str,
+             display_name: str | None = None, actor: Viewer | None = None) -> User:
+    name = username.strip()
+    if not name or len(name) > 100 or any(c.isspace() for c in name):
+        raise ValidationError("username", "must be 1-100 characters without spaces")
+    _check_password(password)
+    role_value = parse_enum(Role, role, "role").value
+    with store.write() as conn:
+        if conn.execute(select(users.c.id).where(func.lower(users.c.username) == name.lower())).first():
+            raise ValidationError("username", f"{name!r} is taken")
+        org_id = Resolver(conn).organisation(organisation)
+        uid = conn.execute(insert(users).values(
+            username=name, display_name=display_name, role=role_value, organisation_id=org_id,
+            password_hash=HASHER.hash(password), active=True, created_at=_now(),
+        )).inserted_primary_key[0]
+        if actor is not None:
+            audit.record(conn, actor, "user", "users", uid, f"added {name} as {role_value}")
+    return get_user(store, uid)
+
+
+def get_user(store: Store, user_id: int) -> User:
+    with store.read() as conn:
+        row = conn.execute(_user_query().where(users.c.id == user_id)).first()
+    if row is None:
+        raise NotFound(f"no user with id {user_id}")
+    return _to_user(row)
+
+
+def find_user(conn: Connection, username: str):
+    return conn.execute(
+        _user_query().add_columns(users.c.password_hash)
+        .where(func.lower(users.c.username) == username.strip().lower())
+    ).first()
+
+
+def list_users(store: Store) -> list[User]:
+    with store.read() as conn:
+        return [_to_user(r) for r in conn.execute(_user_query().order_by(users.c.username))]
+
+
+def set_active(store: Store, username: str, active: bool, actor: Viewer) -> None:
+    with store.write() as conn:
+        row = find_user(conn, username)
+        if row is None:
+            raise NotFound(f"no user {username!r}")
+        conn.execute(update(users).where(users.c.id == row.id).values(active=active))
+        if not active:  # a disabled user is signed out everywhere
+            conn.execute(delete(web_sessions).where(web_sessions.c.user_id == row.id))
+        audit.record(conn, actor, "user", "users", row.id, f"{'enabled' if active else 'disabled'} {username}")
+
+
+def set_password(store: Store, username: str, password: str, actor: Viewer) -> None:
+    _check_password(password)
+    with store.write() as conn:
+        row = find_user(conn, username)
+        if row is None:
+            raise NotFound(f"no user {username!r}")
+        conn.execute(update(users).where(users.c.id == row.id).values(password_hash=HASHER.hash(password)))
+        # A changed password ends every session of that user.
+        conn.execute(delete(web_sessions).where(web_sessions.c.user_id == row.id))
+        audit.record(conn, actor, "user", "users", row.id, f"password changed for {username}")
+
+
+def authenticate(store: Store, username: str, password: str, remote: str | None = None) -> User:
+    """The user, or LoginFailed / TooManyAttempts. Every attempt is recorded."""
+    with store.write() as conn:
+        since = _now() - THROTTLE_WINDOW
+        failures = conn.execute(
+            select(func.count()).select_from(login_attempts).where(and_(
+                func.lower(login_attempts.c.username) == username.strip().lower(),
+                login_attempts.c.at >= since, login_attempts.c.success.is_(False)))
+        ).scalar_one()
+        if failures >= MAX_FAILURES:
+            raise TooManyAttempts("too many failed log-ins for this user; try again in 15 minutes")
+        row = find_user(conn, username)
+        ok = row is not None and bool(row.active) and _verify(row.password_hash, password)
+        conn.execute(insert(login_attempts).values(
+            username=username.strip()[:100], remote=remote, at=_now(), success=ok))
+    if not ok:
+        raise LoginFailed("wrong user name or password")
+    with store.write() as conn:
+        user = _to_user(row)
+        audit.record(conn, user.viewer, "login", remote=remote)
+        if HASHER.check_needs_rehash(row.password_hash):
+            conn.execute(update(users).where(users.c.id == row.id).values(password_hash=HASHER.hash(password)))
+    return user
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return HASHER.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+# ------------------------------------------------------------------ sessions
+
+def start_session(store: Store, user: User, remote: str | None = None) -> tuple[str, str]:
+    """A new session: (session token for the cookie, CSRF token for forms)."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    with store.write() as conn:
+        conn.execute(insert(web_sessions).values(
+            token_hash=_digest(token), user_id=user.id, csrf_token=csrf, created_at=_now(),
+            expires_at=_now() + timedelta(hours=SESSION_HOURS), remote=remote))
+    return token, csrf
+
+
+def session_user(store: Store, token: str) -> tuple[User, str] | None:
+    """The signed-in user and the session's CSRF token, or None when unknown or expired."""
+    with store.read() as conn:
+        row = conn.execute(
+            _user_query().add_columns(web_sessions.c.csrf_token, web_sessions.c.expires_at)
+            .join(web_sessions, web_sessions.c.user_id == users.c.id)
+            .where(web_sessions.c.token_hash == _digest(token))
+        ).first()
+    if row is None or row.expires_at <= _now() or not row.active:
+        return None
+    return _to_user(row), row.csrf_token
+
+
+def end_session(store: Store, token: str) -> None:
+    with store.write() as conn:
+        conn.execute(delete(web_sessions).where(web_sessions.c.token_hash == _digest(token)))
+
+
+# ------------------------------------------------------------------ API tokens
+
+def create_token(store: Store, user: User, name: str) -> tuple[int, str]:
+    """A new API token; the clear text is returned once and never stored."""
+    if not name.strip():
+        raise ValidationError("name", "give the token a name (what it is for)")
+    token = "lb_" + secrets.token_urlsafe(32)
+    with store.write() as conn:
+        tid = conn.execute(insert(api_tokens).values(
+            token_hash=_digest(token), user_id=user.id, name=name.strip()[:200], created_at=_now()
+        )).inserted_primary_key[0]
+        audit.record(conn, user.viewer, "token", "api_tokens", tid, f"created token {name!r}")
+    return tid, token
+
+
+def token_user(store: Store, token: str) -> User | None:
+    with store.read() as conn:
+        row = conn.execute(
+            _user_query().add_columns(api_tokens.c.id.label("token_id"))
+            .join(api_tokens, api_tokens.c.user_id == users.c.id)
+            .where(api_tokens.c.token_hash == _digest(token), api_tokens.c.revoked_at.is_(None))
+        ).first()
+    if row is None or not row.active:
+        return None
+    return _to_user(row)
+
+
+def list_tokens(store: Store, user: User) -> list[dict]:
+    with store.read() as conn:
+        return [dict(r) for r in conn.execute(
+            select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.created_at, api_tokens.c.revoked_at)
+            .where(api_tokens.c.user_id == user.id).order_by(api_tokens.c.id)).mappings()]
+
+
+def revoke_token(store: Store, user: User, token_id: int) -> None:
+    with store.write() as conn:
+        done = conn.execute(update(api_tokens).where(
+            api_tokens.c.id == token_id, api_tokens.c.user_id == user.id,
+            api_tokens.c.revoked_at.is_(None)).values(revoked_at=_now())).rowcount
+        if not done:
+            raise NotFound(f"no active token {token_id} of yours")
+        audit.record(conn, user.viewer, "token", "api_tokens", token_id, "revoked")

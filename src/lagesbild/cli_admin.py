@@ -1,0 +1,108 @@
+"""Administration at the terminal: `lagesbild user ...` and `lagesbild audit`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from lagesbild.cli import DbOption, console, open_store_cli
+from lagesbild.domain.model import SYSTEM
+
+user_app = typer.Typer(help="Add, list, disable users and set passwords.", no_args_is_help=True)
+
+PasswordOption = Annotated[
+    Optional[str],
+    typer.Option(help="The password (asked for, hidden, when not given).", envvar="LAGESBILD_PASSWORD"),
+]
+
+
+def _password(value: str | None) -> str:
+    return value or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user_app.command("add")
+def user_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin, coordinator, analyst, field_reporter or viewer")],
+    organisation: Annotated[str, typer.Option(help="Organisation name or code.")],
+    password: PasswordOption = None,
+    name: Annotated[Optional[str], typer.Option(help="Display name.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Add a user with a role in an organisation."""
+    from lagesbild.accounts import add_user
+
+    store = open_store_cli(db)
+    user = add_user(store, username, _password(password), role, organisation, name, actor=SYSTEM)
+    console.print(f"added [bold]{user.username}[/bold] ({user.role}) in {user.organisation}")
+
+
+@user_app.command("list")
+def user_list(db: DbOption = None) -> None:
+    """List users with role, organisation and whether they are active."""
+    from lagesbild.accounts import list_users
+
+    table = Table("user", "name", "role", "organisation", "active", title="Users")
+    for u in list_users(open_store_cli(db)):
+        table.add_row(u.username, u.display_name or "", u.role.value, u.organisation,
+                      "yes" if u.active else "no")
+    console.print(table)
+
+
+@user_app.command("disable")
+def user_disable(username: str, db: DbOption = None) -> None:
+    """Disable a user (signed out at once; can be enabled again)."""
+    from lagesbild.accounts import set_active
+
+    set_active(open_store_cli(db), username, False, SYSTEM)
+    console.print(f"disabled {username}")
+
+
+@user_app.command("enable")
+def user_enable(username: str, db: DbOption = None) -> None:
+    """Enable a disabled user."""
+    from lagesbild.accounts import set_active
+
+    set_active(open_store_cli(db), username, True, SYSTEM)
+    console.print(f"enabled {username}")
+
+
+@user_app.command("set-password")
+def user_set_password(username: str, password: PasswordOption = None, db: DbOption = None) -> None:
+    """Set a user's password (ends the user's sessions)."""
+    from lagesbild.accounts import set_password
+
+    set_password(open_store_cli(db), username, _password(password), SYSTEM)
+    console.print(f"password set for {username}")
+
+
+def audit_command(
+    db: DbOption = None,
+    user: Annotated[Optional[str], typer.Option(help="Only this user name.")] = None,
+    action: Annotated[Optional[str], typer.Option(help="Only this action (create, export, open, ...).")] = None,
+    layer: Annotated[Optional[str], typer.Option(help="Only this layer.")] = None,
+    since: Annotated[Optional[datetime], typer.Option(help="From this time (UTC).")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many entries, newest first.")] = 50,
+) -> None:
+    """Read the audit log: who created, changed, exported or opened restricted records."""
+    from datetime import timezone
+
+    from lagesbild.store.audit import AuditFilter, read
+
+    store = open_store_cli(db)
+    since_utc = since.replace(tzinfo=timezone.utc) if since and since.tzinfo is None else since
+    rows = read(store, AuditFilter(user, action, layer, since_utc, None, limit))
+    table = Table("time", "user", "action", "layer", "record", "from", "detail", title="Audit log")
+    for r in rows:
+        local = r["at"].astimezone(store.tz).strftime("%Y-%m-%d %H:%M:%S")
+        table.add_row(local, r["username"] or "", r["action"], r["layer"] or "",
+                      str(r["record_id"] or ""), r["remote"] or "", r["detail"] or "")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(user_app, name="user")
+    app.command("audit")(audit_command)

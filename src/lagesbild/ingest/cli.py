@@ -1,0 +1,143 @@
+"""`lagesbild import` and `lagesbild export`: thin Typer commands over `ingest.service` and
+`ingest.export`. Registered by `lagesbild.cli` through `register(app)`."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lagesbild.cli import DbOption, open_store_cli
+
+console = Console()
+PROGRESS_FROM = 5_000  # rows: smaller files get no progress bar
+
+
+@contextmanager
+def _progress(label: str, total: int | None, enabled: bool):
+    """A progress callback with rows/s, shown only for files of more than a few thousand rows."""
+    if not enabled:
+        yield None
+        return
+    start = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console, transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total, rate="")
+
+        def update(done: int) -> None:
+            rate = done / max(time.perf_counter() - start, 1e-9)
+            bar.update(task, completed=done, rate=f"{rate:,.0f} rows/s")
+
+        yield update
+
+
+def import_command(
+    layer: Annotated[str, typer.Argument(help="Layer: organisations, places, extents, crimes, "
+                                              "observations, measurements, cameras, guard_areas, "
+                                              "streets, activation_events, survey_results, "
+                                              "roster.")],
+    file: Annotated[Path, typer.Argument(help="CSV, GeoJSON, GeoPackage or zipped shapefile.")],
+    crs: Annotated[Optional[str], typer.Option(
+        "--crs", help="CRS of x/y columns (or of a GIS file without one), e.g. EPSG:3006.")] = None,
+    map_: Annotated[Optional[list[str]], typer.Option(
+        "--map", help="CANONICAL=SOURCE column mapping; repeat for several columns.")] = None,
+    profile: Annotated[Optional[str], typer.Option(
+        help="Use a saved mapping profile (its --map, --crs and --offence-table).")] = None,
+    save_profile: Annotated[Optional[str], typer.Option(
+        help="Save this import's --map, --crs and --offence-table as a profile.")] = None,
+    offence_table: Annotated[Optional[Path], typer.Option(
+        help="CSV offence_code,category that extends the default offence table.")] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Store nothing if any row is rejected.")] = False,
+    organisation: Annotated[Optional[str], typer.Option(
+        help="Owner of rows without an organisation column (name or code).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Import FILE into LAYER. Valid rows are stored in one transaction; rejected rows are
+    listed in FILE.rejected.csv. Importing the same file again adds nothing twice."""
+    from lagesbild.ingest.profiles import MappingProfile, load_profile, parse_map
+    from lagesbild.ingest.profiles import save_profile as store_profile
+    from lagesbild.ingest.service import ImportOptions, import_file, open_file
+    from lagesbild.ingest.writer import StrictRejection
+
+    store = open_store_cli(db)
+    try:
+        mapping: dict[str, str] = {}
+        table = str(offence_table) if offence_table else None
+        if profile:
+            saved = load_profile(store, profile)
+            if saved.layer != layer.strip().lower():
+                console.print(f"[yellow]note:[/yellow] profile {profile!r} was saved for layer "
+                              f"{saved.layer}")
+            mapping.update(saved.map)
+            crs = crs or saved.crs
+            table = table or saved.offence_table
+        mapping.update(parse_map(map_))
+        options = ImportOptions(mapping=mapping, crs=crs, strict=strict,
+                                organisation=organisation, offence_table=table)
+        source = open_file(store, layer, file, options)
+        big = source.count is None and file.stat().st_size > 400_000 or (source.count or 0) > \
+            PROGRESS_FROM
+        with _progress(f"Importing {file.name}", source.count, big) as progress:
+            try:
+                result = import_file(store, layer, file, options, source=source,
+                                     on_progress=progress)
+            except StrictRejection:
+                raise
+        if save_profile:
+            store_profile(store, save_profile, MappingProfile(source.layer, mapping, crs, table))
+            console.print(f"Saved mapping profile [bold]{save_profile}[/bold]")
+    finally:
+        store.dispose()
+    s = result.summary
+    console.print(f"{file} ({result.source}) -> {result.layer}")
+    summary = Table("read", "stored", "updated", "duplicates", "rejected", title="Import")
+    summary.add_row(*(f"{v:,}" for v in (s.read, s.stored, s.updated, s.duplicates,
+                                         s.rejected_count)))
+    console.print(summary)
+    if result.ignored_columns:
+        console.print(f"Ignored columns: {', '.join(result.ignored_columns)}")
+    if result.report:
+        console.print(f"[yellow]{s.rejected_count:,} rejected row(s)[/yellow] are listed in "
+                      f"{result.report}")
+
+
+def export_command(
+    layer: Annotated[str, typer.Argument(help="Layer to export (see lagesbild import --help).")],
+    fmt: Annotated[str, typer.Option("--format", help="geojson, gpkg or csv.")] = "geojson",
+    out: Annotated[Path, typer.Option("--out", help="The file to write (replaced if it "
+                                                    "exists).")] = ...,  # type: ignore[assignment]
+    place: Annotated[Optional[str], typer.Option(help="Only records in this place.")] = None,
+    period: Annotated[Optional[str], typer.Option(
+        help="2023, 2023-05 or 2023-01-01..2023-06-30 (local time).")] = None,
+    category: Annotated[Optional[str], typer.Option(
+        help="A category code or the group drug-related.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Export the records of LAYER (all of them: the terminal is the operator)."""
+    from lagesbild.domain.model import SYSTEM
+    from lagesbild.ingest.export import ExportFilter, export_layer
+
+    store = open_store_cli(db)
+    try:
+        with _progress(f"Exporting {layer}", None, True) as progress:
+            result = export_layer(store, layer, fmt, out, viewer=SYSTEM,
+                                  filters=ExportFilter(place, period, category),
+                                  on_progress=progress)
+    finally:
+        store.dispose()
+    console.print(f"Exported {result.count:,} {result.layer} record(s) to {result.path} "
+                  f"({result.format})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("import")(import_command)
+    app.command("export")(export_command)

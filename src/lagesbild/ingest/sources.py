@@ -1,0 +1,361 @@
+"""Reading a user's file into canonical records: `(line, record, geometry)` triples that
+`ingest.writer.write_records` stores.
+
+Formats: CSV (delimiter `,` `;` or tab and encoding UTF-8, with or without BOM, or cp1252, both
+detected), GeoJSON, GeoPackage and zipped shapefiles (read with pyogrio, reprojected from the
+file's CRS to WGS84). Column names are matched case-insensitively; `mapping` renames a source's
+columns to canonical ones (canonical -> source).
+
+Everything that makes a file unusable as a whole (cannot be read, wrong format, a required
+column missing, no or an unknown CRS) raises `FileProblem` before a single row is read, naming
+the file and what was expected. Problems of single rows travel with the row (`REJECT` key) to
+the writer, which reports them with the others.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import math
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
+
+from lagesbild.errors import LagesbildError
+from lagesbild.geo.crs import WGS84, parse_crs
+from lagesbild.ingest.layers import LayerSpec, layer_spec
+from lagesbild.ingest.writer import REJECT
+
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+GIS_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip"}
+LOCATION_COLUMNS = ("lat", "lon", "x", "y")
+CHUNK = 50_000
+
+
+class FileProblem(LagesbildError):
+    """A file that cannot be imported at all: nothing is stored."""
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    mapping: Mapping[str, str] = field(default_factory=dict)  # canonical -> source column
+    crs: str | None = None  # CRS of x/y columns, or of a GIS file that has none
+    encoding: str | None = None  # forced encoding of a CSV (else detected)
+
+
+def canonical_columns(spec: LayerSpec) -> tuple[str, ...]:
+    """Every column name a file of this layer may carry."""
+    extra = LOCATION_COLUMNS if spec.geometry in ("point", "point?") else ()
+    if spec.name == "crimes":
+        extra = (*extra, "offence_code")
+    return tuple(dict.fromkeys((*spec.columns, *extra)))
+
+
+@dataclass
+class Source:
+    """An opened, checked file. `records()` streams its rows."""
+
+    path: Path
+    layer: str
+    kind: str  # "csv" or "gis"
+    columns: list[str]  # the file's own column names
+    index: dict[str, int]  # canonical name -> position in `columns`
+    crs: str | None  # CRS of x/y (CSV) or of the geometries (GIS)
+    count: int | None  # number of rows when known cheaply (GIS), else None
+    ignored: list[str]
+    _csv: tuple[str, str] | None = None  # (encoding, delimiter)
+    _gis: tuple[str, str | None] | None = None  # (OGR path, layer name)
+
+    @property
+    def describe(self) -> str:
+        if self._csv:
+            enc, delim = self._csv
+            name = {"\t": "tab", ",": "comma", ";": "semicolon"}[delim]
+            return f"CSV, {enc.replace('utf-8-sig', 'UTF-8')}, {name}-separated"
+        return f"GIS file, CRS {self.crs}"
+
+    def records(self) -> Iterator[tuple[int, dict[str, Any], BaseGeometry | None]]:
+        if self.kind == "csv":
+            return self._csv_records()
+        return self._gis_records()
+
+    # ------------------------------------------------------------------ CSV
+    def _csv_records(self) -> Iterator[tuple[int, dict[str, Any], None]]:
+        assert self._csv is not None
+        encoding, delimiter = self._csv
+        wanted = list(self.index.items())
+        width = len(self.columns)
+        with open(self.path, encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            next(reader, None)
+            for row in reader:
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # blank lines are not rows
+                line = reader.line_num
+                if len(row) != width:
+                    yield line, _problem(
+                        row, f"row has {len(row)} fields; the header has {width}"
+                    ), None
+                    continue
+                yield line, {name: row[i] for name, i in wanted}, None
+
+    # ------------------------------------------------------------------ GIS
+    def _gis_records(self) -> Iterator[tuple[int, dict[str, Any], BaseGeometry | None]]:
+        import pyogrio.raw
+
+        assert self._gis is not None
+        ogr_path, layer = self._gis
+        transformer = None
+        if self.crs and parse_crs(self.crs) != parse_crs(WGS84):
+            transformer = Transformer.from_crs(self.crs, WGS84, always_xy=True)
+        wanted = [(name, i) for name, i in self.index.items()]
+        start = 0
+        while True:
+            try:
+                _meta, _fids, wkb, fields = pyogrio.raw.read(
+                    ogr_path, layer=layer, skip_features=start, max_features=CHUNK,
+                    datetime_as_string=True,
+                )
+            except Exception as exc:  # noqa: BLE001 - GDAL's message is what the user needs
+                raise FileProblem(f"{self.path}: cannot read features: {exc}") from None
+            n = len(wkb) if wkb is not None else (len(fields[0]) if fields else 0)
+            if n == 0:
+                return
+            geoms = shapely.from_wkb(wkb) if wkb is not None else np.full(n, None, dtype=object)
+            if transformer is not None:
+                geoms = shapely.transform(geoms, lambda c: np.column_stack(
+                    transformer.transform(c[:, 0], c[:, 1])))
+            columns = [(name, _plain(fields[i])) for name, i in wanted]
+            for k in range(n):
+                geom = geoms[k]
+                rec = {name: values[k] for name, values in columns}
+                yield start + k + 1, rec, (None if geom is None or geom.is_empty else geom)
+            if n < CHUNK:
+                return
+            start += n
+
+
+def _problem(row: list[str], reason: str) -> dict[str, Any]:
+    return {REJECT: reason, "_raw": "|".join(row)}
+
+
+def _plain(values: np.ndarray) -> list[Any]:
+    """Numpy field values as plain Python, NaN (OGR's null for reals) as None."""
+    out = values.tolist()
+    if values.dtype.kind == "f":
+        return [None if (v is None or math.isnan(v)) else v for v in out]
+    return out
+
+
+# ---------------------------------------------------------------------- opening
+def open_source(path: str | Path, layer: str, options: ReadOptions | None = None) -> Source:
+    """Open and check a file for a layer; raises `FileProblem` if it cannot be imported."""
+    options = options or ReadOptions()
+    spec = layer_spec(layer)
+    p = Path(path)
+    if not p.exists():
+        raise FileProblem(f"{p}: no such file")
+    if p.is_dir():
+        raise FileProblem(f"{p} is a folder; expected a CSV, GeoJSON, GeoPackage or zipped "
+                          "shapefile")
+    suffix = p.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        source = _open_csv(p, spec, options)
+    elif suffix in GIS_SUFFIXES:
+        source = _open_gis(p, spec, options)
+    else:
+        raise FileProblem(
+            f"{p}: unknown format {suffix or '(no extension)'!r}",
+            "expected .csv (or .txt/.tsv), .geojson, .gpkg or a .zip holding a shapefile",
+        )
+    _check_columns(source, spec, options)
+    return source
+
+
+def detect_encoding(p: Path) -> str:
+    """UTF-8 (BOM or not) if the whole file decodes as UTF-8, else cp1252 if it decodes as
+    that; scanned in blocks so a large file is never held in memory."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with open(p, "rb") as fh:
+                first = True
+                while block := fh.read(1 << 20):
+                    if first and b"\x00" in block[:4096]:
+                        raise FileProblem(
+                            f"{p} is not a text file (it holds NUL bytes)",
+                            "expected a CSV file; GIS files need .geojson, .gpkg or .zip",
+                        )
+                    first = False
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise FileProblem(f"{p}: the text is neither UTF-8 nor cp1252 (Windows-1252)",
+                      "save the file as UTF-8")
+
+
+def _sniff_delimiter(header: str) -> str:
+    counts = {d: 0 for d in (",", ";", "\t")}
+    quoted = False
+    for ch in header:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _open_csv(p: Path, spec: LayerSpec, options: ReadOptions) -> Source:
+    if p.stat().st_size == 0:
+        raise FileProblem(f"{p} is empty; expected a header row with the columns of {spec.name}")
+    encoding = options.encoding or detect_encoding(p)
+    with open(p, encoding=encoding, newline="") as fh:
+        header_line = ""
+        for header_line in fh:
+            if header_line.strip():
+                break
+        if not header_line.strip():
+            raise FileProblem(f"{p} has no header row; expected the columns of {spec.name}")
+    delimiter = _sniff_delimiter(header_line)
+    columns = next(csv.reader([header_line], delimiter=delimiter))
+    columns = [c.strip() for c in columns]
+    if any(c.startswith("{") or c.startswith("<") for c in columns[:1]):
+        raise FileProblem(f"{p} does not look like CSV (it starts with {columns[0][:20]!r})",
+                          "GeoJSON files need the .geojson extension")
+    index, ignored = _map_columns(p, columns, spec, options.mapping)
+    return Source(p, spec.name, "csv", columns, index, options.crs, None, ignored,
+                  _csv=(encoding, delimiter))
+
+
+def _ogr_path(p: Path) -> tuple[str, str | None]:
+    """The path GDAL opens, and the layer to read (None: the only or the first one)."""
+    if p.suffix.lower() != ".zip":
+        return str(p), None
+    try:
+        with zipfile.ZipFile(p) as zf:
+            names = zf.namelist()
+    except zipfile.BadZipFile:
+        raise FileProblem(f"{p} is not a valid zip file",
+                          "expected a zipped shapefile (.shp, .shx, .dbf, .prj)") from None
+    shps = [n for n in names if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
+    if len(shps) != 1:
+        found = ", ".join(shps) if shps else "none"
+        raise FileProblem(f"{p}: expected exactly one shapefile (.shp) in the zip; found {found}")
+    stem = shps[0][:-4]
+    missing = [ext for ext in (".shx", ".dbf") if not any(n.lower() == (stem + ext).lower()
+                                                         for n in names)]
+    if missing:
+        raise FileProblem(f"{p}: the shapefile {shps[0]} lacks its {' and '.join(missing)} part")
+    return f"/vsizip/{p.resolve()}/{shps[0]}", None
+
+
+def _open_gis(p: Path, spec: LayerSpec, options: ReadOptions) -> Source:
+    import pyogrio
+
+    ogr_path, layer = _ogr_path(p)
+    try:
+        layers = pyogrio.list_layers(ogr_path)
+        if layer is None and len(layers) > 1:
+            names = [str(row[0]) for row in layers]
+            wanted = [n for n in names if n.lower() == spec.name]
+            if not wanted:
+                raise FileProblem(f"{p} holds several layers ({', '.join(names)}); name one "
+                                  f"{spec.name!r} or give a file with one layer")
+            layer = wanted[0]
+        info = pyogrio.read_info(ogr_path, layer=layer)
+    except FileProblem:
+        raise
+    except Exception as exc:  # noqa: BLE001 - GDAL's reason is the useful part
+        kind = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}.get(
+            p.suffix.lower(), "a shapefile")
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FileProblem(f"{p} cannot be read as {kind}: {reason}") from None
+    columns = [str(c) for c in info["fields"]]
+    crs = info.get("crs")
+    has_geometry = info.get("geometry_type") not in (None, "Unknown") or spec.geometry is not None
+    if has_geometry and info.get("geometry_type") is not None and crs is None:
+        if options.crs is None:
+            raise FileProblem(f"{p} has no CRS (a shapefile needs its .prj file)",
+                              "give the CRS with --crs EPSG:NNNN")
+        crs = options.crs
+    if crs is not None:
+        try:
+            crs = parse_crs(crs).to_string()
+        except LagesbildError as exc:
+            raise FileProblem(f"{p}: {exc}") from None
+    index, ignored = _map_columns(p, columns, spec, options.mapping)
+    return Source(p, spec.name, "gis", columns, index, crs, int(info.get("features") or 0) or None,
+                  ignored, _gis=(ogr_path, layer))
+
+
+def _map_columns(
+    p: Path, columns: list[str], spec: LayerSpec, mapping: Mapping[str, str]
+) -> tuple[dict[str, int], list[str]]:
+    canon = canonical_columns(spec)
+    by_lower: dict[str, int] = {}
+    for i, c in enumerate(columns):
+        by_lower.setdefault(c.strip().lower(), i)
+    index: dict[str, int] = {}
+    for target, source in mapping.items():
+        name = target.strip().lower()
+        if name not in canon:
+            raise FileProblem(f"--map {target}={source}: {target!r} is not a column of layer "
+                              f"{spec.name}; expected one of: {', '.join(canon)}")
+        pos = by_lower.get(source.strip().lower())
+        if pos is None:
+            raise FileProblem(f"{p} has no column {source!r} (from --map {target}={source}); "
+                              f"its columns are: {', '.join(columns)}")
+        index[name] = pos
+    taken = set(index.values())
+    for name in canon:
+        pos = by_lower.get(name)
+        if name not in index and pos is not None and pos not in taken:
+            index[name] = pos
+            taken.add(pos)
+    ignored = [c for i, c in enumerate(columns) if i not in taken]
+    return index, ignored
+
+
+def _check_columns(source: Source, spec: LayerSpec, options: ReadOptions) -> None:
+    have = set(source.index)
+    missing = [c for c in spec.required if c not in have]
+    if spec.name == "crimes" and "category" in missing and "offence_code" in have:
+        missing.remove("category")  # the offence table gives the category
+    if spec.name == "crimes" and "category" in missing:
+        missing[missing.index("category")] = "category (or offence_code)"
+    if spec.name == "extents" and "place" in missing and "name" in have:
+        missing.remove("place")
+    if source.kind == "csv" and spec.geometry in ("polygon", "line"):
+        raise FileProblem(
+            f"{source.path}: the {spec.name} layer needs {spec.geometry} geometries, which a "
+            "CSV cannot hold", "give a GeoJSON, GeoPackage or zipped shapefile")
+    if source.kind == "csv" and spec.geometry in ("point", "point?"):
+        xy, latlon = {"x", "y"} <= have, {"lat", "lon"} <= have
+        alt = spec.geometry == "point?" and "place" in have
+        if not (xy or latlon or alt):
+            missing.append("lat and lon (or x and y with --crs)"
+                           + (", or place" if spec.geometry == "point?" else ""))
+        if xy and not latlon and source.crs is None:
+            raise FileProblem(f"{source.path}: columns x/y need their CRS",
+                              "give it with --crs EPSG:NNNN (e.g. EPSG:3006 for SWEREF 99 TM)")
+        if xy and source.crs is not None:
+            try:
+                source.crs = parse_crs(source.crs).to_string()
+            except LagesbildError as exc:
+                raise FileProblem(f"{source.path}: {exc}") from None
+    if missing:
+        raise FileProblem(
+            f"{source.path}: missing required column(s) for layer {spec.name}: "
+            f"{', '.join(missing)}; the file's columns are: {', '.join(source.columns) or 'none'}",
+            "rename them, or map them with --map CANONICAL=SOURCE",
+        )

@@ -1,0 +1,286 @@
+"""Reading and changing records of any layer, for the API, OGC API, map layers and exports.
+
+Every query passes `visible(table, viewer)`; opening a restricted record writes an audit entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import shapely
+from shapely.geometry import box
+from sqlalchemy import Date, Table, and_, delete, func, or_, select, text, update
+from sqlalchemy.engine import Connection
+
+from lagesbild.domain.model import DELETE_ROLES, REPORT_ROLES, SYSTEM, WRITE_ROLES, Viewer
+from lagesbild.domain.periods import Period
+from lagesbild.errors import AccessDenied, NotFound, ValidationError
+from lagesbild.ingest.layers import LAYERS, layer_spec
+from lagesbild.ingest.writer import write_records
+from lagesbild.store import audit
+from lagesbild.store.access import is_sensitive, visible
+from lagesbild.store.engine import Store
+from lagesbild.store.schema import assignments, metadata, organisations, places
+
+INTERNAL = {"geom", "minx", "miny", "maxx", "maxy", "source_key", "created_by"}
+# The time column a period filter applies to, or (start, end) columns for spans.
+TIME_COLUMNS: dict[str, str | tuple[str, str]] = {
+    "crimes": "occurred_at",
+    "observations": "occurred_at",
+    "measurements": "measured_at",
+    "roster": ("starts_at", "ends_at"),
+    "activation_events": ("starts_at", "ends_at"),
+    "guard_areas": ("valid_from", "valid_to"),
+    "cameras": ("active_from", "active_to"),
+}
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    place: str | None = None
+    period: Period | None = None
+    categories: list[str] | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def table_of(layer: str) -> Table:
+    return metadata.tables[layer_spec(layer).table]
+
+
+def place_id(conn: Connection, name: str) -> int:
+    key = name.strip().lower()
+    cond = or_(func.lower(places.c.name) == key, func.lower(places.c.code) == key)
+    if key.isdigit():
+        cond = or_(cond, places.c.id == int(key))
+    row = conn.execute(select(places.c.id).where(cond)).first()
+    if row is None:
+        raise NotFound(f"unknown place {name!r}")
+    return row[0]
+
+
+def _bbox_clause(conn: Connection, table: Table, bbox: tuple[float, float, float, float]):
+    minx, miny, maxx, maxy = bbox
+    if minx > maxx or miny > maxy:
+        raise ValidationError("bbox", "expected minlon,minlat,maxlon,maxlat with min <= max")
+    if conn.dialect.name == "postgresql":
+        return text(f"{table.name}.geom && ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)").bindparams(
+            bx0=minx, by0=miny, bx1=maxx, by1=maxy)
+    return table.c.id.in_(
+        select(text("id")).select_from(text(f"rtree_{table.name}")).where(
+            text("maxx >= :bx0 AND minx <= :bx1 AND maxy >= :by0 AND miny <= :by1")
+        ).params(bx0=minx, by0=miny, bx1=maxx, by1=maxy)
+    )
+
+
+def _period_clause(table: Table, layer: str, period: Period, conn: Connection):
+    if layer == "survey_results":
+        last = period.end - timedelta(microseconds=1)
+        return table.c.year.between(period.start.year, last.year)
+    col = TIME_COLUMNS.get(layer)
+    if col is None:
+        raise ValidationError("period", f"the {layer} layer has no time to filter by")
+    if isinstance(col, str):
+        return and_(table.c[col] >= period.start, table.c[col] < period.end)
+    start_col, end_col = table.c[col[0]], table.c[col[1]]
+    start, end = period.start, period.end
+    if isinstance(start_col.type, Date):  # validity given in days
+        start, end = period.start.date(), period.end.date()
+    # spans that overlap the period; an open end means "still valid"
+    return and_(or_(start_col.is_(None), start_col < end), or_(end_col.is_(None), end_col >= start))
+
+
+def _filters(conn: Connection, layer: str, table: Table, f: RecordFilter, viewer: Viewer) -> list:
+    where = [visible(table, viewer)]
+    if f.place:
+        pid = place_id(conn, f.place)
+        if layer in ("crimes", "observations"):
+            where.append(table.c.id.in_(select(assignments.c.record_id).where(
+                assignments.c.layer == layer, assignments.c.place_id == pid, assignments.c.round_id == 0)))
+        elif "place_id" in table.c:
+            where.append(table.c.place_id == pid)
+        elif "geom" in table.c:
+            pgeom = conn.execute(select(places.c.geom).where(places.c.id == pid)).scalar_one()
+            where.append(_bbox_clause(conn, table, pgeom.bounds))
+        else:
+            raise ValidationError("place", f"the {layer} layer cannot be filtered by place")
+    if f.period:
+        where.append(_period_clause(table, layer, f.period, conn))
+    if f.categories:
+        if "category" not in table.c:
+            raise ValidationError("category", f"the {layer} layer has no category")
+        where.append(table.c.category.in_(f.categories))
+    if f.bbox:
+        if "geom" not in table.c:
+            raise ValidationError("bbox", f"the {layer} layer has no geometry")
+        where.append(_bbox_clause(conn, table, f.bbox))
+    return where
+
+
+def list_records(store: Store, layer: str, viewer: Viewer, f: RecordFilter) -> tuple[list[dict], int]:
+    """One page of records (visible to the viewer) and how many match in all."""
+    layer = layer_spec(layer).name
+    table = table_of(layer)
+    with store.read() as conn:
+        where = _filters(conn, layer, table, f, viewer)
+        total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+        rows = conn.execute(
+            select(table).where(*where).order_by(table.c.id).limit(f.limit).offset(f.offset)
+        ).mappings().all()
+        rows = [dict(r) for r in rows]
+        if f.bbox and rows and "geom" in table.c:  # exact test after the index's box test
+            area = box(*f.bbox)
+            rows = [r for r in rows if r["geom"] is None or shapely.intersects(r["geom"], area)]
+        _audit_sensitive(conn, viewer, layer, rows)
+    return rows, total
+
+
+def get_record(store: Store, layer: str, record_id: int, viewer: Viewer, remote: str | None = None) -> dict:
+    layer = layer_spec(layer).name
+    table = table_of(layer)
+    with store.read() as conn:
+        row = conn.execute(select(table).where(table.c.id == record_id, visible(table, viewer))).mappings().first()
+    if row is None:  # not there, or not the viewer's to see: the same answer, so nothing leaks
+        raise NotFound(f"no {layer} record {record_id}")
+    row = dict(row)
+    if is_sensitive(row.get("sensitivity", "")) and viewer != SYSTEM:
+        with store.write() as conn:
+            audit.record(conn, viewer, "open", layer, record_id, remote=remote)
+    return row
+
+
+def _audit_sensitive(conn: Connection, viewer: Viewer, layer: str, rows: list[dict]) -> None:
+    ids = [r["id"] for r in rows if is_sensitive(r.get("sensitivity", ""))]
+    if ids and viewer != SYSTEM and viewer.user_id is not None:
+        # Reads run in a read transaction; the audit entry needs its own write.
+        with conn.engine.connect() as wconn, wconn.begin():
+            audit.record(wconn, viewer, "open", layer, None,
+                         f"listed {len(ids)} restricted record(s): {ids[:50]}")
+
+
+def to_properties(row: dict, store: Store) -> dict[str, Any]:
+    """The public face of a row: no internal columns; times in the store's time zone."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key in INTERNAL:
+            continue
+        if isinstance(value, datetime):
+            value = value.astimezone(store.tz).isoformat()
+        elif isinstance(value, date):
+            value = value.isoformat()
+        out[key] = value
+    return out
+
+
+def to_feature(row: dict, store: Store) -> dict[str, Any]:
+    geom = row.get("geom")
+    return {
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": shapely.geometry.mapping(geom) if geom is not None else None,
+        "properties": to_properties(row, store),
+    }
+
+
+# ---------------------------------------------------------------- changes
+
+def _org_name(store: Store, org_id: int | None) -> str | None:
+    if org_id is None:
+        return None
+    with store.read() as conn:
+        return conn.execute(select(organisations.c.name).where(organisations.c.id == org_id)).scalar()
+
+
+def create_record(store: Store, layer: str, viewer: Viewer, values: dict[str, Any],
+                  geometry: dict | None = None, idempotency_key: str | None = None,
+                  remote: str | None = None) -> tuple[int, bool]:
+    """Create one record the way an import would. Returns (id, created); a repeated
+    idempotency key returns the first record's id with created False."""
+    spec = layer_spec(layer)
+    allowed = REPORT_ROLES if spec.name == "observations" else WRITE_ROLES
+    if viewer != SYSTEM and viewer.role not in allowed:
+        raise AccessDenied(f"your role may not create {spec.name}")
+    rec = {k.lower(): v for k, v in values.items() if k.lower() in spec.columns or k.lower() in (
+        "lat", "lon", "x", "y", "name", "id")}
+    if viewer != SYSTEM:  # records belong to the creator's organisation
+        rec["organisation"] = _org_name(store, viewer.organisation_id)
+    if idempotency_key:
+        rec["id"] = f"idem:{idempotency_key}"
+    geom = shapely.geometry.shape(geometry) if geometry else None
+    summary = write_records(store, spec.name, [(1, rec, geom)], user_id=viewer.user_id)
+    if summary.rejected:
+        reason = summary.rejected[0].reason
+        field, _, msg = reason.partition(": ")
+        raise ValidationError(field if msg else "record", msg or reason)
+    table = table_of(spec.name)
+    with store.write() as conn:
+        key = _lookup_key(spec.name, table, rec)
+        new_id = conn.execute(select(table.c.id).where(key)).scalar_one()
+        if summary.stored:
+            audit.record(conn, viewer, "create", spec.name, new_id, remote=remote)
+    return new_id, bool(summary.stored)
+
+
+def _lookup_key(layer: str, table: Table, rec: dict):
+    from lagesbild.ingest.layers import record_key
+
+    if "source_key" in table.c:
+        return table.c.source_key == record_key(layer, rec)[0]
+    return table.c.name == rec.get("name")
+
+
+def _owned_row(conn: Connection, table: Table, record_id: int, viewer: Viewer, roles) -> dict:
+    row = conn.execute(select(table).where(table.c.id == record_id, visible(table, viewer))).mappings().first()
+    if row is None:
+        raise NotFound(f"no {table.name} record {record_id}")
+    if viewer != SYSTEM:
+        if viewer.role not in roles:
+            raise AccessDenied("your role may not change records")
+        owner = row.get("owner_org_id")
+        if owner is not None and owner != viewer.organisation_id:
+            raise AccessDenied("only the owner organisation may change this record")
+    return dict(row)
+
+
+def update_record(store: Store, layer: str, record_id: int, viewer: Viewer, values: dict[str, Any],
+                  remote: str | None = None) -> None:
+    """Change fields of a record; the whole record is validated again as an import would."""
+    spec = layer_spec(layer)
+    table = table_of(spec.name)
+    with store.read() as conn:
+        _owned_row(conn, table, record_id, viewer, WRITE_ROLES)
+    allowed = {"sensitivity", "text", "count", "category", "status", "criteria", "title", "kind",
+               "name", "decision", "valid_to", "ends_at", "headcount", "role", "legal_basis",
+               "active_to", "bearing", "angle", "operator"}
+    unknown = [k for k in values if k not in allowed]
+    if unknown:
+        raise ValidationError(unknown[0], f"cannot be changed here; changeable: {', '.join(sorted(allowed))}")
+    changes = {("range_m" if k == "range" else k): v for k, v in values.items() if k in table.c}
+    if "sensitivity" in changes:
+        from lagesbild.domain.model import Sensitivity, parse_enum
+
+        changes["sensitivity"] = parse_enum(Sensitivity, changes["sensitivity"], "sensitivity").value
+    if "category" in changes:
+        changes["category"] = store.taxonomy.validate(spec.name, changes["category"])
+    with store.write() as conn:
+        conn.execute(update(table).where(table.c.id == record_id).values(**changes,
+                     **({"updated_at": datetime.now().astimezone()} if "updated_at" in table.c else {})))
+        audit.record(conn, viewer, "update", spec.name, record_id, f"changed {sorted(changes)}", remote)
+
+
+def delete_record(store: Store, layer: str, record_id: int, viewer: Viewer, remote: str | None = None) -> None:
+    spec = layer_spec(layer)
+    table = table_of(spec.name)
+    with store.write() as conn:
+        _owned_row(conn, table, record_id, viewer, DELETE_ROLES)
+        if spec.name in ("crimes", "observations"):
+            conn.execute(delete(assignments).where(assignments.c.layer == spec.name,
+                                                   assignments.c.record_id == record_id))
+        conn.execute(delete(table).where(table.c.id == record_id))
+        audit.record(conn, viewer, "delete", spec.name, record_id, remote=remote)
+
+
+PUBLIC_LAYERS = tuple(LAYERS)

@@ -1,0 +1,206 @@
+"""The JSON API, versioned under /api/v1; its OpenAPI document is /api/v1/openapi.json.
+
+Layers answer GeoJSON (RFC 7946) FeatureCollections; each layer has list, read, create, update
+and delete, and what a caller gets is decided by `store.access` through the services."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from lagesbild import accounts
+from lagesbild.domain.model import Role
+from lagesbild.domain.periods import parse_period
+from lagesbild.errors import AccessDenied, ValidationError
+from lagesbild.ingest.layers import LAYERS
+from lagesbild.services import records
+from lagesbild.store import audit
+from lagesbild.web.security import (
+    SESSION_COOKIE,
+    Caller,
+    identify,
+    remote_of,
+    require_user,
+    set_session_cookie,
+)
+
+router = APIRouter(prefix="/api/v1")
+CallerDep = Annotated[Caller, Depends(identify)]
+LayerName = Literal[tuple(LAYERS)]  # type: ignore[valid-type]
+
+
+class LoginBody(BaseModel):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=500)
+
+
+class TokenBody(BaseModel):
+    name: str = Field(min_length=1, max_length=200, description="What the token is for")
+
+
+class FeatureIn(BaseModel):
+    """A record to create: canonical columns (docs/import-formats.md) in `properties`, and a
+    GeoJSON geometry for layers that have one (or lat/lon in properties)."""
+
+    type: Literal["Feature"] = "Feature"
+    properties: dict[str, Any]
+    geometry: dict[str, Any] | None = None
+
+
+def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
+    if bbox is None:
+        return None
+    try:
+        parts = tuple(float(p) for p in bbox.split(","))
+    except ValueError:
+        parts = ()
+    if len(parts) != 4:
+        raise ValidationError("bbox", "expected minlon,minlat,maxlon,maxlat")
+    return parts  # type: ignore[return-value]
+
+
+def record_filter(request: Request, place: str | None, period: str | None, category: str | None,
+                  bbox: str | None, limit: int, offset: int, layer: str) -> records.RecordFilter:
+    store = request.app.state.store
+    cats = store.taxonomy.expand(layer, category) if category else None
+    return records.RecordFilter(
+        place=place,
+        period=parse_period(period, store.tz) if period else None,
+        categories=cats,
+        bbox=parse_bbox(bbox),
+        limit=limit,
+        offset=offset,
+    )
+
+
+# ------------------------------------------------------------------ accounts
+
+@router.post("/login", tags=["accounts"])
+def login(body: LoginBody, request: Request, response: Response) -> dict:
+    store = request.app.state.store
+    user = accounts.authenticate(store, body.username, body.password, remote_of(request))
+    token, csrf = accounts.start_session(store, user, remote_of(request))
+    set_session_cookie(request, response, token)
+    return {"username": user.username, "role": user.role.value, "organisation": user.organisation,
+            "csrf_token": csrf}
+
+
+@router.post("/logout", tags=["accounts"])
+def logout(request: Request, response: Response, caller: CallerDep) -> dict:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        accounts.end_session(request.app.state.store, cookie)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return {"signed_out": True}
+
+
+@router.get("/me", tags=["accounts"])
+def me(caller: CallerDep) -> dict:
+    if caller.user is None:
+        return {"signed_in": False}
+    u = caller.user
+    return {"signed_in": True, "username": u.username, "role": u.role.value,
+            "organisation": u.organisation, "csrf_token": caller.csrf}
+
+
+@router.get("/tokens", tags=["accounts"])
+def tokens(request: Request, caller: CallerDep) -> list[dict]:
+    return accounts.list_tokens(request.app.state.store, require_user(caller))
+
+
+@router.post("/tokens", tags=["accounts"], status_code=201)
+def create_token(body: TokenBody, request: Request, caller: CallerDep) -> dict:
+    tid, token = accounts.create_token(request.app.state.store, require_user(caller), body.name)
+    return {"id": tid, "name": body.name, "token": token,
+            "note": "shown once; send it as 'Authorization: Bearer <token>'"}
+
+
+@router.delete("/tokens/{token_id}", tags=["accounts"])
+def revoke_token(token_id: int, request: Request, caller: CallerDep) -> dict:
+    accounts.revoke_token(request.app.state.store, require_user(caller), token_id)
+    return {"revoked": token_id}
+
+
+# ------------------------------------------------------------------ audit
+
+@router.get("/audit", tags=["audit"])
+def audit_log(request: Request, caller: CallerDep,
+              user: str | None = None, action: str | None = None, layer: str | None = None,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+              offset: Annotated[int, Query(ge=0)] = 0) -> list[dict]:
+    if require_user(caller).role != Role.ADMIN:
+        raise AccessDenied("only administrators read the audit log")
+    rows = audit.read(request.app.state.store, audit.AuditFilter(user, action, layer, None, None, limit, offset))
+    for r in rows:
+        r["at"] = r["at"].isoformat()
+    return rows
+
+
+# ------------------------------------------------------------------ layers
+
+@router.get("/layers", tags=["layers"])
+def layers() -> list[dict]:
+    return [{"name": s.name, "geometry": s.geometry, "required": list(s.required),
+             "optional": list(s.optional)} for s in LAYERS.values()]
+
+
+def _layer_routes(layer: str) -> None:
+    tag = [f"layer: {layer}"]
+
+    @router.get(f"/{layer}", tags=tag, name=f"list_{layer}")
+    def list_layer(
+        request: Request, caller: CallerDep,
+        place: Annotated[str | None, Query(description="Place name, code or id")] = None,
+        period: Annotated[str | None, Query(description="2023, 2023-05 or 2023-01-01..2023-06-30")] = None,
+        category: Annotated[str | None, Query(description="Category code or group (drug-related)")] = None,
+        bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")] = None,
+        limit: Annotated[int, Query(ge=1, le=10000)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict:
+        store = request.app.state.store
+        f = record_filter(request, place, period, category, bbox, limit, offset, layer)
+        rows, total = records.list_records(store, layer, caller.viewer, f)
+        links = []
+        if offset + limit < total:
+            nxt = request.url.include_query_params(offset=offset + limit)
+            links.append({"rel": "next", "href": str(nxt), "type": "application/geo+json"})
+        return {"type": "FeatureCollection", "numberMatched": total, "numberReturned": len(rows),
+                "features": [records.to_feature(r, store) for r in rows], "links": links}
+
+    @router.get(f"/{layer}/{{record_id}}", tags=tag, name=f"get_{layer}")
+    def get_one(record_id: int, request: Request, caller: CallerDep) -> dict:
+        store = request.app.state.store
+        row = records.get_record(store, layer, record_id, caller.viewer, remote_of(request))
+        return records.to_feature(row, store)
+
+    @router.post(f"/{layer}", tags=tag, name=f"create_{layer}", status_code=201)
+    def create(request: Request, response: Response, caller: CallerDep,
+               feature: Annotated[FeatureIn, Body()],
+               idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict:
+        store = request.app.state.store
+        require_user(caller)
+        rid, created = records.create_record(store, layer, caller.viewer, feature.properties,
+                                             feature.geometry, idempotency_key, remote_of(request))
+        if not created:
+            response.status_code = 200
+        return {"id": rid, "created": created}
+
+    @router.patch(f"/{layer}/{{record_id}}", tags=tag, name=f"update_{layer}")
+    def patch(record_id: int, request: Request, caller: CallerDep,
+              changes: Annotated[dict[str, Any], Body()]) -> dict:
+        require_user(caller)
+        records.update_record(request.app.state.store, layer, record_id, caller.viewer, changes,
+                              remote_of(request))
+        return {"id": record_id, "updated": True}
+
+    @router.delete(f"/{layer}/{{record_id}}", tags=tag, name=f"delete_{layer}")
+    def remove(record_id: int, request: Request, caller: CallerDep) -> dict:
+        require_user(caller)
+        records.delete_record(request.app.state.store, layer, record_id, caller.viewer, remote_of(request))
+        return {"id": record_id, "deleted": True}
+
+
+for _layer in LAYERS:
+    _layer_routes(_layer)

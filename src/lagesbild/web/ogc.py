@@ -1,0 +1,247 @@
+"""OGC API - Features, Part 1 Core with GeoJSON, rooted at /ogc, so that QGIS and GDAL (its
+OAPIF driver) add lagesbild's layers as they are.
+
+Like pygeoapi, the request handling is plain functions over the services; errors are OGC
+exception bodies (`{"code", "description"}`) with their HTTP status. The public sees public
+records only; a token or session sees what its user may see (`store.access`)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from lagesbild.domain.periods import Period
+from lagesbild.errors import LagesbildError
+from lagesbild.services import records
+from lagesbild.web.security import Caller, identify
+
+router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
+
+COLLECTIONS = {
+    "places": ("Places", "Priority places, scenes, comparison areas, districts, the city"),
+    "extents": ("Scene extents", "The extent of each place per yearly mapping round, in hectares"),
+    "crimes": ("Reported crimes", "Police records of reported crime"),
+    "observations": ("Field observations", "What field teams saw, where and when"),
+    "cameras": ("Cameras", "Camera positions with bearing, field-of-view angle and range"),
+    "guard_areas": ("Guard-designated areas", "Förordnandeområden with validity"),
+    "streets": ("Streets", "Street segments"),
+    "activation_events": ("Place-activation events", "Art, culture and events in the places"),
+}
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+MAX_LIMIT = 10_000
+GEOJSON = "application/geo+json"
+
+
+class OGCError(Exception):
+    def __init__(self, status: int, code: str, description: str) -> None:
+        self.status, self.code, self.description = status, code, description
+
+
+def ogc_error_response(exc: OGCError) -> JSONResponse:
+    return JSONResponse({"code": exc.code, "description": exc.description}, status_code=exc.status)
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/ogc"
+
+
+def _collection(request: Request, cid: str) -> dict:
+    title, description = COLLECTIONS[cid]
+    base = _base(request)
+    return {
+        "id": cid,
+        "title": title,
+        "description": description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": {"spatial": {"bbox": [_region_bbox(request)], "crs": CRS84}},
+        "links": [
+            {"href": f"{base}/collections/{cid}", "rel": "self", "type": "application/json"},
+            {"href": f"{base}/collections/{cid}/items", "rel": "items", "type": GEOJSON,
+             "title": title},
+        ],
+    }
+
+
+def _region_bbox(request: Request) -> list[float]:
+    r = request.app.state.store.settings.region
+    return [r.min_lon, r.min_lat, r.max_lon, r.max_lat]
+
+
+@router.get("")
+def landing(request: Request) -> dict:
+    base = _base(request)
+    return {
+        "title": "lagesbild",
+        "description": "A shared situational picture of open drug scenes and priority places",
+        "links": [
+            {"href": base, "rel": "self", "type": "application/json", "title": "this document"},
+            {"href": str(request.base_url) + "api/v1/openapi.json", "rel": "service-desc",
+             "type": "application/vnd.oai.openapi+json;version=3.0", "title": "API definition"},
+            {"href": f"{base}/conformance", "rel": "conformance", "type": "application/json"},
+            {"href": f"{base}/collections", "rel": "data", "type": "application/json"},
+        ],
+    }
+
+
+@router.get("/conformance")
+def conformance() -> dict:
+    return {"conformsTo": CONFORMANCE}
+
+
+@router.get("/collections")
+def collections(request: Request) -> dict:
+    base = _base(request)
+    return {
+        "links": [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}],
+        "collections": [_collection(request, cid) for cid in COLLECTIONS],
+    }
+
+
+def _known(cid: str) -> None:
+    if cid not in COLLECTIONS:
+        raise OGCError(404, "NotFound", f"no collection {cid!r}")
+
+
+@router.get("/collections/{cid}")
+def collection(cid: str, request: Request) -> dict:
+    _known(cid)
+    return _collection(request, cid)
+
+
+def _parse_limit(value: str | None) -> int:
+    if value is None:
+        return 100
+    try:
+        n = int(value)
+    except ValueError:
+        raise OGCError(400, "InvalidParameterValue", f"limit {value!r} is not an integer") from None
+    if n < 1:
+        raise OGCError(400, "InvalidParameterValue", "limit must be at least 1")
+    return min(n, MAX_LIMIT)  # the standard lets a server cap limit instead of refusing it
+
+
+def _parse_offset(value: str | None) -> int:
+    try:
+        n = int(value or 0)
+    except ValueError:
+        raise OGCError(400, "InvalidParameterValue", f"offset {value!r} is not an integer") from None
+    if n < 0:
+        raise OGCError(400, "InvalidParameterValue", "offset must not be negative")
+    return n
+
+
+def _parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if value is None:
+        return None
+    try:
+        parts = [float(p) for p in value.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) == 6:  # a 3D bbox: drop the heights
+        parts = [parts[0], parts[1], parts[3], parts[4]]
+    if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
+        raise OGCError(400, "InvalidParameterValue",
+                       "bbox must be minlon,minlat,maxlon,maxlat with min <= max")
+    return tuple(parts)  # type: ignore[return-value]
+
+
+def _instant(text: str, open_default: datetime) -> datetime:
+    if text in ("..", ""):
+        return open_default
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise OGCError(400, "InvalidParameterValue", f"datetime {text!r} is not RFC 3339") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _parse_datetime(value: str | None) -> Period | None:
+    """An instant, or an interval `start/end` with `..` for an open end (RFC 3339)."""
+    if value is None:
+        return None
+    lo = datetime(1900, 1, 1, tzinfo=timezone.utc)
+    hi = datetime(2200, 1, 1, tzinfo=timezone.utc)
+    if "/" in value:
+        a, b = value.split("/", 1)
+        start, end = _instant(a, lo), _instant(b, hi)
+        if end < start:
+            raise OGCError(400, "InvalidParameterValue", "datetime interval ends before it starts")
+        return Period(value, start, end if b in ("..", "") else end + _tick())  # b is included
+    t = _instant(value, lo)
+    return Period(value, t, t + _tick())
+
+
+def _tick():
+    from datetime import timedelta
+
+    return timedelta(microseconds=1)
+
+
+@router.get("/collections/{cid}/items")
+def items(cid: str, request: Request, caller: Caller = Depends(identify)) -> JSONResponse:
+    _known(cid)
+    q = request.query_params
+    known = {"limit", "offset", "bbox", "datetime", "f", "bbox-crs"}
+    unknown = [k for k in q if k not in known]
+    if unknown:
+        raise OGCError(400, "InvalidParameterValue", f"unknown query parameter {unknown[0]!r}")
+    if q.get("f") not in (None, "json", "geojson"):
+        raise OGCError(400, "InvalidParameterValue", "f must be json or geojson")
+    if q.get("bbox-crs") not in (None, CRS84):
+        raise OGCError(400, "InvalidParameterValue", f"bbox-crs must be {CRS84}")
+    limit, offset = _parse_limit(q.get("limit")), _parse_offset(q.get("offset"))
+    period = _parse_datetime(q.get("datetime"))
+    if period is not None and cid not in records.TIME_COLUMNS:
+        period = None  # a collection without time: every item matches (OGC Part 1, 7.15.4)
+    f = records.RecordFilter(period=period, bbox=_parse_bbox(q.get("bbox")), limit=limit, offset=offset)
+    store = request.app.state.store
+    rows, total = records.list_records(store, cid, caller.viewer, f)
+    self_url = str(request.url)
+    links = [
+        {"href": self_url, "rel": "self", "type": GEOJSON},
+        {"href": f"{_base(request)}/collections/{cid}", "rel": "collection", "type": "application/json"},
+    ]
+    if offset + limit < total:
+        links.append({"href": str(request.url.include_query_params(offset=offset + limit, limit=limit)),
+                      "rel": "next", "type": GEOJSON})
+    if offset > 0:
+        links.append({"href": str(request.url.include_query_params(offset=max(0, offset - limit), limit=limit)),
+                      "rel": "prev", "type": GEOJSON})
+    body = {
+        "type": "FeatureCollection",
+        "features": [records.to_feature(r, store) for r in rows],
+        "numberMatched": total,
+        "numberReturned": len(rows),
+        "timeStamp": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "links": links,
+    }
+    return JSONResponse(body, media_type=GEOJSON)
+
+
+@router.get("/collections/{cid}/items/{fid}")
+def item(cid: str, fid: str, request: Request, caller: Caller = Depends(identify)) -> JSONResponse:
+    _known(cid)
+    if not fid.isdigit():
+        raise OGCError(404, "NotFound", f"no feature {fid!r} in {cid}")
+    store = request.app.state.store
+    try:
+        row = records.get_record(store, cid, int(fid), caller.viewer)
+    except LagesbildError as exc:
+        if exc.http_status == 404:
+            raise OGCError(404, "NotFound", f"no feature {fid} in {cid}") from None
+        raise
+    feature = records.to_feature(row, store)
+    base = _base(request)
+    feature["links"] = [
+        {"href": str(request.url), "rel": "self", "type": GEOJSON},
+        {"href": f"{base}/collections/{cid}", "rel": "collection", "type": "application/json"},
+    ]
+    return JSONResponse(feature, media_type=GEOJSON)

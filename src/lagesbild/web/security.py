@@ -1,0 +1,80 @@
+"""Who is asking, for every request: an API token (`Authorization: Bearer lb_...`), a session
+cookie, or nobody (the public). Cookie-authenticated changes must carry the session's CSRF token
+(header `X-CSRF-Token` or form field `csrf_token`); token-authenticated clients need none,
+since a browser never sends the token by itself.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from fastapi import Request, Response
+
+from lagesbild.accounts import SESSION_HOURS, User, session_user, token_user
+from lagesbild.domain.model import PUBLIC_VIEWER, Viewer
+from lagesbild.errors import AccessDenied, LagesbildError
+
+SESSION_COOKIE = "lagesbild_session"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class NotSignedIn(LagesbildError):
+    http_status = 401
+
+
+@dataclass(frozen=True)
+class Caller:
+    viewer: Viewer
+    user: User | None
+    csrf: str | None = None
+    via: str = "public"  # "token", "session" or "public"
+
+    @property
+    def remote(self) -> str | None:
+        return None
+
+
+def remote_of(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def identify(request: Request) -> Caller:
+    store = request.app.state.store
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        user = token_user(store, auth[7:].strip())
+        if user is None:
+            raise NotSignedIn("the API token is unknown or revoked")
+        return Caller(user.viewer, user, None, "token")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        found = session_user(store, cookie)
+        if found is not None:
+            user, csrf = found
+            if request.method in UNSAFE:
+                await _check_csrf(request, csrf)
+            return Caller(user.viewer, user, csrf, "session")
+    return Caller(PUBLIC_VIEWER, None)
+
+
+async def _check_csrf(request: Request, csrf: str) -> None:
+    sent = request.headers.get("x-csrf-token")
+    if sent is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        sent = form.get("csrf_token")
+    if not sent or not hmac.compare_digest(str(sent), csrf):
+        raise AccessDenied("missing or wrong CSRF token (send the X-CSRF-Token header)")
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    loopback_http = request.url.scheme == "http" and request.url.hostname in ("127.0.0.1", "localhost", "::1")
+    response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_HOURS * 3600, httponly=True,
+                        secure=not loopback_http, samesite="strict", path="/")
+
+
+def require_user(caller: Caller) -> User:
+    if caller.user is None:
+        raise NotSignedIn("sign in first (or send an API token)")
+    return caller.user

@@ -1,0 +1,187 @@
+"""The JSON API: accounts, sessions and CSRF, tokens, layers with filters, the access matrix,
+idempotent field reports, change rules, audit, and 4xx for bad input."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from lagesbild.store.schema import api_tokens, audit_log
+from lagesbild.web.app import create_app
+
+from .conftest import ORGS, PASSWORD, POINTS, ROLES, login, may_see
+
+
+def _ids(fc: dict) -> set[str]:
+    return {f["properties"]["source_id"] for f in fc["features"]}
+
+
+def test_openapi_document_lists_every_layer(client):
+    doc = client.get("/api/v1/openapi.json").json()
+    for layer in ("crimes", "observations", "places", "extents", "cameras", "guard_areas",
+                  "streets", "activation_events", "survey_results", "measurements",
+                  "organisations", "roster"):
+        assert f"/api/v1/{layer}" in doc["paths"]
+        assert f"/api/v1/{layer}/{{record_id}}" in doc["paths"]
+
+
+def test_login_sets_a_safe_cookie_and_logout_ends_it(client):
+    r = client.post("/api/v1/login", json={"username": "analyst-polis", "password": PASSWORD})
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "secure" in cookie and "samesite=strict" in cookie
+    assert client.get("/api/v1/me").json()["username"] == "analyst-polis"
+    csrf = r.json()["csrf_token"]
+    client.post("/api/v1/logout", headers={"X-CSRF-Token": csrf})
+    assert client.get("/api/v1/me").json() == {"signed_in": False}
+
+
+def test_wrong_password_then_throttled(client):
+    for _ in range(5):
+        r = client.post("/api/v1/login", json={"username": "viewer-soc", "password": "nope"})
+        assert r.status_code == 401 and "wrong user name or password" in r.json()["detail"]
+    r = client.post("/api/v1/login", json={"username": "viewer-soc", "password": PASSWORD})
+    assert r.status_code == 429  # even the right password waits after 5 failures
+
+
+def test_csrf_needed_for_cookie_writes(client):
+    csrf = login(client, "field_reporter-soc")
+    feature = {"type": "Feature", "properties": {"occurred_at": "2023-06-01 22:00",
+               "category": "drug_use", "count": 2}, "geometry": {"type": "Point",
+               "coordinates": [18.064, 59.332]}}
+    assert client.post("/api/v1/observations", json=feature).status_code == 403
+    r = client.post("/api/v1/observations", json=feature, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 201, r.text
+
+
+def test_tokens_are_shown_once_stored_hashed_and_revocable(client, app_store):
+    csrf = login(client, "analyst-polis")
+    r = client.post("/api/v1/tokens", json={"name": "QGIS"}, headers={"X-CSRF-Token": csrf})
+    token, tid = r.json()["token"], r.json()["id"]
+    with app_store.read() as conn:
+        stored = conn.execute(select(api_tokens.c.token_hash)).scalars().all()
+    assert token not in stored and len(stored) == 1
+    anon = TestClient(client.app, base_url="https://testserver")
+    seen = anon.get("/api/v1/crimes", headers={"Authorization": f"Bearer {token}"}).json()
+    assert "cri-polis-restricted" in _ids(seen)
+    client.delete(f"/api/v1/tokens/{tid}", headers={"X-CSRF-Token": csrf})
+    r = anon.get("/api/v1/crimes", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
+
+
+@pytest.mark.parametrize("layer", ["crimes", "observations"])
+def test_access_matrix_list_get_bbox_and_ogc(app_store, layer):
+    app = create_app(app_store.url)
+    with TestClient(app, base_url="https://testserver") as c:
+        all_ids = {}
+        everyone = [(None, None)] + [(f"{role}-{org}", org) for org in ORGS for role in ROLES]
+        for username, org in everyone:
+            c.cookies.clear()
+            if username:
+                login(c, username)
+            expected = {rid for lay, rid, rorg, sens, _, _ in POINTS
+                        if lay == layer and may_see(org, rorg, sens)}
+            listed = c.get(f"/api/v1/{layer}?limit=1000").json()
+            assert _ids(listed) == expected, username
+            in_box = c.get(f"/api/v1/{layer}", params={"bbox": "18.0,59.0,18.2,59.5"}).json()
+            assert _ids(in_box) == expected
+            ogc = c.get(f"/ogc/collections/{layer}/items?limit=1000").json()
+            assert {f["properties"]["source_id"] for f in ogc["features"]} == expected
+            if username is None:  # learn every id once, as the terminal would
+                continue
+            for f in listed["features"]:
+                all_ids[f["properties"]["source_id"]] = f["id"]
+        # by id: every record that is not visible answers 404, exactly like a missing one
+        for username, org in everyone:
+            c.cookies.clear()
+            if username:
+                login(c, username)
+            for lay, rid, rorg, sens, _, _ in POINTS:
+                if lay != layer or rid not in all_ids:
+                    continue
+                status = c.get(f"/api/v1/{layer}/{all_ids[rid]}").status_code
+                assert status == (200 if may_see(org, rorg, sens) else 404), (username, rid)
+
+
+def test_opening_restricted_records_is_audited_and_admins_read_the_log(client, app_store):
+    login(client, "analyst-polis")
+    fc = client.get("/api/v1/crimes").json()
+    rid = next(f["id"] for f in fc["features"] if f["properties"]["sensitivity"] == "restricted")
+    client.get(f"/api/v1/crimes/{rid}")
+    with app_store.read() as conn:
+        rows = conn.execute(select(audit_log.c.username, audit_log.c.action, audit_log.c.record_id)
+                            .where(audit_log.c.action == "open")).all()
+    assert ("analyst-polis", "open", rid) in rows
+    assert client.get("/api/v1/audit").status_code == 403
+    client.cookies.clear()
+    login(client, "admin-polis")
+    entries = client.get("/api/v1/audit?action=open").json()
+    assert any(e["record_id"] == rid and e["username"] == "analyst-polis" for e in entries)
+
+
+def test_field_report_with_idempotency_key_is_stored_once(client):
+    csrf = login(client, "field_reporter-polis")
+    feature = {"type": "Feature", "properties": {"occurred_at": "2023-06-01 22:00",
+               "category": "drug_sale", "count": 3, "text": "Försäljning vid trappan"},
+               "geometry": {"type": "Point", "coordinates": [18.0645, 59.3325]}}
+    headers = {"X-CSRF-Token": csrf, "Idempotency-Key": "phone-42-0001"}
+    first = client.post("/api/v1/observations", json=feature, headers=headers)
+    again = client.post("/api/v1/observations", json=feature, headers=headers)
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.json()["id"] == again.json()["id"]
+    mine = client.get("/api/v1/observations", params={"limit": 1000}).json()
+    assert sum(1 for f in mine["features"] if f["properties"]["source_id"] == "idem:phone-42-0001") == 1
+
+
+def test_roles_and_owners_decide_changes(client):
+    login(client, "viewer-polis")
+    feature = {"type": "Feature", "properties": {"occurred_at": "2023-06-01", "category": "theft"},
+               "geometry": {"type": "Point", "coordinates": [18.06, 59.33]}}
+    csrf = client.get("/api/v1/me").json()["csrf_token"]
+    assert client.post("/api/v1/crimes", json=feature, headers={"X-CSRF-Token": csrf}).status_code == 403
+    client.cookies.clear()
+    csrf = login(client, "coordinator-soc")
+    fc = client.get("/api/v1/crimes").json()
+    police_shared = next(f["id"] for f in fc["features"] if f["properties"]["source_id"] == "cri-polis-shared")
+    own = next(f["id"] for f in fc["features"] if f["properties"]["source_id"] == "cri-soc-shared")
+    h = {"X-CSRF-Token": csrf}
+    assert client.delete(f"/api/v1/crimes/{police_shared}", headers=h).status_code == 403
+    assert client.patch(f"/api/v1/crimes/{own}", json={"sensitivity": "restricted"}, headers=h).status_code == 200
+    assert client.delete(f"/api/v1/crimes/{own}", headers=h).status_code == 200
+    assert client.get(f"/api/v1/crimes/{own}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        ("/api/v1/crimes?bbox=1,2,3", "bbox"),
+        ("/api/v1/crimes?period=2023-13", "period"),
+        ("/api/v1/crimes?limit=0", "limit"),
+        ("/api/v1/crimes?category=burglary", "category"),
+        ("/api/v1/streets?category=theft", "category"),
+    ],
+)
+def test_bad_query_parameters_name_the_field(client, path, field):
+    r = client.get(path)
+    assert r.status_code in (400, 422)
+    body = r.json()
+    named = body.get("field") or ",".join(e["field"] for e in body.get("errors", []))
+    assert field in named
+
+
+def test_bad_bodies_name_the_field(client):
+    csrf = login(client, "analyst-polis")
+    h = {"X-CSRF-Token": csrf}
+    r = client.post("/api/v1/crimes", json={"type": "Feature", "properties": {
+        "occurred_at": "yesterday", "category": "theft", "lat": 59.33, "lon": 18.06}}, headers=h)
+    assert r.status_code == 422 and r.json()["field"] == "occurred_at"
+    r = client.post("/api/v1/crimes", json={"properties": "x"}, headers=h)
+    assert r.status_code == 422 and "properties" in r.json()["errors"][0]["field"]
+    r = client.post("/api/v1/crimes", json={"type": "Feature", "properties": {
+        "occurred_at": "2023-01-01", "category": "theft", "lat": 18.06, "lon": 59.33}}, headers=h)
+    assert r.status_code == 422 and "swapped" in r.json()["detail"]
+
+
+def test_unknown_things_are_404(client):
+    assert client.get("/api/v1/crimes/999999").status_code == 404
+    assert client.get("/api/v1/burglaries").status_code == 404
