@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= sqlite:///lagesbild.sqlite
 HOST ?= 127.0.0.1
 PORT ?= 8000
-SYSTEM_EXTRAS ?=
+SYSTEM_EXTRAS ?= gdal-bin
 export LAGESBILD_DB ?= $(DB)
 
 .PHONY: run test install install-test lint bench clean

@@ -63,8 +63,9 @@ class Loaded:
 
 def _counts(store: Store) -> dict[str, int]:
     with store.read() as conn:
-        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
-                for t in COUNTED}
+        return {
+            t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in COUNTED
+        }
 
 
 def _hashes(store: Store) -> dict[str, str]:
@@ -84,8 +85,7 @@ def loaded(request, tmp_path_factory):
     first = load_demo(store)
     counts_first, hashes_first = _counts(store), _hashes(store)
     second = load_demo(store)
-    yield Loaded(store, first, second, counts_first, _counts(store), hashes_first,
-                 _hashes(store))
+    yield Loaded(store, first, second, counts_first, _counts(store), hashes_first, _hashes(store))
     store.dispose()
     if server is not None:
         server.drop_database(url.rsplit("/", 1)[1])
@@ -192,9 +192,14 @@ def _assigned(store: Store, place: str, round_id: int, category: str, year: int)
             .select_from(assignments)
             .join(crimes, crimes.c.id == assignments.c.record_id)
             .join(places, places.c.id == assignments.c.place_id)
-            .where(assignments.c.layer == "crimes", places.c.name == place,
-                   assignments.c.round_id == round_id, crimes.c.category == category,
-                   crimes.c.occurred_at >= start, crimes.c.occurred_at < end)
+            .where(
+                assignments.c.layer == "crimes",
+                places.c.name == place,
+                assignments.c.round_id == round_id,
+                crimes.c.category == category,
+                crimes.c.occurred_at >= start,
+                crimes.c.occurred_at < end,
+            )
         ).scalar_one()
 
 
@@ -218,8 +223,12 @@ def test_crimes_concentrate_at_sergels_torg(scenario):
     lon = np.array([r["lon"] for r in recs])
     lat = np.array([r["lat"] for r in recs])
     density = {}
-    for name, poly in (("torg", geo.GEOGRAPHY.sergels_torg), ("klara", geo.GEOGRAPHY.klara),
-                       ("district", geo.GEOGRAPHY.district), ("city", geo.GEOGRAPHY.city)):
+    for name, poly in (
+        ("torg", geo.GEOGRAPHY.sergels_torg),
+        ("klara", geo.GEOGRAPHY.klara),
+        ("district", geo.GEOGRAPHY.district),
+        ("city", geo.GEOGRAPHY.city),
+    ):
         density[name] = shapely.contains_xy(poly, lon, lat).sum() / _geodesic_ha(poly)
     assert density["torg"] > 2 * density["klara"] > 4 * density["district"]
     assert density["district"] > density["city"]
@@ -232,20 +241,19 @@ def test_crimes_concentrate_at_sergels_torg(scenario):
 
 def _sector(x: float, y: float, bearing: float, angle: float, reach: float) -> Polygon:
     phis = np.radians(np.linspace(bearing - angle / 2, bearing + angle / 2, 91))
-    return Polygon([(x, y), *zip(x + reach * np.sin(phis), y + reach * np.cos(phis),
-                                 strict=True)])
+    return Polygon([(x, y), *zip(x + reach * np.sin(phis), y + reach * np.cos(phis), strict=True)])
 
 
 def _to_3006(geom):
-    return shapely.transform(geom, lambda c: np.column_stack(TO_3006.transform(c[:, 0],
-                                                                               c[:, 1])))
+    return shapely.transform(geom, lambda c: np.column_stack(TO_3006.transform(c[:, 0], c[:, 1])))
 
 
 def test_police_cameras_cover_most_of_sergels_torg(loaded):
     with loaded.store.read() as conn:
         cams = conn.execute(select(cameras).where(cameras.c.operator == "Polisen")).mappings().all()
-        torg = conn.execute(select(places.c.geom).where(places.c.name == geo.SERGELS_TORG)
-                            ).scalar_one()
+        torg = conn.execute(
+            select(places.c.geom).where(places.c.name == geo.SERGELS_TORG)
+        ).scalar_one()
     assert len(cams) >= 4
     assert all(c["active_from"].year == 2019 for c in cams)
     assert all(c["legal_basis"] == "Kamerabevakningslagen (2018:1200)" for c in cams)
@@ -260,9 +268,15 @@ def test_police_cameras_cover_most_of_sergels_torg(loaded):
 
 def test_guards_are_authorised_in_most_of_klara(loaded):
     with loaded.store.read() as conn:
-        areas = conn.execute(select(guard_areas.c.geom).where(guard_areas.c.valid_to.is_(None),
-                                                              guard_areas.c.name.like("%Klara%"))
-                             ).scalars().all()
+        areas = (
+            conn.execute(
+                select(guard_areas.c.geom).where(
+                    guard_areas.c.valid_to.is_(None), guard_areas.c.name.like("%Klara%")
+                )
+            )
+            .scalars()
+            .all()
+        )
     klara = _to_3006(geo.GEOGRAPHY.klara)
     covered = shapely.union_all([_to_3006(a) for a in areas]).intersection(klara).area
     assert covered / klara.area > 0.5
@@ -273,8 +287,9 @@ def test_guards_are_authorised_in_most_of_klara(loaded):
 
 def test_survey_klara_and_sergels_torg_above_city_and_falling(loaded):
     with loaded.store.read() as conn:
-        rows = conn.execute(select(survey_results.c.area, survey_results.c.year,
-                                   survey_results.c.share)).all()
+        rows = conn.execute(
+            select(survey_results.c.area, survey_results.c.year, survey_results.c.share)
+        ).all()
     share = {(a, y): s for a, y, s in rows}
     years = sorted({y for _, y in share})
     assert years[0] <= 2017 and years[-1] >= 2023
@@ -295,10 +310,15 @@ def test_observations_are_mostly_evening_with_restricted_youth_reports(scenario)
 def test_briefings_twice_a_week_with_police_on_the_roster(loaded):
     with loaded.store.read() as conn:
         times = conn.execute(select(briefings.c.id, briefings.c.at)).all()
-        police = conn.execute(
-            select(roster_entries.c.briefing_id).where(roster_entries.c.briefing_id.is_not(None),
-                                                       roster_entries.c.role.like("Yttre%"))
-        ).scalars().all()
+        police = (
+            conn.execute(
+                select(roster_entries.c.briefing_id).where(
+                    roster_entries.c.briefing_id.is_not(None), roster_entries.c.role.like("Yttre%")
+                )
+            )
+            .scalars()
+            .all()
+        )
         statuses = set(conn.execute(select(action_items.c.status)).scalars())
         n_decisions = conn.execute(select(func.count()).select_from(decisions)).scalar_one()
         titles = set(conn.execute(select(goals.c.title)).scalars())

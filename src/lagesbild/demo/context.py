@@ -13,7 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from lagesbild.demo.geography import DISTRICT_ORG, KLARA, SCENE, SERGELS_TORG, SERGELS_TORG_POINT, Triple
+from lagesbild.demo.geography import (
+    DISTRICT_ORG,
+    KLARA,
+    SCENE,
+    SERGELS_TORG,
+    SERGELS_TORG_POINT,
+    Triple,
+)
 from lagesbild.demo.sampling import TZ
 
 # ------------------------------------------------------------------ measurements
@@ -33,31 +40,49 @@ def measurement_records(rng: np.random.Generator) -> list[Triple]:
     # Syringes collected per month in the scene by the traffic office's cleaning (falling).
     for d in _month_starts(2019, 2024):
         trend = {2019: 310, 2020: 300, 2021: 270, 2022: 240, 2023: 170, 2024: 140}[d.year]
-        rows.append({
-            "id": f"demo-matning-sprutor-{d:%Y-%m}", "place": SCENE,
-            "measured_at": datetime(d.year, d.month, 1, tzinfo=TZ), "metric": "syringes_collected",
-            "value": float(rng.poisson(trend * (0.8 + 0.4 * _summer(d.month)))), "unit": "st",
-            "method": "Sprutinsamling vid städning, summa per månad", "organisation": "tk",
-        })
+        rows.append(
+            {
+                "id": f"demo-matning-sprutor-{d:%Y-%m}",
+                "place": SCENE,
+                "measured_at": datetime(d.year, d.month, 1, tzinfo=TZ),
+                "metric": "syringes_collected",
+                "value": float(rng.poisson(trend * (0.8 + 0.4 * _summer(d.month)))),
+                "unit": "st",
+                "method": "Sprutinsamling vid städning, summa per månad",
+                "organisation": "tk",
+            }
+        )
     # Footfall on Plattan: average people per day and month, from a counting sensor.
     for d in _month_starts(2021, 2024):
         level = {2021: 38000, 2022: 44000, 2023: 47000, 2024: 48000}[d.year]
         value = level * (0.8 + 0.35 * _summer(d.month)) * rng.normal(1.0, 0.03)
-        rows.append({
-            "id": f"demo-matning-flode-{d:%Y-%m}", "place": SERGELS_TORG,
-            "measured_at": datetime(d.year, d.month, 1, tzinfo=TZ), "metric": "footfall",
-            "value": float(round(value, -2)), "unit": "personer/dygn",
-            "method": "Automatisk räknare på Plattan, medel per dygn", "organisation": "cis",
-            "sensitivity": "public",
-        })
+        rows.append(
+            {
+                "id": f"demo-matning-flode-{d:%Y-%m}",
+                "place": SERGELS_TORG,
+                "measured_at": datetime(d.year, d.month, 1, tzinfo=TZ),
+                "metric": "footfall",
+                "value": float(round(value, -2)),
+                "unit": "personer/dygn",
+                "method": "Automatisk räknare på Plattan, medel per dygn",
+                "organisation": "cis",
+                "sensitivity": "public",
+            }
+        )
     # Broken lights reported in Klara per month.
     for d in _month_starts(2021, 2024):
-        rows.append({
-            "id": f"demo-matning-belysning-{d:%Y-%m}", "place": KLARA,
-            "measured_at": datetime(d.year, d.month, 1, tzinfo=TZ), "metric": "broken_lights",
-            "value": float(rng.poisson(9 - 4 * _summer(d.month))), "unit": "st",
-            "method": "Felanmälningar, summa per månad", "organisation": "tk",
-        })
+        rows.append(
+            {
+                "id": f"demo-matning-belysning-{d:%Y-%m}",
+                "place": KLARA,
+                "measured_at": datetime(d.year, d.month, 1, tzinfo=TZ),
+                "metric": "broken_lights",
+                "value": float(rng.poisson(9 - 4 * _summer(d.month))),
+                "unit": "st",
+                "method": "Felanmälningar, summa per månad",
+                "organisation": "tk",
+            }
+        )
     rows += _place_observations(rng)
     return [(i, rec, None) for i, rec in enumerate(rows, start=1)]
 
@@ -76,14 +101,19 @@ def _place_observations(rng: np.random.Generator) -> list[dict[str, Any]]:
                     # More girls stay on the square when the park and stage are there (2023).
                     girls = rng.poisson((9 if year == 2023 else 5) * (1.3 if hour == 15 else 1))
                     for group, value in (("all", total), ("girls_13_18", girls)):
-                        rows.append({
-                            "id": f"demo-platsobs-{when:%Y%m%d%H}-{group}",
-                            "place": SERGELS_TORG, "measured_at": when,
-                            "metric": "people_observed", "group": group, "value": float(value),
-                            "unit": "personer",
-                            "method": "Systematisk platsobservation (SLU Movium), 30 min",
-                            "organisation": DISTRICT_ORG,
-                        })
+                        rows.append(
+                            {
+                                "id": f"demo-platsobs-{when:%Y%m%d%H}-{group}",
+                                "place": SERGELS_TORG,
+                                "measured_at": when,
+                                "metric": "people_observed",
+                                "group": group,
+                                "value": float(value),
+                                "unit": "personer",
+                                "method": "Systematisk platsobservation (SLU Movium), 30 min",
+                                "organisation": DISTRICT_ORG,
+                            }
+                        )
             day += timedelta(days=1)
     return rows
 
@@ -100,26 +130,51 @@ def activation_event_records(rng: np.random.Generator) -> list[Triple]:
     rows: list[dict[str, Any]] = []
 
     def add(key: str, title: str, kind: str, start: datetime, end: datetime, org: str) -> None:
-        rows.append({
-            "id": f"demo-aktivering-{key}", "title": title, "kind": kind,
-            "starts_at": start, "ends_at": end, "place": SERGELS_TORG,
-            "lat": round(lat0 + rng.uniform(-0.0003, 0.0003), 6),
-            "lon": round(lon0 + rng.uniform(-0.0008, 0.0008), 6),
-            "organisation": org, "sensitivity": "public",
-        })
+        rows.append(
+            {
+                "id": f"demo-aktivering-{key}",
+                "title": title,
+                "kind": kind,
+                "starts_at": start,
+                "ends_at": end,
+                "place": SERGELS_TORG,
+                "lat": round(lat0 + rng.uniform(-0.0003, 0.0003), 6),
+                "lon": round(lon0 + rng.uniform(-0.0008, 0.0008), 6),
+                "organisation": org,
+                "sensitivity": "public",
+            }
+        )
 
     for year in range(2019, 2025):
-        title = ("Pilot: sommarpark på Plattan" if year == 2019
-                 else "Tillfällig park på Sergels torg")
-        add(f"park-{year}", title, "temporary_park", datetime(year, 6, 1, 8, tzinfo=TZ),
-            datetime(year, 8, 31, 22, tzinfo=TZ), DISTRICT_ORG)
+        title = (
+            "Pilot: sommarpark på Plattan" if year == 2019 else "Tillfällig park på Sergels torg"
+        )
+        add(
+            f"park-{year}",
+            title,
+            "temporary_park",
+            datetime(year, 6, 1, 8, tzinfo=TZ),
+            datetime(year, 8, 31, 22, tzinfo=TZ),
+            DISTRICT_ORG,
+        )
         if year >= 2021:
-            add(f"konst-{year}", f"Konstinstallation på Plattan {year}", "art",
-                datetime(year, 5, 15, 0, tzinfo=TZ), datetime(year, 9, 15, 23, tzinfo=TZ), DISTRICT_ORG)
+            add(
+                f"konst-{year}",
+                f"Konstinstallation på Plattan {year}",
+                "art",
+                datetime(year, 5, 15, 0, tzinfo=TZ),
+                datetime(year, 9, 15, 23, tzinfo=TZ),
+                DISTRICT_ORG,
+            )
         for month, day in ((5, 10), (9, 20)):
-            add(f"stad-{year}-{month}", "Gemensam städdag med fastighetsägarna", "cleanup",
-                datetime(year, month, day, 9, tzinfo=TZ), datetime(year, month, day, 15, tzinfo=TZ),
-                "cis")
+            add(
+                f"stad-{year}-{month}",
+                "Gemensam städdag med fastighetsägarna",
+                "cleanup",
+                datetime(year, month, day, 9, tzinfo=TZ),
+                datetime(year, month, day, 15, tzinfo=TZ),
+                "cis",
+            )
         if year < 2022:
             continue
         day = date(year, 6, 16)
@@ -127,8 +182,14 @@ def activation_event_records(rng: np.random.Generator) -> list[Triple]:
             if day.weekday() in (3, 4, 5):
                 genre = _STAGE[int(rng.integers(len(_STAGE)))]
                 start = datetime(day.year, day.month, day.day, 18, tzinfo=TZ)
-                add(f"scen-{day:%Y%m%d}", f"Scenkonst på Plattan: {genre}", "performing_arts",
-                    start, start + timedelta(hours=2), "kuls")
+                add(
+                    f"scen-{day:%Y%m%d}",
+                    f"Scenkonst på Plattan: {genre}",
+                    "performing_arts",
+                    start,
+                    start + timedelta(hours=2),
+                    "kuls",
+                )
             day += timedelta(days=1)
     return [(i, rec, None) for i, rec in enumerate(rows, start=1)]
 
@@ -159,10 +220,19 @@ def survey_records() -> list[Triple]:
         for year, share in zip(SURVEY_YEARS, shares, strict=True):
             n = SURVEY_N[area] + 7 * (year - 2017)
             low, high = wilson(share, n)
-            rows.append({
-                "id": f"demo-enkat-{year}-{area.lower().replace(' ', '-')}", "survey": SURVEY,
-                "year": year, "area": area, "question": QUESTION, "share": share, "n": n,
-                "ci_low": round(low, 4), "ci_high": round(high, 4), "organisation": DISTRICT_ORG,
-                "sensitivity": "public",
-            })
+            rows.append(
+                {
+                    "id": f"demo-enkat-{year}-{area.lower().replace(' ', '-')}",
+                    "survey": SURVEY,
+                    "year": year,
+                    "area": area,
+                    "question": QUESTION,
+                    "share": share,
+                    "n": n,
+                    "ci_low": round(low, 4),
+                    "ci_high": round(high, 4),
+                    "organisation": DISTRICT_ORG,
+                    "sensitivity": "public",
+                }
+            )
     return [(i, rec, None) for i, rec in enumerate(rows, start=1)]

@@ -39,50 +39,101 @@ COMPARISON = "Medborgarplatsen"
 # ------------------------------------------------------------------ polygons (lon, lat)
 
 SERGELS_TORG_COORDS: Coords = [
-    (18.0636, 59.3322), (18.0663, 59.3321), (18.0667, 59.3326),
-    (18.0663, 59.3331), (18.0637, 59.3331), (18.0633, 59.3327),
+    (18.0636, 59.3322),
+    (18.0663, 59.3321),
+    (18.0667, 59.3326),
+    (18.0663, 59.3331),
+    (18.0637, 59.3331),
+    (18.0633, 59.3327),
 ]
 # Plattan, Sergelgatan up to Hötorget and the nearest blocks of Drottninggatan and Hamngatan.
 SCENE_2022_COORDS: Coords = [
-    (18.0615, 59.3315), (18.0650, 59.3313), (18.0680, 59.3316), (18.0686, 59.3325),
-    (18.0679, 59.3338), (18.0658, 59.3351), (18.0633, 59.3352), (18.0618, 59.3339),
+    (18.0615, 59.3315),
+    (18.0650, 59.3313),
+    (18.0680, 59.3316),
+    (18.0686, 59.3325),
+    (18.0679, 59.3338),
+    (18.0658, 59.3351),
+    (18.0633, 59.3352),
+    (18.0618, 59.3339),
     (18.0611, 59.3325),
 ]
 # The 2023 round: drawn in to Plattan and Sergelgatan.
 SCENE_2023_COORDS: Coords = [
-    (18.0630, 59.3318), (18.0667, 59.3318), (18.0674, 59.3325), (18.0666, 59.3335),
-    (18.0655, 59.3348), (18.0639, 59.3348), (18.0629, 59.3335),
+    (18.0630, 59.3318),
+    (18.0667, 59.3318),
+    (18.0674, 59.3325),
+    (18.0666, 59.3335),
+    (18.0655, 59.3348),
+    (18.0639, 59.3348),
+    (18.0629, 59.3335),
 ]
 # Klaraområdet: Vasagatan to Malmskillnadsgatan, Tegelbacken/Strömgatan to north of Kungsgatan.
 KLARA_COORDS: Coords = [
-    (18.0581, 59.3303), (18.0695, 59.3302), (18.0717, 59.3322),
-    (18.0699, 59.3367), (18.0604, 59.3381), (18.0568, 59.3340),
+    (18.0581, 59.3303),
+    (18.0695, 59.3302),
+    (18.0717, 59.3322),
+    (18.0699, 59.3367),
+    (18.0604, 59.3381),
+    (18.0568, 59.3340),
 ]
 # The guards' area: Klara except its north-western blocks towards Kungsbron.
 GUARD_AREA_COORDS: Coords = [
-    (18.0584, 59.3304), (18.0694, 59.3303), (18.0715, 59.3322),
-    (18.0698, 59.3364), (18.0628, 59.3372), (18.0588, 59.3341),
+    (18.0584, 59.3304),
+    (18.0694, 59.3303),
+    (18.0715, 59.3322),
+    (18.0698, 59.3364),
+    (18.0628, 59.3372),
+    (18.0588, 59.3341),
 ]
 ODENPLAN_COORDS: Coords = [
-    (18.0480, 59.3422), (18.0510, 59.3418), (18.0540, 59.3405), (18.0575, 59.3410),
-    (18.0572, 59.3432), (18.0510, 59.3442), (18.0478, 59.3437),
+    (18.0480, 59.3422),
+    (18.0510, 59.3418),
+    (18.0540, 59.3405),
+    (18.0575, 59.3410),
+    (18.0572, 59.3432),
+    (18.0510, 59.3442),
+    (18.0478, 59.3437),
 ]
 ODENPLAN_EXTENT_COORDS: Coords = [
-    (18.0490, 59.3425), (18.0535, 59.3410), (18.0565, 59.3414),
-    (18.0562, 59.3430), (18.0505, 59.3438),
+    (18.0490, 59.3425),
+    (18.0535, 59.3410),
+    (18.0565, 59.3414),
+    (18.0562, 59.3430),
+    (18.0505, 59.3438),
 ]
 COMPARISON_COORDS: Coords = [
-    (18.0705, 59.3130), (18.0770, 59.3130), (18.0775, 59.3155), (18.0710, 59.3158),
+    (18.0705, 59.3130),
+    (18.0770, 59.3130),
+    (18.0775, 59.3155),
+    (18.0710, 59.3158),
 ]
 DISTRICT_COORDS: Coords = [
-    (18.0300, 59.3420), (18.0380, 59.3510), (18.0580, 59.3570), (18.0950, 59.3540),
-    (18.1150, 59.3440), (18.1050, 59.3330), (18.0850, 59.3290), (18.0680, 59.3270),
-    (18.0550, 59.3285), (18.0420, 59.3320), (18.0330, 59.3360),
+    (18.0300, 59.3420),
+    (18.0380, 59.3510),
+    (18.0580, 59.3570),
+    (18.0950, 59.3540),
+    (18.1150, 59.3440),
+    (18.1050, 59.3330),
+    (18.0850, 59.3290),
+    (18.0680, 59.3270),
+    (18.0550, 59.3285),
+    (18.0420, 59.3320),
+    (18.0330, 59.3360),
 ]
 CITY_COORDS: Coords = [
-    (17.8000, 59.3400), (17.8400, 59.3800), (17.8800, 59.4200), (17.9700, 59.4300),
-    (18.0500, 59.4000), (18.1200, 59.3800), (18.2000, 59.3500), (18.1900, 59.3000),
-    (18.1400, 59.2400), (18.0600, 59.2200), (17.9600, 59.2300), (17.8800, 59.2600),
+    (17.8000, 59.3400),
+    (17.8400, 59.3800),
+    (17.8800, 59.4200),
+    (17.9700, 59.4300),
+    (18.0500, 59.4000),
+    (18.1200, 59.3800),
+    (18.2000, 59.3500),
+    (18.1900, 59.3000),
+    (18.1400, 59.2400),
+    (18.0600, 59.2200),
+    (17.9600, 59.2300),
+    (17.8800, 59.2600),
     (17.8300, 59.3000),
 ]
 
@@ -209,19 +260,41 @@ def place_records() -> list[Triple]:
     """Parents before children: the city, the district, Klara and the places within."""
     rows: list[tuple[dict[str, Any], Coords]] = [
         ({"name": CITY, "code": "stockholm", "kind": "city"}, CITY_COORDS),
-        ({"name": DISTRICT, "code": "norra-innerstaden", "kind": "district", "parent": CITY},
-         DISTRICT_COORDS),
-        ({"name": KLARA, "code": "klara", "kind": "priority_place", "parent": DISTRICT},
-         KLARA_COORDS),
+        (
+            {"name": DISTRICT, "code": "norra-innerstaden", "kind": "district", "parent": CITY},
+            DISTRICT_COORDS,
+        ),
+        (
+            {"name": KLARA, "code": "klara", "kind": "priority_place", "parent": DISTRICT},
+            KLARA_COORDS,
+        ),
         # The scene's own boundary is the union of its extents (the 2022 one holds 2023's).
-        ({"name": SCENE, "code": "klara-scen", "kind": "scene", "parent": KLARA},
-         SCENE_2022_COORDS),
-        ({"name": SERGELS_TORG, "code": "sergels-torg", "kind": "priority_place",
-          "parent": KLARA}, SERGELS_TORG_COORDS),
-        ({"name": ODENPLAN, "code": "odenplan", "kind": "priority_place", "parent": DISTRICT},
-         ODENPLAN_COORDS),
-        ({"name": COMPARISON, "code": "medborgarplatsen", "kind": "comparison_area",
-          "parent": CITY}, COMPARISON_COORDS),
+        (
+            {"name": SCENE, "code": "klara-scen", "kind": "scene", "parent": KLARA},
+            SCENE_2022_COORDS,
+        ),
+        (
+            {
+                "name": SERGELS_TORG,
+                "code": "sergels-torg",
+                "kind": "priority_place",
+                "parent": KLARA,
+            },
+            SERGELS_TORG_COORDS,
+        ),
+        (
+            {"name": ODENPLAN, "code": "odenplan", "kind": "priority_place", "parent": DISTRICT},
+            ODENPLAN_COORDS,
+        ),
+        (
+            {
+                "name": COMPARISON,
+                "code": "medborgarplatsen",
+                "kind": "comparison_area",
+                "parent": CITY,
+            },
+            COMPARISON_COORDS,
+        ),
     ]
     return [
         (i, {**rec, "organisation": DISTRICT_ORG, "sensitivity": "public"}, Polygon(coords))
@@ -241,8 +314,13 @@ def extent_records() -> list[Triple]:
         (
             i,
             {
-                "place": place, "round": year, "status": status, "assessed_at": assessed,
-                "assessed_by": ASSESSED_BY, "criteria": criteria, "organisation": "lst",
+                "place": place,
+                "round": year,
+                "status": status,
+                "assessed_at": assessed,
+                "assessed_by": ASSESSED_BY,
+                "criteria": criteria,
+                "organisation": "lst",
                 "sensitivity": "public",
             },
             Polygon(coords),
@@ -254,11 +332,14 @@ def extent_records() -> list[Triple]:
 # ------------------------------------------------------------------ streets
 
 STREETS: dict[str, Coords] = {
-    "Drottninggatan": [(18.0655, 59.3298), (18.0633, 59.3326), (18.0592, 59.3380),
-                       (18.0555, 59.3412)],
+    "Drottninggatan": [
+        (18.0655, 59.3298),
+        (18.0633, 59.3326),
+        (18.0592, 59.3380),
+        (18.0555, 59.3412),
+    ],
     "Vasagatan": [(18.0612, 59.3298), (18.0585, 59.3330), (18.0560, 59.3385)],
-    "Sveavägen": [(18.0668, 59.3333), (18.0630, 59.3380), (18.0590, 59.3430),
-                  (18.0560, 59.3480)],
+    "Sveavägen": [(18.0668, 59.3333), (18.0630, 59.3380), (18.0590, 59.3430), (18.0560, 59.3480)],
     "Sergelgatan": [(18.0652, 59.3332), (18.0641, 59.3352)],
     "Klarabergsgatan": [(18.0575, 59.3318), (18.0633, 59.3327)],
     "Hamngatan": [(18.0667, 59.3324), (18.0705, 59.3323), (18.0745, 59.3325)],
@@ -273,8 +354,16 @@ STREETS: dict[str, Coords] = {
 
 def street_records() -> list[Triple]:
     return [
-        (i, {"id": f"demo-gata-{i:02d}", "name": name, "organisation": "tk",
-             "sensitivity": "public"}, LineString(coords))
+        (
+            i,
+            {
+                "id": f"demo-gata-{i:02d}",
+                "name": name,
+                "organisation": "tk",
+                "sensitivity": "public",
+            },
+            LineString(coords),
+        )
         for i, (name, coords) in enumerate(STREETS.items(), start=1)
     ]
 
@@ -306,11 +395,25 @@ def camera_records() -> list[Triple]:
     for i, (org, operator, active_from, (lon, lat, bearing, angle, reach)) in enumerate(
         rows, start=1
     ):
-        out.append((i, {
-            "id": f"demo-kamera-{i:02d}", "operator": operator, "lat": lat, "lon": lon,
-            "bearing": bearing, "angle": angle, "range": reach, "legal_basis": LEGAL_BASIS,
-            "active_from": active_from, "organisation": org, "sensitivity": "shared",
-        }, None))
+        out.append(
+            (
+                i,
+                {
+                    "id": f"demo-kamera-{i:02d}",
+                    "operator": operator,
+                    "lat": lat,
+                    "lon": lon,
+                    "bearing": bearing,
+                    "angle": angle,
+                    "range": reach,
+                    "legal_basis": LEGAL_BASIS,
+                    "active_from": active_from,
+                    "organisation": org,
+                    "sensitivity": "shared",
+                },
+                None,
+            )
+        )
     return out
 
 
@@ -318,16 +421,41 @@ def guard_area_records() -> list[Triple]:
     """The police's decisions designating Klara (and Odenplan) for security guards."""
     klara = Polygon(GUARD_AREA_COORDS)
     rows = [
-        ("Förordnandeområde Klara 2019-2021", date(2019, 7, 1), date(2021, 6, 30),
-         "Polismyndigheten A123.456/2019", klara),
-        ("Förordnandeområde Klara", date(2021, 7, 1), None,
-         "Polismyndigheten A234.567/2021", klara),
-        ("Förordnandeområde Odenplan/Observatorielunden", date(2020, 5, 1), None,
-         "Polismyndigheten A345.678/2020", Polygon(ODENPLAN_EXTENT_COORDS)),
+        (
+            "Förordnandeområde Klara 2019-2021",
+            date(2019, 7, 1),
+            date(2021, 6, 30),
+            "Polismyndigheten A123.456/2019",
+            klara,
+        ),
+        (
+            "Förordnandeområde Klara",
+            date(2021, 7, 1),
+            None,
+            "Polismyndigheten A234.567/2021",
+            klara,
+        ),
+        (
+            "Förordnandeområde Odenplan/Observatorielunden",
+            date(2020, 5, 1),
+            None,
+            "Polismyndigheten A345.678/2020",
+            Polygon(ODENPLAN_EXTENT_COORDS),
+        ),
     ]
     return [
-        (i, {"id": f"demo-ordningsvakter-{i:02d}", "name": name, "valid_from": start,
-             "valid_to": end, "decision": decision, "organisation": "polis",
-             "sensitivity": "public"}, geom)
+        (
+            i,
+            {
+                "id": f"demo-ordningsvakter-{i:02d}",
+                "name": name,
+                "valid_from": start,
+                "valid_to": end,
+                "decision": decision,
+                "organisation": "polis",
+                "sensitivity": "public",
+            },
+            geom,
+        )
         for i, (name, start, end, decision, geom) in enumerate(rows, start=1)
     ]

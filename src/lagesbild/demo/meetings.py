@@ -81,20 +81,29 @@ _ACTIONS: tuple[tuple[int, str, str, int], ...] = (
     (5, "Beställa extra städning och sprutinsamling på Plattan", DISTRICT_ORG, 7),
     (7, "Följa upp gruppen unga vid Kulturhusets entré", "uppsok", 10),
     (9, "Informera butikerna på Drottninggatan om kvällens lägesbild", "cis", 5),
-    (11, "Se över kamerabevakningen vid Centralstationens entré mot Klarabergsgatan", "jernhusen",
-     45),
+    (
+        11,
+        "Se över kamerabevakningen vid Centralstationens entré mot Klarabergsgatan",
+        "jernhusen",
+        45,
+    ),
     (13, "Rapportera störningar vid spärrlinjen i T-Centralen till polisen", "mtr", 7),
     (15, "Planera vinteraktivering på Plattan", "kuls", 60),
-    (17, "Bjuda in Länsstyrelsen till strategiskt forum om kartläggningen 2025", DISTRICT_ORG,
-     21),
+    (17, "Bjuda in Länsstyrelsen till strategiskt forum om kartläggningen 2025", DISTRICT_ORG, 21),
     (19, "Felanmäla släckt armatur vid Hamngatan", "tk", 7),
     (20, "Gemensam kvällsvandring med fastighetsägarna", "amf", 14),
 )
 _DECISIONS: tuple[tuple[int, str], ...] = (
-    (2, "Gemensam insats fredag kväll: polis, mobila ordningsvakter och Ungdomsjouren samlas "
-        "vid Plattan kl. 20."),
-    (6, "Ordningsvakterna från Kulturhuset och SL delar upp Plattan och trappan mot T-Centralen "
-        "mellan sig kvällstid."),
+    (
+        2,
+        "Gemensam insats fredag kväll: polis, mobila ordningsvakter och Ungdomsjouren samlas "
+        "vid Plattan kl. 20.",
+    ),
+    (
+        6,
+        "Ordningsvakterna från Kulturhuset och SL delar upp Plattan och trappan mot T-Centralen "
+        "mellan sig kvällstid.",
+    ),
     (10, "Lägesbilden inför julhandeln tas upp på strategiskt forum i december."),
     (14, "Fokus på Sergelgatan och Hamngatan de kommande två veckorna."),
     (18, "Uppsökarteamet och Ungdomsjouren samordnar kvällspassen under jullovet."),
@@ -119,8 +128,9 @@ def _organisations(conn: Connection) -> tuple[dict[str | None, int], dict[int, s
     """Ids by code (None: the store's default organisation, the district's) and names by id."""
     ids: dict[str | None, int] = {}
     names: dict[int, str] = {}
-    for oid, code, name in conn.execute(select(organisations.c.id, organisations.c.code,
-                                               organisations.c.name)):
+    for oid, code, name in conn.execute(
+        select(organisations.c.id, organisations.c.code, organisations.c.name)
+    ):
         names[oid] = name
         if code is not None:
             ids[code] = oid
@@ -131,8 +141,13 @@ def _organisations(conn: Connection) -> tuple[dict[str | None, int], dict[int, s
     return ids, names
 
 
-def _ensure(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any],
-            summary: WriteSummary) -> int:
+def _ensure(
+    conn: Connection,
+    table: Table,
+    key: dict[str, Any],
+    values: dict[str, Any],
+    summary: WriteSummary,
+) -> int:
     """The id of the row matching `key`, inserting `key | values` if there is none."""
     summary.read += 1
     where = and_(*[table.c[k] == v for k, v in key.items()])
@@ -156,16 +171,25 @@ def load_briefings(store: Store, seed: int) -> tuple[WriteSummary, list[int]]:
         for n, at in enumerate(times):
             locked = n < len(times) - 2
             attending = [org_names[orgs[o]] for o in (DISTRICT_ORG, *working_tonight(seed, n))]
-            ids.append(_ensure(conn, briefings, {"place_id": klara, "kind": "operational",
-                                                 "at": at}, {
-                "period_from": at - timedelta(days=4 if at.weekday() == 1 else 2),
-                "status": "locked" if locked else "open",
-                "notes": _NOTES[int(rng.integers(len(_NOTES)))],
-                "attendance": attending,
-                "locked_at": at + timedelta(hours=1) if locked else None,
-                "owner_org_id": orgs["polis"], "sensitivity": "shared",
-                "created_at": at, "updated_at": at,
-            }, summary))
+            ids.append(
+                _ensure(
+                    conn,
+                    briefings,
+                    {"place_id": klara, "kind": "operational", "at": at},
+                    {
+                        "period_from": at - timedelta(days=4 if at.weekday() == 1 else 2),
+                        "status": "locked" if locked else "open",
+                        "notes": _NOTES[int(rng.integers(len(_NOTES)))],
+                        "attendance": attending,
+                        "locked_at": at + timedelta(hours=1) if locked else None,
+                        "owner_org_id": orgs["polis"],
+                        "sensitivity": "shared",
+                        "created_at": at,
+                        "updated_at": at,
+                    },
+                    summary,
+                )
+            )
     return summary, ids
 
 
@@ -182,25 +206,37 @@ def roster_records(seed: int, briefing_ids: list[int]) -> list[Triple]:
     for n, (at, bid) in enumerate(zip(briefing_times(), briefing_ids, strict=True)):
         for org in working_tonight(seed, n):
             role, (low, high) = _ROSTER[org]
-            rows.append({
-                "id": f"demo-bemanning-{at:%Y%m%d}-{org}", "organisation": org, "role": role,
-                "headcount": int(rng.integers(low, high + 1)), "starts_at": at,
-                "ends_at": at + timedelta(hours=7), "place": KLARA, "briefing": bid,
-                "sensitivity": "shared",
-            })
+            rows.append(
+                {
+                    "id": f"demo-bemanning-{at:%Y%m%d}-{org}",
+                    "organisation": org,
+                    "role": role,
+                    "headcount": int(rng.integers(low, high + 1)),
+                    "starts_at": at,
+                    "ends_at": at + timedelta(hours=7),
+                    "place": KLARA,
+                    "briefing": bid,
+                    "sensitivity": "shared",
+                }
+            )
     first_briefing = datetime.combine(FIRST_BRIEFING, time(0), TZ)
     day = date(YEARS[0], 1, 1)
     while day <= PRESENCE_END:
         start = datetime.combine(day, time(18, 0), TZ)
         briefing_day = day.weekday() in (1, 3)
         if day.weekday() in (1, 3, 4, 5) and not (briefing_day and start >= first_briefing):
-            rows.append({
-                "id": f"demo-polisnarvaro-{day:%Y%m%d}", "organisation": "polis",
-                "role": "Yttre tjänst, Fokusområde Klara",
-                "headcount": max(1, int(rng.poisson(_PRESENCE_MEAN[day.year]))),
-                "starts_at": start, "ends_at": start + timedelta(hours=8), "place": KLARA,
-                "sensitivity": "shared",
-            })
+            rows.append(
+                {
+                    "id": f"demo-polisnarvaro-{day:%Y%m%d}",
+                    "organisation": "polis",
+                    "role": "Yttre tjänst, Fokusområde Klara",
+                    "headcount": max(1, int(rng.poisson(_PRESENCE_MEAN[day.year]))),
+                    "starts_at": start,
+                    "ends_at": start + timedelta(hours=8),
+                    "place": KLARA,
+                    "sensitivity": "shared",
+                }
+            )
         day += timedelta(days=1)
     return [(i, rec, None) for i, rec in enumerate(rows, start=1)]
 
@@ -217,23 +253,50 @@ def load_follow_up(store: Store, briefing_ids: list[int]) -> list[WriteSummary]:
             at, due = times[n], times[n].date() + timedelta(days=days)
             done = due < LAST_BRIEFING - timedelta(days=10)
             status = "cancelled" if n == 11 else ("done" if done else "open")
-            _ensure(conn, action_items, {"briefing_id": briefing_ids[n], "text": text}, {
-                "responsible_org_id": orgs[org], "due_date": due, "status": status,
-                "place_id": place_ids[KLARA],
-                "done_at": datetime.combine(due, time(12), TZ) if status == "done" else None,
-                "owner_org_id": orgs["polis"], "sensitivity": "shared",
-                "created_at": at, "updated_at": at,
-            }, items)
+            _ensure(
+                conn,
+                action_items,
+                {"briefing_id": briefing_ids[n], "text": text},
+                {
+                    "responsible_org_id": orgs[org],
+                    "due_date": due,
+                    "status": status,
+                    "place_id": place_ids[KLARA],
+                    "done_at": datetime.combine(due, time(12), TZ) if status == "done" else None,
+                    "owner_org_id": orgs["polis"],
+                    "sensitivity": "shared",
+                    "created_at": at,
+                    "updated_at": at,
+                },
+                items,
+            )
         for n, text in _DECISIONS:
-            _ensure(conn, decisions, {"briefing_id": briefing_ids[n], "text": text}, {
-                "owner_org_id": orgs["polis"], "sensitivity": "shared",
-                "created_at": times[n], "updated_at": times[n],
-            }, decided)
+            _ensure(
+                conn,
+                decisions,
+                {"briefing_id": briefing_ids[n], "text": text},
+                {
+                    "owner_org_id": orgs["polis"],
+                    "sensitivity": "shared",
+                    "created_at": times[n],
+                    "updated_at": times[n],
+                },
+                decided,
+            )
         for title, values in _goals(place_ids):
-            _ensure(conn, goals, {"title": title}, {
-                **values, "owner_org_id": orgs[DISTRICT_ORG], "sensitivity": "public",
-                "created_at": _AGREED, "updated_at": _AGREED,
-            }, goal_sum)
+            _ensure(
+                conn,
+                goals,
+                {"title": title},
+                {
+                    **values,
+                    "owner_org_id": orgs[DISTRICT_ORG],
+                    "sensitivity": "public",
+                    "created_at": _AGREED,
+                    "updated_at": _AGREED,
+                },
+                goal_sum,
+            )
         _ensure_users(conn, orgs, user_sum)
     return [items, decided, goal_sum, user_sum]
 
@@ -249,24 +312,44 @@ def klara_violent_crimes(year: int) -> int:
 
 def _goals(place_ids: dict[str, int]) -> Iterable[tuple[str, dict[str, Any]]]:
     baseline = klara_violent_crimes(2022)
-    yield "Våldsbrotten i Klara ska minska med 20 % från 2022", {
-        "place_id": place_ids[KLARA], "indicator": "crimes:violent_crime",
-        "baseline_period": "2022", "baseline_value": float(baseline),
-        "target_value": float(round(baseline * 0.8)), "target_change": -0.20,
-        "deadline": date(2025, 12, 31),
-    }
-    yield "Klara ska inte längre vara en öppen drogscen", {
-        "place_id": place_ids[SCENE], "indicator": "status", "baseline_period": "2023",
-        "deadline": date(2026, 3, 31),
-    }
-    yield "Odenplan/Observatorielunden ska inte åter bli en öppen drogscen", {
-        "place_id": place_ids[ODENPLAN], "indicator": "status", "baseline_period": "2023",
-        "deadline": date(2025, 3, 31),
-    }
+    yield (
+        "Våldsbrotten i Klara ska minska med 20 % från 2022",
+        {
+            "place_id": place_ids[KLARA],
+            "indicator": "crimes:violent_crime",
+            "baseline_period": "2022",
+            "baseline_value": float(baseline),
+            "target_value": float(round(baseline * 0.8)),
+            "target_change": -0.20,
+            "deadline": date(2025, 12, 31),
+        },
+    )
+    yield (
+        "Klara ska inte längre vara en öppen drogscen",
+        {
+            "place_id": place_ids[SCENE],
+            "indicator": "status",
+            "baseline_period": "2023",
+            "deadline": date(2026, 3, 31),
+        },
+    )
+    yield (
+        "Odenplan/Observatorielunden ska inte åter bli en öppen drogscen",
+        {
+            "place_id": place_ids[ODENPLAN],
+            "indicator": "status",
+            "baseline_period": "2023",
+            "deadline": date(2025, 3, 31),
+        },
+    )
 
 
-def _ensure_users(conn: Connection, orgs: dict[str | None, int], summary: WriteSummary,
-                  hasher: Callable[[str], str] | None = None) -> None:
+def _ensure_users(
+    conn: Connection,
+    orgs: dict[str | None, int],
+    summary: WriteSummary,
+    hasher: Callable[[str], str] | None = None,
+) -> None:
     existing = {u.lower() for (u,) in conn.execute(select(func.lower(users.c.username)))}
     for username, display, role, org in USERS:
         summary.read += 1
@@ -277,8 +360,15 @@ def _ensure_users(conn: Connection, orgs: dict[str | None, int], summary: WriteS
             from argon2 import PasswordHasher
 
             hasher = PasswordHasher().hash
-        conn.execute(insert(users).values(
-            username=username, display_name=display, role=role, organisation_id=orgs[org],
-            password_hash=hasher(DEMO_PASSWORD), active=True, created_at=_AGREED,
-        ))
+        conn.execute(
+            insert(users).values(
+                username=username,
+                display_name=display,
+                role=role,
+                organisation_id=orgs[org],
+                password_hash=hasher(DEMO_PASSWORD),
+                active=True,
+                created_at=_AGREED,
+            )
+        )
         summary.stored += 1

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString
 
 from lagesbild.demo.geography import (
     GEOGRAPHY,
@@ -26,11 +26,18 @@ from lagesbild.demo.geography import (
     STREETS,
     Triple,
 )
-from lagesbild.demo.sampling import _PROJ, Hotspot, pick, sample_points, sample_times
+from lagesbild.demo.sampling import PROJ, Hotspot, pick, sample_points, sample_times
 
 YEARS = (2019, 2020, 2021, 2022, 2023, 2024)
-CATEGORIES = ("drug_offence", "violent_crime", "theft", "vandalism", "public_order",
-              "weapons_offence", "other")
+CATEGORIES = (
+    "drug_offence",
+    "violent_crime",
+    "theft",
+    "vandalism",
+    "public_order",
+    "weapons_offence",
+    "other",
+)
 
 # zone -> category -> counts for YEARS (drug, violent, theft, vandalism, order, weapons, other).
 # core = the 2023 extent; ring = the rest of the 2022 extent. See the module docstring.
@@ -83,10 +90,24 @@ CRIME_COUNTS: dict[str, dict[str, tuple[int, ...]]] = {
 }
 # The background of the district and the city: a base per year, times a common trend.
 _BACKGROUND_BASE = {
-    "district_rest": {"drug_offence": 110, "violent_crime": 140, "theft": 200, "vandalism": 60,
-                      "public_order": 20, "weapons_offence": 6, "other": 45},
-    "city_rest": {"drug_offence": 100, "violent_crime": 150, "theft": 170, "vandalism": 60,
-                  "public_order": 20, "weapons_offence": 12, "other": 45},
+    "district_rest": {
+        "drug_offence": 110,
+        "violent_crime": 140,
+        "theft": 200,
+        "vandalism": 60,
+        "public_order": 20,
+        "weapons_offence": 6,
+        "other": 45,
+    },
+    "city_rest": {
+        "drug_offence": 100,
+        "violent_crime": 150,
+        "theft": 170,
+        "vandalism": 60,
+        "public_order": 20,
+        "weapons_offence": 12,
+        "other": 45,
+    },
 }
 _BACKGROUND_TREND = (1.00, 0.86, 0.93, 0.96, 0.94, 0.92)
 for _zone, _base in _BACKGROUND_BASE.items():
@@ -102,21 +123,47 @@ _HOTSPOTS: dict[str, tuple[tuple[Hotspot, ...], float]] = {
     "klara_rest": (((18.0595, 59.3308, 80.0, 1.0), (18.0635, 59.3357, 60.0, 0.7)), 1.0),
     "odenplan": (((*ODENPLAN_POINT, 60.0, 1.2), (18.0545, 59.3415, 70.0, 1.0)), 0.6),
     "comparison": (((18.0735, 59.3142, 60.0, 1.0),), 1.0),
-    "district_rest": (((18.0740, 59.3355, 150.0, 1.0), (18.0780, 59.3348, 120.0, 0.6),
-                       (18.0370, 59.3396, 150.0, 0.5), (18.0910, 59.3385, 150.0, 0.4),
-                       (18.0585, 59.3405, 120.0, 0.5)), 1.5),
-    "city_rest": (((18.0720, 59.3195, 250.0, 1.0), (18.0290, 59.3325, 250.0, 0.8),
-                   (17.9280, 59.3880, 400.0, 0.8), (17.9070, 59.2770, 400.0, 0.7),
-                   (18.0930, 59.2435, 400.0, 0.6), (18.0810, 59.2990, 250.0, 0.5),
-                   (18.0230, 59.3105, 250.0, 0.5), (17.9010, 59.3945, 400.0, 0.5)), 2.0),
+    "district_rest": (
+        (
+            (18.0740, 59.3355, 150.0, 1.0),
+            (18.0780, 59.3348, 120.0, 0.6),
+            (18.0370, 59.3396, 150.0, 0.5),
+            (18.0910, 59.3385, 150.0, 0.4),
+            (18.0585, 59.3405, 120.0, 0.5),
+        ),
+        1.5,
+    ),
+    "city_rest": (
+        (
+            (18.0720, 59.3195, 250.0, 1.0),
+            (18.0290, 59.3325, 250.0, 0.8),
+            (17.9280, 59.3880, 400.0, 0.8),
+            (17.9070, 59.2770, 400.0, 0.7),
+            (18.0930, 59.2435, 400.0, 0.6),
+            (18.0810, 59.2990, 250.0, 0.5),
+            (18.0230, 59.3105, 250.0, 0.5),
+            (17.9010, 59.3945, 400.0, 0.5),
+        ),
+        2.0,
+    ),
 }
 
 # category -> ((code, weight, restricted), ...) and hour profile
 _OFFENCES: dict[str, tuple[tuple[tuple[str, float, bool], ...], str]] = {
-    "drug_offence": ((("5010", 5, False), ("5011", 3, False), ("5012", 2, False),
-                      ("5013", 0.3, False)), "evening"),
-    "violent_crime": ((("0375", 4, False), ("0376", 2, False), ("9801", 1.5, False),
-                       ("0401", 2, False), ("0670", 0.6, True)), "night"),
+    "drug_offence": (
+        (("5010", 5, False), ("5011", 3, False), ("5012", 2, False), ("5013", 0.3, False)),
+        "evening",
+    ),
+    "violent_crime": (
+        (
+            ("0375", 4, False),
+            ("0376", 2, False),
+            ("9801", 1.5, False),
+            ("0401", 2, False),
+            ("0670", 0.6, True),
+        ),
+        "night",
+    ),
     "theft": ((("0850", 3, False), ("0803", 4, False), ("0898", 1, False)), "day"),
     "vandalism": ((("1203", 3, False), ("1205", 1, False)), "night"),
     "public_order": ((("4001", 2, False), ("4002", 1, False)), "night"),
@@ -130,17 +177,20 @@ class _PlaceText:
 
     def __init__(self) -> None:
         self.names = list(STREETS)
-        self.lines = [_PROJ.to_projected(LineString(c)) for c in STREETS.values()]
+        self.lines = [PROJ.to_projected(LineString(c)) for c in STREETS.values()]
         self.tree = shapely.STRtree(self.lines)
-        self.areas = [("Sergels torg", GEOGRAPHY.sergels_torg),
-                      ("Observatorielunden", GEOGRAPHY.odenplan),
-                      ("Medborgarplatsen", GEOGRAPHY.comparison)]
+        self.areas = [
+            ("Sergels torg", GEOGRAPHY.sergels_torg),
+            ("Observatorielunden", GEOGRAPHY.odenplan),
+            ("Medborgarplatsen", GEOGRAPHY.comparison),
+        ]
 
     def __call__(self, lon: np.ndarray, lat: np.ndarray) -> list[str | None]:
-        x, y = _PROJ.lonlat_to_xy(lon, lat)
+        x, y = PROJ.lonlat_to_xy(lon, lat)
         pts = shapely.points(x, y)
-        idx, dist = self.tree.query_nearest(pts, max_distance=120.0, return_distance=True,
-                                            all_matches=False)
+        idx, dist = self.tree.query_nearest(
+            pts, max_distance=120.0, return_distance=True, all_matches=False
+        )
         out: list[str | None] = [None] * len(lon)
         for i, j in zip(idx[0], idx[1], strict=True):
             out[i] = self.names[j]
@@ -165,17 +215,19 @@ def crime_records(rng: np.random.Generator) -> list[Triple]:
                 for k in range(n):
                     code, _, restricted = pick(rng, codes, [c[1] for c in codes])
                     delay = 0 if cat == "drug_offence" else int(rng.exponential(18 * 60))
-                    rows.append({
-                        "occurred_at": times[k],
-                        "reported_at": times[k] + timedelta(minutes=delay),
-                        "category": cat,
-                        "offence_code": code,
-                        "lat": float(lat[k]),
-                        "lon": float(lon[k]),
-                        "place_text": texts[k],
-                        "organisation": "polis",
-                        "sensitivity": "restricted" if restricted else "shared",
-                    })
+                    rows.append(
+                        {
+                            "occurred_at": times[k],
+                            "reported_at": times[k] + timedelta(minutes=delay),
+                            "category": cat,
+                            "offence_code": code,
+                            "lat": float(lat[k]),
+                            "lon": float(lon[k]),
+                            "place_text": texts[k],
+                            "organisation": "polis",
+                            "sensitivity": "restricted" if restricted else "shared",
+                        }
+                    )
     rows.sort(key=lambda r: (r["occurred_at"], r["lon"], r["lat"]))
     return [(i, {"id": f"demo-brott-{i:06d}", **rec}, None) for i, rec in enumerate(rows, 1)]
 
@@ -183,8 +235,20 @@ def crime_records(rng: np.random.Generator) -> list[Triple]:
 # ------------------------------------------------------------------ field observations
 
 OBS_YEARS = (2021, 2022, 2023, 2024)
-OBS_CATEGORIES = ("drug_sale", "drug_use", "drug_litter", "violence", "threat", "disorder",
-                  "vulnerable_youth", "gathering", "litter", "lighting", "damage", "other")
+OBS_CATEGORIES = (
+    "drug_sale",
+    "drug_use",
+    "drug_litter",
+    "violence",
+    "threat",
+    "disorder",
+    "vulnerable_youth",
+    "gathering",
+    "litter",
+    "lighting",
+    "damage",
+    "other",
+)
 # organisation -> (reports per year, first year, category weights in OBS_CATEGORIES order)
 OBSERVERS: dict[str, tuple[int, int, tuple[float, ...]]] = {
     "mov": (520, 2021, (25, 20, 10, 6, 6, 15, 5, 8, 3, 1, 1, 0)),
@@ -198,35 +262,79 @@ OBSERVERS: dict[str, tuple[int, int, tuple[float, ...]]] = {
     "tk": (80, 2021, (0, 0, 25, 0, 0, 0, 0, 0, 35, 25, 15, 0)),
     "cis": (60, 2021, (10, 10, 5, 3, 5, 20, 3, 15, 20, 4, 5, 0)),
 }
-_PEOPLE = {"drug_sale": (1, 4), "drug_use": (1, 3), "violence": (2, 5), "threat": (1, 3),
-           "disorder": (1, 6), "vulnerable_youth": (1, 6), "gathering": (4, 20)}
+_PEOPLE = {
+    "drug_sale": (1, 4),
+    "drug_use": (1, 3),
+    "violence": (2, 5),
+    "threat": (1, 3),
+    "disorder": (1, 6),
+    "vulnerable_youth": (1, 6),
+    "gathering": (4, 20),
+}
 _TEXTS = {
-    "drug_sale": ("Misstänkt försäljning {at}.", "Langning observerad {at}, flera köpare.",
-                  "Försäljning pågår {at}, personer byter plats när vakter närmar sig."),
-    "drug_use": ("Öppet bruk {at}.", "Personer röker cannabis {at}.",
-                 "Injektionsbruk observerat {at}, kontakt med Uppsökarteamet."),
-    "drug_litter": ("Sprutor och folieremsor {at}.", "Kanyler i rabatten {at}, anmält för "
-                    "sanering.", "Narkotikaskräp {at}."),
-    "violence": ("Slagsmål {at}, polis tillkallad.", "Misshandel {at}, ambulans på plats.",
-                 "Bråk mellan två grupper {at}."),
-    "threat": ("Hot mot ordningsvakt {at}.", "Trakasserier av förbipasserande {at}.",
-               "Kvinna trakasserad {at}, följd till säker plats."),
-    "disorder": ("Berusade personer stör {at}.", "Högljudd grupp {at}.",
-                 "Ordningsstörning {at}, avvisning."),
-    "vulnerable_youth": ("Unga i riskmiljö {at}, samtal genomfört.",
-                         "Flickor 13-15 år i kontakt med äldre män {at}.",
-                         "Ungdomar utan vuxen sent {at}, kontakt med vårdnadshavare."),
-    "gathering": ("Gruppering {at}.", "Större grupp unga samlas {at}.",
-                  "Grupp vuxna med missbruk samlas {at}."),
+    "drug_sale": (
+        "Misstänkt försäljning {at}.",
+        "Langning observerad {at}, flera köpare.",
+        "Försäljning pågår {at}, personer byter plats när vakter närmar sig.",
+    ),
+    "drug_use": (
+        "Öppet bruk {at}.",
+        "Personer röker cannabis {at}.",
+        "Injektionsbruk observerat {at}, kontakt med Uppsökarteamet.",
+    ),
+    "drug_litter": (
+        "Sprutor och folieremsor {at}.",
+        "Kanyler i rabatten {at}, anmält för sanering.",
+        "Narkotikaskräp {at}.",
+    ),
+    "violence": (
+        "Slagsmål {at}, polis tillkallad.",
+        "Misshandel {at}, ambulans på plats.",
+        "Bråk mellan två grupper {at}.",
+    ),
+    "threat": (
+        "Hot mot ordningsvakt {at}.",
+        "Trakasserier av förbipasserande {at}.",
+        "Kvinna trakasserad {at}, följd till säker plats.",
+    ),
+    "disorder": (
+        "Berusade personer stör {at}.",
+        "Högljudd grupp {at}.",
+        "Ordningsstörning {at}, avvisning.",
+    ),
+    "vulnerable_youth": (
+        "Unga i riskmiljö {at}, samtal genomfört.",
+        "Flickor 13-15 år i kontakt med äldre män {at}.",
+        "Ungdomar utan vuxen sent {at}, kontakt med vårdnadshavare.",
+    ),
+    "gathering": (
+        "Gruppering {at}.",
+        "Större grupp unga samlas {at}.",
+        "Grupp vuxna med missbruk samlas {at}.",
+    ),
     "litter": ("Nedskräpning {at}.", "Överfulla papperskorgar {at}."),
     "lighting": ("Trasig belysning {at}.", "Släckt armatur {at}, felanmält."),
     "damage": ("Klotter {at}.", "Krossad glasruta {at}."),
     "other": ("Övrig iakttagelse {at}.",),
 }
-_SCENE_SPOTS = ("på Plattan", "i trappan mot T-Centralen", "vid Kulturhusets entré",
-                "på Sergelgatan", "vid glasobelisken", "vid Drottninggatan")
-_SCENE_CATEGORIES = {"drug_sale", "drug_use", "drug_litter", "violence", "threat", "disorder",
-                     "vulnerable_youth", "gathering"}
+_SCENE_SPOTS = (
+    "på Plattan",
+    "i trappan mot T-Centralen",
+    "vid Kulturhusets entré",
+    "på Sergelgatan",
+    "vid glasobelisken",
+    "vid Drottninggatan",
+)
+_SCENE_CATEGORIES = {
+    "drug_sale",
+    "drug_use",
+    "drug_litter",
+    "violence",
+    "threat",
+    "disorder",
+    "vulnerable_youth",
+    "gathering",
+}
 
 
 def _obs_zone(rng: np.random.Generator, category: str, year: int) -> str:
@@ -234,8 +342,9 @@ def _obs_zone(rng: np.random.Generator, category: str, year: int) -> str:
     scene = "scene_2022" if year <= 2022 else "core"
     if category in _SCENE_CATEGORIES:
         oden = 0.13 if year <= 2022 else 0.05
-        return pick(rng, (scene, "klara_rest", "odenplan", "district_rest"),
-                    (0.70, 0.12, oden, 0.18 - oden))
+        return pick(
+            rng, (scene, "klara_rest", "odenplan", "district_rest"), (0.70, 0.12, oden, 0.18 - oden)
+        )
     return pick(rng, (scene, "klara_rest", "odenplan", "district_rest"), (0.35, 0.40, 0.10, 0.15))
 
 
@@ -270,14 +379,16 @@ def observation_records(rng: np.random.Generator) -> list[Triple]:
                 people = _PEOPLE.get(cat)
                 restricted = cat == "vulnerable_youth" and org in ("ujour", "uppsok")
                 zones.append(zone)
-                rows.append({
-                    "occurred_at": when,
-                    "category": cat,
-                    "count": int(rng.integers(people[0], people[1] + 1)) if people else None,
-                    "text": pick(rng, _TEXTS[cat]).format(at=_at(rng, zone)),
-                    "organisation": org,
-                    "sensitivity": "restricted" if restricted else "shared",
-                })
+                rows.append(
+                    {
+                        "occurred_at": when,
+                        "category": cat,
+                        "count": int(rng.integers(people[0], people[1] + 1)) if people else None,
+                        "text": pick(rng, _TEXTS[cat]).format(at=_at(rng, zone)),
+                        "organisation": org,
+                        "sensitivity": "restricted" if restricted else "shared",
+                    }
+                )
     zone_arr = np.asarray(zones)
     for zone in sorted(set(zones)):  # one vectorised draw per zone
         idx = np.flatnonzero(zone_arr == zone)
@@ -287,7 +398,3 @@ def observation_records(rng: np.random.Generator) -> list[Triple]:
             rows[i]["lat"], rows[i]["lon"] = float(y), float(x)
     rows.sort(key=lambda r: (r["occurred_at"], r["lon"], r["lat"], r["organisation"]))
     return [(i, {"id": f"demo-obs-{i:06d}", **rec}, None) for i, rec in enumerate(rows, 1)]
-
-
-def point_of(rec: dict[str, Any]) -> Point:
-    return Point(rec["lon"], rec["lat"])

@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from lagesbild.geo.crs import Projector
 
 TZ = ZoneInfo("Europe/Stockholm")
-_PROJ = Projector("EPSG:3006")
+PROJ = Projector("EPSG:3006")
 
 # (lon, lat, sigma in metres, weight)
 Hotspot = tuple[float, float, float, float]
@@ -28,14 +28,17 @@ MONTH_WEIGHTS = np.array([0.80, 0.75, 0.85, 0.95, 1.05, 1.15, 1.25, 1.20, 1.05, 
 WEEKDAY_WEIGHTS = np.array([0.85, 0.90, 0.95, 1.00, 1.20, 1.25, 0.95])
 HOUR_WEIGHTS = {
     # violence and disorder: evenings and nights, peaking around midnight
-    "night": np.array([8, 7, 5, 3, 2, 1, 1, 1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5, 6, 7, 8, 9, 9],
-                      float),
+    "night": np.array(
+        [8, 7, 5, 3, 2, 1, 1, 1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5, 6, 7, 8, 9, 9], float
+    ),
     # drug offences and field observations: afternoon and evening
-    "evening": np.array([4, 3, 2, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 9, 8, 7, 5],
-                        float),
+    "evening": np.array(
+        [4, 3, 2, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 9, 8, 7, 5], float
+    ),
     # theft and other: daytime and shopping hours
-    "day": np.array([2, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 7, 8, 8, 8, 8, 8, 8, 7, 6, 5, 4, 3, 2],
-                    float),
+    "day": np.array(
+        [2, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 7, 8, 8, 8, 8, 8, 8, 7, 6, 5, 4, 3, 2], float
+    ),
 }
 
 
@@ -49,8 +52,8 @@ def sample_points(
     """`n` points (lon, lat arrays, rounded to 1e-6 degrees) inside the WGS84 polygon `zone`."""
     if n == 0:
         return np.empty(0), np.empty(0)
-    minx, miny, maxx, maxy = _PROJ.to_projected(zone).bounds
-    centres = np.array([_PROJ.lonlat_to_xy(h[0], h[1]) for h in hotspots], float).reshape(-1, 2)
+    minx, miny, maxx, maxy = PROJ.to_projected(zone).bounds
+    centres = np.array([PROJ.lonlat_to_xy(h[0], h[1]) for h in hotspots], float).reshape(-1, 2)
     sigmas = np.array([h[2] for h in hotspots], float)
     weights = np.array([uniform_weight, *[h[3] for h in hotspots]], float)
     weights /= weights.sum()
@@ -67,7 +70,7 @@ def sample_points(
             k = comp[spot] - 1
             x[spot] = centres[k, 0] + rng.normal(0.0, 1.0, spot.sum()) * sigmas[k]
             y[spot] = centres[k, 1] + rng.normal(0.0, 1.0, spot.sum()) * sigmas[k]
-        lon, lat = _PROJ.xy_to_lonlat(x, y)
+        lon, lat = PROJ.xy_to_lonlat(x, y)
         lon, lat = np.round(lon, 6), np.round(lat, 6)
         inside = shapely.contains_xy(zone, lon, lat)
         lons.append(lon[inside])
@@ -82,8 +85,9 @@ def sample_times(
     """`n` local times in `year` (optionally only in `months`), weighted by season, weekday
     and the hour profile `hours`, in whole minutes."""
     first = date(year, 1, 1)
-    days = np.array([first + timedelta(days=int(d)) for d in range((date(year + 1, 1, 1) - first)
-                                                                   .days)])
+    days = np.array(
+        [first + timedelta(days=int(d)) for d in range((date(year + 1, 1, 1) - first).days)]
+    )
     month = np.array([d.month for d in days])
     weight = MONTH_WEIGHTS[month - 1] * WEEKDAY_WEIGHTS[[d.weekday() for d in days]]
     if months is not None:

@@ -42,8 +42,17 @@ DEFAULT_SEED = 20240308  # the date the seed report was signed
 
 # The canonical layers in load order (parents before what refers to them).
 LAYER_ORDER = (
-    "organisations", "places", "extents", "streets", "cameras", "guard_areas", "survey_results",
-    "activation_events", "measurements", "crimes", "observations",
+    "organisations",
+    "places",
+    "extents",
+    "streets",
+    "cameras",
+    "guard_areas",
+    "survey_results",
+    "activation_events",
+    "measurements",
+    "crimes",
+    "observations",
 )
 
 
@@ -82,15 +91,20 @@ def generate(seed: int = DEFAULT_SEED) -> Scenario:
     return Scenario(seed, {name: layers[name] for name in LAYER_ORDER})
 
 
-def load_demo(store: Store, seed: int = DEFAULT_SEED, console: Console | None = None
-              ) -> list[WriteSummary]:
+def load_demo(
+    store: Store, seed: int = DEFAULT_SEED, console: Console | None = None
+) -> list[WriteSummary]:
     """Generate the scenario and store it; returns one summary per layer. Idempotent: a second
     load with the same seed reports every record as a duplicate and changes nothing."""
     scenario = generate(seed)
     total = sum(len(v) for v in scenario.layers.values())
     progress = Progress(
-        TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, disable=console is None,
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=console is None,
     )
     summaries: list[WriteSummary] = []
     with progress:
@@ -109,8 +123,9 @@ def load_demo(store: Store, seed: int = DEFAULT_SEED, console: Console | None = 
     return summaries
 
 
-def _write(store: Store, layer: str, triples: list[Triple], progress: Progress, task
-           ) -> WriteSummary:
+def _write(
+    store: Store, layer: str, triples: list[Triple], progress: Progress, task
+) -> WriteSummary:
     progress.update(task, description=layer)
     done = 0
 
