@@ -4,7 +4,7 @@ the same file in the same run.
 
     .venv/bin/python benchmarks/bench_import.py [--rows N] [--no-postgis] [--no-geopandas]
 
-Prints rows/s, peak memory (tracemalloc: Python allocations, and the process's max RSS) and
+Prints rows/s, peak memory (max RSS of a forked child per pipeline) and
 the ratio to geopandas.
 """
 
@@ -12,19 +12,25 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gc
 import json
+import multiprocessing
 import resource
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import shapely
 
-CATEGORIES = ["drug_offence", "violent_crime", "theft", "vandalism", "weapons_offence",
-              "public_order", "other"]
+CATEGORIES = [
+    "drug_offence",
+    "violent_crime",
+    "theft",
+    "vandalism",
+    "weapons_offence",
+    "public_order",
+    "other",
+]
 # Stockholm inner city, WGS84
 BOX = (17.98, 59.30, 18.12, 59.36)
 
@@ -36,8 +42,13 @@ def make_places(folder: Path, n: int = 200) -> Path:
         cx = rng.uniform(BOX[0] + 0.005, BOX[2] - 0.005)
         cy = rng.uniform(BOX[1] + 0.003, BOX[3] - 0.003)
         poly = shapely.Point(cx, cy).buffer(rng.uniform(0.001, 0.004), quad_segs=4)
-        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(poly),
-                         "properties": {"name": f"Plats {i:03d}", "kind": "priority_place"}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": shapely.geometry.mapping(poly),
+                "properties": {"name": f"Plats {i:03d}", "kind": "priority_place"},
+            }
+        )
     path = folder / "places.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     return path
@@ -59,20 +70,36 @@ def make_crimes(folder: Path, rows: int) -> Path:
             lon = rng.uniform(BOX[0], BOX[2], n).round(6)
             cats = rng.integers(0, len(CATEGORIES), n)
             for k in range(n):
-                w.writerow([f"K{lo + k}", times[k].replace("T", " "), CATEGORIES[cats[k]],
-                            lat[k], lon[k], "Norrmalm"])
+                w.writerow(
+                    [
+                        f"K{lo + k}",
+                        times[k].replace("T", " "),
+                        CATEGORIES[cats[k]],
+                        lat[k],
+                        lon[k],
+                        "Norrmalm",
+                    ]
+                )
     return path
 
 
-def _measure(fn):
-    gc.collect()
-    tracemalloc.start()
+def _child(fn, queue) -> None:
     t0 = time.perf_counter()
     out = fn()
     seconds = time.perf_counter() - t0
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return out, seconds, peak / 2**20
+    queue.put((out, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def _measure(fn):
+    """Run `fn` in a forked child: wall time, and the child's peak RSS (MiB). tracemalloc is not
+    used: it slows allocation-heavy code several times and would distort the times."""
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(fn, queue))
+    proc.start()
+    out = queue.get()
+    proc.join()
+    return out
 
 
 def bench_lagesbild(url: str, places: Path, crimes: Path, rows: int) -> dict:
@@ -82,7 +109,10 @@ def bench_lagesbild(url: str, places: Path, crimes: Path, rows: int) -> dict:
     store = init_store(url)
     try:
         import_file(store, "places", places)
-        result, seconds, peak = _measure(lambda: import_file(store, "crimes", crimes))
+        store.dispose()  # the forked child opens its own connections
+        summary, seconds, peak = _measure(
+            lambda: import_file(store, "crimes", crimes).summary.as_dict()
+        )
         with store.read() as conn:
             from sqlalchemy import func, select
 
@@ -91,10 +121,8 @@ def bench_lagesbild(url: str, places: Path, crimes: Path, rows: int) -> dict:
             assigned = conn.execute(select(func.count()).select_from(assignments)).scalar_one()
     finally:
         store.dispose()
-    s = result.summary
-    assert s.stored == rows, s.as_dict()
-    return {"seconds": seconds, "rows_s": rows / seconds, "peak_mib": peak,
-            "assigned": assigned}
+    assert summary["stored"] == rows, summary
+    return {"seconds": seconds, "rows_s": rows / seconds, "peak_mib": peak, "assigned": assigned}
 
 
 def bench_geopandas(places: Path, crimes: Path, out: Path, rows: int) -> dict:
@@ -104,9 +132,11 @@ def bench_geopandas(places: Path, crimes: Path, out: Path, rows: int) -> dict:
     def run():
         df = pd.read_csv(crimes)
         df["occurred_at"] = pd.to_datetime(df["occurred_at"]).dt.tz_localize(
-            "Europe/Stockholm", ambiguous=True, nonexistent="shift_backward")
-        gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]),
-                               crs="EPSG:4326")
+            "Europe/Stockholm", ambiguous=True, nonexistent="shift_backward"
+        )
+        gdf = gpd.GeoDataFrame(
+            df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326"
+        )
         zones = gpd.read_file(places)
         joined = gpd.sjoin(gdf, zones[["name", "geometry"]], how="left", predicate="within")
         joined.to_file(out, driver="GPKG", engine="pyogrio")
@@ -127,22 +157,25 @@ def main() -> None:
     places, crimes = make_places(folder), make_crimes(folder, args.rows)
     print(f"  crimes.csv: {crimes.stat().st_size / 2**20:.0f} MiB", flush=True)
     results: dict[str, dict] = {}
-    results["lagesbild SQLite"] = bench_lagesbild(f"sqlite:///{folder / 'bench.sqlite'}",
-                                                  places, crimes, args.rows)
+    results["lagesbild SQLite"] = bench_lagesbild(
+        f"sqlite:///{folder / 'bench.sqlite'}", places, crimes, args.rows
+    )
     print("  SQLite done", results["lagesbild SQLite"], flush=True)
     if not args.no_postgis:
         from lagesbild.devtools.pgserver import PgServer, PgUnavailable
 
         try:
             with PgServer.start() as pg:
-                results["lagesbild PostGIS"] = bench_lagesbild(pg.create_database("bench"),
-                                                               places, crimes, args.rows)
+                results["lagesbild PostGIS"] = bench_lagesbild(
+                    pg.create_database("bench"), places, crimes, args.rows
+                )
             print("  PostGIS done", results["lagesbild PostGIS"], flush=True)
         except PgUnavailable as exc:
             print(f"  PostGIS skipped: {exc}")
     if not args.no_geopandas:
-        results["geopandas pipeline"] = bench_geopandas(places, crimes, folder / "gp.gpkg",
-                                                        args.rows)
+        results["geopandas pipeline"] = bench_geopandas(
+            places, crimes, folder / "gp.gpkg", args.rows
+        )
     print()
     print(f"{'pipeline':<22}{'seconds':>10}{'rows/s':>12}{'peak MiB':>10}")
     for name, r in results.items():

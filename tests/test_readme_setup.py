@@ -35,8 +35,14 @@ def test_make_run_serves_the_demo(tmp_path):
         port = s.getsockname()[1]
     db = f"sqlite:///{tmp_path / 'demo.sqlite'}"
     env = {k: v for k, v in os.environ.items() if k != "LAGESBILD_DB"}
-    proc = subprocess.Popen(["make", "run", f"PORT={port}", f"DB={db}"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        ["make", "run", f"PORT={port}", f"DB={db}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + 300
         while True:
@@ -45,7 +51,7 @@ def test_make_run_serves_the_demo(tmp_path):
                 break
             except httpx.TransportError:
                 if proc.poll() is not None:
-                    raise AssertionError(proc.stdout.read().decode()[-3000:])
+                    raise AssertionError(proc.stdout.read().decode()[-3000:]) from None
                 assert time.time() < deadline, "make run did not serve within 5 minutes"
                 time.sleep(0.5)
         assert health.json()["status"] == "ok"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -32,6 +32,8 @@ def use_hasher(hasher: PasswordHasher) -> None:
     """Swap the hasher's cost (tests use a cheaper Argon2id to keep the suite fast)."""
     global HASHER
     HASHER = hasher
+
+
 SESSION_HOURS = 12
 MAX_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -62,7 +64,7 @@ class User:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _digest(token: str) -> str:
@@ -76,31 +78,59 @@ def _check_password(password: str) -> None:
 
 def _user_query():
     return select(
-        users.c.id, users.c.username, users.c.display_name, users.c.role,
-        users.c.organisation_id, organisations.c.name.label("organisation"), users.c.active,
+        users.c.id,
+        users.c.username,
+        users.c.display_name,
+        users.c.role,
+        users.c.organisation_id,
+        organisations.c.name.label("organisation"),
+        users.c.active,
     ).join(organisations, organisations.c.id == users.c.organisation_id)
 
 
 def _to_user(row) -> User:
-    return User(row.id, row.username, row.display_name, Role(row.role), row.organisation_id,
-                row.organisation, bool(row.active))
+    return User(
+        row.id,
+        row.username,
+        row.display_name,
+        Role(row.role),
+        row.organisation_id,
+        row.organisation,
+        bool(row.active),
+    )
 
 
-def add_user(store: Store, username: str, password: str, role: str, organisation: str,
-             display_name: str | None = None, actor: Viewer | None = None) -> User:
+def add_user(
+    store: Store,
+    username: str,
+    password: str,
+    role: str,
+    organisation: str,
+    display_name: str | None = None,
+    actor: Viewer | None = None,
+) -> User:
     name = username.strip()
     if not name or len(name) > 100 or any(c.isspace() for c in name):
         raise ValidationError("username", "must be 1-100 characters without spaces")
     _check_password(password)
     role_value = parse_enum(Role, role, "role").value
     with store.write() as conn:
-        if conn.execute(select(users.c.id).where(func.lower(users.c.username) == name.lower())).first():
+        if conn.execute(
+            select(users.c.id).where(func.lower(users.c.username) == name.lower())
+        ).first():
             raise ValidationError("username", f"{name!r} is taken")
         org_id = Resolver(conn).organisation(organisation)
-        uid = conn.execute(insert(users).values(
-            username=name, display_name=display_name, role=role_value, organisation_id=org_id,
-            password_hash=HASHER.hash(password), active=True, created_at=_now(),
-        )).inserted_primary_key[0]
+        uid = conn.execute(
+            insert(users).values(
+                username=name,
+                display_name=display_name,
+                role=role_value,
+                organisation_id=org_id,
+                password_hash=HASHER.hash(password),
+                active=True,
+                created_at=_now(),
+            )
+        ).inserted_primary_key[0]
         if actor is not None:
             audit.record(conn, actor, "user", "users", uid, f"added {name} as {role_value}")
     return get_user(store, uid)
@@ -116,7 +146,8 @@ def get_user(store: Store, user_id: int) -> User:
 
 def find_user(conn: Connection, username: str):
     return conn.execute(
-        _user_query().add_columns(users.c.password_hash)
+        _user_query()
+        .add_columns(users.c.password_hash)
         .where(func.lower(users.c.username) == username.strip().lower())
     ).first()
 
@@ -134,7 +165,14 @@ def set_active(store: Store, username: str, active: bool, actor: Viewer) -> None
         conn.execute(update(users).where(users.c.id == row.id).values(active=active))
         if not active:  # a disabled user is signed out everywhere
             conn.execute(delete(web_sessions).where(web_sessions.c.user_id == row.id))
-        audit.record(conn, actor, "user", "users", row.id, f"{'enabled' if active else 'disabled'} {username}")
+        audit.record(
+            conn,
+            actor,
+            "user",
+            "users",
+            row.id,
+            f"{'enabled' if active else 'disabled'} {username}",
+        )
 
 
 def set_password(store: Store, username: str, password: str, actor: Viewer) -> None:
@@ -143,7 +181,9 @@ def set_password(store: Store, username: str, password: str, actor: Viewer) -> N
         row = find_user(conn, username)
         if row is None:
             raise NotFound(f"no user {username!r}")
-        conn.execute(update(users).where(users.c.id == row.id).values(password_hash=HASHER.hash(password)))
+        conn.execute(
+            update(users).where(users.c.id == row.id).values(password_hash=HASHER.hash(password))
+        )
         # A changed password ends every session of that user.
         conn.execute(delete(web_sessions).where(web_sessions.c.user_id == row.id))
         audit.record(conn, actor, "user", "users", row.id, f"password changed for {username}")
@@ -154,23 +194,36 @@ def authenticate(store: Store, username: str, password: str, remote: str | None 
     with store.write() as conn:
         since = _now() - THROTTLE_WINDOW
         failures = conn.execute(
-            select(func.count()).select_from(login_attempts).where(and_(
-                func.lower(login_attempts.c.username) == username.strip().lower(),
-                login_attempts.c.at >= since, login_attempts.c.success.is_(False)))
+            select(func.count())
+            .select_from(login_attempts)
+            .where(
+                and_(
+                    func.lower(login_attempts.c.username) == username.strip().lower(),
+                    login_attempts.c.at >= since,
+                    login_attempts.c.success.is_(False),
+                )
+            )
         ).scalar_one()
         if failures >= MAX_FAILURES:
             raise TooManyAttempts("too many failed log-ins for this user; try again in 15 minutes")
         row = find_user(conn, username)
         ok = row is not None and bool(row.active) and _verify(row.password_hash, password)
-        conn.execute(insert(login_attempts).values(
-            username=username.strip()[:100], remote=remote, at=_now(), success=ok))
+        conn.execute(
+            insert(login_attempts).values(
+                username=username.strip()[:100], remote=remote, at=_now(), success=ok
+            )
+        )
     if not ok:
         raise LoginFailed("wrong user name or password")
     with store.write() as conn:
         user = _to_user(row)
         audit.record(conn, user.viewer, "login", remote=remote)
         if HASHER.check_needs_rehash(row.password_hash):
-            conn.execute(update(users).where(users.c.id == row.id).values(password_hash=HASHER.hash(password)))
+            conn.execute(
+                update(users)
+                .where(users.c.id == row.id)
+                .values(password_hash=HASHER.hash(password))
+            )
     return user
 
 
@@ -185,13 +238,21 @@ def _verify(password_hash: str | None, password: str) -> bool:
 
 # ------------------------------------------------------------------ sessions
 
+
 def start_session(store: Store, user: User, remote: str | None = None) -> tuple[str, str]:
     """A new session: (session token for the cookie, CSRF token for forms)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     with store.write() as conn:
-        conn.execute(insert(web_sessions).values(
-            token_hash=_digest(token), user_id=user.id, csrf_token=csrf, created_at=_now(),
-            expires_at=_now() + timedelta(hours=SESSION_HOURS), remote=remote))
+        conn.execute(
+            insert(web_sessions).values(
+                token_hash=_digest(token),
+                user_id=user.id,
+                csrf_token=csrf,
+                created_at=_now(),
+                expires_at=_now() + timedelta(hours=SESSION_HOURS),
+                remote=remote,
+            )
+        )
     return token, csrf
 
 
@@ -199,7 +260,8 @@ def session_user(store: Store, token: str) -> tuple[User, str] | None:
     """The signed-in user and the session's CSRF token, or None when unknown or expired."""
     with store.read() as conn:
         row = conn.execute(
-            _user_query().add_columns(web_sessions.c.csrf_token, web_sessions.c.expires_at)
+            _user_query()
+            .add_columns(web_sessions.c.csrf_token, web_sessions.c.expires_at)
             .join(web_sessions, web_sessions.c.user_id == users.c.id)
             .where(web_sessions.c.token_hash == _digest(token))
         ).first()
@@ -215,15 +277,21 @@ def end_session(store: Store, token: str) -> None:
 
 # ------------------------------------------------------------------ API tokens
 
+
 def create_token(store: Store, user: User, name: str) -> tuple[int, str]:
     """A new API token; the clear text is returned once and never stored."""
     if not name.strip():
         raise ValidationError("name", "give the token a name (what it is for)")
     token = "lb_" + secrets.token_urlsafe(32)
     with store.write() as conn:
-        tid = conn.execute(insert(api_tokens).values(
-            token_hash=_digest(token), user_id=user.id, name=name.strip()[:200], created_at=_now()
-        )).inserted_primary_key[0]
+        tid = conn.execute(
+            insert(api_tokens).values(
+                token_hash=_digest(token),
+                user_id=user.id,
+                name=name.strip()[:200],
+                created_at=_now(),
+            )
+        ).inserted_primary_key[0]
         audit.record(conn, user.viewer, "token", "api_tokens", tid, f"created token {name!r}")
     return tid, token
 
@@ -231,7 +299,8 @@ def create_token(store: Store, user: User, name: str) -> tuple[int, str]:
 def token_user(store: Store, token: str) -> User | None:
     with store.read() as conn:
         row = conn.execute(
-            _user_query().add_columns(api_tokens.c.id.label("token_id"))
+            _user_query()
+            .add_columns(api_tokens.c.id.label("token_id"))
             .join(api_tokens, api_tokens.c.user_id == users.c.id)
             .where(api_tokens.c.token_hash == _digest(token), api_tokens.c.revoked_at.is_(None))
         ).first()
@@ -242,16 +311,32 @@ def token_user(store: Store, token: str) -> User | None:
 
 def list_tokens(store: Store, user: User) -> list[dict]:
     with store.read() as conn:
-        return [dict(r) for r in conn.execute(
-            select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.created_at, api_tokens.c.revoked_at)
-            .where(api_tokens.c.user_id == user.id).order_by(api_tokens.c.id)).mappings()]
+        return [
+            dict(r)
+            for r in conn.execute(
+                select(
+                    api_tokens.c.id,
+                    api_tokens.c.name,
+                    api_tokens.c.created_at,
+                    api_tokens.c.revoked_at,
+                )
+                .where(api_tokens.c.user_id == user.id)
+                .order_by(api_tokens.c.id)
+            ).mappings()
+        ]
 
 
 def revoke_token(store: Store, user: User, token_id: int) -> None:
     with store.write() as conn:
-        done = conn.execute(update(api_tokens).where(
-            api_tokens.c.id == token_id, api_tokens.c.user_id == user.id,
-            api_tokens.c.revoked_at.is_(None)).values(revoked_at=_now())).rowcount
+        done = conn.execute(
+            update(api_tokens)
+            .where(
+                api_tokens.c.id == token_id,
+                api_tokens.c.user_id == user.id,
+                api_tokens.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=_now())
+        ).rowcount
         if not done:
             raise NotFound(f"no active token {token_id} of yours")
         audit.record(conn, user.viewer, "token", "api_tokens", token_id, "revoked")

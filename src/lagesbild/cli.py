@@ -4,7 +4,7 @@ mistake ends as one clear line on stderr and a non-zero exit, never as a traceba
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -24,9 +24,13 @@ console = Console()
 err_console = Console(stderr=True)
 
 DbOption = Annotated[
-    Optional[str],
-    typer.Option("--db", envvar="LAGESBILD_DB", help="Database URL: sqlite:///file.sqlite (default "
-                 "./lagesbild.sqlite) or postgresql://user:pass@host/db (PostGIS)."),
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="LAGESBILD_DB",
+        help="Database URL: sqlite:///file.sqlite (default "
+        "./lagesbild.sqlite) or postgresql://user:pass@host/db (PostGIS).",
+    ),
 ]
 
 
@@ -53,14 +57,24 @@ def _root(
 @app.command()
 def init(
     db: DbOption = None,
-    crs: Annotated[Optional[str], typer.Option(help="Projected CRS for lengths and areas, e.g. "
-                                                    "EPSG:3006 (default) or EPSG:27700.")] = None,
-    region: Annotated[Optional[str], typer.Option(help="Box that coordinates must fall in: "
-                                                       "minlon,minlat,maxlon,maxlat (default Sweden).")] = None,
-    timezone: Annotated[Optional[str], typer.Option(help="Time zone of local times "
-                                                         "(default Europe/Stockholm).")] = None,
-    organisation: Annotated[str, typer.Option(help="Name of the organisation that owns records "
-                                                   "imported without one.")] = "Stadsdelsförvaltningen",
+    crs: Annotated[
+        str | None,
+        typer.Option(
+            help="Projected CRS for lengths and areas, e.g. EPSG:3006 (default) or EPSG:27700."
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="Box that coordinates must fall in: minlon,minlat,maxlon,maxlat (default Sweden)."
+        ),
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="Time zone of local times (default Europe/Stockholm).")
+    ] = None,
+    organisation: Annotated[
+        str, typer.Option(help="Name of the organisation that owns records imported without one.")
+    ] = "Stadsdelsförvaltningen",
 ) -> None:
     """Create the store (or upgrade an older one in place) and fix its settings."""
     from lagesbild.geo.region import Region
@@ -117,8 +131,13 @@ def places(
 
     store = open_store_cli(db)
     rounds, rows = place_summaries(store, SYSTEM)
-    table = Table("place", "kind", "area (ha)", *[f"{y}: ha / status" for y in rounds],
-                  title="Places and extents per mapping round")
+    table = Table(
+        "place",
+        "kind",
+        "area (ha)",
+        *[f"{y}: ha / status" for y in rounds],
+        title="Places and extents per mapping round",
+    )
     for p in rows:
         cells = []
         for y in rounds:
@@ -137,7 +156,9 @@ def _ha(value: float, lang: str) -> str:
 @app.command()
 def demo(
     db: DbOption = None,
-    seed: Annotated[int, typer.Option(help="Seed of the generator (same seed, same data).")] = 20240308,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the generator (same seed, same data).")
+    ] = 20240308,
 ) -> None:
     """Load the demo scenario of the seed report (Klara/Sergels torg, Odenplan, Norra
     innerstaden). Loading it again changes nothing."""
@@ -145,10 +166,18 @@ def demo(
 
     store = open_store_cli(db)
     summaries = load_demo(store, seed=seed, console=console)
-    table = Table("layer", "read", "stored", "updated", "unchanged", "rejected", title="Demo scenario")
+    table = Table(
+        "layer", "read", "stored", "updated", "unchanged", "rejected", title="Demo scenario"
+    )
     for s in summaries:
-        table.add_row(s.layer, str(s.read), str(s.stored), str(s.updated), str(s.duplicates),
-                      str(s.rejected_count))
+        table.add_row(
+            s.layer,
+            str(s.read),
+            str(s.stored),
+            str(s.updated),
+            str(s.duplicates),
+            str(s.rejected_count),
+        )
     console.print(table)
     store.dispose()
 
@@ -171,8 +200,14 @@ def serve(
 
     os.environ["LAGESBILD_DB"] = database_url(db)
     console.print(f"Serving lagesbild on http://{host}:{port} (store {store.display_url})")
-    uvicorn.run("lagesbild.web.app:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level="warning")
+    uvicorn.run(
+        "lagesbild.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 def _register_plugins() -> None:

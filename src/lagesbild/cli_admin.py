@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Optional
+from datetime import UTC, datetime
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -14,8 +14,10 @@ from lagesbild.domain.model import SYSTEM
 user_app = typer.Typer(help="Add, list, disable users and set passwords.", no_args_is_help=True)
 
 PasswordOption = Annotated[
-    Optional[str],
-    typer.Option(help="The password (asked for, hidden, when not given).", envvar="LAGESBILD_PASSWORD"),
+    str | None,
+    typer.Option(
+        help="The password (asked for, hidden, when not given).", envvar="LAGESBILD_PASSWORD"
+    ),
 ]
 
 
@@ -26,10 +28,12 @@ def _password(value: str | None) -> str:
 @user_app.command("add")
 def user_add(
     username: str,
-    role: Annotated[str, typer.Option(help="admin, coordinator, analyst, field_reporter or viewer")],
+    role: Annotated[
+        str, typer.Option(help="admin, coordinator, analyst, field_reporter or viewer")
+    ],
     organisation: Annotated[str, typer.Option(help="Organisation name or code.")],
     password: PasswordOption = None,
-    name: Annotated[Optional[str], typer.Option(help="Display name.")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     db: DbOption = None,
 ) -> None:
     """Add a user with a role in an organisation."""
@@ -47,8 +51,13 @@ def user_list(db: DbOption = None) -> None:
 
     table = Table("user", "name", "role", "organisation", "active", title="Users")
     for u in list_users(open_store_cli(db)):
-        table.add_row(u.username, u.display_name or "", u.role.value, u.organisation,
-                      "yes" if u.active else "no")
+        table.add_row(
+            u.username,
+            u.display_name or "",
+            u.role.value,
+            u.organisation,
+            "yes" if u.active else "no",
+        )
     console.print(table)
 
 
@@ -81,25 +90,33 @@ def user_set_password(username: str, password: PasswordOption = None, db: DbOpti
 
 def audit_command(
     db: DbOption = None,
-    user: Annotated[Optional[str], typer.Option(help="Only this user name.")] = None,
-    action: Annotated[Optional[str], typer.Option(help="Only this action (create, export, open, ...).")] = None,
-    layer: Annotated[Optional[str], typer.Option(help="Only this layer.")] = None,
-    since: Annotated[Optional[datetime], typer.Option(help="From this time (UTC).")] = None,
+    user: Annotated[str | None, typer.Option(help="Only this user name.")] = None,
+    action: Annotated[
+        str | None, typer.Option(help="Only this action (create, export, open, ...).")
+    ] = None,
+    layer: Annotated[str | None, typer.Option(help="Only this layer.")] = None,
+    since: Annotated[datetime | None, typer.Option(help="From this time (UTC).")] = None,
     limit: Annotated[int, typer.Option(help="At most this many entries, newest first.")] = 50,
 ) -> None:
     """Read the audit log: who created, changed, exported or opened restricted records."""
-    from datetime import timezone
 
     from lagesbild.store.audit import AuditFilter, read
 
     store = open_store_cli(db)
-    since_utc = since.replace(tzinfo=timezone.utc) if since and since.tzinfo is None else since
+    since_utc = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
     rows = read(store, AuditFilter(user, action, layer, since_utc, None, limit))
     table = Table("time", "user", "action", "layer", "record", "from", "detail", title="Audit log")
     for r in rows:
         local = r["at"].astimezone(store.tz).strftime("%Y-%m-%d %H:%M:%S")
-        table.add_row(local, r["username"] or "", r["action"], r["layer"] or "",
-                      str(r["record_id"] or ""), r["remote"] or "", r["detail"] or "")
+        table.add_row(
+            local,
+            r["username"] or "",
+            r["action"],
+            r["layer"] or "",
+            str(r["record_id"] or ""),
+            r["remote"] or "",
+            r["detail"] or "",
+        )
     console.print(table)
 
 

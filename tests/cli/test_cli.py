@@ -11,8 +11,13 @@ def run(*args: str, db: str | None = None, check: bool = False) -> subprocess.Co
     env = {k: v for k, v in os.environ.items() if k != "LAGESBILD_DB"}
     if db:
         env["LAGESBILD_DB"] = db
-    r = subprocess.run([sys.executable, "-m", "lagesbild", *args], env=env, capture_output=True,
-                       text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "lagesbild", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if check:
         assert r.returncode == 0, r.stderr
     return r

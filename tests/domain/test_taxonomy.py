@@ -4,10 +4,29 @@ from lagesbild.domain.model import ExtentStatus, PlaceKind, Sensitivity, parse_e
 from lagesbild.domain.taxonomy import DEFAULT_TAXONOMY
 from lagesbild.errors import ValidationError
 
-CRIME_CODES = ["drug_offence", "violent_crime", "theft", "vandalism", "weapons_offence",
-               "public_order", "other"]
-OBS_CODES = ["drug_sale", "drug_use", "drug_litter", "violence", "threat", "disorder",
-             "vulnerable_youth", "gathering", "litter", "lighting", "damage", "other"]
+CRIME_CODES = [
+    "drug_offence",
+    "violent_crime",
+    "theft",
+    "vandalism",
+    "weapons_offence",
+    "public_order",
+    "other",
+]
+OBS_CODES = [
+    "drug_sale",
+    "drug_use",
+    "drug_litter",
+    "violence",
+    "threat",
+    "disorder",
+    "vulnerable_youth",
+    "gathering",
+    "litter",
+    "lighting",
+    "damage",
+    "other",
+]
 
 
 def test_default_codes_of_domain_md_are_all_accepted():
@@ -27,7 +46,10 @@ def test_unknown_category_names_the_field_and_the_allowed_codes():
 def test_drug_related_group_per_layer():
     assert DEFAULT_TAXONOMY.expand("crimes", "drug-related") == ["drug_offence"]
     assert DEFAULT_TAXONOMY.expand("observations", "drug-related") == [
-        "drug_litter", "drug_sale", "drug_use"]
+        "drug_litter",
+        "drug_sale",
+        "drug_use",
+    ]
     assert DEFAULT_TAXONOMY.expand("crimes", None) is None
 
 

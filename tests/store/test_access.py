@@ -10,14 +10,37 @@ from lagesbild.store.schema import crimes, organisations
 
 
 def _setup(store):
-    write_records(store, "organisations", [(2, {"name": "Polisen", "code": "polis"}, None),
-                                           (3, {"name": "Socialtjänsten", "code": "soc"}, None)])
+    write_records(
+        store,
+        "organisations",
+        [
+            (2, {"name": "Polisen", "code": "polis"}, None),
+            (3, {"name": "Socialtjänsten", "code": "soc"}, None),
+        ],
+    )
     rows = [
-        (i + 2, {"id": f"c{i}", "occurred_at": "2023-05-01 21:30", "category": "theft",
-                 "lat": 59.3326, "lon": 18.0649, "organisation": org, "sensitivity": sens}, None)
+        (
+            i + 2,
+            {
+                "id": f"c{i}",
+                "occurred_at": "2023-05-01 21:30",
+                "category": "theft",
+                "lat": 59.3326,
+                "lon": 18.0649,
+                "organisation": org,
+                "sensitivity": sens,
+            },
+            None,
+        )
         for i, (org, sens) in enumerate(
-            [("polis", "public"), ("polis", "shared"), ("polis", "restricted"),
-             ("soc", "restricted"), ("soc", "shared")])
+            [
+                ("polis", "public"),
+                ("polis", "shared"),
+                ("polis", "restricted"),
+                ("soc", "restricted"),
+                ("soc", "shared"),
+            ]
+        )
     ]
     summary = write_records(store, "crimes", rows)
     assert summary.stored == 5 and not summary.rejected
@@ -28,7 +51,9 @@ def _setup(store):
 
 def _seen(store, viewer):
     with store.read() as conn:
-        return sorted(conn.execute(select(crimes.c.source_id).where(visible(crimes, viewer))).scalars())
+        return sorted(
+            conn.execute(select(crimes.c.source_id).where(visible(crimes, viewer))).scalars()
+        )
 
 
 def test_visibility_matrix(store):

@@ -1,7 +1,7 @@
 """Creating, opening and upgrading stores on SQLite and PostGIS; clear errors for bad URLs,
 unreachable servers and stores from a newer version."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -17,8 +17,9 @@ from lagesbild.store.schema import metadata
 
 
 def test_init_then_open_keeps_settings(store_url):
-    settings = StoreSettings(crs="EPSG:27700", region=Region.parse("-3,53,-1.5,54"),
-                             timezone="Europe/London")
+    settings = StoreSettings(
+        crs="EPSG:27700", region=Region.parse("-3,53,-1.5,54"), timezone="Europe/London"
+    )
     init_store(store_url, settings).dispose()
     store = open_store(store_url)
     assert store.settings == settings
@@ -50,12 +51,16 @@ def test_spatial_index_exists(store):
             names = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master"))}
             assert {"rtree_crimes", "crimes_rtree_ins", "rtree_places"} <= names
         else:
-            idx = conn.execute(text(
-                "SELECT indexdef FROM pg_indexes WHERE tablename='crimes' AND indexname='ix_crimes_geom'"
-            )).scalar()
+            idx = conn.execute(
+                text(
+                    "SELECT indexdef FROM pg_indexes "
+                    "WHERE tablename='crimes' AND indexname='ix_crimes_geom'"
+                )
+            ).scalar()
             assert "gist" in idx.lower()
-            coltype = conn.execute(text(
-                "SELECT type FROM geometry_columns WHERE f_table_name='places'")).scalar()
+            coltype = conn.execute(
+                text("SELECT type FROM geometry_columns WHERE f_table_name='places'")
+            ).scalar()
             assert coltype == "GEOMETRY"
 
 
@@ -64,8 +69,10 @@ def test_upgrade_a_store_made_by_the_first_migration(store_url):
     upgrade(engine, "0001")
     with engine.begin() as conn:  # data written by the old version must survive
         conn.execute(text("INSERT INTO store_settings (key, value) VALUES ('crs', 'EPSG:3006')"))
-        conn.execute(text(
-            "INSERT INTO organisations (name, created_at) VALUES ('Polisen', :t)"), {"t": datetime(2023, 1, 1)})
+        conn.execute(
+            text("INSERT INTO organisations (name, created_at) VALUES ('Polisen', :t)"),
+            {"t": datetime(2023, 1, 1)},
+        )
     assert "audit_log" not in inspect(engine).get_table_names()
     with pytest.raises(StoreError, match="older schema"):
         open_store(store_url)
@@ -127,7 +134,7 @@ def test_sqlite_runs_in_wal_mode(sqlite_store):
 def test_timestamps_come_back_timezone_aware_utc(store):
     from lagesbild.store.schema import organisations
 
-    t = datetime(2023, 6, 1, 21, 30, tzinfo=timezone.utc)
+    t = datetime(2023, 6, 1, 21, 30, tzinfo=UTC)
     with store.write() as conn:
         conn.execute(organisations.insert().values(name="X", created_at=t))
     with store.read() as conn:

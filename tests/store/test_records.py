@@ -13,10 +13,14 @@ KLARA_2023 = box(18.060, 59.331, 18.066, 59.334)
 
 
 def _places(store):
-    s = write_records(store, "places", [
-        (2, {"name": "Klara", "kind": "scene", "round": 2022, "status": "listed"}, KLARA),
-        (3, {"name": "Klara", "kind": "scene", "round": 2023, "status": "listed"}, KLARA_2023),
-    ])
+    s = write_records(
+        store,
+        "places",
+        [
+            (2, {"name": "Klara", "kind": "scene", "round": 2022, "status": "listed"}, KLARA),
+            (3, {"name": "Klara", "kind": "scene", "round": 2023, "status": "listed"}, KLARA_2023),
+        ],
+    )
     assert s.rejected == []
 
 
@@ -33,18 +37,48 @@ def test_geometry_round_trip_and_bbox(store):
 def test_points_assigned_to_places_and_extents(store):
     _places(store)
     rows = [
-        (2, {"id": "in-both", "occurred_at": "2023-03-01 20:00", "category": "violent_crime",
-             "lat": 59.3325, "lon": 18.063}, None),
-        (3, {"id": "only-2022", "occurred_at": "2023-03-01 20:00", "category": "violent_crime",
-             "lat": 59.3355, "lon": 18.059}, None),
-        (4, {"id": "outside", "occurred_at": "2023-03-01 20:00", "category": "violent_crime",
-             "lat": 59.34, "lon": 18.05}, None),
+        (
+            2,
+            {
+                "id": "in-both",
+                "occurred_at": "2023-03-01 20:00",
+                "category": "violent_crime",
+                "lat": 59.3325,
+                "lon": 18.063,
+            },
+            None,
+        ),
+        (
+            3,
+            {
+                "id": "only-2022",
+                "occurred_at": "2023-03-01 20:00",
+                "category": "violent_crime",
+                "lat": 59.3355,
+                "lon": 18.059,
+            },
+            None,
+        ),
+        (
+            4,
+            {
+                "id": "outside",
+                "occurred_at": "2023-03-01 20:00",
+                "category": "violent_crime",
+                "lat": 59.34,
+                "lon": 18.05,
+            },
+            None,
+        ),
     ]
     write_records(store, "crimes", rows)
     with store.read() as conn:
         got = conn.execute(
             select(crimes.c.source_id, mapping_rounds.c.year)
-            .join(assignments, (assignments.c.record_id == crimes.c.id) & (assignments.c.layer == "crimes"))
+            .join(
+                assignments,
+                (assignments.c.record_id == crimes.c.id) & (assignments.c.layer == "crimes"),
+            )
             .outerjoin(mapping_rounds, mapping_rounds.c.id == assignments.c.round_id)
         ).all()
     # independent check: Shapely's own containment on the same coordinates
@@ -61,8 +95,13 @@ def test_points_assigned_to_places_and_extents(store):
 
 
 def test_reimport_is_idempotent_and_updates_changed_rows(store):
-    rec = {"id": "A1", "occurred_at": "2023-05-01 21:30", "category": "theft", "lat": 59.3326,
-           "lon": 18.0649}
+    rec = {
+        "id": "A1",
+        "occurred_at": "2023-05-01 21:30",
+        "category": "theft",
+        "lat": 59.3326,
+        "lon": 18.0649,
+    }
     assert write_records(store, "crimes", [(2, rec, None)]).stored == 1
     again = write_records(store, "crimes", [(2, rec, None)])
     assert (again.stored, again.duplicates, again.updated) == (0, 1, 0)
@@ -80,15 +119,20 @@ def test_rejected_rows_leave_no_trace_and_strict_stores_nothing(store):
     with store.read() as conn:  # the round the bad row would have created is not there
         assert conn.execute(select(func.count()).select_from(mapping_rounds)).scalar() == 0
     with pytest.raises(StrictRejection, match="line 3"):
-        write_records(store, "crimes", [(2, good, None), (3, {**good, "category": "x"}, None)],
-                      strict=True)
+        write_records(
+            store, "crimes", [(2, good, None), (3, {**good, "category": "x"}, None)], strict=True
+        )
     with store.read() as conn:
         assert conn.execute(select(func.count()).select_from(crimes)).scalar() == 0
 
 
 def test_interrupted_write_leaves_store_as_before(store):
     def rows():
-        yield 2, {"occurred_at": "2023-05-01", "category": "theft", "lat": 59.33, "lon": 18.06}, None
+        yield (
+            2,
+            {"occurred_at": "2023-05-01", "category": "theft", "lat": 59.33, "lon": 18.06},
+            None,
+        )
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):

@@ -25,18 +25,45 @@ POINTS = [
 
 
 def fill(store) -> None:
-    write_records(store, "organisations", [(i, {"name": n, "code": c}, None)
-                                           for i, (c, n) in enumerate(ORGS.items())])
-    write_records(store, "places", [
-        (1, {"name": "Klara", "kind": "scene", "round": 2023, "status": "listed",
-             "sensitivity": "public"}, box(18.055, 59.329, 18.070, 59.336)),
-    ])
+    write_records(
+        store,
+        "organisations",
+        [(i, {"name": n, "code": c}, None) for i, (c, n) in enumerate(ORGS.items())],
+    )
+    write_records(
+        store,
+        "places",
+        [
+            (
+                1,
+                {
+                    "name": "Klara",
+                    "kind": "scene",
+                    "round": 2023,
+                    "status": "listed",
+                    "sensitivity": "public",
+                },
+                box(18.055, 59.329, 18.070, 59.336),
+            ),
+        ],
+    )
     for layer in ("crimes", "observations"):
         rows = [
-            (n, {"id": rid, "occurred_at": "2023-05-01 21:30",
-                 "category": "theft" if layer == "crimes" else "drug_sale",
-                 "lat": lat, "lon": lon, "organisation": org, "sensitivity": sens}, None)
-            for n, (lay, rid, org, sens, lon, lat) in enumerate(POINTS) if lay == layer
+            (
+                n,
+                {
+                    "id": rid,
+                    "occurred_at": "2023-05-01 21:30",
+                    "category": "theft" if layer == "crimes" else "drug_sale",
+                    "lat": lat,
+                    "lon": lon,
+                    "organisation": org,
+                    "sensitivity": sens,
+                },
+                None,
+            )
+            for n, (lay, rid, org, sens, lon, lat) in enumerate(POINTS)
+            if lay == layer
         ]
         s = write_records(store, layer, rows)
         assert s.stored == 6, s.rejected

@@ -19,9 +19,20 @@ def _ids(fc: dict) -> set[str]:
 
 def test_openapi_document_lists_every_layer(client):
     doc = client.get("/api/v1/openapi.json").json()
-    for layer in ("crimes", "observations", "places", "extents", "cameras", "guard_areas",
-                  "streets", "activation_events", "survey_results", "measurements",
-                  "organisations", "roster"):
+    for layer in (
+        "crimes",
+        "observations",
+        "places",
+        "extents",
+        "cameras",
+        "guard_areas",
+        "streets",
+        "activation_events",
+        "survey_results",
+        "measurements",
+        "organisations",
+        "roster",
+    ):
         assert f"/api/v1/{layer}" in doc["paths"]
         assert f"/api/v1/{layer}/{{record_id}}" in doc["paths"]
 
@@ -46,9 +57,11 @@ def test_wrong_password_then_throttled(client):
 
 def test_csrf_needed_for_cookie_writes(client):
     csrf = login(client, "field_reporter-soc")
-    feature = {"type": "Feature", "properties": {"occurred_at": "2023-06-01 22:00",
-               "category": "drug_use", "count": 2}, "geometry": {"type": "Point",
-               "coordinates": [18.064, 59.332]}}
+    feature = {
+        "type": "Feature",
+        "properties": {"occurred_at": "2023-06-01 22:00", "category": "drug_use", "count": 2},
+        "geometry": {"type": "Point", "coordinates": [18.064, 59.332]},
+    }
     assert client.post("/api/v1/observations", json=feature).status_code == 403
     r = client.post("/api/v1/observations", json=feature, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 201, r.text
@@ -79,8 +92,11 @@ def test_access_matrix_list_get_bbox_and_ogc(app_store, layer):
             c.cookies.clear()
             if username:
                 login(c, username)
-            expected = {rid for lay, rid, rorg, sens, _, _ in POINTS
-                        if lay == layer and may_see(org, rorg, sens)}
+            expected = {
+                rid
+                for lay, rid, rorg, sens, _, _ in POINTS
+                if lay == layer and may_see(org, rorg, sens)
+            }
             listed = c.get(f"/api/v1/{layer}?limit=1000").json()
             assert _ids(listed) == expected, username
             in_box = c.get(f"/api/v1/{layer}", params={"bbox": "18.0,59.0,18.2,59.5"}).json()
@@ -109,8 +125,11 @@ def test_opening_restricted_records_is_audited_and_admins_read_the_log(client, a
     rid = next(f["id"] for f in fc["features"] if f["properties"]["sensitivity"] == "restricted")
     client.get(f"/api/v1/crimes/{rid}")
     with app_store.read() as conn:
-        rows = conn.execute(select(audit_log.c.username, audit_log.c.action, audit_log.c.record_id)
-                            .where(audit_log.c.action == "open")).all()
+        rows = conn.execute(
+            select(audit_log.c.username, audit_log.c.action, audit_log.c.record_id).where(
+                audit_log.c.action == "open"
+            )
+        ).all()
     assert ("analyst-polis", "open", rid) in rows
     assert client.get("/api/v1/audit").status_code == 403
     client.cookies.clear()
@@ -121,32 +140,55 @@ def test_opening_restricted_records_is_audited_and_admins_read_the_log(client, a
 
 def test_field_report_with_idempotency_key_is_stored_once(client):
     csrf = login(client, "field_reporter-polis")
-    feature = {"type": "Feature", "properties": {"occurred_at": "2023-06-01 22:00",
-               "category": "drug_sale", "count": 3, "text": "Försäljning vid trappan"},
-               "geometry": {"type": "Point", "coordinates": [18.0645, 59.3325]}}
+    feature = {
+        "type": "Feature",
+        "properties": {
+            "occurred_at": "2023-06-01 22:00",
+            "category": "drug_sale",
+            "count": 3,
+            "text": "Försäljning vid trappan",
+        },
+        "geometry": {"type": "Point", "coordinates": [18.0645, 59.3325]},
+    }
     headers = {"X-CSRF-Token": csrf, "Idempotency-Key": "phone-42-0001"}
     first = client.post("/api/v1/observations", json=feature, headers=headers)
     again = client.post("/api/v1/observations", json=feature, headers=headers)
     assert first.status_code == 201 and again.status_code == 200
     assert first.json()["id"] == again.json()["id"]
     mine = client.get("/api/v1/observations", params={"limit": 1000}).json()
-    assert sum(1 for f in mine["features"] if f["properties"]["source_id"] == "idem:phone-42-0001") == 1
+    assert (
+        sum(1 for f in mine["features"] if f["properties"]["source_id"] == "idem:phone-42-0001")
+        == 1
+    )
 
 
 def test_roles_and_owners_decide_changes(client):
     login(client, "viewer-polis")
-    feature = {"type": "Feature", "properties": {"occurred_at": "2023-06-01", "category": "theft"},
-               "geometry": {"type": "Point", "coordinates": [18.06, 59.33]}}
+    feature = {
+        "type": "Feature",
+        "properties": {"occurred_at": "2023-06-01", "category": "theft"},
+        "geometry": {"type": "Point", "coordinates": [18.06, 59.33]},
+    }
     csrf = client.get("/api/v1/me").json()["csrf_token"]
-    assert client.post("/api/v1/crimes", json=feature, headers={"X-CSRF-Token": csrf}).status_code == 403
+    assert (
+        client.post("/api/v1/crimes", json=feature, headers={"X-CSRF-Token": csrf}).status_code
+        == 403
+    )
     client.cookies.clear()
     csrf = login(client, "coordinator-soc")
     fc = client.get("/api/v1/crimes").json()
-    police_shared = next(f["id"] for f in fc["features"] if f["properties"]["source_id"] == "cri-polis-shared")
+    police_shared = next(
+        f["id"] for f in fc["features"] if f["properties"]["source_id"] == "cri-polis-shared"
+    )
     own = next(f["id"] for f in fc["features"] if f["properties"]["source_id"] == "cri-soc-shared")
     h = {"X-CSRF-Token": csrf}
     assert client.delete(f"/api/v1/crimes/{police_shared}", headers=h).status_code == 403
-    assert client.patch(f"/api/v1/crimes/{own}", json={"sensitivity": "restricted"}, headers=h).status_code == 200
+    assert (
+        client.patch(
+            f"/api/v1/crimes/{own}", json={"sensitivity": "restricted"}, headers=h
+        ).status_code
+        == 200
+    )
     assert client.delete(f"/api/v1/crimes/{own}", headers=h).status_code == 200
     assert client.get(f"/api/v1/crimes/{own}").status_code == 404
 
@@ -172,13 +214,35 @@ def test_bad_query_parameters_name_the_field(client, path, field):
 def test_bad_bodies_name_the_field(client):
     csrf = login(client, "analyst-polis")
     h = {"X-CSRF-Token": csrf}
-    r = client.post("/api/v1/crimes", json={"type": "Feature", "properties": {
-        "occurred_at": "yesterday", "category": "theft", "lat": 59.33, "lon": 18.06}}, headers=h)
+    r = client.post(
+        "/api/v1/crimes",
+        json={
+            "type": "Feature",
+            "properties": {
+                "occurred_at": "yesterday",
+                "category": "theft",
+                "lat": 59.33,
+                "lon": 18.06,
+            },
+        },
+        headers=h,
+    )
     assert r.status_code == 422 and r.json()["field"] == "occurred_at"
     r = client.post("/api/v1/crimes", json={"properties": "x"}, headers=h)
     assert r.status_code == 422 and "properties" in r.json()["errors"][0]["field"]
-    r = client.post("/api/v1/crimes", json={"type": "Feature", "properties": {
-        "occurred_at": "2023-01-01", "category": "theft", "lat": 18.06, "lon": 59.33}}, headers=h)
+    r = client.post(
+        "/api/v1/crimes",
+        json={
+            "type": "Feature",
+            "properties": {
+                "occurred_at": "2023-01-01",
+                "category": "theft",
+                "lat": 18.06,
+                "lon": 59.33,
+            },
+        },
+        headers=h,
+    )
     assert r.status_code == 422 and "swapped" in r.json()["detail"]
 
 

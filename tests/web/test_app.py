@@ -17,14 +17,39 @@ from lagesbild.web.app import create_app
 
 @pytest.fixture
 def filled_store(store):
-    write_records(store, "places", [
-        (2, {"name": "Sergels torg/Klara", "kind": "scene", "round": 2022, "status": "listed",
-             "sensitivity": "public"}, box(18.058, 59.330, 18.070, 59.336)),
-        (3, {"name": "Sergels torg/Klara", "kind": "scene", "round": 2023, "status": "listed",
-             "sensitivity": "public"}, box(18.060, 59.331, 18.066, 59.334)),
-        (4, {"name": "Hemligt", "kind": "priority_place", "sensitivity": "restricted"},
-         box(18.04, 59.34, 18.05, 59.345)),
-    ])
+    write_records(
+        store,
+        "places",
+        [
+            (
+                2,
+                {
+                    "name": "Sergels torg/Klara",
+                    "kind": "scene",
+                    "round": 2022,
+                    "status": "listed",
+                    "sensitivity": "public",
+                },
+                box(18.058, 59.330, 18.070, 59.336),
+            ),
+            (
+                3,
+                {
+                    "name": "Sergels torg/Klara",
+                    "kind": "scene",
+                    "round": 2023,
+                    "status": "listed",
+                    "sensitivity": "public",
+                },
+                box(18.060, 59.331, 18.066, 59.334),
+            ),
+            (
+                4,
+                {"name": "Hemligt", "kind": "priority_place", "sensitivity": "restricted"},
+                box(18.04, 59.34, 18.05, 59.345),
+            ),
+        ],
+    )
     return store
 
 
@@ -79,8 +104,12 @@ def _free_port() -> int:
 def test_serve_starts_a_real_server(sqlite_store):
     port = _free_port()
     env = {**os.environ, "LAGESBILD_DB": sqlite_store.url}
-    proc = subprocess.Popen([sys.executable, "-m", "lagesbild", "serve", "--port", str(port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lagesbild", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.time() + 30
         while True:
@@ -100,6 +129,11 @@ def test_serve_starts_a_real_server(sqlite_store):
 
 def test_serve_on_a_missing_store_says_what_to_do(tmp_path):
     env = {**os.environ, "LAGESBILD_DB": f"sqlite:///{tmp_path / 'none.sqlite'}"}
-    r = subprocess.run([sys.executable, "-m", "lagesbild", "serve"], env=env, capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "lagesbild", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode != 0 and "lagesbild init" in r.stderr and "Traceback" not in r.stderr

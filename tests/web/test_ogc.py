@@ -26,7 +26,15 @@ def test_landing_conformance_collections(client):
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in conf
     cols = client.get("/ogc/collections").json()["collections"]
     ids = {c["id"] for c in cols}
-    assert {"places", "extents", "crimes", "observations", "cameras", "guard_areas", "streets"} <= ids
+    assert {
+        "places",
+        "extents",
+        "crimes",
+        "observations",
+        "cameras",
+        "guard_areas",
+        "streets",
+    } <= ids
     crimes = client.get("/ogc/collections/crimes").json()
     assert any(link["rel"] == "items" for link in crimes["links"])
     assert len(crimes["extent"]["spatial"]["bbox"][0]) == 4
@@ -36,13 +44,19 @@ def test_items_paging_follows_next_links_to_every_visible_item(client):
     from .conftest import login
 
     login(client, "analyst-polis")
-    expected = {rid for lay, rid, org, sens, _, _ in POINTS if lay == "crimes" and may_see("polis", org, sens)}
+    expected = {
+        rid
+        for lay, rid, org, sens, _, _ in POINTS
+        if lay == "crimes" and may_see("polis", org, sens)
+    }
     url, seen, pages = "/ogc/collections/crimes/items?limit=2", [], 0
     while url:
         r = client.get(url)
         assert r.headers["content-type"].startswith("application/geo+json")
         page = r.json()
-        assert page["numberMatched"] == len(expected) and page["numberReturned"] == len(page["features"])
+        assert page["numberMatched"] == len(expected) and page["numberReturned"] == len(
+            page["features"]
+        )
         seen += [f["properties"]["source_id"] for f in page["features"]]
         nxt = [link["href"] for link in page["links"] if link["rel"] == "next"]
         url = nxt[0].replace("https://testserver", "") if nxt else None
@@ -59,7 +73,9 @@ def test_items_bbox_and_datetime(client):
     # the records are at 2023-05-01 21:30 Stockholm = 19:30Z
     hit = client.get("/ogc/collections/crimes/items?datetime=2023-05-01T19:30:00Z").json()
     miss = client.get("/ogc/collections/crimes/items?datetime=2023-05-02T00:00:00Z/..").json()
-    span = client.get("/ogc/collections/crimes/items?datetime=2023-05-01T00:00:00Z/2023-05-01T23:59:59Z").json()
+    span = client.get(
+        "/ogc/collections/crimes/items?datetime=2023-05-01T00:00:00Z/2023-05-01T23:59:59Z"
+    ).json()
     assert (hit["numberMatched"], miss["numberMatched"], span["numberMatched"]) == (2, 0, 2)
 
 
@@ -68,13 +84,16 @@ def test_single_item_and_ogc_errors(client):
     fid = fc["features"][0]["id"]
     one = client.get(f"/ogc/collections/crimes/items/{fid}")
     assert one.status_code == 200 and one.json()["id"] == fid
-    for path, status in [("/ogc/collections/nope", 404), ("/ogc/collections/nope/items", 404),
-                         ("/ogc/collections/crimes/items/999999", 404),
-                         ("/ogc/collections/crimes/items/abc", 404),
-                         ("/ogc/collections/crimes/items?limit=abc", 400),
-                         ("/ogc/collections/crimes/items?bbox=1,2", 400),
-                         ("/ogc/collections/crimes/items?datetime=yesterday", 400),
-                         ("/ogc/collections/crimes/items?colour=red", 400)]:
+    for path, status in [
+        ("/ogc/collections/nope", 404),
+        ("/ogc/collections/nope/items", 404),
+        ("/ogc/collections/crimes/items/999999", 404),
+        ("/ogc/collections/crimes/items/abc", 404),
+        ("/ogc/collections/crimes/items?limit=abc", 400),
+        ("/ogc/collections/crimes/items?bbox=1,2", 400),
+        ("/ogc/collections/crimes/items?datetime=yesterday", 400),
+        ("/ogc/collections/crimes/items?colour=red", 400),
+    ]:
         r = client.get(path)
         assert r.status_code == status, path
         assert set(r.json()) == {"code", "description"}, path
@@ -85,20 +104,28 @@ def test_restricted_items_are_404_to_the_public(client):
 
     login(client, "analyst-polis")
     fc = client.get("/ogc/collections/crimes/items").json()
-    restricted = next(f["id"] for f in fc["features"] if f["properties"]["sensitivity"] == "restricted")
+    restricted = next(
+        f["id"] for f in fc["features"] if f["properties"]["sensitivity"] == "restricted"
+    )
     client.cookies.clear()
     assert client.get(f"/ogc/collections/crimes/items/{restricted}").status_code == 404
 
 
-@pytest.mark.skipif(shutil.which("ogrinfo") is None and os.environ.get("CI") != "true",
-                    reason="GDAL's ogrinfo is not installed (scripts/system-deps gdal-bin)")
+@pytest.mark.skipif(
+    shutil.which("ogrinfo") is None and os.environ.get("CI") != "true",
+    reason="GDAL's ogrinfo is not installed (scripts/system-deps gdal-bin)",
+)
 def test_gdal_oapif_driver_reads_the_layers(app_store):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "LAGESBILD_DB": app_store.url}
-    proc = subprocess.Popen([sys.executable, "-m", "lagesbild", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lagesbild", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(150):
             try:
@@ -107,16 +134,23 @@ def test_gdal_oapif_driver_reads_the_layers(app_store):
             except httpx.TransportError:
                 time.sleep(0.2)
         base = f"OAPIF:http://127.0.0.1:{port}/ogc"
-        layers = subprocess.run(["ogrinfo", "-ro", "-q", base], capture_output=True, text=True, timeout=60)
+        layers = subprocess.run(
+            ["ogrinfo", "-ro", "-q", base], capture_output=True, text=True, timeout=60
+        )
         assert layers.returncode == 0, layers.stderr
         assert "crimes" in layers.stdout and "extents" in layers.stdout
-        crimes = subprocess.run(["ogrinfo", "-ro", "-so", base, "crimes"], capture_output=True,
-                                text=True, timeout=60)
+        crimes = subprocess.run(
+            ["ogrinfo", "-ro", "-so", base, "crimes"], capture_output=True, text=True, timeout=60
+        )
         assert crimes.returncode == 0, crimes.stderr
         assert "Feature Count: 2" in crimes.stdout  # the public ones only
         assert "Point" in crimes.stdout
-        feats = subprocess.run(["ogrinfo", "-ro", "-al", "-q", base, "places"], capture_output=True,
-                               text=True, timeout=60)
+        feats = subprocess.run(
+            ["ogrinfo", "-ro", "-al", "-q", base, "places"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert "Klara" in feats.stdout and "POLYGON" in feats.stdout.upper()
     finally:
         proc.terminate()

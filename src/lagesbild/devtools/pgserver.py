@@ -29,9 +29,13 @@ class PgUnavailable(RuntimeError):
 def find_bindir() -> Path:
     if os.environ.get("LAGESBILD_PG_BINDIR"):
         return Path(os.environ["LAGESBILD_PG_BINDIR"])
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4])
+    )
     if not candidates:
-        raise PgUnavailable("no PostgreSQL server binaries (apt-get install postgresql-15-postgis-3)")
+        raise PgUnavailable(
+            "no PostgreSQL server binaries (apt-get install postgresql-15-postgis-3)"
+        )
     bindir = Path(candidates[-1]).parent
     version = bindir.parent.name
     if not glob.glob(f"/usr/share/postgresql/{version}/extension/postgis.control"):
@@ -59,7 +63,7 @@ class PgServer:
         return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
     @classmethod
-    def start(cls) -> "PgServer":
+    def start(cls) -> PgServer:
         bindir = find_bindir()
         as_postgres = os.geteuid() == 0
         base = Path(tempfile.mkdtemp(prefix="lagesbild-pg-"))
@@ -68,12 +72,34 @@ class PgServer:
         if as_postgres:
             shutil.chown(base, "postgres", "postgres")
             os.chmod(base, 0o700)
-        server._run(str(bindir / "initdb"), "-D", str(datadir), "-A", "trust", "-U", "postgres",
-                    "-E", "UTF8", "--no-locale")
-        opts = (f"-p {server.port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        result = server._run(str(bindir / "pg_ctl"), "-D", str(datadir), "-o", opts, "-l",
-                             str(base / "log"), "-w", "start", check=False)
+        server._run(
+            str(bindir / "initdb"),
+            "-D",
+            str(datadir),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-locale",
+        )
+        opts = (
+            f"-p {server.port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        result = server._run(
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(datadir),
+            "-o",
+            opts,
+            "-l",
+            str(base / "log"),
+            "-w",
+            "start",
+            check=False,
+        )
         if result.returncode != 0:
             log = (base / "log").read_text() if (base / "log").exists() else ""
             raise PgUnavailable(f"PostgreSQL did not start: {result.stderr}{log[-2000:]}")
@@ -83,8 +109,22 @@ class PgServer:
         return server
 
     def psql(self, db: str, sql: str) -> str:
-        return self._run(str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
-                         "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql).stdout
+        return self._run(
+            str(self.bindir / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            db,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qAt",
+            "-c",
+            sql,
+        ).stdout
 
     def url(self, db: str) -> str:
         return f"postgresql://{ROLE}:{PASSWORD}@127.0.0.1:{self.port}/{db}"
@@ -98,11 +138,18 @@ class PgServer:
         self.psql("postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def stop(self) -> None:
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop",
-                  check=False)
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-m",
+            "immediate",
+            "stop",
+            check=False,
+        )
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
-    def __enter__(self) -> "PgServer":
+    def __enter__(self) -> PgServer:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -25,7 +25,7 @@ class Period:
     def days(self) -> float:
         return (self.end - self.start).total_seconds() / 86400.0
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         """The period of equal length just before this one."""
         length = self.end - self.start
         return Period(f"before {self.label}", self.start - length, self.start)
@@ -55,8 +55,10 @@ def parse_period(text: str, tz: ZoneInfo, field: str = "period") -> Period:
         return Period(raw, _midnight(day, tz), _midnight(day + timedelta(days=1), tz))
     except ValueError:
         raise ValidationError(
-            field, f"{raw!r} is not a period; expected 2023, 2023-05, 2023-05-01 or "
-            "2023-01-01..2023-06-30") from None
+            field,
+            f"{raw!r} is not a period; expected 2023, 2023-05, 2023-05-01 or "
+            "2023-01-01..2023-06-30",
+        ) from None
 
 
 def between(start: datetime, end: datetime, label: str | None = None) -> Period:

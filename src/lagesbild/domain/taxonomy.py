@@ -59,7 +59,9 @@ DRUG_OFFENCE = "drug_offence"
 class Taxonomy:
     """The categories a store accepts for each layer."""
 
-    def __init__(self, categories: tuple[Category, ...] = CRIME_CATEGORIES + OBSERVATION_CATEGORIES):
+    def __init__(
+        self, categories: tuple[Category, ...] = CRIME_CATEGORIES + OBSERVATION_CATEGORIES
+    ):
         self._by_layer: dict[str, dict[str, Category]] = {}
         for cat in categories:
             self._by_layer.setdefault(cat.layer, {})[cat.code] = cat

@@ -2,8 +2,8 @@
 areas and lengths, and the validation rules that keep stored geometries sound."""
 
 from lagesbild.geo.crs import Projector, parse_crs
-from lagesbild.geo.region import Region, SWEDEN
-from lagesbild.geo.validate import clean_polygon, clean_line, check_point
+from lagesbild.geo.region import SWEDEN, Region
+from lagesbild.geo.validate import check_point, clean_line, clean_polygon
 
 __all__ = [
     "Projector",

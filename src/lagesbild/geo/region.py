@@ -15,7 +15,7 @@ class Region:
     max_lat: float
 
     @classmethod
-    def parse(cls, text: str) -> "Region":
+    def parse(cls, text: str) -> Region:
         """Parse `minlon,minlat,maxlon,maxlat`."""
         try:
             parts = [float(p) for p in str(text).split(",")]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -59,13 +59,14 @@ class _Sink:
     def dt(self, value: datetime | None) -> Any:
         if value is None:
             return None
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value if self.pg else value.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
     def geoms(self, geoms: np.ndarray) -> list[Any]:
         if self.pg:
-            return shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True,
-                                  include_srid=True).tolist()
+            return shapely.to_wkb(
+                shapely.set_srid(geoms, 4326), hex=True, include_srid=True
+            ).tolist()
         return shapely.to_wkb(geoms).tolist()
 
     def begin(self) -> None:
@@ -73,8 +74,9 @@ class _Sink:
             return
         name = f"{self.table.name}_rtree_ins"
         cur = self.raw.cursor()
-        row = cur.execute("SELECT sql FROM sqlite_master WHERE type='trigger' AND name=?",
-                          (name,)).fetchone()
+        row = cur.execute(
+            "SELECT sql FROM sqlite_master WHERE type='trigger' AND name=?", (name,)
+        ).fetchone()
         if row:
             self._trigger_sql = row[0]
             cur.execute(f'DROP TRIGGER "{name}"')
@@ -88,8 +90,11 @@ class _Sink:
     def next_ids(self, n: int) -> list[int]:
         cur = self.raw.cursor()
         if self.pg:
-            cur.execute(f"SELECT nextval(pg_get_serial_sequence('{self.table.name}', 'id')) "
-                        "FROM generate_series(1, %s)", (n,))
+            cur.execute(
+                f"SELECT nextval(pg_get_serial_sequence('{self.table.name}', 'id')) "
+                "FROM generate_series(1, %s)",
+                (n,),
+            )
             return [r[0] for r in cur.fetchall()]
         base = cur.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{self.table.name}"').fetchone()[0]
         return list(range(base + 1, base + 1 + n))
@@ -116,13 +121,16 @@ class _Sink:
             return
         cur = self.raw.cursor()
         if self.pg:
-            with cur.copy("COPY assignments (layer, record_id, place_id, round_id) FROM STDIN") \
-                    as copy:
+            with cur.copy(
+                "COPY assignments (layer, record_id, place_id, round_id) FROM STDIN"
+            ) as copy:
                 for row in rows:
                     copy.write_row(row)
             return
-        cur.executemany("INSERT INTO assignments (layer, record_id, place_id, round_id) "
-                        "VALUES (?, ?, ?, ?)", rows)
+        cur.executemany(
+            "INSERT INTO assignments (layer, record_id, place_id, round_id) VALUES (?, ?, ?, ?)",
+            rows,
+        )
 
     def existing_keys(self, keys: list[str]) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -130,8 +138,11 @@ class _Sink:
         mark = "%s" if self.pg else "?"
         for start in range(0, len(keys), _KEY_BATCH):
             part = keys[start : start + _KEY_BATCH]
-            cur.execute(f'SELECT source_key, id FROM "{self.table.name}" WHERE source_key IN '
-                        f'({", ".join([mark] * len(part))})', part)
+            cur.execute(
+                f'SELECT source_key, id FROM "{self.table.name}" WHERE source_key IN '
+                f"({', '.join([mark] * len(part))})",
+                part,
+            )
             found.update(cur.fetchall())
         return found
 
@@ -182,8 +193,16 @@ def _instants(values: list[Any], tz, sink: _Sink, required: bool) -> tuple[list[
     """Driver values of a date-time column and a mask of rows parsed column-wise."""
     n = len(values)
     texts = [v.strip() if isinstance(v, str) else v for v in values]
-    plain = all(isinstance(t, str) and len(t) >= 10 and t[4] == "-" and t[7] == "-"
-                and "+" not in t and "Z" not in t and "-" not in t[10:] for t in texts)
+    plain = all(
+        isinstance(t, str)
+        and len(t) >= 10
+        and t[4] == "-"
+        and t[7] == "-"
+        and "+" not in t
+        and "Z" not in t
+        and "-" not in t[10:]
+        for t in texts
+    )
     if plain and n:
         try:
             with warnings.catch_warnings():
@@ -194,7 +213,7 @@ def _instants(values: list[Any], tz, sink: _Sink, required: bool) -> tuple[list[
         if naive is not None and not np.isnat(naive).any():
             utc, ok = _local_to_utc(naive, tz)
             if sink.pg:
-                out = [x.replace(tzinfo=timezone.utc) for x in utc.astype(datetime).tolist()]
+                out = [x.replace(tzinfo=UTC) for x in utc.astype(datetime).tolist()]
             else:
                 out = [s[:10] + " " + s[11:] for s in np.datetime_as_string(utc, unit="us")]
             return out, ok
@@ -250,16 +269,35 @@ def _lookup(values: list[Any], fn: Callable[[Any], Any]) -> tuple[list[Any], np.
 def _columnar(ctx: RowContext, spec: LayerSpec, recs: list[Record], geoms: list, sink: _Sink):
     """The driver rows of the rows that pass the column-wise checks, and the mask of those."""
     n = len(recs)
-    col = {name: [r.get(name) for r in recs] for name in (
-        "id", "category", "offence_code", "occurred_at", "reported_at", "place_text", "count",
-        "text", "lat", "lon", "x", "y", "organisation", "sensitivity", "place")}
+    col = {
+        name: [r.get(name) for r in recs]
+        for name in (
+            "id",
+            "category",
+            "offence_code",
+            "occurred_at",
+            "reported_at",
+            "place_text",
+            "count",
+            "text",
+            "lat",
+            "lon",
+            "x",
+            "y",
+            "organisation",
+            "sensitivity",
+            "place",
+        )
+    }
     # location: lat/lon, x/y in ctx.crs, or a point geometry of a GIS file; anything odd
     # (one of a pair blank, not a number, out of range) goes through build for its reason
     lon, lat = _floats(col["lon"]), _floats(col["lat"])
     ok = (lat >= -90) & (lat <= 90) & (lon >= -180) & (lon <= 180)  # NaN fails
     if ctx.crs is not None:
-        no_latlon = np.asarray([_blank(a) and _blank(b) for a, b in zip(
-            col["lat"], col["lon"], strict=True)], dtype=bool)
+        no_latlon = np.asarray(
+            [_blank(a) and _blank(b) for a, b in zip(col["lat"], col["lon"], strict=True)],
+            dtype=bool,
+        )
         if no_latlon.any():
             from lagesbild.geo.crs import _transformer, parse_crs
 
@@ -275,8 +313,9 @@ def _columnar(ctx: RowContext, spec: LayerSpec, recs: list[Record], geoms: list,
             else:
                 ok[i] = False
     if spec.name == "crimes":  # rows known only to a place go through build
-        ok &= np.asarray([p is None or (isinstance(p, str) and not p.strip())
-                          for p in col["place"]], dtype=bool) | ~np.isnan(lon)
+        ok &= np.asarray(
+            [p is None or (isinstance(p, str) and not p.strip()) for p in col["place"]], dtype=bool
+        ) | ~np.isnan(lon)
     reg = ctx.region
     ok &= (lon >= reg.min_lon) & (lon <= reg.max_lon) & (lat >= reg.min_lat) & (lat <= reg.max_lat)
 
@@ -297,8 +336,12 @@ def _columnar(ctx: RowContext, spec: LayerSpec, recs: list[Record], geoms: list,
 
     categories, cat_ok = _categories(ctx, spec, col["category"], col["offence_code"])
     occurred, t_ok = _instants(col["occurred_at"], ctx.tz, sink, required=True)
-    orgs, o_ok = _lookup(col["organisation"], lambda v: ctx.resolver.organisation(
-        None if v is None or (isinstance(v, str) and not v.strip()) else str(v).strip()))
+    orgs, o_ok = _lookup(
+        col["organisation"],
+        lambda v: ctx.resolver.organisation(
+            None if v is None or (isinstance(v, str) and not v.strip()) else str(v).strip()
+        ),
+    )
     sens, s_ok = _lookup(col["sensitivity"], _sensitivity)
     ok &= cat_ok & t_ok & o_ok & s_ok
     now = sink.dt(ctx.now)
@@ -324,8 +367,11 @@ def _sensitivity(value: Any) -> str:
     from lagesbild.domain.model import Sensitivity, parse_enum
     from lagesbild.ingest.values import blank
 
-    return Sensitivity.SHARED.value if blank(value) else parse_enum(
-        Sensitivity, value, "sensitivity").value
+    return (
+        Sensitivity.SHARED.value
+        if blank(value)
+        else parse_enum(Sensitivity, value, "sensitivity").value
+    )
 
 
 def _categories(ctx: RowContext, spec: LayerSpec, cats: list[Any], codes: list[Any]):
@@ -357,8 +403,17 @@ def _chunks(records: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def write_bulk(conn: Connection, ctx: RowContext, spec: LayerSpec, table: Table,
-               records: Iterable, summary, on_progress, reject: str, update_one) -> None:
+def write_bulk(
+    conn: Connection,
+    ctx: RowContext,
+    spec: LayerSpec,
+    table: Table,
+    records: Iterable,
+    summary,
+    on_progress,
+    reject: str,
+    update_one,
+) -> None:
     """Store the records of a point layer chunk by chunk (see the module's docstring)."""
     from lagesbild.ingest.writer import Rejected
 
@@ -427,13 +482,8 @@ def _write_chunk(conn, ctx, spec, table, sink: _Sink, index, chunk, summary, upd
         sink.insert(out_rows)
         summary.stored += len(out_rows)
         _assign_new(sink, spec.name, index, points)
-    for i in again:
-        line, rec, geom = chunk[i]
-        try:
-            with conn.begin_nested():
-                update_one(rec, geom)
-        except LagesbildError as exc:
-            summary.rejected.append(Rejected(line, str(exc), rec))
+    if again:
+        update_one([chunk[i] for i in again])
 
 
 def _driver_row(sink: _Sink, row: dict[str, Any]) -> tuple:
@@ -456,5 +506,14 @@ def _assign_new(sink: _Sink, layer: str, index: assign.PlaceIndex, points: list)
     if len(pt_idx) == 0:
         return
     record_ids = arr[pt_idx, 0].astype(np.int64)
-    sink.insert_assignments(list(zip([layer] * len(pt_idx), record_ids.tolist(),
-                                     place_ids.tolist(), round_ids.tolist(), strict=True)))
+    sink.insert_assignments(
+        list(
+            zip(
+                [layer] * len(pt_idx),
+                record_ids.tolist(),
+                place_ids.tolist(),
+                round_ids.tolist(),
+                strict=True,
+            )
+        )
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -27,8 +27,13 @@ def _progress(label: str, total: int | None, enabled: bool):
         return
     start = time.perf_counter()
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task(label, total=total, rate="")
 
@@ -40,25 +45,45 @@ def _progress(label: str, total: int | None, enabled: bool):
 
 
 def import_command(
-    layer: Annotated[str, typer.Argument(help="Layer: organisations, places, extents, crimes, "
-                                              "observations, measurements, cameras, guard_areas, "
-                                              "streets, activation_events, survey_results, "
-                                              "roster.")],
+    layer: Annotated[
+        str,
+        typer.Argument(
+            help="Layer: organisations, places, extents, crimes, "
+            "observations, measurements, cameras, guard_areas, "
+            "streets, activation_events, survey_results, "
+            "roster."
+        ),
+    ],
     file: Annotated[Path, typer.Argument(help="CSV, GeoJSON, GeoPackage or zipped shapefile.")],
-    crs: Annotated[Optional[str], typer.Option(
-        "--crs", help="CRS of x/y columns (or of a GIS file without one), e.g. EPSG:3006.")] = None,
-    map_: Annotated[Optional[list[str]], typer.Option(
-        "--map", help="CANONICAL=SOURCE column mapping; repeat for several columns.")] = None,
-    profile: Annotated[Optional[str], typer.Option(
-        help="Use a saved mapping profile (its --map, --crs and --offence-table).")] = None,
-    save_profile: Annotated[Optional[str], typer.Option(
-        help="Save this import's --map, --crs and --offence-table as a profile.")] = None,
-    offence_table: Annotated[Optional[Path], typer.Option(
-        help="CSV offence_code,category that extends the default offence table.")] = None,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Store nothing if any row is rejected.")] = False,
-    organisation: Annotated[Optional[str], typer.Option(
-        help="Owner of rows without an organisation column (name or code).")] = None,
+    crs: Annotated[
+        str | None,
+        typer.Option(
+            "--crs", help="CRS of x/y columns (or of a GIS file without one), e.g. EPSG:3006."
+        ),
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="CANONICAL=SOURCE column mapping; repeat for several columns."),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(help="Use a saved mapping profile (its --map, --crs and --offence-table)."),
+    ] = None,
+    save_profile: Annotated[
+        str | None,
+        typer.Option(help="Save this import's --map, --crs and --offence-table as a profile."),
+    ] = None,
+    offence_table: Annotated[
+        Path | None,
+        typer.Option(help="CSV offence_code,category that extends the default offence table."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Store nothing if any row is rejected.")
+    ] = False,
+    organisation: Annotated[
+        str | None,
+        typer.Option(help="Owner of rows without an organisation column (name or code)."),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Import FILE into LAYER. Valid rows are stored in one transaction; rejected rows are
@@ -75,21 +100,27 @@ def import_command(
         if profile:
             saved = load_profile(store, profile)
             if saved.layer != layer.strip().lower():
-                console.print(f"[yellow]note:[/yellow] profile {profile!r} was saved for layer "
-                              f"{saved.layer}")
+                console.print(
+                    f"[yellow]note:[/yellow] profile {profile!r} was saved for layer {saved.layer}"
+                )
             mapping.update(saved.map)
             crs = crs or saved.crs
             table = table or saved.offence_table
         mapping.update(parse_map(map_))
-        options = ImportOptions(mapping=mapping, crs=crs, strict=strict,
-                                organisation=organisation, offence_table=table)
+        options = ImportOptions(
+            mapping=mapping, crs=crs, strict=strict, organisation=organisation, offence_table=table
+        )
         source = open_file(store, layer, file, options)
-        big = source.count is None and file.stat().st_size > 400_000 or (source.count or 0) > \
-            PROGRESS_FROM
+        big = (
+            source.count is None
+            and file.stat().st_size > 400_000
+            or (source.count or 0) > PROGRESS_FROM
+        )
         with _progress(f"Importing {file.name}", source.count, big) as progress:
             try:
-                result = import_file(store, layer, file, options, source=source,
-                                     on_progress=progress)
+                result = import_file(
+                    store, layer, file, options, source=source, on_progress=progress
+                )
             except StrictRejection:
                 raise
         if save_profile:
@@ -100,26 +131,31 @@ def import_command(
     s = result.summary
     console.print(f"{file} ({result.source}) -> {result.layer}")
     summary = Table("read", "stored", "updated", "duplicates", "rejected", title="Import")
-    summary.add_row(*(f"{v:,}" for v in (s.read, s.stored, s.updated, s.duplicates,
-                                         s.rejected_count)))
+    summary.add_row(
+        *(f"{v:,}" for v in (s.read, s.stored, s.updated, s.duplicates, s.rejected_count))
+    )
     console.print(summary)
     if result.ignored_columns:
         console.print(f"Ignored columns: {', '.join(result.ignored_columns)}")
     if result.report:
-        console.print(f"[yellow]{s.rejected_count:,} rejected row(s)[/yellow] are listed in "
-                      f"{result.report}")
+        console.print(
+            f"[yellow]{s.rejected_count:,} rejected row(s)[/yellow] are listed in {result.report}"
+        )
 
 
 def export_command(
     layer: Annotated[str, typer.Argument(help="Layer to export (see lagesbild import --help).")],
     fmt: Annotated[str, typer.Option("--format", help="geojson, gpkg or csv.")] = "geojson",
-    out: Annotated[Path, typer.Option("--out", help="The file to write (replaced if it "
-                                                    "exists).")] = ...,  # type: ignore[assignment]
-    place: Annotated[Optional[str], typer.Option(help="Only records in this place.")] = None,
-    period: Annotated[Optional[str], typer.Option(
-        help="2023, 2023-05 or 2023-01-01..2023-06-30 (local time).")] = None,
-    category: Annotated[Optional[str], typer.Option(
-        help="A category code or the group drug-related.")] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="The file to write (replaced if it exists).")
+    ] = ...,  # type: ignore[assignment]
+    place: Annotated[str | None, typer.Option(help="Only records in this place.")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="2023, 2023-05 or 2023-01-01..2023-06-30 (local time).")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option(help="A category code or the group drug-related.")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Export the records of LAYER (all of them: the terminal is the operator)."""
@@ -129,13 +165,20 @@ def export_command(
     store = open_store_cli(db)
     try:
         with _progress(f"Exporting {layer}", None, True) as progress:
-            result = export_layer(store, layer, fmt, out, viewer=SYSTEM,
-                                  filters=ExportFilter(place, period, category),
-                                  on_progress=progress)
+            result = export_layer(
+                store,
+                layer,
+                fmt,
+                out,
+                viewer=SYSTEM,
+                filters=ExportFilter(place, period, category),
+                on_progress=progress,
+            )
     finally:
         store.dispose()
-    console.print(f"Exported {result.count:,} {result.layer} record(s) to {result.path} "
-                  f"({result.format})")
+    console.print(
+        f"Exported {result.count:,} {result.layer} record(s) to {result.path} ({result.format})"
+    )
 
 
 def register(app: typer.Typer) -> None:

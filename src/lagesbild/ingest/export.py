@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,24 +52,73 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "organisations": ("name", "code", "kind", "parent"),
     "places": ("name", "kind", "code", "parent", *_OWNED),
     "extents": ("place", "round", "status", "assessed_at", "assessed_by", "criteria", *_OWNED),
-    "crimes": ("id", "occurred_at", "reported_at", "category", "offence_code", "place_text",
-               "place", *_OWNED),
+    "crimes": (
+        "id",
+        "occurred_at",
+        "reported_at",
+        "category",
+        "offence_code",
+        "place_text",
+        "place",
+        *_OWNED,
+    ),
     "observations": ("id", "occurred_at", "category", "count", "text", *_OWNED),
-    "measurements": ("id", "place", "measured_at", "metric", "group", "value", "unit", "method",
-                     *_OWNED),
-    "cameras": ("id", "operator", "bearing", "angle", "range", "legal_basis", "active_from",
-                "active_to", *_OWNED),
+    "measurements": (
+        "id",
+        "place",
+        "measured_at",
+        "metric",
+        "group",
+        "value",
+        "unit",
+        "method",
+        *_OWNED,
+    ),
+    "cameras": (
+        "id",
+        "operator",
+        "bearing",
+        "angle",
+        "range",
+        "legal_basis",
+        "active_from",
+        "active_to",
+        *_OWNED,
+    ),
     "guard_areas": ("id", "name", "valid_from", "valid_to", "decision", *_OWNED),
     "streets": ("id", "name", *_OWNED),
     "activation_events": ("id", "title", "kind", "starts_at", "ends_at", "place", *_OWNED),
-    "survey_results": ("id", "survey", "year", "area", "question", "share", "n", "ci_low",
-                       "ci_high", *_OWNED),
-    "roster": ("id", "organisation", "role", "headcount", "starts_at", "ends_at", "place",
-               "briefing", "sensitivity"),
+    "survey_results": (
+        "id",
+        "survey",
+        "year",
+        "area",
+        "question",
+        "share",
+        "n",
+        "ci_low",
+        "ci_high",
+        *_OWNED,
+    ),
+    "roster": (
+        "id",
+        "organisation",
+        "role",
+        "headcount",
+        "starts_at",
+        "ends_at",
+        "place",
+        "briefing",
+        "sensitivity",
+    ),
 }
-_TIME_COLUMN = {"crimes": "occurred_at", "observations": "occurred_at",
-                "measurements": "measured_at", "activation_events": "starts_at",
-                "roster": "starts_at"}
+_TIME_COLUMN = {
+    "crimes": "occurred_at",
+    "observations": "occurred_at",
+    "measurements": "measured_at",
+    "activation_events": "starts_at",
+    "roster": "starts_at",
+}
 
 
 @dataclass(frozen=True)
@@ -109,8 +158,9 @@ class Period:
                 return cls(a, b + timedelta(days=1))
         except ValueError:
             pass
-        raise ValidationError("period", f"{text!r} is not a period",
-                              "use 2023, 2023-05 or 2023-01-01..2023-06-30")
+        raise ValidationError(
+            "period", f"{text!r} is not a period", "use 2023, 2023-05 or 2023-01-01..2023-06-30"
+        )
 
 
 def export_layer(
@@ -129,8 +179,11 @@ def export_layer(
     if fmt not in FORMATS:
         raise ValidationError("format", f"{fmt!r} is not one of: {', '.join(FORMATS)}")
     if fmt == "csv" and spec.geometry in ("polygon", "line"):
-        raise ValidationError("format", f"the {spec.name} layer has {spec.geometry} geometries, "
-                              "which CSV cannot hold", "export it with --format geojson or gpkg")
+        raise ValidationError(
+            "format",
+            f"the {spec.name} layer has {spec.geometry} geometries, which CSV cannot hold",
+            "export it with --format geojson or gpkg",
+        )
     filters = filters or ExportFilter()
     out = Path(out)
     if not out.parent.is_dir():
@@ -143,12 +196,25 @@ def export_layer(
         writer = {"geojson": _write_geojson, "gpkg": _write_gpkg, "csv": _write_csv}[fmt]
         count = writer(out, spec.name, spec.geometry, rows, on_progress)
     with store.write() as conn:
-        conn.execute(insert(audit_log).values(
-            at=datetime.now(timezone.utc), user_id=viewer.user_id,
-            organisation_id=viewer.organisation_id, action="export", layer=spec.name,
-            detail=json.dumps({"format": fmt, "count": count, "place": filters.place,
-                               "period": filters.period, "category": filters.category}),
-            remote="cli" if viewer.user_id is None else None))
+        conn.execute(
+            insert(audit_log).values(
+                at=datetime.now(UTC),
+                user_id=viewer.user_id,
+                organisation_id=viewer.organisation_id,
+                action="export",
+                layer=spec.name,
+                detail=json.dumps(
+                    {
+                        "format": fmt,
+                        "count": count,
+                        "place": filters.place,
+                        "period": filters.period,
+                        "category": filters.category,
+                    }
+                ),
+                remote="cli" if viewer.user_id is None else None,
+            )
+        )
     return ExportResult(out, spec.name, fmt, count)
 
 
@@ -175,8 +241,9 @@ def _place_row(conn: Connection, name: str, viewer: Viewer):
     return row
 
 
-def _query(store: Store, conn: Connection, layer: str, table: Table, viewer: Viewer,
-           filters: ExportFilter):
+def _query(
+    store: Store, conn: Connection, layer: str, table: Table, viewer: Viewer, filters: ExportFilter
+):
     stmt = select(table).where(visible(table, viewer)).order_by(table.c.id)
     shape = None  # a polygon that spatial layers without a place column must intersect
     if filters.category:
@@ -193,12 +260,15 @@ def _query(store: Store, conn: Connection, layer: str, table: Table, viewer: Vie
             col = table.c[_TIME_COLUMN[layer]]
             stmt = stmt.where(col >= lo, col < hi)
         elif layer == "survey_results":
-            stmt = stmt.where(table.c.year >= period.start.year, table.c.year < period.end.year
-                              + (period.end.month > 1 or period.end.day > 1))
+            stmt = stmt.where(
+                table.c.year >= period.start.year,
+                table.c.year < period.end.year + (period.end.month > 1 or period.end.day > 1),
+            )
         elif layer == "extents":
             years = select(mapping_rounds.c.id).where(
                 mapping_rounds.c.year >= period.start.year,
-                mapping_rounds.c.year <= (period.end - timedelta(days=1)).year)
+                mapping_rounds.c.year <= (period.end - timedelta(days=1)).year,
+            )
             stmt = stmt.where(table.c.round_id.in_(years))
         else:
             raise ValidationError("period", f"the {layer} layer has no time to filter by")
@@ -208,8 +278,10 @@ def _query(store: Store, conn: Connection, layer: str, table: Table, viewer: Vie
         pid, geom = _place_row(conn, filters.place, viewer)
         if layer in ("crimes", "observations"):
             inside = select(assignments.c.record_id).where(
-                assignments.c.layer == layer, assignments.c.place_id == pid,
-                assignments.c.round_id == 0)
+                assignments.c.layer == layer,
+                assignments.c.place_id == pid,
+                assignments.c.round_id == 0,
+            )
             cond = table.c.id.in_(inside)
             if layer == "crimes":
                 cond = or_(cond, table.c.area_place_id == pid)
@@ -220,14 +292,19 @@ def _query(store: Store, conn: Connection, layer: str, table: Table, viewer: Vie
             stmt = stmt.where(table.c.place_id == pid)
         else:  # cameras, guard areas, streets: by their shape
             minx, miny, maxx, maxy = geom.bounds
-            stmt = stmt.where(table.c.maxx >= minx, table.c.minx <= maxx,
-                              table.c.maxy >= miny, table.c.miny <= maxy)
+            stmt = stmt.where(
+                table.c.maxx >= minx,
+                table.c.minx <= maxx,
+                table.c.maxy >= miny,
+                table.c.miny <= maxy,
+            )
             shape = geom
     return stmt, shape
 
 
-def _records(store: Store, layer: str, names: _Names, conn: Connection, stmt, shape
-             ) -> Iterator[tuple[dict[str, Any], Any]]:
+def _records(
+    store: Store, layer: str, names: _Names, conn: Connection, stmt, shape
+) -> Iterator[tuple[dict[str, Any], Any]]:
     """(canonical record, WGS84 geometry) of each selected row, streamed."""
     tz = store.tz
     columns = COLUMNS[layer]
@@ -269,11 +346,13 @@ def _value(layer: str, name: str, row, names: _Names, tz) -> Any:
 def _write_geojson(out: Path, layer: str, kind, rows, on_progress) -> int:
     n = 0
     with open(out, "w", encoding="utf-8") as fh:
-        fh.write('{"type": "FeatureCollection", "name": ' + json.dumps(layer)
-                 + ', "features": [\n')
+        fh.write('{"type": "FeatureCollection", "name": ' + json.dumps(layer) + ', "features": [\n')
         for rec, geom in rows:
-            feature = {"type": "Feature", "geometry": mapping(geom) if geom is not None else None,
-                       "properties": rec}
+            feature = {
+                "type": "Feature",
+                "geometry": mapping(geom) if geom is not None else None,
+                "properties": rec,
+            }
             fh.write((",\n" if n else "") + json.dumps(feature, ensure_ascii=False))
             n += 1
             if on_progress and n % BATCH == 0:
@@ -320,8 +399,12 @@ def _write_gpkg(out: Path, layer: str, kind, rows, on_progress) -> int:
     if out.exists():
         out.unlink()
     columns = list(COLUMNS[layer])
-    geometry_type = {"point": "Point", "polygon": "MultiPolygon", "line": "MultiLineString",
-                     "point?": "Unknown" if layer == "activation_events" else "Point"}.get(kind)
+    geometry_type = {
+        "point": "Point",
+        "polygon": "MultiPolygon",
+        "line": "MultiLineString",
+        "point?": "Unknown" if layer == "activation_events" else "Point",
+    }.get(kind)
     n, first = 0, True
 
     def flush(batch: list) -> None:
@@ -331,10 +414,15 @@ def _write_gpkg(out: Path, layer: str, kind, rows, on_progress) -> int:
             geoms = np.asarray([_multi(g) for g in geoms], dtype=object)
         wkb = shapely.to_wkb(geoms) if geometry_type else None
         pyogrio.raw.write(
-            str(out), geometry=wkb, field_data=[_field_array([r[c] for r, _ in batch])
-                                                for c in columns],
-            fields=columns, layer=layer, driver="GPKG", geometry_type=geometry_type,
-            crs="EPSG:4326" if geometry_type else None, append=not first,
+            str(out),
+            geometry=wkb,
+            field_data=[_field_array([r[c] for r, _ in batch]) for c in columns],
+            fields=columns,
+            layer=layer,
+            driver="GPKG",
+            geometry_type=geometry_type,
+            crs="EPSG:4326" if geometry_type else None,
+            append=not first,
         )
         first = False
 

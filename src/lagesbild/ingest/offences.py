@@ -30,7 +30,7 @@ def normalise_code(code: object) -> str:
 
 
 def _parse(text: str, origin: str, taxonomy: Taxonomy) -> dict[str, str]:
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     reader = csv.DictReader(io.StringIO("\n".join(lines)), delimiter=_delimiter(lines))
     fields = {(f or "").strip().lower(): f for f in reader.fieldnames or []}
     if "offence_code" not in fields or "category" not in fields:

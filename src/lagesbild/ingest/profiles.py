@@ -54,11 +54,14 @@ def load_profile(store: Store, name: str) -> MappingProfile:
         ).scalar()
     if value is None:
         known = ", ".join(list_profiles(store)) or "none saved yet"
-        raise NotFound(f"no mapping profile {name!r} in this store (profiles: {known})",
-                       "save one with lagesbild import ... --save-profile NAME")
+        raise NotFound(
+            f"no mapping profile {name!r} in this store (profiles: {known})",
+            "save one with lagesbild import ... --save-profile NAME",
+        )
     data = json.loads(value)
-    return MappingProfile(data["layer"], dict(data.get("map") or {}), data.get("crs"),
-                          data.get("offence_table"))
+    return MappingProfile(
+        data["layer"], dict(data.get("map") or {}), data.get("crs"), data.get("offence_table")
+    )
 
 
 def list_profiles(store: Store) -> list[str]:
@@ -66,7 +69,7 @@ def list_profiles(store: Store) -> list[str]:
         keys = conn.execute(
             select(store_settings.c.key).where(store_settings.c.key.like(PREFIX + "%"))
         ).scalars()
-        return sorted(k[len(PREFIX):] for k in keys)
+        return sorted(k[len(PREFIX) :] for k in keys)
 
 
 def parse_map(items: list[str] | None) -> dict[str, str]:
@@ -75,7 +78,8 @@ def parse_map(items: list[str] | None) -> dict[str, str]:
     for item in items or []:
         target, sep, source = item.partition("=")
         if not sep or not target.strip() or not source.strip():
-            raise LagesbildError(f"--map {item!r} is not CANONICAL=SOURCE",
-                                 "e.g. --map occurred_at=Brottsdatum")
+            raise LagesbildError(
+                f"--map {item!r} is not CANONICAL=SOURCE", "e.g. --map occurred_at=Brottsdatum"
+            )
         out[target.strip().lower()] = source.strip()
     return out

@@ -3,7 +3,7 @@ rounds. One `Resolver` per write transaction caches what it has found."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.engine import Connection
@@ -47,7 +47,7 @@ class Resolver:
                     )
                 row = (
                     self.conn.execute(
-                        insert(organisations).values(name=name.strip(), created_at=datetime.now(timezone.utc))
+                        insert(organisations).values(name=name.strip(), created_at=datetime.now(UTC))
                     ).inserted_primary_key[0],
                 )
             self._orgs[key] = row[0]

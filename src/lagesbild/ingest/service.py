@@ -83,26 +83,39 @@ def import_file(
     records = _with_owner(source.records(), options.organisation, spec.name)
     report = report_path(path)
     try:
-        summary = write_records(store, spec.name, records, crs=source.crs, user_id=options.user_id,
-                                strict=options.strict, on_progress=on_progress,
-                                offences=offences)
+        summary = write_records(
+            store,
+            spec.name,
+            records,
+            crs=source.crs,
+            user_id=options.user_id,
+            strict=options.strict,
+            on_progress=on_progress,
+            offences=offences,
+        )
     except StrictRejection as exc:
         _write_report(report, exc.summary, source)
         raise StrictRejection(exc.message, f"the rejected rows are listed in {report}") from None
     written = _write_report(report, summary, source)
-    return ImportResult(path, spec.name, source.describe, summary, written,
-                        tuple(source.ignored))
+    return ImportResult(path, spec.name, source.describe, summary, written, tuple(source.ignored))
 
 
 def _check_organisation(store: Store, name: str) -> None:
     key = name.strip().lower()
     with store.read() as conn:
-        found = conn.execute(select(organisations.c.id).where(or_(
-            func.lower(organisations.c.name) == key, func.lower(organisations.c.code) == key))
+        found = conn.execute(
+            select(organisations.c.id).where(
+                or_(
+                    func.lower(organisations.c.name) == key, func.lower(organisations.c.code) == key
+                )
+            )
         ).first()
     if found is None:
-        raise ValidationError("--organisation", f"unknown organisation {name!r}",
-                              "import it with the organisations layer first")
+        raise ValidationError(
+            "--organisation",
+            f"unknown organisation {name!r}",
+            "import it with the organisations layer first",
+        )
 
 
 def _with_owner(records: Iterator, organisation: str | None, layer: str) -> Iterator:
@@ -127,11 +140,17 @@ def _write_report(report: Path, summary: WriteSummary, source: Source) -> Path |
             writer = csv.writer(fh)
             writer.writerow(["line", "reason", *columns])
             for r in sorted(summary.rejected, key=lambda r: r.line):
-                writer.writerow([r.line, safe_cell(r.reason),
-                                 *[safe_cell(_cell(r.record.get(c))) for c in columns]])
+                writer.writerow(
+                    [
+                        r.line,
+                        safe_cell(r.reason),
+                        *[safe_cell(_cell(r.record.get(c))) for c in columns],
+                    ]
+                )
     except OSError as exc:
-        raise LagesbildError(f"cannot write the report of rejected rows {report}: "
-                             f"{exc.strerror}") from None
+        raise LagesbildError(
+            f"cannot write the report of rejected rows {report}: {exc.strerror}"
+        ) from None
     return report
 
 

@@ -100,9 +100,11 @@ class Source:
                     continue  # blank lines are not rows
                 line = reader.line_num
                 if len(row) != width:
-                    yield line, _problem(
-                        row, f"row has {len(row)} fields; the header has {width}"
-                    ), None
+                    yield (
+                        line,
+                        _problem(row, f"row has {len(row)} fields; the header has {width}"),
+                        None,
+                    )
                     continue
                 yield line, {name: row[i] for name, i in wanted}, None
 
@@ -120,7 +122,10 @@ class Source:
         while True:
             try:
                 _meta, _fids, wkb, fields = pyogrio.raw.read(
-                    ogr_path, layer=layer, skip_features=start, max_features=CHUNK,
+                    ogr_path,
+                    layer=layer,
+                    skip_features=start,
+                    max_features=CHUNK,
                     datetime_as_string=True,
                 )
             except Exception as exc:  # noqa: BLE001 - GDAL's message is what the user needs
@@ -130,8 +135,9 @@ class Source:
                 return
             geoms = shapely.from_wkb(wkb) if wkb is not None else np.full(n, None, dtype=object)
             if transformer is not None:
-                geoms = shapely.transform(geoms, lambda c: np.column_stack(
-                    transformer.transform(c[:, 0], c[:, 1])))
+                geoms = shapely.transform(
+                    geoms, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
+                )
             columns = [(name, _plain(fields[i])) for name, i in wanted]
             for k in range(n):
                 geom = geoms[k]
@@ -163,8 +169,9 @@ def open_source(path: str | Path, layer: str, options: ReadOptions | None = None
     if not p.exists():
         raise FileProblem(f"{p}: no such file")
     if p.is_dir():
-        raise FileProblem(f"{p} is a folder; expected a CSV, GeoJSON, GeoPackage or zipped "
-                          "shapefile")
+        raise FileProblem(
+            f"{p} is a folder; expected a CSV, GeoJSON, GeoPackage or zipped shapefile"
+        )
     suffix = p.suffix.lower()
     if suffix in CSV_SUFFIXES:
         source = _open_csv(p, spec, options)
@@ -199,8 +206,9 @@ def detect_encoding(p: Path) -> str:
             return encoding
         except UnicodeDecodeError:
             continue
-    raise FileProblem(f"{p}: the text is neither UTF-8 nor cp1252 (Windows-1252)",
-                      "save the file as UTF-8")
+    raise FileProblem(
+        f"{p}: the text is neither UTF-8 nor cp1252 (Windows-1252)", "save the file as UTF-8"
+    )
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -230,11 +238,14 @@ def _open_csv(p: Path, spec: LayerSpec, options: ReadOptions) -> Source:
     columns = next(csv.reader([header_line], delimiter=delimiter))
     columns = [c.strip() for c in columns]
     if any(c.startswith("{") or c.startswith("<") for c in columns[:1]):
-        raise FileProblem(f"{p} does not look like CSV (it starts with {columns[0][:20]!r})",
-                          "GeoJSON files need the .geojson extension")
+        raise FileProblem(
+            f"{p} does not look like CSV (it starts with {columns[0][:20]!r})",
+            "GeoJSON files need the .geojson extension",
+        )
     index, ignored = _map_columns(p, columns, spec, options.mapping)
-    return Source(p, spec.name, "csv", columns, index, options.crs, None, ignored,
-                  _csv=(encoding, delimiter))
+    return Source(
+        p, spec.name, "csv", columns, index, options.crs, None, ignored, _csv=(encoding, delimiter)
+    )
 
 
 def _ogr_path(p: Path) -> tuple[str, str | None]:
@@ -245,15 +256,17 @@ def _ogr_path(p: Path) -> tuple[str, str | None]:
         with zipfile.ZipFile(p) as zf:
             names = zf.namelist()
     except zipfile.BadZipFile:
-        raise FileProblem(f"{p} is not a valid zip file",
-                          "expected a zipped shapefile (.shp, .shx, .dbf, .prj)") from None
+        raise FileProblem(
+            f"{p} is not a valid zip file", "expected a zipped shapefile (.shp, .shx, .dbf, .prj)"
+        ) from None
     shps = [n for n in names if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
     if len(shps) != 1:
         found = ", ".join(shps) if shps else "none"
         raise FileProblem(f"{p}: expected exactly one shapefile (.shp) in the zip; found {found}")
     stem = shps[0][:-4]
-    missing = [ext for ext in (".shx", ".dbf") if not any(n.lower() == (stem + ext).lower()
-                                                         for n in names)]
+    missing = [
+        ext for ext in (".shx", ".dbf") if not any(n.lower() == (stem + ext).lower() for n in names)
+    ]
     if missing:
         raise FileProblem(f"{p}: the shapefile {shps[0]} lacks its {' and '.join(missing)} part")
     return f"/vsizip/{p.resolve()}/{shps[0]}", None
@@ -269,15 +282,18 @@ def _open_gis(p: Path, spec: LayerSpec, options: ReadOptions) -> Source:
             names = [str(row[0]) for row in layers]
             wanted = [n for n in names if n.lower() == spec.name]
             if not wanted:
-                raise FileProblem(f"{p} holds several layers ({', '.join(names)}); name one "
-                                  f"{spec.name!r} or give a file with one layer")
+                raise FileProblem(
+                    f"{p} holds several layers ({', '.join(names)}); name one "
+                    f"{spec.name!r} or give a file with one layer"
+                )
             layer = wanted[0]
         info = pyogrio.read_info(ogr_path, layer=layer)
     except FileProblem:
         raise
     except Exception as exc:  # noqa: BLE001 - GDAL's reason is the useful part
         kind = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GeoPackage"}.get(
-            p.suffix.lower(), "a shapefile")
+            p.suffix.lower(), "a shapefile"
+        )
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise FileProblem(f"{p} cannot be read as {kind}: {reason}") from None
     columns = [str(c) for c in info["fields"]]
@@ -285,8 +301,10 @@ def _open_gis(p: Path, spec: LayerSpec, options: ReadOptions) -> Source:
     has_geometry = info.get("geometry_type") not in (None, "Unknown") or spec.geometry is not None
     if has_geometry and info.get("geometry_type") is not None and crs is None:
         if options.crs is None:
-            raise FileProblem(f"{p} has no CRS (a shapefile needs its .prj file)",
-                              "give the CRS with --crs EPSG:NNNN")
+            raise FileProblem(
+                f"{p} has no CRS (a shapefile needs its .prj file)",
+                "give the CRS with --crs EPSG:NNNN",
+            )
         crs = options.crs
     if crs is not None:
         try:
@@ -294,8 +312,17 @@ def _open_gis(p: Path, spec: LayerSpec, options: ReadOptions) -> Source:
         except LagesbildError as exc:
             raise FileProblem(f"{p}: {exc}") from None
     index, ignored = _map_columns(p, columns, spec, options.mapping)
-    return Source(p, spec.name, "gis", columns, index, crs, int(info.get("features") or 0) or None,
-                  ignored, _gis=(ogr_path, layer))
+    return Source(
+        p,
+        spec.name,
+        "gis",
+        columns,
+        index,
+        crs,
+        int(info.get("features") or 0) or None,
+        ignored,
+        _gis=(ogr_path, layer),
+    )
 
 
 def _map_columns(
@@ -309,12 +336,16 @@ def _map_columns(
     for target, source in mapping.items():
         name = target.strip().lower()
         if name not in canon:
-            raise FileProblem(f"--map {target}={source}: {target!r} is not a column of layer "
-                              f"{spec.name}; expected one of: {', '.join(canon)}")
+            raise FileProblem(
+                f"--map {target}={source}: {target!r} is not a column of layer "
+                f"{spec.name}; expected one of: {', '.join(canon)}"
+            )
         pos = by_lower.get(source.strip().lower())
         if pos is None:
-            raise FileProblem(f"{p} has no column {source!r} (from --map {target}={source}); "
-                              f"its columns are: {', '.join(columns)}")
+            raise FileProblem(
+                f"{p} has no column {source!r} (from --map {target}={source}); "
+                f"its columns are: {', '.join(columns)}"
+            )
         index[name] = pos
     taken = set(index.values())
     for name in canon:
@@ -338,16 +369,22 @@ def _check_columns(source: Source, spec: LayerSpec, options: ReadOptions) -> Non
     if source.kind == "csv" and spec.geometry in ("polygon", "line"):
         raise FileProblem(
             f"{source.path}: the {spec.name} layer needs {spec.geometry} geometries, which a "
-            "CSV cannot hold", "give a GeoJSON, GeoPackage or zipped shapefile")
+            "CSV cannot hold",
+            "give a GeoJSON, GeoPackage or zipped shapefile",
+        )
     if source.kind == "csv" and spec.geometry in ("point", "point?"):
         xy, latlon = {"x", "y"} <= have, {"lat", "lon"} <= have
         alt = spec.geometry == "point?" and "place" in have
         if not (xy or latlon or alt):
-            missing.append("lat and lon (or x and y with --crs)"
-                           + (", or place" if spec.geometry == "point?" else ""))
+            missing.append(
+                "lat and lon (or x and y with --crs)"
+                + (", or place" if spec.geometry == "point?" else "")
+            )
         if xy and not latlon and source.crs is None:
-            raise FileProblem(f"{source.path}: columns x/y need their CRS",
-                              "give it with --crs EPSG:NNNN (e.g. EPSG:3006 for SWEREF 99 TM)")
+            raise FileProblem(
+                f"{source.path}: columns x/y need their CRS",
+                "give it with --crs EPSG:NNNN (e.g. EPSG:3006 for SWEREF 99 TM)",
+            )
         if xy and source.crs is not None:
             try:
                 source.crs = parse_crs(source.crs).to_string()

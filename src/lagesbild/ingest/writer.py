@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import shapely
@@ -80,7 +80,7 @@ def _same(old: Any, new: Any) -> bool:
     if isinstance(new, BaseGeometry) or isinstance(old, BaseGeometry):
         return old is not None and new is not None and shapely.equals_exact(old, new, 1e-9)
     if isinstance(new, datetime) and isinstance(old, datetime):
-        return old.astimezone(timezone.utc) == new.astimezone(timezone.utc)
+        return old.astimezone(UTC) == new.astimezone(UTC)
     return old == new
 
 
@@ -110,8 +110,8 @@ def write_records(
                          user_id, offences)
         touched_points: list[tuple[int, BaseGeometry | None]] = []
         if spec.name in bulk.BULK_LAYERS and bulk.ENABLED:
-            def update_one(rec: Record, geom: BaseGeometry | None) -> None:
-                _store_one(conn, ctx, spec, table, rec, geom, summary, touched_points)
+            def update_one(items: list[tuple[int, Record, BaseGeometry | None]]) -> None:
+                _store_existing(conn, ctx, spec, table, items, summary, touched_points)
 
             bulk.write_bulk(conn, ctx, spec, table, records, summary, on_progress, REJECT,
                             update_one)
@@ -171,6 +171,42 @@ def _store_one(conn, ctx, spec, table, rec, geom, summary, touched) -> None:
         ctx.resolver.forget_place(row["name"])
         _store_one(conn, ctx, extent_spec, metadata.tables["extents"], extent_rec, geom,
                    WriteSummary("extents"), [])
+
+
+def _store_existing(conn, ctx, spec, table, items, summary, touched) -> None:
+    """Rows whose key is already stored (a re-import, an overlapping extract): compare with the
+    stored rows, fetched in batches, and update the changed ones."""
+    built: list[tuple[int, Record, dict[str, Any]]] = []
+    for line, rec, geom in items:
+        try:
+            built.append((line, rec, spec.build(ctx, rec, geom)))
+        except LagesbildError as exc:
+            summary.rejected.append(Rejected(line, str(exc), rec))
+        except (ValueError, TypeError) as exc:
+            summary.rejected.append(Rejected(line, str(ValidationError("row", str(exc))), rec))
+    for start in range(0, len(built), 900):
+        part = built[start : start + 900]
+        keys = list({row["source_key"] for _, _, row in part})
+        stored = {
+            r["source_key"]: dict(r)
+            for r in conn.execute(select(table).where(table.c.source_key.in_(keys))).mappings()
+        }
+        for _line, rec, row in part:
+            existing = stored.get(row["source_key"])
+            if existing is None:  # cannot happen on the bulk path; stay correct anyway
+                _store_one(conn, ctx, spec, table, rec, row.get("geom"), summary, touched)
+                continue
+            changes = {
+                k: v for k, v in row.items() if k not in _BOOKKEEPING and not _same(existing[k], v)
+            }
+            if not changes:
+                summary.duplicates += 1
+                continue
+            changes["updated_at"] = ctx.now
+            conn.execute(update(table).where(table.c.id == existing["id"]).values(**changes))
+            existing.update(changes)  # a later row of the same key compares with this one
+            summary.updated += 1
+            touched.append((existing["id"], row.get("geom")))
 
 
 def _after_write(conn: Connection, spec: LayerSpec, touched: list) -> None:

@@ -67,12 +67,14 @@ def _bbox_clause(conn: Connection, table: Table, bbox: tuple[float, float, float
     if minx > maxx or miny > maxy:
         raise ValidationError("bbox", "expected minlon,minlat,maxlon,maxlat with min <= max")
     if conn.dialect.name == "postgresql":
-        return text(f"{table.name}.geom && ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)").bindparams(
-            bx0=minx, by0=miny, bx1=maxx, by1=maxy)
+        return text(
+            f"{table.name}.geom && ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)"
+        ).bindparams(bx0=minx, by0=miny, bx1=maxx, by1=maxy)
     return table.c.id.in_(
-        select(text("id")).select_from(text(f"rtree_{table.name}")).where(
-            text("maxx >= :bx0 AND minx <= :bx1 AND maxy >= :by0 AND miny <= :by1")
-        ).params(bx0=minx, by0=miny, bx1=maxx, by1=maxy)
+        select(text("id"))
+        .select_from(text(f"rtree_{table.name}"))
+        .where(text("maxx >= :bx0 AND minx <= :bx1 AND maxy >= :by0 AND miny <= :by1"))
+        .params(bx0=minx, by0=miny, bx1=maxx, by1=maxy)
     )
 
 
@@ -98,8 +100,15 @@ def _filters(conn: Connection, layer: str, table: Table, f: RecordFilter, viewer
     if f.place:
         pid = place_id(conn, f.place)
         if layer in ("crimes", "observations"):
-            where.append(table.c.id.in_(select(assignments.c.record_id).where(
-                assignments.c.layer == layer, assignments.c.place_id == pid, assignments.c.round_id == 0)))
+            where.append(
+                table.c.id.in_(
+                    select(assignments.c.record_id).where(
+                        assignments.c.layer == layer,
+                        assignments.c.place_id == pid,
+                        assignments.c.round_id == 0,
+                    )
+                )
+            )
         elif "place_id" in table.c:
             where.append(table.c.place_id == pid)
         elif "geom" in table.c:
@@ -120,16 +129,22 @@ def _filters(conn: Connection, layer: str, table: Table, f: RecordFilter, viewer
     return where
 
 
-def list_records(store: Store, layer: str, viewer: Viewer, f: RecordFilter) -> tuple[list[dict], int]:
+def list_records(
+    store: Store, layer: str, viewer: Viewer, f: RecordFilter
+) -> tuple[list[dict], int]:
     """One page of records (visible to the viewer) and how many match in all."""
     layer = layer_spec(layer).name
     table = table_of(layer)
     with store.read() as conn:
         where = _filters(conn, layer, table, f, viewer)
         total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
-        rows = conn.execute(
-            select(table).where(*where).order_by(table.c.id).limit(f.limit).offset(f.offset)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                select(table).where(*where).order_by(table.c.id).limit(f.limit).offset(f.offset)
+            )
+            .mappings()
+            .all()
+        )
         rows = [dict(r) for r in rows]
         if f.bbox and rows and "geom" in table.c:  # exact test after the index's box test
             area = box(*f.bbox)
@@ -138,11 +153,17 @@ def list_records(store: Store, layer: str, viewer: Viewer, f: RecordFilter) -> t
     return rows, total
 
 
-def get_record(store: Store, layer: str, record_id: int, viewer: Viewer, remote: str | None = None) -> dict:
+def get_record(
+    store: Store, layer: str, record_id: int, viewer: Viewer, remote: str | None = None
+) -> dict:
     layer = layer_spec(layer).name
     table = table_of(layer)
     with store.read() as conn:
-        row = conn.execute(select(table).where(table.c.id == record_id, visible(table, viewer))).mappings().first()
+        row = (
+            conn.execute(select(table).where(table.c.id == record_id, visible(table, viewer)))
+            .mappings()
+            .first()
+        )
     if row is None:  # not there, or not the viewer's to see: the same answer, so nothing leaks
         raise NotFound(f"no {layer} record {record_id}")
     row = dict(row)
@@ -157,8 +178,14 @@ def _audit_sensitive(conn: Connection, viewer: Viewer, layer: str, rows: list[di
     if ids and viewer != SYSTEM and viewer.user_id is not None:
         # Reads run in a read transaction; the audit entry needs its own write.
         with conn.engine.connect() as wconn, wconn.begin():
-            audit.record(wconn, viewer, "open", layer, None,
-                         f"listed {len(ids)} restricted record(s): {ids[:50]}")
+            audit.record(
+                wconn,
+                viewer,
+                "open",
+                layer,
+                None,
+                f"listed {len(ids)} restricted record(s): {ids[:50]}",
+            )
 
 
 def to_properties(row: dict, store: Store) -> dict[str, Any]:
@@ -187,24 +214,36 @@ def to_feature(row: dict, store: Store) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- changes
 
+
 def _org_name(store: Store, org_id: int | None) -> str | None:
     if org_id is None:
         return None
     with store.read() as conn:
-        return conn.execute(select(organisations.c.name).where(organisations.c.id == org_id)).scalar()
+        return conn.execute(
+            select(organisations.c.name).where(organisations.c.id == org_id)
+        ).scalar()
 
 
-def create_record(store: Store, layer: str, viewer: Viewer, values: dict[str, Any],
-                  geometry: dict | None = None, idempotency_key: str | None = None,
-                  remote: str | None = None) -> tuple[int, bool]:
+def create_record(
+    store: Store,
+    layer: str,
+    viewer: Viewer,
+    values: dict[str, Any],
+    geometry: dict | None = None,
+    idempotency_key: str | None = None,
+    remote: str | None = None,
+) -> tuple[int, bool]:
     """Create one record the way an import would. Returns (id, created); a repeated
     idempotency key returns the first record's id with created False."""
     spec = layer_spec(layer)
     allowed = REPORT_ROLES if spec.name == "observations" else WRITE_ROLES
     if viewer != SYSTEM and viewer.role not in allowed:
         raise AccessDenied(f"your role may not create {spec.name}")
-    rec = {k.lower(): v for k, v in values.items() if k.lower() in spec.columns or k.lower() in (
-        "lat", "lon", "x", "y", "name", "id")}
+    rec = {
+        k.lower(): v
+        for k, v in values.items()
+        if k.lower() in spec.columns or k.lower() in ("lat", "lon", "x", "y", "name", "id")
+    }
     if viewer != SYSTEM:  # records belong to the creator's organisation
         rec["organisation"] = _org_name(store, viewer.organisation_id)
     if idempotency_key:
@@ -233,7 +272,11 @@ def _lookup_key(layer: str, table: Table, rec: dict):
 
 
 def _owned_row(conn: Connection, table: Table, record_id: int, viewer: Viewer, roles) -> dict:
-    row = conn.execute(select(table).where(table.c.id == record_id, visible(table, viewer))).mappings().first()
+    row = (
+        conn.execute(select(table).where(table.c.id == record_id, visible(table, viewer)))
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"no {table.name} record {record_id}")
     if viewer != SYSTEM:
@@ -245,40 +288,81 @@ def _owned_row(conn: Connection, table: Table, record_id: int, viewer: Viewer, r
     return dict(row)
 
 
-def update_record(store: Store, layer: str, record_id: int, viewer: Viewer, values: dict[str, Any],
-                  remote: str | None = None) -> None:
+def update_record(
+    store: Store,
+    layer: str,
+    record_id: int,
+    viewer: Viewer,
+    values: dict[str, Any],
+    remote: str | None = None,
+) -> None:
     """Change fields of a record; the whole record is validated again as an import would."""
     spec = layer_spec(layer)
     table = table_of(spec.name)
     with store.read() as conn:
         _owned_row(conn, table, record_id, viewer, WRITE_ROLES)
-    allowed = {"sensitivity", "text", "count", "category", "status", "criteria", "title", "kind",
-               "name", "decision", "valid_to", "ends_at", "headcount", "role", "legal_basis",
-               "active_to", "bearing", "angle", "operator"}
+    allowed = {
+        "sensitivity",
+        "text",
+        "count",
+        "category",
+        "status",
+        "criteria",
+        "title",
+        "kind",
+        "name",
+        "decision",
+        "valid_to",
+        "ends_at",
+        "headcount",
+        "role",
+        "legal_basis",
+        "active_to",
+        "bearing",
+        "angle",
+        "operator",
+    }
     unknown = [k for k in values if k not in allowed]
     if unknown:
-        raise ValidationError(unknown[0], f"cannot be changed here; changeable: {', '.join(sorted(allowed))}")
+        raise ValidationError(
+            unknown[0], f"cannot be changed here; changeable: {', '.join(sorted(allowed))}"
+        )
     changes = {("range_m" if k == "range" else k): v for k, v in values.items() if k in table.c}
     if "sensitivity" in changes:
         from lagesbild.domain.model import Sensitivity, parse_enum
 
-        changes["sensitivity"] = parse_enum(Sensitivity, changes["sensitivity"], "sensitivity").value
+        changes["sensitivity"] = parse_enum(
+            Sensitivity, changes["sensitivity"], "sensitivity"
+        ).value
     if "category" in changes:
         changes["category"] = store.taxonomy.validate(spec.name, changes["category"])
     with store.write() as conn:
-        conn.execute(update(table).where(table.c.id == record_id).values(**changes,
-                     **({"updated_at": datetime.now().astimezone()} if "updated_at" in table.c else {})))
-        audit.record(conn, viewer, "update", spec.name, record_id, f"changed {sorted(changes)}", remote)
+        conn.execute(
+            update(table)
+            .where(table.c.id == record_id)
+            .values(
+                **changes,
+                **({"updated_at": datetime.now().astimezone()} if "updated_at" in table.c else {}),
+            )
+        )
+        audit.record(
+            conn, viewer, "update", spec.name, record_id, f"changed {sorted(changes)}", remote
+        )
 
 
-def delete_record(store: Store, layer: str, record_id: int, viewer: Viewer, remote: str | None = None) -> None:
+def delete_record(
+    store: Store, layer: str, record_id: int, viewer: Viewer, remote: str | None = None
+) -> None:
     spec = layer_spec(layer)
     table = table_of(spec.name)
     with store.write() as conn:
         _owned_row(conn, table, record_id, viewer, DELETE_ROLES)
         if spec.name in ("crimes", "observations"):
-            conn.execute(delete(assignments).where(assignments.c.layer == spec.name,
-                                                   assignments.c.record_id == record_id))
+            conn.execute(
+                delete(assignments).where(
+                    assignments.c.layer == spec.name, assignments.c.record_id == record_id
+                )
+            )
         conn.execute(delete(table).where(table.c.id == record_id))
         audit.record(conn, viewer, "delete", spec.name, record_id, remote=remote)
 

@@ -27,7 +27,9 @@ class PlaceIndex:
         geoms, place_ids, round_ids = [], [], []
         for pid, geom in conn.execute(select(places.c.id, places.c.geom)):
             geoms.append(geom), place_ids.append(pid), round_ids.append(0)
-        for pid, rid, geom in conn.execute(select(extents.c.place_id, extents.c.round_id, extents.c.geom)):
+        for pid, rid, geom in conn.execute(
+            select(extents.c.place_id, extents.c.round_id, extents.c.geom)
+        ):
             geoms.append(geom), place_ids.append(pid), round_ids.append(rid)
         self.place_ids = np.asarray(place_ids, dtype=np.int64)
         self.round_ids = np.asarray(round_ids, dtype=np.int64)
@@ -44,7 +46,9 @@ class PlaceIndex:
         return pt_idx, self.place_ids[poly_idx], self.round_ids[poly_idx]
 
 
-def assign(conn: Connection, layer: str, ids: Sequence[int], points: Sequence, index: PlaceIndex) -> int:
+def assign(
+    conn: Connection, layer: str, ids: Sequence[int], points: Sequence, index: PlaceIndex
+) -> int:
     """Replace the assignments of these records; returns the number of (record, polygon) pairs."""
     if not ids:
         return 0
@@ -52,7 +56,9 @@ def assign(conn: Connection, layer: str, ids: Sequence[int], points: Sequence, i
     for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
         chunk = ids[start : start + 900]
         conn.execute(
-            delete(assignments).where(assignments.c.layer == layer, assignments.c.record_id.in_(chunk))
+            delete(assignments).where(
+                assignments.c.layer == layer, assignments.c.record_id.in_(chunk)
+            )
         )
     keep = [i for i, p in enumerate(points) if p is not None]
     pt_idx, place_ids, round_ids = index.containing([points[i] for i in keep])
@@ -88,7 +94,9 @@ def reassign_all(conn: Connection) -> int:
     return total
 
 
-def _insert_only(conn: Connection, layer: str, ids: list[int], points: list, index: PlaceIndex) -> int:
+def _insert_only(
+    conn: Connection, layer: str, ids: list[int], points: list, index: PlaceIndex
+) -> int:
     pt_idx, place_ids, round_ids = index.containing(points)
     if len(pt_idx) == 0:
         return 0

@@ -5,7 +5,7 @@ deletes them (triggers on both backends refuse it, see migration 0003)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
@@ -14,8 +14,22 @@ from lagesbild.domain.model import Viewer
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import audit_log
 
-ACTIONS = ("create", "update", "delete", "export", "open", "import", "login", "login_failed",
-           "logout", "user", "token", "retention", "lock", "moderate")
+ACTIONS = (
+    "create",
+    "update",
+    "delete",
+    "export",
+    "open",
+    "import",
+    "login",
+    "login_failed",
+    "logout",
+    "user",
+    "token",
+    "retention",
+    "lock",
+    "moderate",
+)
 
 
 def record(
@@ -29,7 +43,7 @@ def record(
 ) -> None:
     conn.execute(
         insert(audit_log).values(
-            at=datetime.now(timezone.utc),
+            at=datetime.now(UTC),
             user_id=viewer.user_id,
             username=viewer.username,
             organisation_id=viewer.organisation_id,

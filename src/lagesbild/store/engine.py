@@ -41,7 +41,7 @@ class StoreSettings:
     region: Region = SWEDEN
     timezone: str = "Europe/Stockholm"
 
-    def validate(self) -> "StoreSettings":
+    def validate(self) -> StoreSettings:
         Projector(self.crs)  # raises on unknown or unprojected CRS
         try:
             ZoneInfo(self.timezone)
@@ -53,7 +53,7 @@ class StoreSettings:
         return {"crs": self.crs, "region": str(self.region), "timezone": self.timezone}
 
     @classmethod
-    def from_rows(cls, rows: dict[str, str]) -> "StoreSettings":
+    def from_rows(cls, rows: dict[str, str]) -> StoreSettings:
         return cls(
             crs=rows.get("crs", "EPSG:3006"),
             region=Region.parse(rows["region"]) if "region" in rows else SWEDEN,
@@ -160,8 +160,10 @@ def _translate_errors(url: str) -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
-        if "could not translate host" in str(exc) or "Connection refused" in str(exc) or (
-            "connection" in str(exc).lower() and "failed" in str(exc).lower()
+        if (
+            "could not translate host" in str(exc)
+            or "Connection refused" in str(exc)
+            or ("connection" in str(exc).lower() and "failed" in str(exc).lower())
         ):
             raise StoreError(
                 f"cannot reach the database at {_describe(url)}",

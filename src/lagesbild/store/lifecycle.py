@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -58,7 +58,8 @@ def _ensure_postgis(conn: Connection) -> None:
     except Exception as exc:  # noqa: BLE001 - the server's own message is the useful part
         raise StoreError(
             f"PostGIS is not available in this database: {str(getattr(exc, 'orig', exc)).strip()}",
-            "install PostGIS (e.g. postgresql-15-postgis-3) or ask the DBA to CREATE EXTENSION postgis",
+            "install PostGIS (e.g. postgresql-15-postgis-3) "
+            "or ask the DBA to CREATE EXTENSION postgis",
         ) from None
 
 
@@ -123,7 +124,7 @@ def _ensure_default_organisation(conn: Connection, name: str) -> None:
     if org is None:
         org = conn.execute(
             insert(organisations).values(
-                name=name, kind="district", created_at=datetime.now(timezone.utc)
+                name=name, kind="district", created_at=datetime.now(UTC)
             )
         ).inserted_primary_key[0]
     conn.execute(insert(store_settings).values(key="default_organisation", value=str(org)))

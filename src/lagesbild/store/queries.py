@@ -76,7 +76,9 @@ def extent_features(store: Store, viewer: Viewer, to_geojson) -> list[dict]:
     """Extents as GeoJSON features with place, round, status and area in hectares."""
     with store.read() as conn:
         rows = conn.execute(
-            select(extents.c.id, places.c.name, mapping_rounds.c.year, extents.c.status, extents.c.geom)
+            select(
+                extents.c.id, places.c.name, mapping_rounds.c.year, extents.c.status, extents.c.geom
+            )
             .join(places, places.c.id == extents.c.place_id)
             .join(mapping_rounds, mapping_rounds.c.id == extents.c.round_id)
             .where(visible(extents, viewer), visible(places, viewer))
@@ -87,8 +89,12 @@ def extent_features(store: Store, viewer: Viewer, to_geojson) -> list[dict]:
             "type": "Feature",
             "id": eid,
             "geometry": to_geojson(geom),
-            "properties": {"place": name, "round": year, "status": status,
-                           "area_ha": round(store.projector.area_ha(geom), 3)},
+            "properties": {
+                "place": name,
+                "round": year,
+                "status": status,
+                "area_ha": round(store.projector.area_ha(geom), 3),
+            },
         }
         for eid, name, year, status, geom in rows
     ]

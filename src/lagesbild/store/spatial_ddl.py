@@ -13,7 +13,9 @@ from sqlalchemy.engine import Connection
 
 def create_spatial_index(conn: Connection, table: str) -> None:
     if conn.dialect.name == "postgresql":
-        conn.execute(text(f"CREATE INDEX IF NOT EXISTS ix_{table}_geom ON {table} USING GIST (geom)"))
+        conn.execute(
+            text(f"CREATE INDEX IF NOT EXISTS ix_{table}_geom ON {table} USING GIST (geom)")
+        )
         return
     rt = f"rtree_{table}"
     for stmt in (

@@ -61,8 +61,16 @@ def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     return parts  # type: ignore[return-value]
 
 
-def record_filter(request: Request, place: str | None, period: str | None, category: str | None,
-                  bbox: str | None, limit: int, offset: int, layer: str) -> records.RecordFilter:
+def record_filter(
+    request: Request,
+    place: str | None,
+    period: str | None,
+    category: str | None,
+    bbox: str | None,
+    limit: int,
+    offset: int,
+    layer: str,
+) -> records.RecordFilter:
     store = request.app.state.store
     cats = store.taxonomy.expand(layer, category) if category else None
     return records.RecordFilter(
@@ -77,14 +85,19 @@ def record_filter(request: Request, place: str | None, period: str | None, categ
 
 # ------------------------------------------------------------------ accounts
 
+
 @router.post("/login", tags=["accounts"])
 def login(body: LoginBody, request: Request, response: Response) -> dict:
     store = request.app.state.store
     user = accounts.authenticate(store, body.username, body.password, remote_of(request))
     token, csrf = accounts.start_session(store, user, remote_of(request))
     set_session_cookie(request, response, token)
-    return {"username": user.username, "role": user.role.value, "organisation": user.organisation,
-            "csrf_token": csrf}
+    return {
+        "username": user.username,
+        "role": user.role.value,
+        "organisation": user.organisation,
+        "csrf_token": csrf,
+    }
 
 
 @router.post("/logout", tags=["accounts"])
@@ -101,8 +114,13 @@ def me(caller: CallerDep) -> dict:
     if caller.user is None:
         return {"signed_in": False}
     u = caller.user
-    return {"signed_in": True, "username": u.username, "role": u.role.value,
-            "organisation": u.organisation, "csrf_token": caller.csrf}
+    return {
+        "signed_in": True,
+        "username": u.username,
+        "role": u.role.value,
+        "organisation": u.organisation,
+        "csrf_token": caller.csrf,
+    }
 
 
 @router.get("/tokens", tags=["accounts"])
@@ -113,8 +131,12 @@ def tokens(request: Request, caller: CallerDep) -> list[dict]:
 @router.post("/tokens", tags=["accounts"], status_code=201)
 def create_token(body: TokenBody, request: Request, caller: CallerDep) -> dict:
     tid, token = accounts.create_token(request.app.state.store, require_user(caller), body.name)
-    return {"id": tid, "name": body.name, "token": token,
-            "note": "shown once; send it as 'Authorization: Bearer <token>'"}
+    return {
+        "id": tid,
+        "name": body.name,
+        "token": token,
+        "note": "shown once; send it as 'Authorization: Bearer <token>'",
+    }
 
 
 @router.delete("/tokens/{token_id}", tags=["accounts"])
@@ -125,14 +147,22 @@ def revoke_token(token_id: int, request: Request, caller: CallerDep) -> dict:
 
 # ------------------------------------------------------------------ audit
 
+
 @router.get("/audit", tags=["audit"])
-def audit_log(request: Request, caller: CallerDep,
-              user: str | None = None, action: str | None = None, layer: str | None = None,
-              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-              offset: Annotated[int, Query(ge=0)] = 0) -> list[dict]:
+def audit_log(
+    request: Request,
+    caller: CallerDep,
+    user: str | None = None,
+    action: str | None = None,
+    layer: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict]:
     if require_user(caller).role != Role.ADMIN:
         raise AccessDenied("only administrators read the audit log")
-    rows = audit.read(request.app.state.store, audit.AuditFilter(user, action, layer, None, None, limit, offset))
+    rows = audit.read(
+        request.app.state.store, audit.AuditFilter(user, action, layer, None, None, limit, offset)
+    )
     for r in rows:
         r["at"] = r["at"].isoformat()
     return rows
@@ -140,10 +170,18 @@ def audit_log(request: Request, caller: CallerDep,
 
 # ------------------------------------------------------------------ layers
 
+
 @router.get("/layers", tags=["layers"])
 def layers() -> list[dict]:
-    return [{"name": s.name, "geometry": s.geometry, "required": list(s.required),
-             "optional": list(s.optional)} for s in LAYERS.values()]
+    return [
+        {
+            "name": s.name,
+            "geometry": s.geometry,
+            "required": list(s.required),
+            "optional": list(s.optional),
+        }
+        for s in LAYERS.values()
+    ]
 
 
 def _layer_routes(layer: str) -> None:
@@ -151,11 +189,18 @@ def _layer_routes(layer: str) -> None:
 
     @router.get(f"/{layer}", tags=tag, name=f"list_{layer}")
     def list_layer(
-        request: Request, caller: CallerDep,
+        request: Request,
+        caller: CallerDep,
         place: Annotated[str | None, Query(description="Place name, code or id")] = None,
-        period: Annotated[str | None, Query(description="2023, 2023-05 or 2023-01-01..2023-06-30")] = None,
-        category: Annotated[str | None, Query(description="Category code or group (drug-related)")] = None,
-        bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")] = None,
+        period: Annotated[
+            str | None, Query(description="2023, 2023-05 or 2023-01-01..2023-06-30")
+        ] = None,
+        category: Annotated[
+            str | None, Query(description="Category code or group (drug-related)")
+        ] = None,
+        bbox: Annotated[
+            str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=10000)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> dict:
@@ -166,8 +211,13 @@ def _layer_routes(layer: str) -> None:
         if offset + limit < total:
             nxt = request.url.include_query_params(offset=offset + limit)
             links.append({"rel": "next", "href": str(nxt), "type": "application/geo+json"})
-        return {"type": "FeatureCollection", "numberMatched": total, "numberReturned": len(rows),
-                "features": [records.to_feature(r, store) for r in rows], "links": links}
+        return {
+            "type": "FeatureCollection",
+            "numberMatched": total,
+            "numberReturned": len(rows),
+            "features": [records.to_feature(r, store) for r in rows],
+            "links": links,
+        }
 
     @router.get(f"/{layer}/{{record_id}}", tags=tag, name=f"get_{layer}")
     def get_one(record_id: int, request: Request, caller: CallerDep) -> dict:
@@ -176,29 +226,47 @@ def _layer_routes(layer: str) -> None:
         return records.to_feature(row, store)
 
     @router.post(f"/{layer}", tags=tag, name=f"create_{layer}", status_code=201)
-    def create(request: Request, response: Response, caller: CallerDep,
-               feature: Annotated[FeatureIn, Body()],
-               idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict:
+    def create(
+        request: Request,
+        response: Response,
+        caller: CallerDep,
+        feature: Annotated[FeatureIn, Body()],
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> dict:
         store = request.app.state.store
         require_user(caller)
-        rid, created = records.create_record(store, layer, caller.viewer, feature.properties,
-                                             feature.geometry, idempotency_key, remote_of(request))
+        rid, created = records.create_record(
+            store,
+            layer,
+            caller.viewer,
+            feature.properties,
+            feature.geometry,
+            idempotency_key,
+            remote_of(request),
+        )
         if not created:
             response.status_code = 200
         return {"id": rid, "created": created}
 
     @router.patch(f"/{layer}/{{record_id}}", tags=tag, name=f"update_{layer}")
-    def patch(record_id: int, request: Request, caller: CallerDep,
-              changes: Annotated[dict[str, Any], Body()]) -> dict:
+    def patch(
+        record_id: int,
+        request: Request,
+        caller: CallerDep,
+        changes: Annotated[dict[str, Any], Body()],
+    ) -> dict:
         require_user(caller)
-        records.update_record(request.app.state.store, layer, record_id, caller.viewer, changes,
-                              remote_of(request))
+        records.update_record(
+            request.app.state.store, layer, record_id, caller.viewer, changes, remote_of(request)
+        )
         return {"id": record_id, "updated": True}
 
     @router.delete(f"/{layer}/{{record_id}}", tags=tag, name=f"delete_{layer}")
     def remove(record_id: int, request: Request, caller: CallerDep) -> dict:
         require_user(caller)
-        records.delete_record(request.app.state.store, layer, record_id, caller.viewer, remote_of(request))
+        records.delete_record(
+            request.app.state.store, layer, record_id, caller.viewer, remote_of(request)
+        )
         return {"id": record_id, "deleted": True}
 
 

@@ -20,7 +20,7 @@ from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.store.engine import Store, database_url
 from lagesbild.store.lifecycle import open_store
 from lagesbild.store.queries import place_summaries
-from lagesbild.web import api, ogc
+from lagesbild.web import api, api_analyse, ogc
 
 HERE = Path(__file__).parent
 
@@ -32,7 +32,8 @@ def _error_handlers(app: FastAPI) -> None:
     async def _user_error(request: Request, exc: LagesbildError):
         if request.url.path.startswith("/ogc"):
             code = {404: "NotFound", 401: "NotAuthorized", 403: "Forbidden"}.get(
-                exc.http_status, "InvalidParameterValue")
+                exc.http_status, "InvalidParameterValue"
+            )
             return ogc.ogc_error_response(ogc.OGCError(exc.http_status, code, exc.message))
         body = {"detail": exc.message}
         if isinstance(exc, ValidationError):
@@ -47,13 +48,21 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
-        errors = [{"field": ".".join(str(p) for p in e["loc"] if p not in ("body", "query", "path", "header")),
-                   "location": e["loc"][0] if e["loc"] else None, "message": e["msg"]}
-                  for e in exc.errors()]
+        errors = [
+            {
+                "field": ".".join(
+                    str(p) for p in e["loc"] if p not in ("body", "query", "path", "header")
+                ),
+                "location": e["loc"][0] if e["loc"] else None,
+                "message": e["msg"],
+            }
+            for e in exc.errors()
+        ]
         if request.url.path.startswith("/ogc"):
             first = errors[0] if errors else {"field": "?", "message": "invalid"}
-            return ogc.ogc_error_response(ogc.OGCError(
-                400, "InvalidParameterValue", f"{first['field']}: {first['message']}"))
+            return ogc.ogc_error_response(
+                ogc.OGCError(400, "InvalidParameterValue", f"{first['field']}: {first['message']}")
+            )
         return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
 
 
@@ -66,14 +75,20 @@ def create_app(url: str | None = None) -> FastAPI:
         yield
         app.state.store.dispose()
 
-    app = FastAPI(title="lagesbild", version=__version__, lifespan=lifespan,
-                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs")
+    app = FastAPI(
+        title="lagesbild",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+    )
     app.mount("/static/leaflet", StaticFiles(directory=xleaflet.BASE_DIR), name="leaflet")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
 
     _error_handlers(app)
     app.include_router(api.router)
+    app.include_router(api_analyse.router)
     app.include_router(ogc.router)
 
     @app.get("/health")
@@ -81,8 +96,13 @@ def create_app(url: str | None = None) -> FastAPI:
         store: Store = request.app.state.store
         with store.read() as conn:
             conn.exec_driver_sql("SELECT 1")
-        return {"status": "ok", "version": __version__, "backend": store.backend,
-                "crs": store.settings.crs, "timezone": store.settings.timezone}
+        return {
+            "status": "ok",
+            "version": __version__,
+            "backend": store.backend,
+            "crs": store.settings.crs,
+            "timezone": store.settings.timezone,
+        }
 
     @app.get("/", response_class=HTMLResponse)
     def places_page(request: Request, lang: str = "sv"):
@@ -90,9 +110,14 @@ def create_app(url: str | None = None) -> FastAPI:
         # Until log-in exists (web core issue) the page shows what the public may see.
         rounds, places = place_summaries(store, PUBLIC_VIEWER)
         return templates.TemplateResponse(
-            request, "places.html",
-            {"rounds": rounds, "places": places, "lang": "en" if lang == "en" else "sv",
-             "version": __version__},
+            request,
+            "places.html",
+            {
+                "rounds": rounds,
+                "places": places,
+                "lang": "en" if lang == "en" else "sv",
+                "version": __version__,
+            },
         )
 
     @app.get("/api/v1/extents.geojson")
@@ -101,7 +126,9 @@ def create_app(url: str | None = None) -> FastAPI:
         store: Store = request.app.state.store
         from lagesbild.store.queries import extent_features
 
-        return {"type": "FeatureCollection",
-                "features": extent_features(store, PUBLIC_VIEWER, shapely.geometry.mapping)}
+        return {
+            "type": "FeatureCollection",
+            "features": extent_features(store, PUBLIC_VIEWER, shapely.geometry.mapping),
+        }
 
     return app

@@ -7,7 +7,7 @@ records only; a token or session sees what its user may see (`store.access`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -64,8 +64,12 @@ def _collection(request: Request, cid: str) -> dict:
         "extent": {"spatial": {"bbox": [_region_bbox(request)], "crs": CRS84}},
         "links": [
             {"href": f"{base}/collections/{cid}", "rel": "self", "type": "application/json"},
-            {"href": f"{base}/collections/{cid}/items", "rel": "items", "type": GEOJSON,
-             "title": title},
+            {
+                "href": f"{base}/collections/{cid}/items",
+                "rel": "items",
+                "type": GEOJSON,
+                "title": title,
+            },
         ],
     }
 
@@ -83,8 +87,12 @@ def landing(request: Request) -> dict:
         "description": "A shared situational picture of open drug scenes and priority places",
         "links": [
             {"href": base, "rel": "self", "type": "application/json", "title": "this document"},
-            {"href": str(request.base_url) + "api/v1/openapi.json", "rel": "service-desc",
-             "type": "application/vnd.oai.openapi+json;version=3.0", "title": "API definition"},
+            {
+                "href": str(request.base_url) + "api/v1/openapi.json",
+                "rel": "service-desc",
+                "type": "application/vnd.oai.openapi+json;version=3.0",
+                "title": "API definition",
+            },
             {"href": f"{base}/conformance", "rel": "conformance", "type": "application/json"},
             {"href": f"{base}/collections", "rel": "data", "type": "application/json"},
         ],
@@ -132,7 +140,9 @@ def _parse_offset(value: str | None) -> int:
     try:
         n = int(value or 0)
     except ValueError:
-        raise OGCError(400, "InvalidParameterValue", f"offset {value!r} is not an integer") from None
+        raise OGCError(
+            400, "InvalidParameterValue", f"offset {value!r} is not an integer"
+        ) from None
     if n < 0:
         raise OGCError(400, "InvalidParameterValue", "offset must not be negative")
     return n
@@ -148,8 +158,9 @@ def _parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
     if len(parts) == 6:  # a 3D bbox: drop the heights
         parts = [parts[0], parts[1], parts[3], parts[4]]
     if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
-        raise OGCError(400, "InvalidParameterValue",
-                       "bbox must be minlon,minlat,maxlon,maxlat with min <= max")
+        raise OGCError(
+            400, "InvalidParameterValue", "bbox must be minlon,minlat,maxlon,maxlat with min <= max"
+        )
     return tuple(parts)  # type: ignore[return-value]
 
 
@@ -160,15 +171,15 @@ def _instant(text: str, open_default: datetime) -> datetime:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise OGCError(400, "InvalidParameterValue", f"datetime {text!r} is not RFC 3339") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _parse_datetime(value: str | None) -> Period | None:
     """An instant, or an interval `start/end` with `..` for an open end (RFC 3339)."""
     if value is None:
         return None
-    lo = datetime(1900, 1, 1, tzinfo=timezone.utc)
-    hi = datetime(2200, 1, 1, tzinfo=timezone.utc)
+    lo = datetime(1900, 1, 1, tzinfo=UTC)
+    hi = datetime(2200, 1, 1, tzinfo=UTC)
     if "/" in value:
         a, b = value.split("/", 1)
         start, end = _instant(a, lo), _instant(b, hi)
@@ -201,26 +212,44 @@ def items(cid: str, request: Request, caller: Caller = Depends(identify)) -> JSO
     period = _parse_datetime(q.get("datetime"))
     if period is not None and cid not in records.TIME_COLUMNS:
         period = None  # a collection without time: every item matches (OGC Part 1, 7.15.4)
-    f = records.RecordFilter(period=period, bbox=_parse_bbox(q.get("bbox")), limit=limit, offset=offset)
+    f = records.RecordFilter(
+        period=period, bbox=_parse_bbox(q.get("bbox")), limit=limit, offset=offset
+    )
     store = request.app.state.store
     rows, total = records.list_records(store, cid, caller.viewer, f)
     self_url = str(request.url)
     links = [
         {"href": self_url, "rel": "self", "type": GEOJSON},
-        {"href": f"{_base(request)}/collections/{cid}", "rel": "collection", "type": "application/json"},
+        {
+            "href": f"{_base(request)}/collections/{cid}",
+            "rel": "collection",
+            "type": "application/json",
+        },
     ]
     if offset + limit < total:
-        links.append({"href": str(request.url.include_query_params(offset=offset + limit, limit=limit)),
-                      "rel": "next", "type": GEOJSON})
+        links.append(
+            {
+                "href": str(request.url.include_query_params(offset=offset + limit, limit=limit)),
+                "rel": "next",
+                "type": GEOJSON,
+            }
+        )
     if offset > 0:
-        links.append({"href": str(request.url.include_query_params(offset=max(0, offset - limit), limit=limit)),
-                      "rel": "prev", "type": GEOJSON})
+        links.append(
+            {
+                "href": str(
+                    request.url.include_query_params(offset=max(0, offset - limit), limit=limit)
+                ),
+                "rel": "prev",
+                "type": GEOJSON,
+            }
+        )
     body = {
         "type": "FeatureCollection",
         "features": [records.to_feature(r, store) for r in rows],
         "numberMatched": total,
         "numberReturned": len(rows),
-        "timeStamp": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "links": links,
     }
     return JSONResponse(body, media_type=GEOJSON)

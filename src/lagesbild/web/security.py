@@ -61,7 +61,8 @@ async def identify(request: Request) -> Caller:
 async def _check_csrf(request: Request, csrf: str) -> None:
     sent = request.headers.get("x-csrf-token")
     if sent is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         form = await request.form()
         sent = form.get("csrf_token")
     if not sent or not hmac.compare_digest(str(sent), csrf):
@@ -69,9 +70,20 @@ async def _check_csrf(request: Request, csrf: str) -> None:
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
-    loopback_http = request.url.scheme == "http" and request.url.hostname in ("127.0.0.1", "localhost", "::1")
-    response.set_cookie(SESSION_COOKIE, token, max_age=SESSION_HOURS * 3600, httponly=True,
-                        secure=not loopback_http, samesite="strict", path="/")
+    loopback_http = request.url.scheme == "http" and request.url.hostname in (
+        "127.0.0.1",
+        "localhost",
+        "::1",
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        secure=not loopback_http,
+        samesite="strict",
+        path="/",
+    )
 
 
 def require_user(caller: Caller) -> User:

@@ -6,6 +6,7 @@ Create Date: 2026-11-25
 
 State of the web app kept in the store (not in a process), so several workers share it.
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -27,8 +28,12 @@ def upgrade() -> None:
         sa.Column("created_at", lagesbild.store.types.UTCDateTime(), nullable=False),
         sa.Column("expires_at", lagesbild.store.types.UTCDateTime(), nullable=False),
         sa.Column("remote", sa.String(length=64), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_web_sessions_user_id_users"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_web_sessions_user_id_users"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_web_sessions")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_web_sessions_token_hash")),
     )
@@ -42,8 +47,9 @@ def upgrade() -> None:
         sa.Column("created_at", lagesbild.store.types.UTCDateTime(), nullable=False),
         sa.Column("revoked_at", lagesbild.store.types.UTCDateTime(), nullable=True),
         sa.Column("last_used_at", lagesbild.store.types.UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )

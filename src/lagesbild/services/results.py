@@ -1,0 +1,108 @@
+"""The shape every analysis service returns, and how it is written to a file by extension
+(.geojson, .csv, .json): the same for the CLI's `--out`, the API and the reports."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from lagesbild.errors import ValidationError
+
+
+@dataclass
+class AnalysisOutput:
+    """`rows` are the full result (one dict per row); `geometries` (WGS84), when given, go with
+    the rows one to one; `summary` is the few figures a person reads first; `notes` are caveats
+    (e.g. the enforcement caveat for drug offences)."""
+
+    name: str
+    summary: dict[str, Any]
+    rows: list[dict[str, Any]]
+    geometries: list[BaseGeometry | None] | None = None
+    notes: list[str] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "analysis": self.name,
+            "parameters": self.parameters,
+            "summary": self.summary,
+            "notes": self.notes,
+        }
+        if self.geometries is not None:
+            body["features"] = self.features()
+        else:
+            body["rows"] = self.rows
+        return clean(body)
+
+    def features(self) -> list[dict[str, Any]]:
+        geoms = self.geometries or [None] * len(self.rows)
+        return [
+            {
+                "type": "Feature",
+                "geometry": shapely.geometry.mapping(g) if g is not None else None,
+                "properties": clean(r),
+            }
+            for r, g in zip(self.rows, geoms, strict=True)
+        ]
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become None (JSON has neither)."""
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        return clean(value.item())
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell that a spreadsheet would run as a formula is prefixed with a quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return value
+
+
+def write_output(out: AnalysisOutput, path: str | Path) -> Path:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".geojson", ".csv", ".json"):
+        raise ValidationError("--out", f"{path.name}: expected a .geojson, .csv or .json file")
+    if not path.parent.exists():
+        raise ValidationError("--out", f"folder {path.parent} does not exist")
+    if suffix == ".json":
+        path.write_text(json.dumps(out.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    elif suffix == ".geojson":
+        if out.geometries is None:
+            raise ValidationError(
+                "--out", f"the {out.name} result has no geometry; use .csv or .json"
+            )
+        fc = {"type": "FeatureCollection", "features": out.features()}
+        path.write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
+    else:
+        rows = [clean(r) for r in out.rows]
+        columns: list[str] = []
+        for r in rows:
+            columns += [k for k in r if k not in columns]
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            for r in rows:
+                writer.writerow({k: spreadsheet_safe(v) for k, v in r.items()})
+    return path

@@ -1,0 +1,243 @@
+"""Importing real-shaped files on SQLite and PostGIS: mapping, encodings, CRS, GIS formats,
+idempotence, updates, rollback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pyproj import Transformer
+from sqlalchemy import func, select
+
+from lagesbild.ingest import bulk
+from lagesbild.ingest.service import ImportOptions, import_file
+from lagesbild.ingest.writer import StrictRejection, write_records
+from lagesbild.store.schema import assignments, crimes, extents, places
+
+from .conftest import POLICE_MAP, POLICE_ROWS, write_police_csv, write_shapefile_zip
+
+
+def count(store, table) -> int:
+    with store.read() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def test_police_csv_cp1252_semicolon_decimal_comma(store, police_csv, places_geojson):
+    import_file(store, "places", places_geojson)
+    result = import_file(store, "crimes", police_csv, ImportOptions(mapping=POLICE_MAP))
+    assert "cp1252" in result.source and "semicolon" in result.source
+    s = result.summary
+    assert (s.read, s.stored, s.rejected_count) == (4, 4, 0)
+    with store.read() as conn:
+        rows = {r.source_id: r for r in conn.execute(select(crimes))}
+        n_assigned = conn.execute(select(func.count()).select_from(assignments)).scalar_one()
+    assert rows["K1"].category == "drug_offence"
+    assert rows["K2"].category == "violent_crime" and rows["K3"].category == "violent_crime"
+    assert rows["K3"].place_text == "Odenplan, Vasastan"
+    assert rows["K2"].place_text == "Plattan vid Kulturhuset"
+    assert rows["K1"].geom.x == pytest.approx(18.06491)
+    # 21:30 local summer time is 19:30 UTC
+    assert rows["K1"].occurred_at.hour == 19
+    assert n_assigned == 3  # K1, K2 in Klara, K3 in Odenplan; K4 in neither
+    assert result.report is None
+
+
+def test_sweref_xy_with_crs(store, tmp_path):
+    tr = Transformer.from_crs("EPSG:4326", "EPSG:3006", always_xy=True)
+    x, y = tr.transform(18.0649, 59.3326)
+    path = tmp_path / "xy.csv"
+    path.write_text(
+        f"id,occurred_at,category,x,y\n1,2023-05-01 21:30,theft,{x:.2f},{y:.2f}\n"
+        f"2,2023-05-01 21:30,theft,{y:.2f},{x:.2f}\n"
+    )
+    result = import_file(store, "crimes", path, ImportOptions(crs="EPSG:3006"))
+    assert result.summary.stored == 1 and result.summary.rejected_count == 1
+    with store.read() as conn:
+        geom = conn.execute(select(crimes.c.geom)).scalar_one()
+    assert geom.x == pytest.approx(18.0649, abs=1e-6) and geom.y == pytest.approx(59.3326, abs=1e-6)
+    report = (tmp_path / "xy.csv.rejected.csv").read_text("utf-8-sig")
+    assert report.startswith("line,reason") and "\n3," in report
+
+
+def test_shapefile_zip_in_sweref(store, tmp_path):
+    path = write_shapefile_zip(tmp_path / "platser.zip")
+    result = import_file(
+        store, "places", path, ImportOptions(mapping={"name": "NAMN", "kind": "TYP"})
+    )
+    assert result.summary.stored == 2, result.summary.rejected
+    with store.read() as conn:
+        geom = conn.execute(select(places.c.geom).where(places.c.name == "Klara")).scalar_one()
+    assert geom.centroid.x == pytest.approx(18.0649, abs=1e-5)
+
+
+def test_geopackage_places_with_extent_round(store, tmp_path, places_geojson):
+    import pyogrio.raw
+    import shapely
+
+    from .conftest import SERGEL, square
+
+    path = tmp_path / "extents.gpkg"
+    pyogrio.raw.write(
+        str(path),
+        geometry=shapely.to_wkb([square(*SERGEL, half=0.001)]),
+        field_data=[
+            __import__("numpy").asarray(x, dtype=object)
+            for x in (["Klara"], ["scene"], ["2023"], ["listed"])
+        ],
+        fields=["Name", "KIND", "round", "status"],
+        driver="GPKG",
+        geometry_type="Polygon",
+        crs="EPSG:4326",
+    )
+    import_file(store, "places", places_geojson)
+    result = import_file(store, "places", path)
+    assert result.summary.rejected_count == 0
+    assert count(store, extents) == 1 and count(store, places) == 2
+
+
+def test_reimport_is_idempotent_and_updates(store, tmp_path, police_csv):
+    opts = ImportOptions(mapping=POLICE_MAP)
+    import_file(store, "crimes", police_csv, opts)
+    again = import_file(store, "crimes", police_csv, opts).summary
+    assert (again.stored, again.updated, again.duplicates) == (0, 0, 4)
+    changed = list(POLICE_ROWS)
+    changed[0] = ("K1", "2023-05-01 21:45", *changed[0][2:])
+    changed.append(("K5", "2023-08-01 10:00", "Klotter", "59,3", "18,0", "Kungsträdgården"))
+    path = write_police_csv(tmp_path / "polisen_overlap.csv", changed)
+    s = import_file(store, "crimes", path, opts).summary
+    assert (s.stored, s.updated, s.duplicates) == (1, 1, 3)
+    assert count(store, crimes) == 5
+
+
+def test_content_hash_key_without_id(store, tmp_path):
+    path = tmp_path / "obs.csv"
+    path.write_text(
+        "occurred_at,category,lat,lon,count\n2023-05-01 21:00,drug_sale,59.33,18.06,3\n"
+        "2023-05-01 21:00,drug_sale,59.33,18.06,3\n"
+    )
+    s = import_file(store, "observations", path).summary
+    assert (s.stored, s.duplicates) == (1, 1)
+    assert import_file(store, "observations", path).summary.duplicates == 2
+
+
+def test_strict_stores_nothing(store, tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "occurred_at,category,lat,lon\n2023-05-01,theft,59.33,18.06\nyesterday,theft,59.33,18.06\n"
+    )
+    with pytest.raises(StrictRejection, match="line 3"):
+        import_file(store, "crimes", path, ImportOptions(strict=True))
+    assert count(store, crimes) == 0
+    assert (tmp_path / "c.csv.rejected.csv").exists()
+
+
+def test_interrupted_import_leaves_store_unchanged(store, police_csv, monkeypatch):
+    import_file(store, "crimes", police_csv, ImportOptions(mapping=POLICE_MAP))
+    monkeypatch.setattr(bulk, "CHUNK", 10)  # the first chunks are written before the interrupt
+
+    def records():
+        for i in range(35):
+            yield (
+                i + 2,
+                {
+                    "id": f"X{i}",
+                    "occurred_at": "2023-05-01 20:00",
+                    "category": "theft",
+                    "lat": "59.3326",
+                    "lon": "18.0649",
+                },
+                None,
+            )
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_records(store, "crimes", records())
+    assert count(store, crimes) == 4
+    if store.backend == "sqlite":  # the R*Tree trigger dropped for the bulk write is back
+        with store.read() as conn:
+            names = (
+                conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='trigger'")
+                .scalars()
+                .all()
+            )
+        assert "crimes_rtree_ins" in names
+    # and a later import still works and keeps the R*Tree right
+    s = write_records(
+        store,
+        "crimes",
+        [
+            (
+                2,
+                {
+                    "id": "Y",
+                    "occurred_at": "2023-05-01",
+                    "category": "theft",
+                    "lat": "59.3",
+                    "lon": "18.0",
+                },
+                None,
+            )
+        ],
+    )
+    assert s.stored == 1
+
+
+def test_bulk_path_equals_row_by_row(store, tmp_path, monkeypatch):
+    """The column-wise fast path stores exactly what the layer's own build stores."""
+    rows = [
+        "id,occurred_at,category,offence_code,lat,lon,reported_at,place_text,sensitivity",
+        "1,2023-03-26 02:30,theft,,59.33,18.06,,A,",  # a local time in the DST gap
+        "2,2023-10-29 02:30,,rån,59.33,18.06,2023-10-30 08:00,B,restricted",  # ambiguous
+        '3,2023-05-01T21:30:00+02:00,THEFT,,"59,33","18,06",,,public',
+        "4,2023-05-01 21:30:00.250000,other,,59.33,18.06,,,",
+        "5,2023-05-01,vandalism,,18.06,59.33,,,",  # swapped: rejected
+        "6,2023-05-01,weapons_offence,,,,,,",
+    ]  # no location: rejected
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join(rows) + "\n")
+
+    def snapshot():
+        with store.read() as conn:
+            out = [
+                tuple(
+                    v for k, v in r._mapping.items() if k not in ("id", "created_at", "updated_at")
+                )
+                for r in conn.execute(select(crimes).order_by(crimes.c.source_key))
+            ]
+            n = conn.execute(select(func.count()).select_from(assignments)).scalar_one()
+        return out, n
+
+    monkeypatch.setattr(bulk, "ENABLED", False)
+    slow = import_file(store, "crimes", path).summary
+    slow_rows = snapshot()
+    with store.write() as conn:
+        conn.execute(crimes.delete())
+    monkeypatch.setattr(bulk, "ENABLED", True)
+    fast = import_file(store, "crimes", path).summary
+    assert fast.as_dict() == slow.as_dict()
+    assert [r.reason for r in fast.rejected] == [r.reason for r in slow.rejected]
+    assert snapshot() == slow_rows
+
+
+def test_observation_geojson_points(store, tmp_path):
+    path = tmp_path / "obs.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [18.0649, 59.3326]},
+                        "properties": {
+                            "OCCURRED_AT": "2023-05-01 22:00",
+                            "Category": "drug_use",
+                            "count": 2,
+                        },
+                    },
+                ],
+            }
+        )
+    )
+    s = import_file(store, "observations", path).summary
+    assert s.stored == 1, s.rejected
