@@ -4,7 +4,7 @@ JSON by the file's extension."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -21,11 +21,11 @@ app = typer.Typer(
 )
 
 Out = Annotated[
-    Optional[str], typer.Option("--out", help="Write the full result: .geojson, .csv or .json")
+    str | None, typer.Option("--out", help="Write the full result: .geojson, .csv or .json")
 ]
 Place = Annotated[str, typer.Option("--place", help="Place name, code or id")]
 Category = Annotated[
-    Optional[str], typer.Option("--category", help="Category code or group, e.g. drug-related")
+    str | None, typer.Option("--category", help="Category code or group, e.g. drug-related")
 ]
 Layer = Annotated[str, typer.Option("--layer", help="crimes or observations")]
 
@@ -106,18 +106,18 @@ def hotspots(
     date_from: Annotated[str, typer.Option("--from", help="First day (or month/year)")],
     date_to: Annotated[str, typer.Option("--to", help="Last day (or month/year), included")],
     place: Annotated[
-        Optional[str], typer.Option("--place", help="Place whose box the grid covers")
+        str | None, typer.Option("--place", help="Place whose box the grid covers")
     ] = None,
     layer: Layer = "crimes",
     category: Category = None,
     cell: Annotated[float, typer.Option("--cell", help="Cell size in metres")] = 50.0,
     method: Annotated[str, typer.Option("--method", help="gistar or kde")] = "gistar",
     distance: Annotated[
-        Optional[float],
+        float | None,
         typer.Option("--distance", help="Gi* band in metres (default: the 8 neighbours)"),
     ] = None,
     bandwidth: Annotated[
-        Optional[float],
+        float | None,
         typer.Option("--bandwidth", help="KDE bandwidth in metres (default 3 cells)"),
     ] = None,
     out: Out = None,
@@ -155,7 +155,7 @@ def hotspots(
 def emerging(
     date_from: Annotated[str, typer.Option("--from")],
     date_to: Annotated[str, typer.Option("--to")],
-    place: Annotated[Optional[str], typer.Option("--place")] = None,
+    place: Annotated[str | None, typer.Option("--place")] = None,
     layer: Layer = "crimes",
     category: Category = None,
     cell: Annotated[float, typer.Option("--cell", help="Cell size in metres")] = 100.0,
@@ -184,11 +184,11 @@ def emerging(
 @app.command()
 def extent(
     place: Place,
-    date_from: Annotated[Optional[str], typer.Option("--from")] = None,
-    date_to: Annotated[Optional[str], typer.Option("--to")] = None,
+    date_from: Annotated[str | None, typer.Option("--from")] = None,
+    date_to: Annotated[str | None, typer.Option("--to")] = None,
     category: Annotated[str, typer.Option("--category")] = "drug-related",
     compare: Annotated[
-        Optional[tuple[str, str]],
+        tuple[str, str] | None,
         typer.Option("--compare", help="Two mapping rounds, e.g. --compare 2022 2023"),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap")] = 0,
@@ -210,10 +210,10 @@ def extent(
 def coverage(
     place: Place,
     round_: Annotated[
-        Optional[str], typer.Option("--round", help="Use the place's extent of this round")
+        str | None, typer.Option("--round", help="Use the place's extent of this round")
     ] = None,
     on: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--date", help="Cameras and guard areas valid on this day (default today)"),
     ] = None,
     out: Out = None,
@@ -255,11 +255,11 @@ def displacement(
 def effect(
     place: Place,
     intervention: Annotated[str, typer.Option("--intervention", help="Date of the intervention")],
-    control: Annotated[Optional[str], typer.Option("--control", help="Comparison area")] = None,
+    control: Annotated[str | None, typer.Option("--control", help="Comparison area")] = None,
     category: Category = None,
     layer: Layer = "crimes",
-    date_from: Annotated[Optional[str], typer.Option("--from")] = None,
-    date_to: Annotated[Optional[str], typer.Option("--to")] = None,
+    date_from: Annotated[str | None, typer.Option("--from")] = None,
+    date_to: Annotated[str | None, typer.Option("--to")] = None,
     slice_: Annotated[str, typer.Option("--slice", help="month or week")] = "month",
     out: Out = None,
     db: DbOption = None,
@@ -287,7 +287,7 @@ def effect(
 def survey(
     area: Annotated[str, typer.Option("--area", help="Place name (as in the survey results)")],
     question: Annotated[
-        Optional[str], typer.Option("--question", help="The question (or a part of it)")
+        str | None, typer.Option("--question", help="The question (or a part of it)")
     ] = None,
     out: Out = None,
     db: DbOption = None,

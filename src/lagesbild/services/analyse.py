@@ -21,8 +21,8 @@ from lagesbild.store.engine import Store
 from lagesbild.store.schema import survey_results
 
 ENFORCEMENT_CAVEAT = {
-    "sv": "Narkotikabrott upptäcks mest genom polisens egen aktivitet: färre anmälningar kan betyda "
-    "mindre polisiärt fokus, inte mindre brottslighet.",
+    "sv": "Narkotikabrott upptäcks mest genom polisens egen aktivitet: färre anmälningar kan "
+    "betyda mindre polisiärt fokus, inte mindre brottslighet.",
     "en": "Drug offences are mostly found by police activity: fewer reports can mean less police "
     "focus, not less crime.",
 }
