@@ -48,6 +48,7 @@ SPATIAL_TABLES = (
     "guard_areas",
     "streets",
     "activation_events",
+    "resident_reports",
 )
 
 
@@ -412,4 +413,45 @@ login_attempts = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("success", Boolean, nullable=False),
     Index("ix_login_attempts_user_at", "username", "at"),
+)
+
+# Added by migration 0004.
+# Residents' reports (a digital safety walk): public, no log-in, held for moderation.
+resident_reports = Table(
+    "resident_reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False, index=True),
+    Column("category", String(32), nullable=False),  # unsafe_place, lighting, litter, drug_litter
+    Column("text", Text, nullable=True),
+    *_spatial(),
+    Column("status", String(12), nullable=False, server_default="pending"),  # accepted, rejected, merged
+    Column("observation_id", Integer, ForeignKey("observations.id"), nullable=True),
+    Column("merged_into", Integer, ForeignKey("resident_reports.id"), nullable=True),
+    Column("moderated_by", Integer, ForeignKey("users.id"), nullable=True),
+    Column("moderated_at", UTCDateTime, nullable=True),
+)
+
+# EST: the weekly meeting's priority places for the coming week, per organisation.
+priorities = Table(
+    "priorities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("week_start", Date, nullable=False, index=True),
+    Column("place_id", Integer, ForeignKey("places.id", ondelete="CASCADE"), nullable=False),
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("briefing_id", Integer, ForeignKey("briefings.id"), nullable=True),
+    Column("note", Text, nullable=True),
+    *_owned(),
+)
+
+# Events counted for rate limits (public forms, API), kept in the store so every app process
+# counts the same.
+rate_events = Table(
+    "rate_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_rate_events_key_at", "key", "at"),
 )
