@@ -120,6 +120,53 @@ def audit_command(
     console.print(table)
 
 
+
+
+def backup_command(
+    out: Annotated[str, typer.Option("--out", help="The backup file to write (.zip)")],
+    db: DbOption = None,
+) -> None:
+    """Write a consistent backup of the whole store (safe while the app runs)."""
+    from lagesbild.store.backup import backup
+
+    store = open_store_cli(db)
+    with console.status("backing up...") as status:
+        manifest = backup(store, out, lambda t, n: status.update(f"backed up {t}: {n} rows"))
+    total = sum(t["rows"] for t in manifest["tables"].values())
+    console.print(f"wrote {out}: {total} rows in {len(manifest['tables'])} tables "
+                  f"(schema revision {manifest['revision']})")
+
+
+def restore_command(
+    file: Annotated[str, typer.Argument(help="A backup written by `lagesbild backup`")],
+    db: DbOption = None,
+) -> None:
+    """Restore a backup into an empty, initialised store (all or nothing, checksums checked)."""
+    from lagesbild.store.backup import restore
+
+    store = open_store_cli(db)
+    with console.status("restoring...") as status:
+        manifest = restore(store, file, lambda t, n: status.update(f"restored {t}: {n} rows"))
+    total = sum(t["rows"] for t in manifest["tables"].values())
+    console.print(f"restored {total} rows from {file}; every table's count and checksum matched")
+
+
+def retention_command(
+    days: Annotated[int, typer.Option("--days", min=1, help="Free text older than this many days")],
+    mode: Annotated[str, typer.Option("--mode", help="pseudonymise or delete")] = "pseudonymise",
+    db: DbOption = None,
+) -> None:
+    """Pseudonymise or delete the free text of observations older than N days (GDPR). Safe to
+    run from cron; each run writes an audit entry."""
+    from lagesbild.services.retention import apply_retention
+
+    n = apply_retention(open_store_cli(db), days, mode, SYSTEM)
+    console.print(f"{mode}: free text of {n} observation(s) older than {days} days")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(user_app, name="user")
     app.command("audit")(audit_command)
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
+    app.command("retention")(retention_command)

@@ -71,6 +71,9 @@ class _Sink:
 
     def begin(self) -> None:
         if self.pg:
+            # The table grows inside this transaction while its statistics still describe it
+            # as before; keep the key lookups on the unique index instead of a sequential scan.
+            self.raw.cursor().execute("SET LOCAL enable_seqscan = off")
             return
         name = f"{self.table.name}_rtree_ins"
         cur = self.raw.cursor()

@@ -1,0 +1,20 @@
+"""The audit log is append-only in the database itself, on both backends."""
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from lagesbild.domain.model import SYSTEM
+from lagesbild.store import audit
+
+
+def test_audit_rows_cannot_be_changed_or_deleted(store):
+    with store.write() as conn:
+        audit.record(conn, SYSTEM, "export", "crimes", None, "export of 10 rows")
+    for stmt in ("UPDATE audit_log SET detail = 'nothing happened'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with store.write() as conn:
+                conn.execute(text(stmt))
+    rows = audit.read(store, audit.AuditFilter(action="export"))
+    assert [r["detail"] for r in rows] == ["export of 10 rows"]
+    assert rows[0]["remote"] == "cli" and rows[0]["at"].tzinfo is not None
