@@ -24,18 +24,67 @@ from lagesbild.store.schema import audit_log, crimes, metadata, observations
 
 
 def _fill(store):
-    write_records(store, "places", [(1, {"name": "Klara", "kind": "scene", "round": 2023,
-                                         "status": "listed"}, box(18.05, 59.32, 18.08, 59.34))])
-    write_records(store, "crimes", [
-        (i, {"id": str(i), "occurred_at": f"2023-0{1 + i % 9}-02 21:{i % 60:02d}",
-             "category": "theft", "lat": 59.33 + i * 1e-5, "lon": 18.06, "sensitivity": "restricted"},
-         None) for i in range(250)])
+    write_records(
+        store,
+        "places",
+        [
+            (
+                1,
+                {"name": "Klara", "kind": "scene", "round": 2023, "status": "listed"},
+                box(18.05, 59.32, 18.08, 59.34),
+            )
+        ],
+    )
+    write_records(
+        store,
+        "crimes",
+        [
+            (
+                i,
+                {
+                    "id": str(i),
+                    "occurred_at": f"2023-0{1 + i % 9}-02 21:{i % 60:02d}",
+                    "category": "theft",
+                    "lat": 59.33 + i * 1e-5,
+                    "lon": 18.06,
+                    "sensitivity": "restricted",
+                },
+                None,
+            )
+            for i in range(250)
+        ],
+    )
     old = (datetime.now(timezone.utc) - timedelta(days=100)).strftime("%Y-%m-%d %H:%M")
-    write_records(store, "observations", [
-        (1, {"id": "o1", "occurred_at": old, "category": "drug_sale", "lat": 59.33, "lon": 18.06,
-             "text": "Person i röd jacka säljer"}, None),
-        (2, {"id": "o2", "occurred_at": "2099-01-01 12:00", "category": "litter", "lat": 59.33,
-             "lon": 18.06, "text": "Skräp"}, None)])
+    write_records(
+        store,
+        "observations",
+        [
+            (
+                1,
+                {
+                    "id": "o1",
+                    "occurred_at": old,
+                    "category": "drug_sale",
+                    "lat": 59.33,
+                    "lon": 18.06,
+                    "text": "Person i röd jacka säljer",
+                },
+                None,
+            ),
+            (
+                2,
+                {
+                    "id": "o2",
+                    "occurred_at": "2099-01-01 12:00",
+                    "category": "litter",
+                    "lat": 59.33,
+                    "lon": 18.06,
+                    "text": "Skräp",
+                },
+                None,
+            ),
+        ],
+    )
     add_user(store, "anna", "password-1", "analyst", "Stadsdelsförvaltningen", actor=SYSTEM)
 
 
@@ -43,8 +92,17 @@ def _snapshot(store) -> dict[str, tuple[int, str]]:
     """Counts and a digest of every data table's rows, computed here (not by backup.py)."""
     out = {}
     with store.read() as conn:
-        for name in ("organisations", "places", "extents", "crimes", "observations", "users",
-                     "assignments", "audit_log", "mapping_rounds"):
+        for name in (
+            "organisations",
+            "places",
+            "extents",
+            "crimes",
+            "observations",
+            "users",
+            "assignments",
+            "audit_log",
+            "mapping_rounds",
+        ):
             t = metadata.tables[name]
             rows = conn.execute(select(t).order_by(*t.primary_key.columns)).all()
             h = hashlib.sha256()
@@ -64,8 +122,23 @@ def test_round_trip_keeps_every_record(store, tmp_path):
     restore(target, path)
     assert _snapshot(target) == before
     # ids continue after the restored ones (sequences reset on PostGIS)
-    s = write_records(target, "crimes", [(1, {"id": "new", "occurred_at": "2023-05-05",
-                                              "category": "theft", "lat": 59.33, "lon": 18.06}, None)])
+    s = write_records(
+        target,
+        "crimes",
+        [
+            (
+                1,
+                {
+                    "id": "new",
+                    "occurred_at": "2023-05-05",
+                    "category": "theft",
+                    "lat": 59.33,
+                    "lon": 18.06,
+                },
+                None,
+            )
+        ],
+    )
     assert s.stored == 1
     target.dispose()
 
@@ -78,11 +151,33 @@ def test_restore_into_postgis_from_sqlite(sqlite_store, pg_url, tmp_path):
     restore(target, tmp_path / "b.zip")
     assert _snapshot(target) == before
     with target.read() as conn:  # spatial queries work on the restored geometries
-        n = conn.execute(select(func.count()).select_from(crimes).where(
-            func.ST_Intersects(crimes.c.geom, func.ST_MakeEnvelope(18.0, 59.3, 18.1, 59.4, 4326)))).scalar()
+        n = conn.execute(
+            select(func.count())
+            .select_from(crimes)
+            .where(
+                func.ST_Intersects(
+                    crimes.c.geom, func.ST_MakeEnvelope(18.0, 59.3, 18.1, 59.4, 4326)
+                )
+            )
+        ).scalar()
     assert n == 250
-    new_id = write_records(target, "crimes", [(1, {"id": "n", "occurred_at": "2023-05-05",
-                                                   "category": "theft", "lat": 59.33, "lon": 18.06}, None)])
+    new_id = write_records(
+        target,
+        "crimes",
+        [
+            (
+                1,
+                {
+                    "id": "n",
+                    "occurred_at": "2023-05-05",
+                    "category": "theft",
+                    "lat": 59.33,
+                    "lon": 18.06,
+                },
+                None,
+            )
+        ],
+    )
     assert new_id.stored == 1
     target.dispose()
 
@@ -103,7 +198,12 @@ def test_damaged_backup_restores_nothing(sqlite_store, tmp_path):
         restore(target, bad)
     with target.read() as conn:
         assert conn.execute(select(func.count()).select_from(crimes)).scalar() == 0
-        assert conn.execute(select(func.count()).select_from(metadata.tables["organisations"])).scalar() == 1
+        assert (
+            conn.execute(
+                select(func.count()).select_from(metadata.tables["organisations"])
+            ).scalar()
+            == 1
+        )
     with pytest.raises(StoreError, match="already holds data"):
         restore(sqlite_store, good)
     (tmp_path / "x.zip").write_text("not a zip")
@@ -118,8 +218,9 @@ def test_retention_pseudonymises_old_text_with_an_audit_entry(store):
     assert apply_retention(store, 30, "pseudonymise", SYSTEM) == 1
     with store.read() as conn:
         texts = dict(conn.execute(select(observations.c.source_id, observations.c.text)).all())
-        entry = conn.execute(select(audit_log.c.action, audit_log.c.detail)
-                             .where(audit_log.c.action == "retention")).one()
+        entry = conn.execute(
+            select(audit_log.c.action, audit_log.c.detail).where(audit_log.c.action == "retention")
+        ).one()
     assert texts == {"o1": MARK, "o2": "Skräp"}
     assert "1 record" in entry.detail
     assert apply_retention(store, 30, "delete", SYSTEM) == 0  # already pseudonymised

@@ -139,3 +139,9 @@ def test_interrupted_write_leaves_store_as_before(store):
         write_records(store, "crimes", rows())
     with store.read() as conn:
         assert conn.execute(select(func.count()).select_from(crimes)).scalar() == 0
+
+
+def test_an_organisation_can_be_updated(store):
+    write_records(store, "organisations", [(1, {"name": "Polisen"}, None)])
+    s = write_records(store, "organisations", [(1, {"name": "Polisen", "code": "polis"}, None)])
+    assert s.updated == 1 and not s.rejected

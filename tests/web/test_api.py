@@ -249,3 +249,83 @@ def test_bad_bodies_name_the_field(client):
 def test_unknown_things_are_404(client):
     assert client.get("/api/v1/crimes/999999").status_code == 404
     assert client.get("/api/v1/burglaries").status_code == 404
+
+
+def test_import_a_file_through_the_api_with_the_validation_report(client, app_store):
+    csrf = login(client, "analyst-soc")
+    csv_text = (
+        "id;Brottsdatum;kategori;lat;lon\n"
+        "w1;2023-05-01 21:30;theft;59,3326;18,0649\n"
+        "w2;inte ett datum;theft;59,3326;18,0649\n"
+        "w3;2023-05-02 22:00;theft;18,0649;59,3326\n"
+    )
+    r = client.post(
+        "/api/v1/imports/crimes",
+        headers={"X-CSRF-Token": csrf},
+        files={"file": ("polis.csv", csv_text.encode("cp1252"), "text/csv")},
+        data={"mapping": "occurred_at=Brottsdatum,category=kategori"},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["read"], body["stored"], body["rejected"]) == (3, 1, 2)
+    assert [x["line"] for x in body["rejected_rows"]] == [3, 4]
+    assert "occurred_at" in body["rejected_rows"][0]["reason"]
+    assert "swapped" in body["rejected_rows"][1]["reason"]
+    mine = client.get("/api/v1/crimes", params={"limit": 1000}).json()
+    w1 = next(f for f in mine["features"] if f["properties"]["source_id"] == "w1")
+    assert w1["properties"]["owner_org_id"] != None  # noqa: E711 - owned by the importer's org
+    client.cookies.clear()
+    csrf = login(client, "viewer-soc")
+    r = client.post(
+        "/api/v1/imports/crimes",
+        headers={"X-CSRF-Token": csrf},
+        files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")},
+    )
+    assert r.status_code == 403
+
+
+def test_security_headers(client):
+    r = client.get("/api/v1/me")
+    h = r.headers
+    assert "frame-ancestors 'none'" in h["content-security-policy"]
+    assert "script-src 'self'" in h["content-security-policy"]
+    assert h["x-frame-options"] == "DENY" and h["x-content-type-options"] == "nosniff"
+    assert h["strict-transport-security"].startswith("max-age=")  # the client speaks https
+    assert h["cache-control"] == "no-store"
+
+
+def test_public_view_suppresses_small_counts_and_shows_no_points(client, app_store):
+    from lagesbild.ingest.writer import write_records
+
+    write_records(
+        app_store,
+        "crimes",
+        [
+            (
+                i,
+                {
+                    "id": f"v{i}",
+                    "occurred_at": "2023-07-01 23:00",
+                    "category": "vandalism",
+                    "lat": 59.3315,
+                    "lon": 18.062,
+                    "sensitivity": "restricted",
+                },
+                None,
+            )
+            for i in range(3)
+        ],
+    )
+    body = client.get("/api/v1/public/counts").json()
+    got = {(c["layer"], c["category"]): c for c in body["counts"] if c["place"] == "Klara"}
+    # six thefts and six drug-sale observations of every sensitivity: shown as counts
+    assert (
+        got[("crimes", "theft")]["count"] == 6 and got[("observations", "drug_sale")]["count"] == 6
+    )
+    # three restricted vandalism records: only "fewer than 5" leaves
+    assert got[("crimes", "vandalism")]["count"] is None
+    assert got[("crimes", "vandalism")]["display"] == "fewer than 5"
+    page = client.get("/public?lang=en").text
+    assert "fewer than 5" in page and "18.062" not in page and "59.3315" not in page
+    extents = client.get("/api/v1/public/extents").json()
+    assert {f["geometry"]["type"] for f in extents["features"]} == {"Polygon"}

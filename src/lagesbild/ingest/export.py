@@ -14,28 +14,28 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
 from shapely.geometry import mapping
-from sqlalchemy import Table, func, insert, or_, select
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.engine import Connection
 
 from lagesbild.domain.model import Viewer
+from lagesbild.domain.periods import parse_period
 from lagesbild.errors import LagesbildError, NotFound, ValidationError
 from lagesbild.ingest.layers import layer_spec
 from lagesbild.ingest.service import safe_cell
+from lagesbild.store import audit
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import (
     assignments,
-    audit_log,
     mapping_rounds,
     metadata,
     organisations,
@@ -136,33 +136,6 @@ class ExportResult:
     count: int
 
 
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date  # exclusive
-
-    @classmethod
-    def parse(cls, text: str) -> Period:
-        t = text.strip()
-        try:
-            if re.fullmatch(r"\d{4}", t):
-                y = int(t)
-                return cls(date(y, 1, 1), date(y + 1, 1, 1))
-            if re.fullmatch(r"\d{4}-\d{2}", t):
-                y, m = int(t[:4]), int(t[5:])
-                return cls(date(y, m, 1), date(y + (m == 12), m % 12 + 1, 1))
-            if ".." in t:
-                a, b = (date.fromisoformat(p.strip()) for p in t.split("..", 1))
-                if b < a:
-                    raise ValueError
-                return cls(a, b + timedelta(days=1))
-        except ValueError:
-            pass
-        raise ValidationError(
-            "period", f"{text!r} is not a period", "use 2023, 2023-05 or 2023-01-01..2023-06-30"
-        )
-
-
 def export_layer(
     store: Store,
     layer: str,
@@ -195,26 +168,10 @@ def export_layer(
         rows = _records(store, spec.name, names, conn, stmt, shape)
         writer = {"geojson": _write_geojson, "gpkg": _write_gpkg, "csv": _write_csv}[fmt]
         count = writer(out, spec.name, spec.geometry, rows, on_progress)
+    detail = {"format": fmt, "count": count, "place": filters.place, "period": filters.period,
+              "category": filters.category}
     with store.write() as conn:
-        conn.execute(
-            insert(audit_log).values(
-                at=datetime.now(UTC),
-                user_id=viewer.user_id,
-                organisation_id=viewer.organisation_id,
-                action="export",
-                layer=spec.name,
-                detail=json.dumps(
-                    {
-                        "format": fmt,
-                        "count": count,
-                        "place": filters.place,
-                        "period": filters.period,
-                        "category": filters.category,
-                    }
-                ),
-                remote="cli" if viewer.user_id is None else None,
-            )
-        )
+        audit.record(conn, viewer, "export", spec.name, None, json.dumps(detail))
     return ExportResult(out, spec.name, fmt, count)
 
 
@@ -252,22 +209,18 @@ def _query(
         codes = store.taxonomy.expand(layer, filters.category)
         stmt = stmt.where(table.c.category.in_(codes))
     if filters.period:
-        period = Period.parse(filters.period)
-        tz = store.tz
-        lo = datetime.combine(period.start, datetime.min.time(), tz)
-        hi = datetime.combine(period.end, datetime.min.time(), tz)
+        period = parse_period(filters.period, store.tz)
+        lo, hi = period.start, period.end
         if layer in _TIME_COLUMN:
             col = table.c[_TIME_COLUMN[layer]]
             stmt = stmt.where(col >= lo, col < hi)
         elif layer == "survey_results":
-            stmt = stmt.where(
-                table.c.year >= period.start.year,
-                table.c.year < period.end.year + (period.end.month > 1 or period.end.day > 1),
-            )
+            last_year = (period.end - timedelta(microseconds=1)).year
+            stmt = stmt.where(table.c.year >= period.start.year, table.c.year <= last_year)
         elif layer == "extents":
             years = select(mapping_rounds.c.id).where(
                 mapping_rounds.c.year >= period.start.year,
-                mapping_rounds.c.year <= (period.end - timedelta(days=1)).year,
+                mapping_rounds.c.year <= (period.end - timedelta(microseconds=1)).year,
             )
             stmt = stmt.where(table.c.round_id.in_(years))
         else:

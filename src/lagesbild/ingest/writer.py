@@ -155,16 +155,8 @@ def _store_one(conn, ctx, spec, table, rec, geom, summary, touched) -> None:
     elif spec.name == "places" and rec.get("round") not in (None, ""):
         pass  # a place row that carries an extent creates the place only if it is new
     else:
-        changes = {
-            k: v for k, v in row.items() if k not in _BOOKKEEPING and not _same(existing[k], v)
-        }
-        if not changes:
-            summary.duplicates += 1
+        if not _update_if_changed(conn, table, existing, row, ctx, summary, touched):
             return
-        changes["updated_at"] = ctx.now
-        conn.execute(update(table).where(table.c.id == existing["id"]).values(**changes))
-        summary.updated += 1
-        touched.append((existing["id"], row.get("geom")))
     if spec.name == "places" and rec.get("round") not in (None, ""):
         extent_rec = {**rec, "place": row["name"]}
         extent_spec = layer_spec("extents")
@@ -196,17 +188,24 @@ def _store_existing(conn, ctx, spec, table, items, summary, touched) -> None:
             if existing is None:  # cannot happen on the bulk path; stay correct anyway
                 _store_one(conn, ctx, spec, table, rec, row.get("geom"), summary, touched)
                 continue
-            changes = {
-                k: v for k, v in row.items() if k not in _BOOKKEEPING and not _same(existing[k], v)
-            }
-            if not changes:
-                summary.duplicates += 1
+            if not _update_if_changed(conn, table, existing, row, ctx, summary, touched):
                 continue
-            changes["updated_at"] = ctx.now
-            conn.execute(update(table).where(table.c.id == existing["id"]).values(**changes))
-            existing.update(changes)  # a later row of the same key compares with this one
-            summary.updated += 1
-            touched.append((existing["id"], row.get("geom")))
+
+
+def _update_if_changed(conn, table, existing, row, ctx, summary, touched) -> bool:
+    """Update the stored row where the new one differs; count it as updated or duplicate."""
+    changes = {k: v for k, v in row.items() if k not in _BOOKKEEPING and not _same(existing[k], v)}
+    if not changes:
+        summary.duplicates += 1
+        return False
+    if "updated_at" in table.c:  # organisations have no bookkeeping columns
+        changes["updated_at"] = ctx.now
+    conn.execute(update(table).where(table.c.id == existing["id"]).values(**changes))
+    if isinstance(existing, dict):
+        existing.update(changes)  # a later row of the same key compares with this one
+    summary.updated += 1
+    touched.append((existing["id"], row.get("geom")))
+    return True
 
 
 def _after_write(conn: Connection, spec: LayerSpec, touched: list) -> None:

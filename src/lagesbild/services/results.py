@@ -14,6 +14,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from lagesbild.errors import ValidationError
+from lagesbild.ingest.service import safe_cell
 
 
 @dataclass
@@ -69,16 +70,6 @@ def clean(value: Any) -> Any:
     return value
 
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """A cell that a spreadsheet would run as a formula is prefixed with a quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
-
-
 def write_output(out: AnalysisOutput, path: str | Path) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
@@ -104,5 +95,5 @@ def write_output(out: AnalysisOutput, path: str | Path) -> Path:
             writer = csv.DictWriter(fh, fieldnames=columns)
             writer.writeheader()
             for r in rows:
-                writer.writerow({k: spreadsheet_safe(v) for k, v in r.items()})
+                writer.writerow({k: safe_cell(v) for k, v in r.items()})
     return path

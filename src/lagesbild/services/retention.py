@@ -26,14 +26,22 @@ def apply_retention(store: Store, days: int, mode: str, actor: Viewer) -> int:
     new_text = MARK if mode == "pseudonymise" else None
     with store.write() as conn:
         done = 0
-        for table, when in ((observations, observations.c.occurred_at),
-                            (resident_reports, resident_reports.c.created_at)):
+        for table, when in (
+            (observations, observations.c.occurred_at),
+            (resident_reports, resident_reports.c.created_at),
+        ):
             old = (when < cutoff, table.c.text.is_not(None), table.c.text != MARK)
             n = conn.execute(select(func.count()).select_from(table).where(*old)).scalar_one()
             if n:
                 conn.execute(update(table).where(*old).values(text=new_text))
             done += n
-        audit.record(conn, actor, "retention", "observations", None,
-                     f"{mode} free text of {done} record(s) older than {days} days "
-                     f"(before {cutoff.date().isoformat()})")
+        audit.record(
+            conn,
+            actor,
+            "retention",
+            "observations",
+            None,
+            f"{mode} free text of {done} record(s) older than {days} days "
+            f"(before {cutoff.date().isoformat()})",
+        )
     return done

@@ -7,11 +7,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import (
+    APIRouter,
+    Body,
+    Depends,
+    File,
+    Form,
+    Header,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
 from pydantic import BaseModel, Field
 
 from lagesbild import accounts
-from lagesbild.domain.model import Role
+from lagesbild.domain.model import WRITE_ROLES, Role
 from lagesbild.domain.periods import parse_period
 from lagesbild.errors import AccessDenied, ValidationError
 from lagesbild.ingest.layers import LAYERS
@@ -272,3 +283,64 @@ def _layer_routes(layer: str) -> None:
 
 for _layer in LAYERS:
     _layer_routes(_layer)
+
+
+# ------------------------------------------------------------------ imports and exports
+
+
+@router.post("/imports/{layer}", tags=["imports"])
+async def import_layer(
+    layer: LayerName,
+    request: Request,
+    caller: CallerDep,
+    file: Annotated[UploadFile, File(description="CSV, GeoJSON, GeoPackage or zipped shapefile")],
+    crs: Annotated[str | None, Form(description="CRS of x/y columns, e.g. EPSG:3006")] = None,
+    mapping: Annotated[
+        str | None, Form(description="canonical=Source pairs, comma-separated")
+    ] = None,
+    strict: Annotated[bool, Form()] = False,
+) -> dict:
+    """Import a file into a layer: the same validation and report as `lagesbild import`. The
+    records belong to the caller's organisation unless the file names one."""
+    import tempfile
+    from pathlib import Path
+
+    from starlette.concurrency import run_in_threadpool
+
+    from lagesbild.ingest.service import ImportOptions, import_file
+
+    user = require_user(caller)
+    if user.role not in WRITE_ROLES:
+        raise AccessDenied("your role may not import files")
+    pairs = dict(p.split("=", 1) for p in (mapping or "").split(",") if "=" in p)
+    name = Path(file.filename or "upload").name
+    with tempfile.TemporaryDirectory(prefix="lagesbild-import-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(await file.read())
+        options = ImportOptions(
+            mapping={k.strip(): v.strip() for k, v in pairs.items()},
+            crs=crs,
+            strict=strict,
+            organisation=user.organisation,
+            user_id=user.id,
+        )
+        store = request.app.state.store
+        result = await run_in_threadpool(import_file, store, layer, path, options)
+        rejected = [{"line": r.line, "reason": r.reason} for r in result.summary.rejected[:1000]]
+    with store.write() as conn:
+        audit.record(
+            conn,
+            caller.viewer,
+            "import",
+            layer,
+            None,
+            f"{name}: {result.summary.as_dict()}",
+            remote_of(request),
+        )
+    return {
+        "file": name,
+        "read_as": result.source,
+        **result.summary.as_dict(),
+        "rejected_rows": rejected,
+        "ignored_columns": list(result.ignored_columns),
+    }

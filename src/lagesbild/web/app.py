@@ -20,7 +20,8 @@ from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.store.engine import Store, database_url
 from lagesbild.store.lifecycle import open_store
 from lagesbild.store.queries import place_summaries
-from lagesbild.web import api, api_analyse, ogc
+from lagesbild.web import api, api_analyse, ogc, public
+from lagesbild.web.headers import SecurityHeaders
 
 HERE = Path(__file__).parent
 
@@ -86,9 +87,11 @@ def create_app(url: str | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
 
+    app.add_middleware(SecurityHeaders)
     _error_handlers(app)
     app.include_router(api.router)
     app.include_router(api_analyse.router)
+    app.include_router(public.router)
     app.include_router(ogc.router)
 
     @app.get("/health")

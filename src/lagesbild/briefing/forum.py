@@ -1,0 +1,253 @@
+"""The strategic forum: goals with an indicator, a baseline, a target and a deadline, and the
+monthly dashboard of progress per goal with its trend and uncertainty.
+
+Indicators: ``crimes:CATEGORY`` or ``observations:CATEGORY`` (a code or a group such as
+``drug-related``; ``crimes`` alone counts every category) for the goal's place, and ``status``
+(the place's status in the latest mapping round: the goal is met when it is no longer listed).
+
+For a count indicator the dashboard compares the last twelve months with the baseline period
+through `services.analyse.indicators` (exact Poisson rate ratio and its 95 % interval, the same
+figure `lagesbild analyse indicators` prints), and tests the monthly series of the last 24
+months for a trend with Mann-Kendall (`analysis.mann_kendall`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import numpy as np
+from sqlalchemy import insert, select
+
+from lagesbild import analysis as an
+from lagesbild.domain.model import SYSTEM, WRITE_ROLES, Viewer
+from lagesbild.domain.periods import Period, parse_period
+from lagesbild.errors import AccessDenied, ValidationError
+from lagesbild.services import analyse as svc
+from lagesbild.services import data
+from lagesbild.services.results import clean
+from lagesbild.store import audit
+from lagesbild.store.access import visible
+from lagesbild.store.engine import Store
+from lagesbild.store.schema import goals, places
+
+TREND_MONTHS = 24
+
+
+def parse_indicator(store: Store, indicator: str) -> tuple[str, str | None]:
+    """``status``, or (layer, category selector or None)."""
+    text = (indicator or "").strip().lower()
+    if text == "status":
+        return "status", None
+    layer, _, cat = text.partition(":")
+    if layer not in ("crimes", "observations"):
+        raise ValidationError(
+            "indicator", f"{indicator!r}: expected status, crimes[:CATEGORY] or observations[:...]"
+        )
+    if cat:
+        store.taxonomy.expand(layer, cat)  # raises on an unknown category
+    return layer, cat or None
+
+
+def add_goal(
+    store: Store,
+    viewer: Viewer,
+    title: str,
+    place: str,
+    indicator: str,
+    *,
+    baseline_period: str | None = None,
+    target_change: float | None = None,
+    target_value: float | None = None,
+    deadline: date | None = None,
+    sensitivity: str = "public",
+) -> int:
+    """A goal; a count goal's baseline value is counted now from the store."""
+    if viewer != SYSTEM and viewer.role not in WRITE_ROLES:
+        raise AccessDenied("your role may not add goals")
+    p = data.find_place(store, viewer, place)
+    layer, cat = parse_indicator(store, indicator)
+    baseline_value = None
+    if layer != "status":
+        if not baseline_period:
+            raise ValidationError("baseline", "a count goal needs a baseline period, e.g. 2022")
+        period = parse_period(baseline_period, store.tz, "baseline")
+        cats = store.taxonomy.expand(layer, cat) if cat else None
+        baseline_value = float(sum(data.count_in(store, viewer, layer, p.id, 0, period, cats).values()))
+        if target_value is None and target_change is not None:
+            target_value = float(round(baseline_value * (1 + target_change)))
+    now = datetime.now(UTC)
+    with store.write() as conn:
+        owner = viewer.organisation_id
+        if owner is None:
+            from lagesbild.briefing.service import _owner
+
+            owner = _owner(conn, viewer)
+        gid = conn.execute(
+            insert(goals).values(
+                title=title,
+                place_id=p.id,
+                indicator=indicator.strip().lower(),
+                baseline_period=baseline_period,
+                baseline_value=baseline_value,
+                target_value=target_value,
+                target_change=target_change,
+                deadline=deadline,
+                owner_org_id=owner,
+                sensitivity=sensitivity,
+                created_at=now,
+                updated_at=now,
+                created_by=viewer.user_id,
+            )
+        ).inserted_primary_key[0]
+        audit.record(conn, viewer, "create", "goals", gid, title)
+    return int(gid)
+
+
+def list_goals(store: Store, viewer: Viewer) -> list[dict[str, Any]]:
+    with store.read() as conn:
+        rows = conn.execute(
+            select(goals, places.c.name.label("place"))
+            .outerjoin(places, places.c.id == goals.c.place_id)
+            .where(visible(goals, viewer))
+            .order_by(goals.c.id)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def _month_edges(store: Store, last_month_end: date, months: int) -> list[datetime]:
+    y, m = last_month_end.year, last_month_end.month
+    edges = []
+    for k in range(months, -1, -1):
+        yy, mm = divmod(y * 12 + (m - 1) - k + 1, 12)
+        edges.append(datetime.combine(date(yy, mm + 1, 1), time(), store.tz))
+    return edges
+
+
+def monthly_counts(
+    store: Store, viewer: Viewer, layer: str, place_id: int, cats, month: date, months: int
+) -> tuple[list[str], list[int]]:
+    """Counts per calendar month for the `months` months up to and including `month`."""
+    edges = _month_edges(store, month, months)
+    labels, counts = [], []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        period = Period(f"{a:%Y-%m}", a, b)
+        counts.append(sum(data.count_in(store, viewer, layer, place_id, 0, period, cats).values()))
+        labels.append(f"{a:%Y-%m}")
+    return labels, counts
+
+
+def _count_goal(store: Store, viewer: Viewer, g: dict, month: date) -> dict[str, Any]:
+    layer, cat = parse_indicator(store, g["indicator"])
+    edges = _month_edges(store, month, 12)
+    last_day = date.fromordinal(edges[-1].date().toordinal() - 1)
+    current = f"{edges[0].date()}..{last_day}"
+    res = svc.indicators(store, viewer, g["place"], g["baseline_period"], current, cat, layer)
+    scope = f"place: {g['place']}"
+    rows = [r for r in res.rows if r["scope"] == scope]
+    a, b = sum(r["count_a"] for r in rows), sum(r["count_b"] for r in rows)
+    pa = parse_period(g["baseline_period"], store.tz)
+    pb = parse_period(current, store.tz)
+    if len(rows) == 1:
+        row = rows[0]
+        rr = (row["rate_ratio"], row["ci_low"], row["ci_high"], row["p_value"])
+    else:  # a group of categories: the ratio of the summed counts, same exposure rule
+        ha = rows[0]["area_a_ha"] if rows else 1.0
+        r2 = an.rate_ratio(a, ha * pa.days, b, ha * pb.days)
+        rr = (r2.ratio, r2.ci_low, r2.ci_high, r2.p_value)
+    target_ratio = (
+        1 + g["target_change"]
+        if g["target_change"] is not None
+        else (g["target_value"] / a if g["target_value"] is not None and a else None)
+    )
+    cats = store.taxonomy.expand(layer, cat) if cat else None
+    labels, series = monthly_counts(store, viewer, layer, g["place_id"], cats, month, TREND_MONTHS)
+    mk = an.mann_kendall(np.asarray(series, dtype=float))
+    ratio, low, high, p = rr
+    if target_ratio is None:
+        status = "no target"
+    elif high < target_ratio:
+        status = "met"  # even the top of the interval is below the target
+    elif ratio <= target_ratio:
+        status = "on track"  # at the target, but the interval still reaches above it
+    else:
+        status = "not yet"
+    progress = (1 - ratio) / (1 - target_ratio) if target_ratio not in (None, 1) else None
+    trend_p = float(mk.p)
+    return {
+        "baseline_count": a,
+        "current_count": b,
+        "current_period": current,
+        "rate_ratio": ratio,
+        "ci_low": low,
+        "ci_high": high,
+        "p_value": p,
+        "target_ratio": target_ratio,
+        "progress": progress,
+        "status": status,
+        "trend": {
+            "months": labels,
+            "counts": series,
+            "tau": float(mk.tau),
+            "z": float(mk.z),
+            "p_value": trend_p,
+            "direction": (
+                "falling" if trend_p < 0.05 and mk.s < 0 else "rising" if trend_p < 0.05 else "none"
+            ),
+        },
+        "notes": res.notes,
+    }
+
+
+def _status_goal(store: Store, viewer: Viewer, g: dict) -> dict[str, Any]:
+    p = data.find_place(store, viewer, g["place"])
+    ext = data.place_extents(store, viewer, p)
+    rounds = [{"round": e.round, "status": e.status, "area_ha": e.geom.area / 1e4} for e in ext]
+    latest = rounds[-1] if rounds else None
+    listed = latest is not None and latest["status"] == "listed"
+    return {
+        "rounds": rounds,
+        "latest_round": latest["round"] if latest else None,
+        "latest_status": latest["status"] if latest else None,
+        "status": "not yet" if listed else "met",
+    }
+
+
+def dashboard(store: Store, viewer: Viewer, month: str | date | None = None) -> dict:
+    """Progress per goal as of the end of `month` (YYYY-MM; default the last full month)."""
+    if month is None:
+        today = date.today()
+        first = date(today.year, today.month, 1)
+        end = date.fromordinal(first.toordinal() - 1)
+    elif isinstance(month, date):
+        end = month
+    else:
+        period = parse_period(str(month), store.tz, "month")
+        end = date.fromordinal(period.end.date().toordinal() - 1)
+    out = []
+    for g in list_goals(store, viewer):
+        item = {
+            k: g[k]
+            for k in (
+                "id",
+                "title",
+                "place",
+                "indicator",
+                "baseline_period",
+                "baseline_value",
+                "target_value",
+                "target_change",
+                "deadline",
+            )
+        }
+        if g["deadline"] is not None:
+            item["days_left"] = (g["deadline"] - end).days
+        try:
+            if g["indicator"] == "status":
+                item.update(_status_goal(store, viewer, g))
+            else:
+                item.update(_count_goal(store, viewer, g, end))
+        except ValidationError as exc:
+            item.update(status="cannot compute", error=exc.message)
+        out.append(item)
+    return clean({"as_of": end, "month": f"{end:%Y-%m}", "goals": out})

@@ -1,0 +1,184 @@
+"""Small read services for the web pages: crimes and observations aggregated on a grid for the
+map, cameras as field-of-view sectors, a reporter's own recent reports, the span of the data.
+
+Everything goes through `services.records` / `services.data`, so `store.access.visible` decides
+what a viewer gets, as everywhere else.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import shapely
+from shapely.geometry import Point, Polygon
+from sqlalchemy import func, select
+
+from lagesbild.domain.model import Viewer
+from lagesbild.domain.periods import Period
+from lagesbild.services import data, records
+from lagesbild.store.access import visible
+from lagesbild.store.engine import Store
+from lagesbild.store.schema import crimes, observations
+
+# Web Mercator ground resolution at the equator, metres per pixel at zoom 0 (256 px tiles).
+M_PER_PX_Z0 = 156_543.03392
+CLUSTER_PX = 44  # a cluster cell is about this many screen pixels wide
+IDS_UP_TO = 50  # clusters this small list their record ids (the page can link to them)
+
+
+def cluster_cell_m(zoom: float, lat: float) -> float:
+    """The grid cell (metres) that is about CLUSTER_PX pixels wide at this zoom and latitude."""
+    return max(1.0, M_PER_PX_Z0 * math.cos(math.radians(lat)) / 2**zoom * CLUSTER_PX)
+
+
+def clustered_points(
+    store: Store,
+    viewer: Viewer,
+    layer: str,
+    period: Period | None,
+    categories: list[str] | None,
+    bbox: tuple[float, float, float, float] | None,
+    zoom: float,
+) -> dict:
+    """Points of `crimes` or `observations` binned on a square grid in the projected CRS: one
+    feature per occupied cell at the mean position of its points, with the count (records), the
+    weight (reported counts, for observations), counts per category and, for small cells, ids."""
+    pts = data.load_points(
+        store, viewer, layer, period=period, categories=categories, bounds_wgs84=bbox
+    )
+    if len(pts) == 0:
+        return {"type": "FeatureCollection", "features": [], "numberMatched": 0, "cell_m": None}
+    lat = (bbox[1] + bbox[3]) / 2 if bbox else 59.33
+    cell = cluster_cell_m(zoom, lat)
+    ix = np.floor(pts.x / cell).astype(np.int64)
+    iy = np.floor(pts.y / cell).astype(np.int64)
+    keys = np.stack([ix, iy], axis=1)
+    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    n = len(counts)
+    mx = np.bincount(inverse, pts.x, n) / counts
+    my = np.bincount(inverse, pts.y, n) / counts
+    weight = np.bincount(inverse, pts.weights, n)
+    lon, lat_ = store.projector.xy_to_lonlat(mx, my)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    features = []
+    for k in range(n):
+        members = order[bounds[k] : bounds[k + 1]]
+        cats, cat_n = np.unique(pts.categories[members], return_counts=True)
+        props = {
+            "count": int(counts[k]),
+            "weight": float(weight[k]),
+            "categories": {str(c): int(m) for c, m in zip(cats, cat_n, strict=True)},
+        }
+        if counts[k] <= IDS_UP_TO:
+            props["ids"] = [int(i) for i in pts.ids[members]]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [float(lon[k]), float(lat_[k])]},
+                "properties": props,
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "numberMatched": int(len(pts)),
+        "cell_m": round(cell, 1),
+    }
+
+
+def sector(x: float, y: float, bearing: float, angle: float, range_m: float) -> Polygon:
+    """A camera's field of view in projected metres: a circular sector of `angle` degrees (the
+    whole opening) centred on `bearing` (degrees clockwise from north), `range_m` long."""
+    if angle >= 360:
+        return Point(x, y).buffer(range_m, 32)
+    steps = max(4, int(angle / 5))
+    ring = [(x, y)]
+    for i in range(steps + 1):
+        a = math.radians(bearing - angle / 2 + angle * i / steps)
+        ring.append((x + range_m * math.sin(a), y + range_m * math.cos(a)))
+    ring.append((x, y))
+    return Polygon(ring)
+
+
+def camera_sectors(store: Store, viewer: Viewer, period: Period | None = None) -> dict:
+    """Cameras visible to the viewer (active in the period, if given) as sector polygons."""
+    rows, total = records.list_records(
+        store, "cameras", viewer, records.RecordFilter(period=period, limit=10_000)
+    )
+    features = []
+    for r in rows:
+        geom = r["geom"]
+        x, y = store.projector.lonlat_to_xy([geom.x], [geom.y])
+        poly = sector(float(x[0]), float(y[0]), r["bearing"], r["angle"], r["range_m"])
+        props = records.to_properties(r, store)
+        props["range_m"] = r["range_m"]
+        features.append(
+            {
+                "type": "Feature",
+                "id": r["id"],
+                "geometry": shapely.geometry.mapping(store.projector.to_wgs84(poly)),
+                "properties": props,
+            }
+        )
+    return {"type": "FeatureCollection", "features": features, "numberMatched": total}
+
+
+@dataclass(frozen=True)
+class OwnReport:
+    id: int
+    category: str
+    occurred_at: datetime
+    count: int | None
+    text: str | None
+    lon: float
+    lat: float
+
+
+def own_observations(store: Store, viewer: Viewer, limit: int = 10) -> list[OwnReport]:
+    """The viewer's own most recent field reports (observations they created)."""
+    if viewer.user_id is None:
+        return []
+    t = observations
+    q = (
+        select(t.c.id, t.c.category, t.c.occurred_at, t.c.count, t.c.text, t.c.geom)
+        .where(visible(t, viewer), t.c.created_by == viewer.user_id)
+        .order_by(t.c.created_at.desc(), t.c.id.desc())
+        .limit(limit)
+    )
+    with store.read() as conn:
+        rows = conn.execute(q).all()
+    return [
+        OwnReport(r.id, r.category, r.occurred_at, r.count, r.text, r.geom.x, r.geom.y)
+        for r in rows
+    ]
+
+
+def data_span(store: Store, viewer: Viewer) -> tuple[datetime, datetime] | None:
+    """The first and last time of the crimes and observations the viewer may see."""
+    lo, hi = None, None
+    with store.read() as conn:
+        for t in (crimes, observations):
+            a, b = conn.execute(
+                select(func.min(t.c.occurred_at), func.max(t.c.occurred_at)).where(
+                    visible(t, viewer)
+                )
+            ).one()
+            if a is not None:
+                lo = a if lo is None or a < lo else lo
+                hi = b if hi is None or b > hi else hi
+    return (lo, hi) if lo is not None else None
+
+
+def default_window(store: Store, viewer: Viewer, now: datetime | None = None) -> tuple[str, str]:
+    """The map's default time filter: the last 365 days of the data the viewer may see, up to
+    today (so a report filed just now shows)."""
+    now = now or datetime.now(store.tz)
+    span = data_span(store, viewer)
+    end = now.date()
+    start = (span[1].astimezone(store.tz).date() if span else end) - timedelta(days=365)
+    return start.isoformat(), end.isoformat()

@@ -1,0 +1,83 @@
+"""What the public may see: scene extents per mapping round and counts per place and year,
+aggregated, with small counts suppressed and no point locations. Counts include every record
+(restricted ones too): only the aggregate leaves, and a cell of 1-4 is shown as "fewer than 5"
+so that no single incident can be singled out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, select
+
+from lagesbild.domain.model import PUBLIC_VIEWER
+from lagesbild.store.access import visible
+from lagesbild.store.engine import Store
+from lagesbild.store.schema import assignments, crimes, observations, places
+
+SUPPRESS_BELOW = 5
+
+
+@dataclass(frozen=True)
+class PublicCount:
+    place: str
+    kind: str
+    year: int
+    layer: str
+    category: str
+    count: int | None  # None when suppressed
+
+    @property
+    def display(self) -> str:
+        return f"fewer than {SUPPRESS_BELOW}" if self.count is None else str(self.count)
+
+    def to_dict(self) -> dict:
+        return {
+            "place": self.place,
+            "kind": self.kind,
+            "year": self.year,
+            "layer": self.layer,
+            "category": self.category,
+            "count": self.count,
+            "display": self.display,
+            "suppressed": self.count is None,
+        }
+
+
+def suppress(n: int) -> int | None:
+    return None if 0 < n < SUPPRESS_BELOW else n
+
+
+def public_counts(store: Store, year: int | None = None) -> list[PublicCount]:
+    out: list[PublicCount] = []
+    with store.read() as conn:
+        for layer, table in (("crimes", crimes), ("observations", observations)):
+            year_expr = _year(conn, table.c.occurred_at)
+            q = (
+                select(
+                    places.c.name,
+                    places.c.kind,
+                    year_expr.label("year"),
+                    table.c.category,
+                    func.count().label("n"),
+                )
+                .select_from(assignments)
+                .join(
+                    table, and_(table.c.id == assignments.c.record_id, assignments.c.layer == layer)
+                )
+                .join(places, places.c.id == assignments.c.place_id)
+                .where(assignments.c.round_id == 0, visible(places, PUBLIC_VIEWER))
+                .group_by(places.c.name, places.c.kind, year_expr, table.c.category)
+                .order_by(places.c.name, year_expr, table.c.category)
+            )
+            for name, kind, y, cat, n in conn.execute(q):
+                if year is None or int(y) == year:
+                    out.append(PublicCount(name, kind, int(y), layer, cat, suppress(int(n))))
+    return out
+
+
+def _year(conn, col):
+    """The calendar year in the store's zone would need zone math in SQL on both backends; a
+    year boundary in UTC differs by at most an hour or two, so the public table uses UTC."""
+    if conn.dialect.name == "postgresql":
+        return func.extract("year", col).cast(crimes.c.id.type)
+    return func.cast(func.strftime("%Y", col), crimes.c.id.type)

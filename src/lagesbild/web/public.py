@@ -1,0 +1,52 @@
+"""The public view (no log-in): scene extents per mapping round and counts per place and year,
+small counts suppressed, point locations never exposed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import shapely
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from lagesbild.domain.model import PUBLIC_VIEWER
+from lagesbild.services.public import SUPPRESS_BELOW, public_counts
+from lagesbild.store.queries import extent_features
+
+router = APIRouter(tags=["public"])
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+@router.get("/api/v1/public/extents")
+def public_extents(request: Request) -> dict:
+    """Scene extents per mapping round with hectares (public records only)."""
+    return {
+        "type": "FeatureCollection",
+        "features": extent_features(
+            request.app.state.store, PUBLIC_VIEWER, shapely.geometry.mapping
+        ),
+    }
+
+
+@router.get("/api/v1/public/counts")
+def counts(request: Request, year: int | None = Query(None, ge=1900, le=2200)) -> dict:
+    """Counts per place, year, layer and category; counts of 1-4 are suppressed."""
+    rows = public_counts(request.app.state.store, year)
+    return {"suppressed_below": SUPPRESS_BELOW, "counts": [r.to_dict() for r in rows]}
+
+
+@router.get("/public", response_class=HTMLResponse)
+def public_page(request: Request, lang: str = "sv", year: int | None = None):
+    rows = public_counts(request.app.state.store, year)
+    years = sorted({r.year for r in rows})
+    table: dict[tuple[str, str, str], dict[int, str]] = {}
+    for r in rows:
+        table.setdefault((r.place, r.layer, r.category), {})[r.year] = (
+            ("färre än 5" if lang != "en" else "fewer than 5") if r.count is None else str(r.count)
+        )
+    return templates.TemplateResponse(
+        request,
+        "public.html",
+        {"lang": "en" if lang == "en" else "sv", "years": years, "table": table},
+    )

@@ -1,0 +1,21 @@
+// The public map: extents per mapping round, no points. Works without tiles.
+(function () {
+  const el = document.getElementById('map');
+  const map = L.map(el);
+  const colours = ['#1f78b4', '#e31a1c', '#33a02c', '#ff7f00', '#6a3d9a'];
+  fetch(el.dataset.source).then(r => r.json()).then(fc => {
+    const rounds = [...new Set(fc.features.map(f => f.properties.round))].sort();
+    const overlays = {};
+    rounds.forEach((round, i) => {
+      overlays[String(round)] = L.geoJSON(fc.features.filter(f => f.properties.round === round), {
+        style: { color: colours[i % colours.length], weight: 2, fillOpacity: 0.15 },
+        onEachFeature: (f, l) => l.bindTooltip(
+          `${f.properties.place} ${round}: ${f.properties.area_ha.toFixed(1)} ha (${f.properties.status})`)
+      }).addTo(map);
+    });
+    const all = L.featureGroup(Object.values(overlays));
+    if (all.getLayers().length) map.fitBounds(all.getBounds()); else map.setView([59.3326, 18.0649], 13);
+    L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+    el.dataset.features = fc.features.length;
+  });
+})();
