@@ -214,7 +214,13 @@ def _register_plugins() -> None:
     """Command groups that live beside their services."""
     import importlib
 
-    for module in ("lagesbild.cli_admin", "lagesbild.ingest.cli", "lagesbild.analysis_cli"):
+    for module in (
+        "lagesbild.cli_admin",
+        "lagesbild.ingest.cli",
+        "lagesbild.analysis_cli",
+        "lagesbild.briefing.cli",
+        "lagesbild.report.cli",
+    ):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

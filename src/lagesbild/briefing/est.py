@@ -228,18 +228,19 @@ def ranking(
     layer: str = "crimes",
     category: str | None = None,
 ) -> dict:
-    """Areas ranked by need for the coming period: the level (records per hectare in the last
-    `months`, with its exact Poisson interval) and the trend (rate ratio against the `months`
+    """Areas ranked by need for the coming period: the level (records per hectare in the
+    `months` up to and including the day `end`, with its exact Poisson interval) and the trend (rate ratio against the `months`
     before, exact interval). Need = level x trend when the trend is significant (p < 0.05),
     else the level alone: where it is high and, if anything, rising comes first."""
     if months < 1:
         raise ValidationError("months", "must be at least 1")
     d = data.find_place(store, viewer, district)
-    start = _months_back(end, months)
+    stop = end + timedelta(days=1)  # `end` is the last day, included
+    start = _months_back(stop, months)
     now = Period(
-        f"{start}..{end - timedelta(days=1)}",
+        f"{start}..{end}",
         datetime.combine(start, time(), store.tz),
-        datetime.combine(end, time(), store.tz),
+        datetime.combine(stop, time(), store.tz),
     )
     before = now.previous()
     cats = store.taxonomy.expand(layer, category)

@@ -13,6 +13,7 @@ import shapely
 from shapely.geometry import box
 from sqlalchemy import Date, Table, and_, delete, func, or_, select, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from lagesbild.domain.model import DELETE_ROLES, REPORT_ROLES, SYSTEM, WRITE_ROLES, Viewer
 from lagesbild.domain.periods import Period
@@ -248,8 +249,13 @@ def create_record(
         rec["organisation"] = _org_name(store, viewer.organisation_id)
     if idempotency_key:
         rec["id"] = f"idem:{idempotency_key}"
-    geom = shapely.geometry.shape(geometry) if geometry else None
-    summary = write_records(store, spec.name, [(1, rec, geom)], user_id=viewer.user_id)
+    geom = _shape(geometry) if geometry else None
+    try:
+        summary = write_records(store, spec.name, [(1, rec, geom)], user_id=viewer.user_id)
+    except IntegrityError:
+        # The same idempotency key raced in from a retry: the other request stored it; this
+        # one now finds it and answers with the same record.
+        summary = write_records(store, spec.name, [(1, rec, geom)], user_id=viewer.user_id)
     if summary.rejected:
         reason = summary.rejected[0].reason
         field, _, msg = reason.partition(": ")
@@ -261,6 +267,16 @@ def create_record(
         if summary.stored:
             audit.record(conn, viewer, "create", spec.name, new_id, remote=remote)
     return new_id, bool(summary.stored)
+
+
+def _shape(geometry: dict):
+    try:
+        geom = shapely.geometry.shape(geometry)
+    except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.GEOSException) as exc:
+        raise ValidationError("geometry", f"not a GeoJSON geometry: {exc}") from None
+    if geom.is_empty:
+        raise ValidationError("geometry", "is empty")
+    return geom
 
 
 def _lookup_key(layer: str, table: Table, rec: dict):

@@ -160,6 +160,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The ratio compares counts per hectare and day; the interval is exact (conditional "
         "binomial).",
     ),
+    "scope.extent": ("Utbredning {year}", "Extent {year}"),
+    "scope.each_round": (
+        "Scenens utbredning enligt periodens kartläggning ({a} mot {b})",
+        "Scene extent of each period's round ({a} against {b})",
+    ),
+    "place.show": ("Visa", "Show"),
+    "place.period_help": (
+        "År, månad eller datumintervall, t.ex. 2023, 2023-05 eller 2023-01-01..2023-06-30.",
+        "Year, month or date range, e.g. 2023, 2023-05 or 2023-01-01..2023-06-30.",
+    ),
+    "place.no_data": ("Inga poster att räkna för perioderna.", "No records to count."),
     "place.map": ("Karta över platsen", "Map of the place"),
     "place.on_map": ("Visa på stora kartan", "Show on the main map"),
     # field report
