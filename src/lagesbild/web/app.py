@@ -10,17 +10,15 @@ import shapely
 import xstatic.pkg.leaflet as xleaflet
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from lagesbild import __version__
 from lagesbild.domain.model import PUBLIC_VIEWER
 from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.store.engine import Store, database_url
 from lagesbild.store.lifecycle import open_store
-from lagesbild.store.queries import place_summaries
-from lagesbild.web import api, api_analyse, ogc, public
+from lagesbild.web import api, api_analyse, ogc, pages, public, residents
 from lagesbild.web.headers import SecurityHeaders
 
 HERE = Path(__file__).parent
@@ -85,13 +83,14 @@ def create_app(url: str | None = None) -> FastAPI:
     )
     app.mount("/static/leaflet", StaticFiles(directory=xleaflet.BASE_DIR), name="leaflet")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    templates = Jinja2Templates(directory=HERE / "templates")
 
     app.add_middleware(SecurityHeaders)
     _error_handlers(app)
     app.include_router(api.router)
     app.include_router(api_analyse.router)
     app.include_router(public.router)
+    app.include_router(pages.router)
+    app.include_router(residents.router)
     app.include_router(ogc.router)
 
     @app.get("/health")
@@ -106,22 +105,6 @@ def create_app(url: str | None = None) -> FastAPI:
             "crs": store.settings.crs,
             "timezone": store.settings.timezone,
         }
-
-    @app.get("/", response_class=HTMLResponse)
-    def places_page(request: Request, lang: str = "sv"):
-        store: Store = request.app.state.store
-        # Until log-in exists (web core issue) the page shows what the public may see.
-        rounds, places = place_summaries(store, PUBLIC_VIEWER)
-        return templates.TemplateResponse(
-            request,
-            "places.html",
-            {
-                "rounds": rounds,
-                "places": places,
-                "lang": "en" if lang == "en" else "sv",
-                "version": __version__,
-            },
-        )
 
     @app.get("/api/v1/extents.geojson")
     def extents_geojson(request: Request) -> dict:

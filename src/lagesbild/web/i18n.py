@@ -108,7 +108,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "js.loading": ("Laddar …", "Loading …"),
     "js.load_failed": ("Kunde inte ladda lagret.", "Could not load the layer."),
     # places
-    "places.title": ("Platser och utbredning per kartläggning", "Places and extent per mapping round"),
+    "places.title": (
+        "Platser och utbredning per kartläggning",
+        "Places and extent per mapping round",
+    ),
     "places.none": ("Inga platser ännu.", "No places yet."),
     "place.kind": ("Typ", "Kind"),
     "place.area": ("Yta", "Area"),

@@ -595,7 +595,6 @@ def _pager(offset: int, shown: int, total: int) -> dict:
 @router.get("/organisations", response_class=HTMLResponse)
 @page
 def organisations_page(request: Request, caller: CallerDep, offset: int = 0):
-    store = request.app.state.store
     orgs, _ = _list(request, caller, "organisations", 0, 1000)
     names = {o["id"]: o["name"] for o in orgs}
     roster, total = _list(request, caller, "roster", offset)
@@ -606,7 +605,7 @@ def organisations_page(request: Request, caller: CallerDep, offset: int = 0):
         request,
         caller,
         "organisations.html",
-        {"orgs": orgs, "roster": roster, "pager": _pager(offset, len(roster), total), "tz": store.tz},
+        {"orgs": orgs, "roster": roster, "pager": _pager(offset, len(roster), total)},
     )
 
 

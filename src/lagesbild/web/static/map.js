@@ -3,7 +3,7 @@
 // Works with no background tiles at all (LB.tiles unset).
 (function () {
   'use strict';
-  const LB = window.LB || {};
+  const LB = window.LB = JSON.parse(document.getElementById('lb-config').textContent);
   const msg = (k, v) => (LB.msg[k] || k).replace(/\{(\w+)\}/g, (_, n) => (v || {})[n]);
   const nf = new Intl.NumberFormat(LB.lang === 'sv' ? 'sv-SE' : 'en-GB', { maximumFractionDigits: 1 });
   const ALL = ['extents', 'places', 'crimes', 'observations', 'hotspots', 'cameras',
