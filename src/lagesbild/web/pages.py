@@ -356,6 +356,10 @@ def report_context(request: Request, caller: Caller, values: dict, errors: dict)
         },
         "text_max": TEXT_MAX,
         "sent": request.query_params.get("sent"),
+        "errmsgs": {
+            code: t(f"err.{code}", n=TEXT_MAX)
+            for code in ("position", "lat", "lon", "category", "count", "when")
+        },
     }
 
 

@@ -1,0 +1,35 @@
+// The service worker: keeps the report page and its scripts on the device, so that a field
+// reporter can open the form with no network; the reports themselves wait in the page's
+// outbox (report.js). Only GET requests for the report page and static files are touched.
+const CACHE = 'lagesbild-v1';
+const SHELL = ['/report', '/static/lagesbild.css', '/static/report.js', '/static/pickmap.js',
+  '/static/leaflet/leaflet.js', '/static/leaflet/leaflet.css'];
+
+self.addEventListener('install', event => {
+  event.waitUntil(caches.open(CACHE).then(c => c.addAll(SHELL)).catch(() => {}));
+  self.skipWaiting();
+});
+self.addEventListener('activate', event => {
+  event.waitUntil(caches.keys().then(keys => Promise.all(
+    keys.filter(k => k !== CACHE).map(k => caches.delete(k)))).then(() => self.clients.claim()));
+});
+self.addEventListener('fetch', event => {
+  const req = event.request;
+  if (req.method !== 'GET') return;
+  const url = new URL(req.url);
+  if (url.origin !== location.origin) return;
+  if (url.pathname === '/report') {  // network first, the last copy when offline
+    event.respondWith(fetch(req).then(res => {
+      if (res.ok) { const copy = res.clone(); caches.open(CACHE).then(c => c.put('/report', copy)); }
+      return res;
+    }).catch(() => caches.match('/report')));
+  } else if (url.pathname.startsWith('/static/')) {  // cache first, refreshed in the background
+    event.respondWith(caches.match(req).then(hit => {
+      const net = fetch(req).then(res => {
+        if (res.ok) { const copy = res.clone(); caches.open(CACHE).then(c => c.put(req, copy)); }
+        return res;
+      });
+      return hit || net;
+    }));
+  }
+});
