@@ -164,9 +164,63 @@ def retention_command(
     console.print(f"{mode}: free text of {n} observation(s) older than {days} days")
 
 
+category_app = typer.Typer(help="The category taxonomy: list it, add a deployment's own.",
+                           no_args_is_help=True)
+
+
+@category_app.command("list")
+def category_list(db: DbOption = None) -> None:
+    """Every category each layer accepts, with Swedish and English labels."""
+    store = open_store_cli(db)
+    table = Table("layer", "code", "sv", "en", "severity", title="Categories")
+    for layer in ("crimes", "observations"):
+        for code in store.taxonomy.codes(layer):
+            c = store.taxonomy.get(layer, code)
+            table.add_row(layer, c.code, c.sv, c.en, str(c.severity))
+    console.print(table)
+
+
+@category_app.command("add")
+def category_add(
+    layer: Annotated[str, typer.Argument(help="crimes or observations")],
+    code: Annotated[str, typer.Argument(help="The code, e.g. begging")],
+    sv: Annotated[str, typer.Option(help="Swedish label")],
+    en: Annotated[str, typer.Option(help="English label")],
+    severity: Annotated[int, typer.Option(min=1, max=3, help="1 low .. 3 high")] = 1,
+    db: DbOption = None,
+) -> None:
+    """Add a category of this deployment (the default codes stay accepted)."""
+    import json
+    import re
+
+    from sqlalchemy import delete, insert, select
+
+    from lagesbild.errors import ValidationError
+    from lagesbild.store import audit
+    from lagesbild.store.schema import store_settings
+
+    if layer not in ("crimes", "observations"):
+        raise ValidationError("layer", "expected crimes or observations")
+    if not re.fullmatch(r"[a-z][a-z0-9_]{1,31}", code):
+        raise ValidationError("code", "use 2-32 lower-case letters, digits and _ (e.g. begging)")
+    store = open_store_cli(db)
+    if store.taxonomy.get(layer, code):
+        raise ValidationError("code", f"{code!r} already exists for {layer}")
+    with store.write() as conn:
+        raw = conn.execute(select(store_settings.c.value)
+                           .where(store_settings.c.key == "taxonomy")).scalar()
+        extra = json.loads(raw) if raw else []
+        extra.append({"layer": layer, "code": code, "sv": sv, "en": en, "severity": severity})
+        conn.execute(delete(store_settings).where(store_settings.c.key == "taxonomy"))
+        conn.execute(insert(store_settings).values(key="taxonomy", value=json.dumps(extra)))
+        audit.record(conn, SYSTEM, "update", "taxonomy", None, f"added {layer} category {code}")
+    console.print(f"added {layer} category [bold]{code}[/bold] ({sv} / {en})")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(user_app, name="user")
     app.command("audit")(audit_command)
     app.command("backup")(backup_command)
     app.command("restore")(restore_command)
     app.command("retention")(retention_command)
+    app.add_typer(category_app, name="category")

@@ -329,3 +329,73 @@ def test_public_view_suppresses_small_counts_and_shows_no_points(client, app_sto
     assert "fewer than 5" in page and "18.062" not in page and "59.3315" not in page
     extents = client.get("/api/v1/public/extents").json()
     assert {f["geometry"]["type"] for f in extents["features"]} == {"Polygon"}
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv"])
+def test_exports_carry_only_what_the_caller_may_see(client, fmt):
+    login(client, "analyst-soc")
+    r = client.get(f"/api/v1/exports/crimes?format={fmt}")
+    assert r.status_code == 200, r.text
+    body = r.text
+    expected = {rid for lay, rid, org, sens, _, _ in POINTS if lay == "crimes" and may_see("soc", org, sens)}
+    hidden = {rid for lay, rid, _, _, _, _ in POINTS if lay == "crimes"} - expected
+    assert all(rid in body for rid in expected) and not any(rid in body for rid in hidden)
+    client.cookies.clear()
+    assert client.get(f"/api/v1/exports/crimes?format={fmt}").status_code == 401
+
+
+def test_analyses_count_only_what_the_caller_may_see(client):
+    """An analysis must not leak restricted records through its numbers."""
+    for username, org in [("analyst-polis", "polis"), ("analyst-soc", "soc"), (None, None)]:
+        client.cookies.clear()
+        if username:
+            login(client, username)
+        r = client.get("/api/v1/analyse/indicators",
+                       params={"place": "Klara", "period": ["2022", "2023"], "category": "theft"})
+        assert r.status_code == 200, r.text
+        place_row = next(x for x in r.json()["rows"] if x["scope"].startswith("place"))
+        expected = sum(1 for lay, rid, rorg, sens, _, _ in POINTS
+                       if lay == "crimes" and may_see(org, rorg, sens))
+        assert place_row["count_b"] == expected, username
+        hot = client.get("/api/v1/analyse/hotspots",
+                         params={"place": "Klara", "from": "2023", "to": "2023", "cell": 100}).json()
+        assert sum(f["properties"]["count"] for f in hot["features"]) == expected
+
+
+def test_password_change_and_expiry_end_sessions(client, app_store):
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from lagesbild.accounts import set_password
+    from lagesbild.domain.model import SYSTEM
+    from lagesbild.store.schema import web_sessions
+
+    login(client, "viewer-polis")
+    assert client.get("/api/v1/me").json()["signed_in"]
+    set_password(app_store, "viewer-polis", "a-new-password-9", SYSTEM)
+    assert client.get("/api/v1/me").json() == {"signed_in": False}
+    r = client.post("/api/v1/login", json={"username": "viewer-polis", "password": "a-new-password-9"})
+    assert r.status_code == 200 and client.get("/api/v1/me").json()["signed_in"]
+    with app_store.write() as conn:  # the session's 12 hours have passed
+        conn.execute(update(web_sessions).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    assert client.get("/api/v1/me").json() == {"signed_in": False}
+
+
+def test_deployment_categories_are_accepted(client, app_store, tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "lagesbild", "category", "add", "observations", "begging",
+                        "--sv", "tiggeri", "--en", "begging", "--db", app_store.url],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    from lagesbild.web.app import create_app
+
+    with TestClient(create_app(app_store.url), base_url="https://testserver") as c:
+        csrf = login(c, "field_reporter-soc")
+        f = {"type": "Feature", "properties": {"occurred_at": "2023-06-01 22:00", "category": "begging"},
+             "geometry": {"type": "Point", "coordinates": [18.064, 59.332]}}
+        assert c.post("/api/v1/observations", json=f, headers={"X-CSRF-Token": csrf}).status_code == 201
+        f["properties"]["category"] = "juggling"
+        assert c.post("/api/v1/observations", json=f, headers={"X-CSRF-Token": csrf}).status_code == 422

@@ -131,7 +131,8 @@ def family(store: Store, viewer: Viewer, place_id: int) -> list[int]:
 
 def place_names(store: Store, viewer: Viewer) -> dict[int, str]:
     with store.read() as conn:
-        return dict(conn.execute(select(places.c.id, places.c.name).where(visible(places, viewer))))
+        rows = conn.execute(select(places.c.id, places.c.name).where(visible(places, viewer)))
+        return {pid: name for pid, name in rows}
 
 
 def roster(

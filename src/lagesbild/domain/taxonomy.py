@@ -91,3 +91,14 @@ class Taxonomy:
 
 
 DEFAULT_TAXONOMY = Taxonomy()
+
+
+def with_extra(extra: list[dict]) -> Taxonomy:
+    """The default taxonomy plus a deployment's own categories (stored as JSON in the store's
+    settings): the default codes always stay accepted."""
+    cats = list(CRIME_CATEGORIES + OBSERVATION_CATEGORIES)
+    known = {(c.layer, c.code) for c in cats}
+    for e in extra:
+        if (e["layer"], e["code"]) not in known:
+            cats.append(Category(e["code"], e["sv"], e["en"], e["layer"], int(e.get("severity", 1))))
+    return Taxonomy(tuple(cats))

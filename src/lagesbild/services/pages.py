@@ -25,7 +25,7 @@ from lagesbild.store.schema import crimes, observations
 
 # Web Mercator ground resolution at the equator, metres per pixel at zoom 0 (256 px tiles).
 M_PER_PX_Z0 = 156_543.03392
-CLUSTER_PX = 44  # a cluster cell is about this many screen pixels wide
+CLUSTER_PX = 60  # a cluster cell is about this many screen pixels wide
 IDS_UP_TO = 50  # clusters this small list their record ids (the page can link to them)
 
 

@@ -122,13 +122,14 @@ def _sqlite_engine(parsed) -> Engine:
 class Store:
     """An opened, initialised store. Build it with `open_store` or `init_store`."""
 
-    def __init__(self, engine: Engine, settings: StoreSettings, url: str) -> None:
+    def __init__(self, engine: Engine, settings: StoreSettings, url: str,
+                 taxonomy: Taxonomy = DEFAULT_TAXONOMY) -> None:
         self.engine = engine
         self.settings = settings
         self.url = url
         self.projector = Projector(settings.crs)
         self.tz = ZoneInfo(settings.timezone)
-        self.taxonomy: Taxonomy = DEFAULT_TAXONOMY
+        self.taxonomy: Taxonomy = taxonomy
 
     @property
     def backend(self) -> str:
@@ -172,6 +173,18 @@ def _translate_errors(url: str) -> Iterator[None]:
         if "unable to open database file" in str(exc):
             raise StoreError(f"cannot open the SQLite file of {_describe(url)}") from None
         raise
+
+
+def read_taxonomy(conn: Connection) -> Taxonomy:
+    """The default taxonomy plus the categories this deployment added (`lagesbild category`)."""
+    import json
+
+    from lagesbild.domain.taxonomy import with_extra
+
+    raw = conn.execute(
+        select(store_settings.c.value).where(store_settings.c.key == "taxonomy")
+    ).scalar()
+    return with_extra(json.loads(raw)) if raw else DEFAULT_TAXONOMY
 
 
 def read_settings(conn: Connection) -> StoreSettings:

@@ -21,6 +21,7 @@ from lagesbild.store.engine import (
     database_url,
     make_engine,
     read_settings,
+    read_taxonomy,
 )
 from lagesbild.store.schema import organisations, store_settings
 
@@ -151,4 +152,5 @@ def open_store(url: str | None = None, _engine: Engine | None = None) -> Store:
                 "run `lagesbild init` to upgrade it in place",
             )
         settings = read_settings(conn)
-    return Store(engine, settings, url)
+        taxonomy = read_taxonomy(conn)
+    return Store(engine, settings, url, taxonomy)

@@ -19,6 +19,7 @@ from fastapi import (
     Response,
     UploadFile,
 )
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from lagesbild import accounts
@@ -344,3 +345,33 @@ async def import_layer(
         "rejected_rows": rejected,
         "ignored_columns": list(result.ignored_columns),
     }
+
+
+@router.get("/exports/{layer}", tags=["imports"], response_class=FileResponse,
+            responses={200: {"content": {"application/geo+json": {}, "text/csv": {},
+                                         "application/geopackage+sqlite3": {}}}})
+def export(
+    layer: LayerName, request: Request, caller: CallerDep,
+    format: Literal["geojson", "csv", "gpkg"] = "geojson",  # noqa: A002 - the CLI's name
+    place: str | None = None, period: str | None = None, category: str | None = None,
+) -> FileResponse:
+    """Export a layer as the CLI's `lagesbild export` does: what the caller may see, filtered;
+    CSV safe to open in a spreadsheet. Every export is written to the audit log."""
+    import tempfile
+    from pathlib import Path
+
+    from starlette.background import BackgroundTask
+
+    from lagesbild.ingest.export import ExportFilter, export_layer
+
+    require_user(caller)
+    tmp = Path(tempfile.mkdtemp(prefix="lagesbild-export-"))
+    out = tmp / f"{layer}.{format}"
+    export_layer(request.app.state.store, layer, format, out, viewer=caller.viewer,
+                 filters=ExportFilter(place, period, category))
+    media = {"geojson": "application/geo+json", "csv": "text/csv; charset=utf-8",
+             "gpkg": "application/geopackage+sqlite3"}[format]
+    import shutil
+
+    return FileResponse(out, media_type=media, filename=out.name,
+                        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True))

@@ -545,8 +545,8 @@ def place_page(
             "errors": errors,
             "rows": rows,
             "chart_label": scope_label(t, chart_scope) if chart_scope else "",
-            "bars": bar_model(chart_rows, "per_ha_a", "per_ha_b"),
-            "forest": forest_model(chart_rows),
+            "bar_chart": bar_model(chart_rows, "per_ha_a", "per_ha_b"),
+            "forest_chart": forest_model(chart_rows),
             "drug": drug,
             "caveat": analyse.ENFORCEMENT_CAVEAT[t.lang],
             "presence": (
