@@ -399,3 +399,21 @@ def test_deployment_categories_are_accepted(client, app_store, tmp_path):
         assert c.post("/api/v1/observations", json=f, headers={"X-CSRF-Token": csrf}).status_code == 201
         f["properties"]["category"] = "juggling"
         assert c.post("/api/v1/observations", json=f, headers={"X-CSRF-Token": csrf}).status_code == 422
+
+
+def test_map_layers_revalidate_with_etag_and_see_changes_at_once(client):
+    csrf = login(client, "analyst-polis")
+    first = client.get("/api/v1/crimes?limit=1000")
+    etag = first.headers["etag"]
+    again = client.get("/api/v1/crimes?limit=1000", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    f = {"type": "Feature", "properties": {"occurred_at": "2023-06-01", "category": "theft"},
+         "geometry": {"type": "Point", "coordinates": [18.061, 59.331]}}
+    assert client.post("/api/v1/crimes", json=f, headers={"X-CSRF-Token": csrf}).status_code == 201
+    changed = client.get("/api/v1/crimes?limit=1000", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.json()["numberMatched"] == first.json()["numberMatched"] + 1
+    # another organisation never gets the first one's cached answer
+    client.cookies.clear()
+    login(client, "analyst-soc")
+    other = client.get("/api/v1/crimes?limit=1000", headers={"If-None-Match": changed.headers["etag"]})
+    assert other.status_code == 200 and "cri-polis-restricted" not in other.text

@@ -64,7 +64,9 @@ def briefing_new(
 
     store = open_store_cli(db)
     start = _datetime(store, since, "--since") if since else None
-    bid = service.new_briefing(store, SYSTEM, place, _datetime(store, at, "--at"), period_from=start)
+    bid = service.new_briefing(
+        store, SYSTEM, place, _datetime(store, at, "--at"), period_from=start
+    )
     console.print(f"[green]briefing {bid}[/green] created")
     _show(store, bid, "sv")
 
@@ -142,7 +144,9 @@ def briefing_list(
     store = open_store_cli(db)
     t = Table("id", "place", "kind", "at", "status", title="Briefings")
     for b in service.list_briefings(store, SYSTEM, place, kind):
-        t.add_row(str(b["id"]), b["place"] or "", b["kind"], fmt.when(b["at"], store.tz), b["status"])
+        t.add_row(
+            str(b["id"]), b["place"] or "", b["kind"], fmt.when(b["at"], store.tz), b["status"]
+        )
     console.print(t)
 
 
@@ -252,13 +256,25 @@ def week_picture(
     if as_json:
         return _dump(res)
     t = Table(
-        "rank", "place", "score", "crimes", "(before)", "obs.", "(before)", "ratio (95 % CI)",
+        "rank",
+        "place",
+        "score",
+        "crimes",
+        "(before)",
+        "obs.",
+        "(before)",
+        "ratio (95 % CI)",
         title=f"{res['district']} {res['week']}",
     )
     for r in res["places"]:
         t.add_row(
-            str(r["rank"]), r["place"], str(r["score"]), str(r["crimes_now"]),
-            str(r["crimes_before"]), str(r["observations_now"]), str(r["observations_before"]),
+            str(r["rank"]),
+            r["place"],
+            str(r["score"]),
+            str(r["crimes_now"]),
+            str(r["crimes_before"]),
+            str(r["observations_now"]),
+            str(r["observations_before"]),
             fmt.ratio_ci(r, "en"),
         )
     console.print(t)
@@ -318,10 +334,14 @@ def week_ranking(
     t = Table("rank", "place", "now", "before", "per ha (95 % CI)", "ratio (95 % CI)", "trend")
     for r in res["areas"]:
         t.add_row(
-            str(r["rank"]), r["place"], str(r["count_now"]), str(r["count_before"]),
+            str(r["rank"]),
+            r["place"],
+            str(r["count_now"]),
+            str(r["count_before"]),
             f"{fmt.num(r['per_ha'], 'en', 1)} ({fmt.num(r['per_ha_low'], 'en', 1)}-"
             f"{fmt.num(r['per_ha_high'], 'en', 1)})",
-            fmt.ratio_ci(r, "en"), r["trend"],
+            fmt.ratio_ci(r, "en"),
+            r["trend"],
         )
     console.print(t)
     console.print(f"[dim]{res['method']}[/dim]")
@@ -355,6 +375,10 @@ def week_feedback(
 # ---------------------------------------------------------------- goals
 
 
+def _blank(value) -> str:
+    return "" if value is None else str(value)
+
+
 @goals_app.command("list")
 def goals_list(db: DbOption = None) -> None:
     """The goals."""
@@ -364,9 +388,13 @@ def goals_list(db: DbOption = None) -> None:
     for g in forum.list_goals(open_store_cli(db), SYSTEM):
         target = g["target_value"] if g["target_value"] is not None else ""
         t.add_row(
-            str(g["id"]), g["title"], g["place"] or "", g["indicator"],
-            f"{g['baseline_period'] or ''} {g['baseline_value'] if g['baseline_value'] is not None else ''}",
-            str(target), str(g["deadline"] or ""),
+            str(g["id"]),
+            g["title"],
+            g["place"] or "",
+            g["indicator"],
+            f"{g['baseline_period'] or ''} {_blank(g['baseline_value'])}",
+            str(target),
+            str(g["deadline"] or ""),
         )
     console.print(t)
 
@@ -375,9 +403,15 @@ def goals_list(db: DbOption = None) -> None:
 def goals_add(
     title: str,
     place: Annotated[str, typer.Option("--place")],
-    indicator: Annotated[str, typer.Option("--indicator", help="crimes:CAT, observations:CAT, status")],
-    baseline: Annotated[str | None, typer.Option("--baseline", help="Baseline period, e.g. 2022")] = None,
-    change: Annotated[float | None, typer.Option("--change", help="Target change, -0.2 = down 20 %")] = None,
+    indicator: Annotated[
+        str, typer.Option("--indicator", help="crimes:CAT, observations:CAT, status")
+    ],
+    baseline: Annotated[
+        str | None, typer.Option("--baseline", help="Baseline period, e.g. 2022")
+    ] = None,
+    change: Annotated[
+        float | None, typer.Option("--change", help="Target change, -0.2 = down 20 %")
+    ] = None,
     target: Annotated[float | None, typer.Option("--target", help="Target value")] = None,
     deadline: Annotated[str | None, typer.Option("--deadline", help="YYYY-MM-DD")] = None,
     db: DbOption = None,
@@ -386,15 +420,24 @@ def goals_add(
     from lagesbild.briefing import forum
 
     gid = forum.add_goal(
-        open_store_cli(db), SYSTEM, title, place, indicator, baseline_period=baseline,
-        target_change=change, target_value=target, deadline=_date(deadline, "--deadline"),
+        open_store_cli(db),
+        SYSTEM,
+        title,
+        place,
+        indicator,
+        baseline_period=baseline,
+        target_change=change,
+        target_value=target,
+        deadline=_date(deadline, "--deadline"),
     )
     console.print(f"goal {gid} added")
 
 
 @goals_app.command("dashboard")
 def goals_dashboard(
-    month: Annotated[str | None, typer.Option("--month", help="YYYY-MM (default last month)")] = None,
+    month: Annotated[
+        str | None, typer.Option("--month", help="YYYY-MM (default last month)")
+    ] = None,
     as_json: Json = False,
     db: DbOption = None,
 ) -> None:

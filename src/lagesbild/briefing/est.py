@@ -99,7 +99,9 @@ def weekly_picture(store: Store, viewer: Viewer, district: str, week: str | date
             cb = data.count_in(store, viewer, layer, p.id, 0, now, None)
             rec[f"{layer}_now"], rec[f"{layer}_before"] = sum(cb.values()), sum(ca.values())
             rec["score"] += sum(n * _severity(store, layer, c) for c, n in cb.items())
-            rec[f"{layer}_severe"] = sum(n for c, n in cb.items() if _severity(store, layer, c) >= 3)
+            rec[f"{layer}_severe"] = sum(
+                n for c, n in cb.items() if _severity(store, layer, c) >= 3
+            )
             total_a, total_b = total_a + sum(ca.values()), total_b + sum(cb.values())
         rr = an.rate_ratio(total_a, before.days, total_b, now.days)
         rec.update(rate_ratio=rr.ratio, ci_low=rr.ci_low, ci_high=rr.ci_high, p_value=rr.p_value)
@@ -229,9 +231,9 @@ def ranking(
     category: str | None = None,
 ) -> dict:
     """Areas ranked by need for the coming period: the level (records per hectare in the
-    `months` up to and including the day `end`, with its exact Poisson interval) and the trend (rate ratio against the `months`
-    before, exact interval). Need = level x trend when the trend is significant (p < 0.05),
-    else the level alone: where it is high and, if anything, rising comes first."""
+    `months` up to and including the day `end`, with its exact Poisson interval) and the trend
+    (rate ratio against the `months` before, exact interval). Need = level x trend when the
+    trend is significant (p < 0.05), else the level alone: high and rising comes first."""
     if months < 1:
         raise ValidationError("months", "must be at least 1")
     d = data.find_place(store, viewer, district)
@@ -331,7 +333,9 @@ def feedback(
         for pid, pname, kind, n in sorted(by_place, key=lambda r: -r[3]):
             if kind in ("city", "district"):
                 continue
-            out_places.append({"place": pname, "reports": n, **_led_to(conn, viewer, pid, start, end)})
+            out_places.append(
+                {"place": pname, "reports": n, **_led_to(conn, viewer, pid, start, end)}
+            )
     return clean(
         {
             "organisation": name,

@@ -94,7 +94,10 @@ def observations_by_organisation(
             func.count().label("reports"),
             func.sum(func.coalesce(t.c["count"], 1)).label("counted"),
         )
-        .join(assignments, and_(assignments.c.record_id == t.c.id, assignments.c.layer == "observations"))
+        .join(
+            assignments,
+            and_(assignments.c.record_id == t.c.id, assignments.c.layer == "observations"),
+        )
         .join(organisations, organisations.c.id == t.c.owner_org_id)
         .where(
             assignments.c.place_id == place_id,
@@ -178,7 +181,9 @@ def activations(
     minx, miny, maxx, maxy = place.geom_wgs84.bounds
     in_box = and_(t.c.maxx >= minx, t.c.minx <= maxx, t.c.maxy >= miny, t.c.miny <= maxy)
     q = (
-        select(t.c.id, t.c.title, t.c.kind, t.c.starts_at, t.c.ends_at, places.c.name.label("place"))
+        select(
+            t.c.id, t.c.title, t.c.kind, t.c.starts_at, t.c.ends_at, places.c.name.label("place")
+        )
         .outerjoin(places, places.c.id == t.c.place_id)
         .where(
             t.c.starts_at < end,

@@ -73,7 +73,9 @@ def add_goal(
             raise ValidationError("baseline", "a count goal needs a baseline period, e.g. 2022")
         period = parse_period(baseline_period, store.tz, "baseline")
         cats = store.taxonomy.expand(layer, cat) if cat else None
-        baseline_value = float(sum(data.count_in(store, viewer, layer, p.id, 0, period, cats).values()))
+        baseline_value = float(
+            sum(data.count_in(store, viewer, layer, p.id, 0, period, cats).values())
+        )
         if target_value is None and target_change is not None:
             target_value = float(round(baseline_value * (1 + target_change)))
     now = datetime.now(UTC)

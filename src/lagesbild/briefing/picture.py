@@ -55,9 +55,16 @@ def _hot_spots(store: Store, viewer: Viewer, place: data.PlaceGeo, period: Perio
     first = period.start.astimezone(store.tz).date()
     last = (period.end - timedelta(seconds=1)).astimezone(store.tz).date()
     try:
-        out = svc.hotspots(store, viewer, place.name, first.isoformat(), last.isoformat(), layer=layer)
+        out = svc.hotspots(
+            store, viewer, place.name, first.isoformat(), last.isoformat(), layer=layer
+        )
     except ValidationError as exc:
-        return {"from": first.isoformat(), "to": last.isoformat(), "error": exc.message, "cells": []}
+        return {
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "error": exc.message,
+            "cells": [],
+        }
     cells = []
     for row, geom in zip(out.rows, out.geometries or [], strict=False):
         if str(row["class"]).startswith("hot"):

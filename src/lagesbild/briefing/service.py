@@ -385,8 +385,6 @@ def lock(store: Store, viewer: Viewer, briefing_id: int) -> None:
         conn.execute(
             update(briefings)
             .where(briefings.c.id == briefing_id, briefings.c.status == BriefingStatus.OPEN.value)
-            .values(
-                status=BriefingStatus.LOCKED.value, picture=kept, locked_at=now, updated_at=now
-            )
+            .values(status=BriefingStatus.LOCKED.value, picture=kept, locked_at=now, updated_at=now)
         )
         audit.record(conn, viewer, "lock", "briefings", briefing_id)

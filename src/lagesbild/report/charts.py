@@ -103,10 +103,20 @@ def survey_chart(series: dict[str, list[dict]], lang: str, title: str) -> str:
         city = [r for r in rows if r.get("city_share") is not None]
         if city and not city_done:
             cy = [r["year"] for r in city]
-            ax.plot(cy, [100 * r["city_share"] for r in city], "s--", color="#4d4d4d",
-                    label="Staden (snitt)" if lang == "sv" else "City average")
-            ax.fill_between(cy, [100 * r["city_ci_low"] for r in city],
-                            [100 * r["city_ci_high"] for r in city], color="#4d4d4d", alpha=0.12)
+            ax.plot(
+                cy,
+                [100 * r["city_share"] for r in city],
+                "s--",
+                color="#4d4d4d",
+                label="Staden (snitt)" if lang == "sv" else "City average",
+            )
+            ax.fill_between(
+                cy,
+                [100 * r["city_ci_low"] for r in city],
+                [100 * r["city_ci_high"] for r in city],
+                color="#4d4d4d",
+                alpha=0.12,
+            )
             city_done = True
     ax.set_ylabel("%")
     ax.set_ylim(bottom=0)
@@ -116,31 +126,45 @@ def survey_chart(series: dict[str, list[dict]], lang: str, title: str) -> str:
     return _uri(fig)
 
 
-def its_chart(months: list[str], counts: list[float], counterfactual: list[float],
-              intervention_index: int, lang: str, title: str) -> str:
+def its_chart(
+    months: list[str],
+    counts: list[float],
+    counterfactual: list[float],
+    intervention_index: int,
+    lang: str,
+    title: str,
+) -> str:
     """Monthly counts, the ITS model's counterfactual after the intervention, and its start."""
     fig, ax = plt.subplots(figsize=(6.2, 2.4))
     x = range(len(counts))
-    ax.bar(x, counts, color="#92c5de", label="Antal per månad" if lang == "sv" else "Count per month")
-    ax.plot(list(x)[intervention_index:], counterfactual[intervention_index:], "k--",
-            label="Utan insatsen (modell)" if lang == "sv" else "Without the intervention (model)")
+    ax.bar(
+        x, counts, color="#92c5de", label="Antal per månad" if lang == "sv" else "Count per month"
+    )
+    ax.plot(
+        list(x)[intervention_index:],
+        counterfactual[intervention_index:],
+        "k--",
+        label="Utan insatsen (modell)" if lang == "sv" else "Without the intervention (model)",
+    )
     ax.axvline(intervention_index - 0.5, color="#b2182b", lw=1)
-    ax.set_xticks(list(x)[::max(1, len(months) // 12)])
-    ax.set_xticklabels(months[::max(1, len(months) // 12)], rotation=45, ha="right", fontsize=7)
+    ax.set_xticks(list(x)[:: max(1, len(months) // 12)])
+    ax.set_xticklabels(months[:: max(1, len(months) // 12)], rotation=45, ha="right", fontsize=7)
     ax.set_title(title, fontsize=8)
     ax.legend(fontsize=7, frameon=False)
     ax.grid(axis="y", alpha=0.3)
     return _uri(fig)
 
 
-def area_years_chart(series: dict[str, dict[int, float]], lang: str, title: str,
-                     ylabel: str) -> str:
+def area_years_chart(
+    series: dict[str, dict[int, float]], lang: str, title: str, ylabel: str
+) -> str:
     """A line per area across years (e.g. crimes per hectare)."""
     fig, ax = plt.subplots(figsize=(6.2, 2.6))
     for k, (area, by_year) in enumerate(series.items()):
         years = sorted(by_year)
-        ax.plot(years, [by_year[y] for y in years], "o-", color=COLOURS[k % len(COLOURS)],
-                label=area)
+        ax.plot(
+            years, [by_year[y] for y in years], "o-", color=COLOURS[k % len(COLOURS)], label=area
+        )
     ax.set_title(title, fontsize=8)
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)

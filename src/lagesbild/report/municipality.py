@@ -159,7 +159,8 @@ def _findings(ctx: dict[str, Any], f: Figures, lang: str) -> list[Markup]:
                 n=f(f"{k}|count_now", r["count_now"]),
                 per_ha=f(f"{k}|per_ha", r["per_ha"], 1),
                 ci=Markup("{}–{}").format(
-                    f(f"{k}|per_ha_low", r["per_ha_low"], 1), f(f"{k}|per_ha_high", r["per_ha_high"], 1)
+                    f(f"{k}|per_ha_low", r["per_ha_low"], 1),
+                    f(f"{k}|per_ha_high", r["per_ha_high"], 1),
                 ),
                 rr=f(f"{k}|rate_ratio", r["rate_ratio"], 2),
                 rci=f.interval(k, r["ci_low"], r["ci_high"]),

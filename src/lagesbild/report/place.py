@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from markupsafe import Markup
 from sqlalchemy import select
 
 from lagesbild import analysis as an
@@ -16,7 +15,7 @@ from lagesbild.briefing import figures as bfig
 from lagesbild.briefing import fmt
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
-from lagesbild.errors import LagesbildError, NotFound, ValidationError
+from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.report import charts, findings
 from lagesbild.report.numbers import Figures
 from lagesbild.services import analyse as svc
@@ -75,7 +74,9 @@ def survey_areas(store: Store, viewer: Viewer, place: data.PlaceGeo) -> list[str
     inside = [n for n in names if n.lower() in low]
     if inside:
         return inside
-    below = set(bfig.place_names(store, viewer).get(i) for i in bfig.family(store, viewer, place.id))
+    below = set(
+        bfig.place_names(store, viewer).get(i) for i in bfig.family(store, viewer, place.id)
+    )
     return [n for n in names if n in below]
 
 
@@ -88,8 +89,13 @@ def _effect(store, viewer, place, first: date, last: date, events: list[dict], c
             continue
         try:
             out = svc.effect(
-                store, viewer, place.name, start.isoformat(), control=control,
-                date_from=first.isoformat(), date_to=last.isoformat(),
+                store,
+                viewer,
+                place.name,
+                start.isoformat(),
+                control=control,
+                date_from=first.isoformat(),
+                date_to=last.isoformat(),
             )
         except (ValidationError, ValueError):
             continue
@@ -130,16 +136,17 @@ def build(
         if str(r["class"]).startswith("hot")
     ]
     streets = data.streets_near(store, viewer, p.geom.buffer(100))
-    survey = {}
+    survey, question = {}, ""
     for area in survey_areas(store, viewer, p):
         try:
-            survey[area] = svc.survey(store, viewer, area).rows
+            res = svc.survey(store, viewer, area)
         except LagesbildError:
             continue
-    cov = svc.coverage(
-        store, viewer, p.name, str(ext[-1].round) if ext else None, last.isoformat()
+        survey[area], question = res.rows, res.summary["question"]
+    cov = svc.coverage(store, viewer, p.name, str(ext[-1].round) if ext else None, last.isoformat())
+    period = Period(
+        now_s, *(datetime.combine(d, time(), store.tz) for d in (first, last + timedelta(days=1)))
     )
-    period = Period(now_s, *(datetime.combine(d, time(), store.tz) for d in (first, last + timedelta(days=1))))
     events = bfig.activations(store, viewer, period.start, period.end, p)
     control = comparison_area(store, viewer, p.id)
     event, effect = _effect(store, viewer, p, first, last, events, control)
@@ -161,7 +168,10 @@ def build(
         "hot": hot.summary,
         "survey": survey,
         "coverage": cov,
-        "uncovered": sorted(cov.rows, key=lambda r: -(r.get("length_m") or 0))[:8],
+        "uncovered": sorted(
+            ({**r, "row": i} for i, r in enumerate(cov.rows)),
+            key=lambda r: -(r.get("length_m") or 0),
+        )[:8],
         "events": events,
         "effect_event": event,
         "effect": effect,
@@ -172,10 +182,12 @@ def build(
         "extents": charts.extent_maps(p.name, p.geom, extents, streets, lang, hot_cells),
     }
     if survey:
-        q = next(iter(survey.values()))
-        ctx["maps"]["survey"] = charts.survey_chart(survey, lang, _survey_title(store, viewer, q))
+        ctx["maps"]["survey"] = charts.survey_chart(survey, lang, question)
     if effect is not None:
-        months = [datetime.fromtimestamp(r["slice_start"], store.tz).strftime("%Y-%m") for r in effect.rows]
+        months = [
+            datetime.fromtimestamp(r["slice_start"], store.tz).strftime("%Y-%m")
+            for r in effect.rows
+        ]
         ctx["maps"]["effect"] = charts.its_chart(
             months,
             [r["count"] for r in effect.rows],
@@ -187,18 +199,3 @@ def build(
     ctx["findings"] = findings.place_findings(ctx, f)
     ctx["f"] = f
     return ctx
-
-
-def _survey_title(store: Store, viewer: Viewer, rows: list[dict]) -> str:
-    with store.read() as conn:
-        q = conn.execute(
-            select(survey_results.c.question).where(visible(survey_results, viewer))
-        ).scalar()
-    return q or ""
-
-
-def figure_markup(f: Figures, key: str, value, digits=0) -> Markup:
-    return f(key, value, digits)
-
-
-__all__ = ["build", "days", "period_strings", "NotFound"]

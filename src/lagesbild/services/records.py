@@ -150,7 +150,7 @@ def list_records(
         if f.bbox and rows and "geom" in table.c:  # exact test after the index's box test
             area = box(*f.bbox)
             rows = [r for r in rows if r["geom"] is None or shapely.intersects(r["geom"], area)]
-        _audit_sensitive(conn, viewer, layer, rows)
+    audit_listing(store, viewer, layer, [r["id"] for r in rows if is_sensitive(r.get("sensitivity", ""))])
     return rows, total
 
 
@@ -174,19 +174,12 @@ def get_record(
     return row
 
 
-def _audit_sensitive(conn: Connection, viewer: Viewer, layer: str, rows: list[dict]) -> None:
-    ids = [r["id"] for r in rows if is_sensitive(r.get("sensitivity", ""))]
+def audit_listing(store: Store, viewer: Viewer, layer: str, ids: list[int]) -> None:
+    """Listing restricted records is opening them: one audit entry per listing."""
     if ids and viewer != SYSTEM and viewer.user_id is not None:
-        # Reads run in a read transaction; the audit entry needs its own write.
-        with conn.engine.connect() as wconn, wconn.begin():
-            audit.record(
-                wconn,
-                viewer,
-                "open",
-                layer,
-                None,
-                f"listed {len(ids)} restricted record(s): {ids[:50]}",
-            )
+        with store.write() as conn:
+            audit.record(conn, viewer, "open", layer, None,
+                         f"listed {len(ids)} restricted record(s): {ids[:50]}")
 
 
 def to_properties(row: dict, store: Store) -> dict[str, Any]:

@@ -83,7 +83,10 @@ def make_engine(url: str) -> Engine:
     if backend in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
         try:
-            return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            # JIT compilation costs tens of milliseconds per query and pays off only for long
+            # analytical queries; lagesbild's queries are short.
+            return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                                 connect_args={"options": "-c jit=off"})
         except (NoSuchModuleError, ArgumentError) as exc:
             raise StoreError(f"cannot use database URL {_describe(url)}: {exc}") from None
     raise StoreError(

@@ -20,6 +20,7 @@ from fastapi import (
     UploadFile,
 )
 from fastapi.responses import FileResponse
+import orjson
 from pydantic import BaseModel, Field
 
 from lagesbild import accounts
@@ -29,6 +30,7 @@ from lagesbild.errors import AccessDenied, ValidationError
 from lagesbild.ingest.layers import LAYERS
 from lagesbild.services import records
 from lagesbild.store import audit
+from lagesbild.web import cache
 from lagesbild.web.security import (
     SESSION_COOKIE,
     Caller,
@@ -39,6 +41,7 @@ from lagesbild.web.security import (
 )
 
 router = APIRouter(prefix="/api/v1")
+LAYER_CACHE = cache.ResponseCache()
 CallerDep = Annotated[Caller, Depends(identify)]
 LayerName = Literal[tuple(LAYERS)]  # type: ignore[valid-type]
 
@@ -215,21 +218,35 @@ def _layer_routes(layer: str) -> None:
         ] = None,
         limit: Annotated[int, Query(ge=1, le=10000)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
-    ) -> dict:
+    ) -> Response:
         store = request.app.state.store
         f = record_filter(request, place, period, category, bbox, limit, offset, layer)
+        version = cache.data_version(store, records.table_of(layer))
+        key = cache.cache_key(layer, list(request.query_params.multi_items()), caller.viewer, version)
+        etag = f'"{key}"'
+        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+        hit = LAYER_CACHE.get(key)
+        if hit is not None:
+            body, restricted = hit
+            records.audit_listing(store, caller.viewer, layer, restricted)
+            if request.headers.get("if-none-match") == etag:
+                return Response(status_code=304, headers=headers)
+            return Response(body, media_type="application/geo+json", headers=headers)
         rows, total = records.list_records(store, layer, caller.viewer, f)
         links = []
         if offset + limit < total:
             nxt = request.url.include_query_params(offset=offset + limit)
             links.append({"rel": "next", "href": str(nxt), "type": "application/geo+json"})
-        return {
+        body = orjson.dumps({  # column names are str subclasses: OPT_NON_STR_KEYS
             "type": "FeatureCollection",
             "numberMatched": total,
             "numberReturned": len(rows),
             "features": [records.to_feature(r, store) for r in rows],
             "links": links,
-        }
+        }, option=orjson.OPT_NON_STR_KEYS)
+        restricted = [r["id"] for r in rows if r.get("sensitivity") == "restricted"]
+        LAYER_CACHE.put(key, body, restricted)
+        return Response(body, media_type="application/geo+json", headers=headers)
 
     @router.get(f"/{layer}/{{record_id}}", tags=tag, name=f"get_{layer}")
     def get_one(record_id: int, request: Request, caller: CallerDep) -> dict:

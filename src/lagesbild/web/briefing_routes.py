@@ -105,7 +105,11 @@ def decide(request: Request, caller: CallerDep, briefing_id: int, body: Text) ->
 @router.post("/api/v1/briefings/{briefing_id}/actions", status_code=201)
 def add_action(request: Request, caller: CallerDep, briefing_id: int, body: ActionIn) -> dict:
     aid = service.add_action(
-        request.app.state.store, _signed_in(caller), briefing_id, body.text, body.responsible,
+        request.app.state.store,
+        _signed_in(caller),
+        briefing_id,
+        body.text,
+        body.responsible,
         body.due,
     )
     return {"id": aid}
@@ -144,7 +148,9 @@ def print_pdf(request: Request, caller: CallerDep, briefing_id: int, lang: str =
     from pathlib import Path
 
     store = request.app.state.store
-    html = render.briefing_html(store, service.get_briefing(store, caller.viewer, briefing_id), lang)
+    html = render.briefing_html(
+        store, service.get_briefing(store, caller.viewer, briefing_id), lang
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = render.write_pdf(html, Path(tmp) / "briefing.pdf")
         body = path.read_bytes()
@@ -167,8 +173,13 @@ def week_priorities(request: Request, caller: CallerDep, week: str) -> list[dict
 @router.post("/api/v1/week/priorities", status_code=201)
 def set_priority(request: Request, caller: CallerDep, body: PriorityIn) -> dict:
     pid = est.set_priority(
-        request.app.state.store, _signed_in(caller), body.week, body.place, body.organisation,
-        body.note, body.briefing_id,
+        request.app.state.store,
+        _signed_in(caller),
+        body.week,
+        body.place,
+        body.organisation,
+        body.note,
+        body.briefing_id,
     )
     return {"id": pid}
 

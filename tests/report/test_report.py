@@ -1,0 +1,226 @@
+"""The follow-up report on the demo scenario: it renders in Swedish and English, every printed
+figure is the analysis engine's figure for the same query (read back from the HTML's figure
+spans and recomputed here through `services.analyse`), and its PDF pages, rendered to images by
+pdftoppm, are not blank."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+from html import unescape
+
+import numpy as np
+import pytest
+
+from lagesbild import analysis as an
+from lagesbild.briefing import est
+from lagesbild.briefing.fmt import parse_num
+from lagesbild.demo.scenario import load_demo
+from lagesbild.domain.model import SYSTEM
+from lagesbild.report import render
+from lagesbild.services import analyse as svc
+from lagesbild.services import data
+from lagesbild.store.lifecycle import init_store
+
+SCENE = "Sergels torg/Klara"
+SPAN = re.compile(
+    r'<span class="fig" data-key="([^"]*)" data-value="([^"]*)" data-digits="(\d+)" '
+    r'data-pct="([01])">([^<]*)</span>'
+)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    store = init_store(f"sqlite:///{tmp_path_factory.mktemp('report') / 'store.sqlite'}")
+    load_demo(store)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(scope="module")
+def reports(demo):
+    return {
+        lang: render.place_report(demo, SYSTEM, SCENE, "2023", "2023", lang)
+        for lang in ("sv", "en")
+    }
+
+
+def spans(html: str) -> list[tuple[str, float | None, int, bool, str]]:
+    out = []
+    for key, value, digits, pct, text in SPAN.findall(html):
+        out.append((unescape(key), float(value) if value else None, int(digits), pct == "1", text))
+    return out
+
+
+def test_renders_in_both_languages(reports):
+    sv, en = reports["sv"][0], reports["en"][0]
+    assert "Uppföljning: Sergels torg/Klara" in sv and "Sammanfattning" in sv
+    assert "Follow-up: Sergels torg/Klara" in en and "Summary" in en
+    assert svc.ENFORCEMENT_CAVEAT["sv"] in sv and svc.ENFORCEMENT_CAVEAT["en"] in en
+    assert "Narkotikabrott i Sergels torg/Klara" in sv
+    assert "Drug offence in Sergels torg/Klara" in en
+    for html in (sv, en):
+        assert html.count("data:image/png;base64,") >= 3  # extent maps, survey, effect
+    assert "14,1" in sv and "14.1" in en  # the 2022 extent in hectares, each language's way
+
+
+def test_printed_text_is_the_figure_it_keeps(reports):
+    for lang, (html, ctx) in reports.items():
+        found = spans(html)
+        assert len(found) > 80
+        for key, value, digits, pct, text in found:
+            assert ctx["f"].values[key] == pytest.approx(value, nan_ok=True) or value is None
+            if value is None or not math.isfinite(value):
+                continue
+            shown = parse_num(text) / (100 if pct else 1)
+            tol = 0.5 * 10 ** -(digits + (2 if pct else 0)) + 1e-12
+            assert abs(shown - value) <= tol, (lang, key, text, value)
+        assert ("," in html) and (lang == "sv" or "0.79" in html)
+
+
+def _engine(store, ctx) -> dict[str, float]:
+    """Every figure of the report, recomputed here from the services for the same queries."""
+    expected: dict[str, float] = {}
+    ind = svc.indicators(store, SYSTEM, SCENE, "2022-01-01..2022-12-31", "2023-01-01..2023-12-31")
+    for r in ind.rows:
+        for field in (
+            "count_a",
+            "count_b",
+            "per_ha_a",
+            "per_ha_b",
+            "rate_ratio",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "area_b_ha",
+        ):
+            expected[f"ind|{r['scope']}|{r['category']}|{field}"] = r[field]
+        pi = an.poisson_interval(r["count_b"], r["area_b_ha"])
+        q = f"rate|{r['scope']}|{r['category']}"
+        expected.update(
+            {f"{q}|rate": pi.rate, f"{q}|ci_low": pi.ci_low, f"{q}|ci_high": pi.ci_high}
+        )
+    p = data.find_place(store, SYSTEM, SCENE)
+    expected["place|area_ha"] = p.geom.area / 1e4
+    for e in data.place_extents(store, SYSTEM, p):
+        expected[f"extent|{e.round}|area_ha"] = e.geom.area / 1e4
+    cmp = svc.extent(store, SYSTEM, SCENE, compare=("2022", "2023")).summary
+    expected.update({f"cmp|{k}": v for k, v in cmp.items() if isinstance(v, float)})
+    hot = svc.hotspots(store, SYSTEM, SCENE, "2023-01-01", "2023-12-31").summary
+    expected.update({f"hot|{k}": v for k, v in hot.items()})
+    expected.update({"hot|cells_hot_95": hot.get("cells_hot_95", 0)})
+    cov = svc.coverage(store, SYSTEM, SCENE, "2023", "2023-12-31")
+    expected.update({f"cov|{k}": v for k, v in cov.summary.items() if not isinstance(v, str)})
+    for i, r in enumerate(cov.rows):
+        expected[f"cov|row|{i}|length_m"] = r["length_m"]
+    for area in ("Sergels torg", "Klara"):
+        for r in svc.survey(store, SYSTEM, area).rows:
+            for field in ("share", "ci_low", "ci_high", "city_share", "n"):
+                if field in r:
+                    expected[f"survey|{area}|{r['year']}|{field}"] = r[field]
+    ev = ctx["effect_event"]
+    eff = svc.effect(
+        store,
+        SYSTEM,
+        SCENE,
+        str(ev["starts_at"])[:10],
+        control="Medborgarplatsen",
+        date_from="2023-01-01",
+        date_to="2023-12-31",
+    ).summary
+    expected.update({f"effect|{k}": v for k, v in eff.items() if isinstance(v, float)})
+    expected["events|count"] = len(ctx["events"])
+    return expected
+
+
+def test_every_figure_equals_the_engines(demo, reports):
+    html, ctx = reports["en"]
+    expected = _engine(demo, ctx)
+    printed = {key: value for key, value, *_ in spans(html)}
+    assert set(printed) <= set(expected), set(printed) - set(expected)
+    for key, value in printed.items():
+        want = expected[key]
+        if value is None or want is None or (isinstance(want, float) and not math.isfinite(want)):
+            assert value is None or not math.isfinite(value) or want is None, key
+            continue
+        assert value == pytest.approx(want, rel=1e-12, abs=1e-12), key
+    # and the headline figures are there
+    assert "ind|place: Sergels torg/Klara|violent_crime|count_b" in printed
+    assert "ind|extent of each period's round (2022 vs 2023)|violent_crime|rate_ratio" in printed
+    assert "cov|camera_area_share" in printed and "effect|level_change_rr" in printed
+
+
+def test_municipality_report_figures(demo):
+    html, ctx = render.municipality_report(demo, SYSTEM, "Norra innerstaden", "2024", "2024", "sv")
+    assert "Lägesbild över brottslighet och otrygghet" in html and "2023:196" in html
+    assert "Åtgärdsplan" in html
+    printed = {key: value for key, value, *_ in spans(html)}
+    ranking = est.ranking(demo, SYSTEM, "Norra innerstaden", ctx["last"], 12)
+    for a in ranking["areas"]:
+        assert printed[f"rank|{a['place']}|count_now"] == a["count_now"]
+        assert printed[f"rank|{a['place']}|per_ha"] == pytest.approx(a["per_ha"])
+    ind = svc.indicators(demo, SYSTEM, "Klara", "2023", "2024")
+    klara = [r for r in ind.rows if r["scope"] == "place: Klara"]
+    assert printed["year|Klara|2024|count"] == sum(r["count_b"] for r in klara)
+    assert printed["year|Klara|2023|count"] == sum(r["count_a"] for r in klara)
+    assert printed["goal|1|current_count"] > 0
+
+
+def _pages_not_blank(pdf, tmp_path) -> int:
+    from PIL import Image
+
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    for page in pages:
+        pixels = np.asarray(Image.open(page).convert("L"), dtype=float)
+        assert pixels.std() > 8, page.name  # text, tables and maps, not an empty page
+        assert (pixels < 128).mean() > 0.005, page.name
+    return len(pages)
+
+
+@pytest.mark.skipif(
+    shutil.which("pdftoppm") is None and os.environ.get("CI") != "true",
+    reason="pdftoppm (poppler-utils) is not installed",
+)
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_pdf_pages_are_not_blank(reports, tmp_path, lang):
+    html, _ = reports[lang]
+    pdf = render.write(html, tmp_path / f"report-{lang}.pdf")
+    assert _pages_not_blank(pdf, tmp_path) >= 3
+
+
+def test_cli_writes_html_and_pdf(demo, tmp_path):
+    from typer.testing import CliRunner
+
+    from lagesbild.cli import _register_plugins, app
+
+    _register_plugins()
+    runner = CliRunner()
+    for out in ("r.html", "r.pdf"):
+        res = runner.invoke(
+            app,
+            [
+                "report",
+                "--place",
+                SCENE,
+                "--from",
+                "2023",
+                "--to",
+                "2023",
+                "--lang",
+                "en",
+                "--out",
+                str(tmp_path / out),
+                "--db",
+                demo.url,
+            ],
+        )
+        assert res.exit_code == 0, res.output
+        assert (tmp_path / out).stat().st_size > 10_000
+    bad = runner.invoke(
+        app, ["report", "--from", "2023", "--to", "2023", "--out", "x.html", "--db", demo.url]
+    )
+    assert bad.exit_code != 0
