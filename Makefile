@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= sqlite:///lagesbild.sqlite
 HOST ?= 127.0.0.1
 PORT ?= 8000
-SYSTEM_EXTRAS ?= gdal-bin
+SYSTEM_EXTRAS ?= gdal-bin chromium
 export LAGESBILD_DB ?= $(DB)
 
 .PHONY: run test install install-test lint bench clean
@@ -22,6 +22,7 @@ install-test: $(BIN)/python
 
 ## run: install, initialise the SQLite store with the demo scenario, serve on http://127.0.0.1:8000
 run: install
+	scripts/system-deps --runtime
 	$(BIN)/lagesbild init
 	$(BIN)/lagesbild demo
 	$(BIN)/lagesbild serve --host $(HOST) --port $(PORT)

@@ -318,8 +318,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # import
     "import.title": ("Importera en fil", "Import a file"),
     "import.layer": ("Lager", "Layer"),
-    "import.file": ("Fil (CSV, GeoJSON, GeoPackage eller zippad shape)", "File (CSV, GeoJSON, "
-                    "GeoPackage or zipped shapefile)"),
+    "import.file": (
+        "Fil (CSV, GeoJSON, GeoPackage eller zippad shape)",
+        "File (CSV, GeoJSON, GeoPackage or zipped shapefile)",
+    ),
     "import.crs": ("Koordinatsystem för x/y (t.ex. EPSG:3006)", "CRS of x/y (e.g. EPSG:3006)"),
     "import.strict": (
         "Spara ingenting om någon rad avvisas",

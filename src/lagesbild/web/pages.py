@@ -626,9 +626,7 @@ def _list_page(request: Request, caller: Caller, slug: str, offset: int):
     rows, total = _list(request, caller, layer, offset)
     for r in rows:
         geom = r.get("geom")
-        r["area_ha"] = (
-            store.projector.area_ha(geom) if geom is not None and geom.area > 0 else None
-        )
+        r["area_ha"] = store.projector.area_ha(geom) if geom is not None and geom.area > 0 else None
     return render(
         request,
         caller,

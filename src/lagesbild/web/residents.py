@@ -142,9 +142,11 @@ def list_reports(store: Store, viewer: Viewer, status: str | None = None, limit:
 
 
 def _pending(conn, report_id: int) -> dict:
-    row = conn.execute(
-        select(resident_reports).where(resident_reports.c.id == report_id)
-    ).mappings().first()
+    row = (
+        conn.execute(select(resident_reports).where(resident_reports.c.id == report_id))
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"no resident's report {report_id}")
     if row["status"] != "pending":
@@ -387,5 +389,3 @@ def api_moderate(
         merge(store, caller.viewer, report_id, body.into, remote)
         return {"id": report_id, "status": "merged", "merged_into": body.into}
     raise NotFound(f"no action {action}; expected accept, reject or merge")
-
-

@@ -95,8 +95,8 @@ def server(tmp_path_factory):
         proc.kill()
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")  # closed after its module: Playwright's loop must not
+def browser():  # outlive the browser tests (anyio tests elsewhere start their own loop)
     if not Path(CHROMIUM).exists():
         if IN_CI:
             pytest.fail(f"{CHROMIUM} is missing in CI (install Debian's chromium package)")

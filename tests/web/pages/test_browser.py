@@ -94,9 +94,7 @@ def test_field_report_on_a_phone_is_found_on_the_map(server, phone):
     page.click(f"#mine li:has-text('{text}') a")
     wait_map(page)
     page.wait_for_selector(f"#map span[data-ids~='{rec['id']}']", timeout=20_000)
-    ids = page.evaluate(
-        "LB.data.observations.features.flatMap(f => f.properties.ids || [])"
-    )
+    ids = page.evaluate("LB.data.observations.features.flatMap(f => f.properties.ids || [])")
     assert rec["id"] in ids
 
 
@@ -142,9 +140,9 @@ def test_offline_report_is_kept_and_stored_exactly_once(server, context):
     page.evaluate("LBOutbox.flush()")
     page.wait_for_selector("body[data-outbox='0']", timeout=20_000)
     assert server.query("SELECT count(*) FROM observations WHERE text = ?", text2)[0][0] == 1
-    assert server.query(
-        "SELECT source_key FROM observations WHERE text = ?", text2
-    )[0][0].endswith(lost[0])
+    assert server.query("SELECT source_key FROM observations WHERE text = ?", text2)[0][0].endswith(
+        lost[0]
+    )
 
 
 def test_validation_message_beside_the_field_keeps_what_was_typed(server, context):

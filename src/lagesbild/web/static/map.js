@@ -173,9 +173,12 @@
   const VIEW_DEPENDENT = ['crimes', 'observations'];
   const loaded = {};
   let generation = 0;
+  let pending = 0;  // loads under way: the map is "ready" (data-ready=1) when none are
 
   async function load(keys) {
     const gen = ++generation;
+    pending++;
+    el.dataset.ready = '0';
     await Promise.all(keys.filter(k => state.layers.includes(k)).map(async k => {
       try {
         const [fc, layer] = await loaders[k]();
@@ -197,8 +200,10 @@
     let drawn = 0;
     state.layers.forEach(k => { if (LB.data[k]) drawn += LB.data[k].features.length; });
     el.dataset.features = String(drawn);
-    el.dataset.ready = '1';
-    el.dispatchEvent(new CustomEvent('lb:loaded'));
+    if (--pending === 0) {
+      el.dataset.ready = '1';
+      el.dispatchEvent(new CustomEvent('lb:loaded'));
+    }
   }
 
   // ---------------------------------------------------------------- controls
@@ -233,6 +238,7 @@
   let moveTimer = null;
   function onMove() {
     writeState();
+    el.dataset.ready = '0';  // a reload of the points follows
     clearTimeout(moveTimer);
     moveTimer = setTimeout(() => load(VIEW_DEPENDENT), 150);
   }

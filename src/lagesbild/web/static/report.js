@@ -145,6 +145,11 @@
         li.append(`${x.label} · ${x.when}${x.count ? ' · ' + x.count : ''}${x.text ? ' · ' + x.text : ''} · `, a);
         ul.appendChild(li);
       });
+      if (!ul.children.length) {
+        const li = document.createElement('li');
+        li.textContent = ul.dataset.none;
+        ul.appendChild(li);
+      }
     } catch (e) { /* offline: keep the list as it is */ }
   }
 

@@ -1,0 +1,45 @@
+"""Languages without a browser: every message in both languages, numbers and dates in the
+reader's locale, and every page answering in the language asked for."""
+
+from datetime import date
+
+import pytest
+
+from lagesbild.web.i18n import MESSAGES, Translator
+
+
+def test_every_message_has_swedish_and_english():
+    for key, pair in MESSAGES.items():
+        assert len(pair) == 2 and all(p.strip() for p in pair), key
+
+
+def test_numbers_and_dates_in_the_locale():
+    sv, en = Translator("sv"), Translator("en")
+    assert sv.ha(12.5) == "12,5 ha" and en.ha(12.5) == "12.5 ha"
+    assert sv.num(17850) == "17\u202f850" and en.num(17850) == "17,850"
+    assert sv.pct(0.335) == "34\u00a0%" and en.pct(0.335) == "34%"
+    assert sv.date(date(2023, 5, 1)) == "2023-05-01" and en.date(date(2023, 5, 1)) == "1 May 2023"
+    assert sv.num(None) == "–" and sv.num(float("nan")) == "–"
+    assert Translator("fr").lang == "sv"  # Swedish by default
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/login", "/residents", "/survey", "/cameras", "/organisations"]
+)
+def test_pages_answer_in_the_language_asked_for(client, path):
+    sv = client.get(path)
+    en = client.get(path, params={"lang": "en"})
+    assert sv.status_code == en.status_code == 200
+    assert '<html lang="sv">' in sv.text and '<html lang="en">' in en.text
+    assert en.cookies.get("lang") == "en" or "lang=en" in en.headers.get("set-cookie", "")
+
+
+def test_pages_need_the_right_role(client):
+    from tests.web.conftest import login
+
+    assert client.get("/report", follow_redirects=False).status_code == 303
+    login(client, "viewer-polis")
+    assert client.get("/report").status_code == 403
+    assert client.get("/audit").status_code == 403
+    login(client, "admin-polis")
+    assert client.get("/audit").status_code == 200
