@@ -26,26 +26,52 @@ from lagesbild.store.lifecycle import init_store
 
 def fill(url: str) -> str:
     store = init_store(url)
-    write_records(store, "places", [
-        (1, {"name": "Klara", "kind": "scene", "round": 2022, "status": "listed"},
-         box(18.055, 59.329, 18.072, 59.337)),
-        (2, {"name": "Klara", "kind": "scene", "round": 2023, "status": "listed"},
-         box(18.058, 59.331, 18.066, 59.335)),
-        (3, {"name": "Staden", "kind": "city"}, box(17.9, 59.25, 18.2, 59.4))])
+    write_records(
+        store,
+        "places",
+        [
+            (
+                1,
+                {"name": "Klara", "kind": "scene", "round": 2022, "status": "listed"},
+                box(18.055, 59.329, 18.072, 59.337),
+            ),
+            (
+                2,
+                {"name": "Klara", "kind": "scene", "round": 2023, "status": "listed"},
+                box(18.058, 59.331, 18.066, 59.335),
+            ),
+            (3, {"name": "Staden", "kind": "city"}, box(17.9, 59.25, 18.2, 59.4)),
+        ],
+    )
     rng = np.random.default_rng(1)
     cats = ["theft", "violent_crime", "drug_offence", "vandalism"]
-    write_records(store, "crimes", [
-        (i, {"id": str(i), "occurred_at": f"{2022 + i % 2}-{1 + i % 12:02d}-{1 + i % 28:02d} 21:00",
-             "category": cats[i % 4], "lat": float(rng.normal(59.333, 0.003)),
-             "lon": float(rng.normal(18.062, 0.005))}, None) for i in range(10_000)])
+    write_records(
+        store,
+        "crimes",
+        [
+            (
+                i,
+                {
+                    "id": str(i),
+                    "occurred_at": f"{2022 + i % 2}-{1 + i % 12:02d}-{1 + i % 28:02d} 21:00",
+                    "category": cats[i % 4],
+                    "lat": float(rng.normal(59.333, 0.003)),
+                    "lon": float(rng.normal(18.062, 0.005)),
+                },
+                None,
+            )
+            for i in range(10_000)
+        ],
+    )
     user = add_user(store, "bench", "bench-password", "analyst", "Stadsdelsförvaltningen")
     token = create_token(store, user, "bench")[1]
     store.dispose()
     return token
 
 
-async def hammer(base: str, path: str, token: str, clients: int, seconds: float,
-                 revalidate: bool) -> list[float]:
+async def hammer(
+    base: str, path: str, token: str, clients: int, seconds: float, revalidate: bool
+) -> list[float]:
     lat: list[float] = []
     until = time.time() + seconds
 
@@ -67,7 +93,10 @@ async def hammer(base: str, path: str, token: str, clients: int, seconds: float,
 
 def report(label: str, lat: list[float]) -> None:
     a = np.asarray(lat) * 1000
-    print(f"{label:48s} n={len(a):6d} median={np.median(a):7.1f} ms  p95={np.percentile(a, 95):7.1f} ms")
+    print(
+        f"{label:48s} n={len(a):6d} median={np.median(a):7.1f} ms  "
+        f"p95={np.percentile(a, 95):7.1f} ms"
+    )
 
 
 def main() -> None:
@@ -83,17 +112,28 @@ def main() -> None:
         try:
             layer = "/api/v1/crimes?limit=10000"
             t0 = time.perf_counter()
-            r = httpx.get(server.base + layer, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-            print(f"first map layer request (10,000 features, {len(r.content) / 1e6:.1f} MB): "
-                  f"{(time.perf_counter() - t0) * 1000:.0f} ms")
+            r = httpx.get(
+                server.base + layer, headers={"Authorization": f"Bearer {token}"}, timeout=60
+            )
+            print(
+                f"first map layer request (10,000 features, {len(r.content) / 1e6:.1f} MB): "
+                f"{(time.perf_counter() - t0) * 1000:.0f} ms"
+            )
             for label, path, reval in [
                 ("map layer, 10,000 features (server cache)", layer, False),
                 ("map layer, 10,000 features (ETag, 304)", layer, True),
-                ("indicators of a place", "/api/v1/analyse/indicators?place=Klara&period=2022"
-                 "&period=2023", False),
+                (
+                    "indicators of a place",
+                    "/api/v1/analyse/indicators?place=Klara&period=2022&period=2023",
+                    False,
+                ),
             ]:
-                report(f"{label}, {args.clients} clients",
-                       asyncio.run(hammer(server.base, path, token, args.clients, args.seconds, reval)))
+                report(
+                    f"{label}, {args.clients} clients",
+                    asyncio.run(
+                        hammer(server.base, path, token, args.clients, args.seconds, reval)
+                    ),
+                )
         finally:
             server.stop()
 

@@ -31,11 +31,14 @@ def one_run(label: str, url: str, workers: int, reporters: int, seconds: float, 
     lost = res.acknowledged - stored.keys()
     dups = sum(n - 1 for n in stored.values() if n > 1)
     pct = res.percentiles()
-    print(f"{label:32s} sent={res.sent:6d} acknowledged={len(res.acknowledged):6d} "
-          f"stored={len(stored):6d} (before {before}) lost={len(lost)} duplicates={dups} "
-          f"5xx={res.server_errors} transport_errors={res.transport_errors} "
-          f"p50={pct.get('p50', 0):.0f}ms p95={pct.get('p95', 0):.0f}ms p99={pct.get('p99', 0):.0f}ms "
-          f"rate={len(res.acknowledged) / seconds:.0f}/s")
+    print(
+        f"{label:32s} sent={res.sent:6d} acknowledged={len(res.acknowledged):6d} "
+        f"stored={len(stored):6d} (before {before}) lost={len(lost)} duplicates={dups} "
+        f"5xx={res.server_errors} transport_errors={res.transport_errors} "
+        f"p50={pct.get('p50', 0):.0f}ms p95={pct.get('p95', 0):.0f}ms "
+        f"p99={pct.get('p99', 0):.0f}ms "
+        f"rate={len(res.acknowledged) / seconds:.0f}/s"
+    )
     store.dispose()
 
 
@@ -47,12 +50,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for kill in (False, True):
             url = f"sqlite:///{Path(tmp) / f'load-{kill}.sqlite'}"
-            one_run(f"SQLite, 1 process{', SIGKILL' if kill else ''}", url, 1, args.reporters,
-                    args.seconds, kill)
+            one_run(
+                f"SQLite, 1 process{', SIGKILL' if kill else ''}",
+                url,
+                1,
+                args.reporters,
+                args.seconds,
+                kill,
+            )
     with PgServer.start() as pg:
         for kill in (False, True):
-            one_run(f"PostGIS, 2 workers{', SIGKILL' if kill else ''}", pg.create_database(), 2,
-                    args.reporters, args.seconds, kill)
+            one_run(
+                f"PostGIS, 2 workers{', SIGKILL' if kill else ''}",
+                pg.create_database(),
+                2,
+                args.reporters,
+                args.seconds,
+                kill,
+            )
 
 
 if __name__ == "__main__":

@@ -53,7 +53,9 @@ def test_passwords_and_tokens_never_reach_the_logs(sqlite_store):
             c.post("/api/v1/login", json={"username": "loggy", "password": "wrong-secret-pw"})
             r = c.post("/api/v1/login", json={"username": "loggy", "password": "a-very-secret-pw"})
             csrf = r.json()["csrf_token"]
-            token = c.post("/api/v1/tokens", json={"name": "x"}, headers={"X-CSRF-Token": csrf}).json()["token"]
+            token = c.post(
+                "/api/v1/tokens", json={"name": "x"}, headers={"X-CSRF-Token": csrf}
+            ).json()["token"]
             c.get("/api/v1/crimes", headers={"Authorization": f"Bearer {token}"})
             c.get(f"/api/v1/crimes?token={token}")  # a careless client puts it in the URL
     finally:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from shapely.geometry import box
@@ -54,7 +54,7 @@ def _fill(store):
             for i in range(250)
         ],
     )
-    old = (datetime.now(timezone.utc) - timedelta(days=100)).strftime("%Y-%m-%d %H:%M")
+    old = (datetime.now(UTC) - timedelta(days=100)).strftime("%Y-%m-%d %H:%M")
     write_records(
         store,
         "observations",

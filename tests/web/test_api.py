@@ -3,6 +3,8 @@ idempotent field reports, change rules, audit, and 4xx for bad input."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -337,7 +339,9 @@ def test_exports_carry_only_what_the_caller_may_see(client, fmt):
     r = client.get(f"/api/v1/exports/crimes?format={fmt}")
     assert r.status_code == 200, r.text
     body = r.text
-    expected = {rid for lay, rid, org, sens, _, _ in POINTS if lay == "crimes" and may_see("soc", org, sens)}
+    expected = {
+        rid for lay, rid, org, sens, _, _ in POINTS if lay == "crimes" and may_see("soc", org, sens)
+    }
     hidden = {rid for lay, rid, _, _, _, _ in POINTS if lay == "crimes"} - expected
     assert all(rid in body for rid in expected) and not any(rid in body for rid in hidden)
     client.cookies.clear()
@@ -350,20 +354,27 @@ def test_analyses_count_only_what_the_caller_may_see(client):
         client.cookies.clear()
         if username:
             login(client, username)
-        r = client.get("/api/v1/analyse/indicators",
-                       params={"place": "Klara", "period": ["2022", "2023"], "category": "theft"})
+        r = client.get(
+            "/api/v1/analyse/indicators",
+            params={"place": "Klara", "period": ["2022", "2023"], "category": "theft"},
+        )
         assert r.status_code == 200, r.text
         place_row = next(x for x in r.json()["rows"] if x["scope"].startswith("place"))
-        expected = sum(1 for lay, rid, rorg, sens, _, _ in POINTS
-                       if lay == "crimes" and may_see(org, rorg, sens))
+        expected = sum(
+            1
+            for lay, rid, rorg, sens, _, _ in POINTS
+            if lay == "crimes" and may_see(org, rorg, sens)
+        )
         assert place_row["count_b"] == expected, username
-        hot = client.get("/api/v1/analyse/hotspots",
-                         params={"place": "Klara", "from": "2023", "to": "2023", "cell": 100}).json()
+        hot = client.get(
+            "/api/v1/analyse/hotspots",
+            params={"place": "Klara", "from": "2023", "to": "2023", "cell": 100},
+        ).json()
         assert sum(f["properties"]["count"] for f in hot["features"]) == expected
 
 
 def test_password_change_and_expiry_end_sessions(client, app_store):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from sqlalchemy import update
 
@@ -375,10 +386,14 @@ def test_password_change_and_expiry_end_sessions(client, app_store):
     assert client.get("/api/v1/me").json()["signed_in"]
     set_password(app_store, "viewer-polis", "a-new-password-9", SYSTEM)
     assert client.get("/api/v1/me").json() == {"signed_in": False}
-    r = client.post("/api/v1/login", json={"username": "viewer-polis", "password": "a-new-password-9"})
+    r = client.post(
+        "/api/v1/login", json={"username": "viewer-polis", "password": "a-new-password-9"}
+    )
     assert r.status_code == 200 and client.get("/api/v1/me").json()["signed_in"]
     with app_store.write() as conn:  # the session's 12 hours have passed
-        conn.execute(update(web_sessions).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        conn.execute(
+            update(web_sessions).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
     assert client.get("/api/v1/me").json() == {"signed_in": False}
 
 
@@ -386,19 +401,44 @@ def test_deployment_categories_are_accepted(client, app_store, tmp_path):
     import subprocess
     import sys
 
-    r = subprocess.run([sys.executable, "-m", "lagesbild", "category", "add", "observations", "begging",
-                        "--sv", "tiggeri", "--en", "begging", "--db", app_store.url],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lagesbild",
+            "category",
+            "add",
+            "observations",
+            "begging",
+            "--sv",
+            "tiggeri",
+            "--en",
+            "begging",
+            "--db",
+            app_store.url,
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     from lagesbild.web.app import create_app
 
     with TestClient(create_app(app_store.url), base_url="https://testserver") as c:
         csrf = login(c, "field_reporter-soc")
-        f = {"type": "Feature", "properties": {"occurred_at": "2023-06-01 22:00", "category": "begging"},
-             "geometry": {"type": "Point", "coordinates": [18.064, 59.332]}}
-        assert c.post("/api/v1/observations", json=f, headers={"X-CSRF-Token": csrf}).status_code == 201
+        f = {
+            "type": "Feature",
+            "properties": {"occurred_at": "2023-06-01 22:00", "category": "begging"},
+            "geometry": {"type": "Point", "coordinates": [18.064, 59.332]},
+        }
+        assert (
+            c.post("/api/v1/observations", json=f, headers={"X-CSRF-Token": csrf}).status_code
+            == 201
+        )
         f["properties"]["category"] = "juggling"
-        assert c.post("/api/v1/observations", json=f, headers={"X-CSRF-Token": csrf}).status_code == 422
+        assert (
+            c.post("/api/v1/observations", json=f, headers={"X-CSRF-Token": csrf}).status_code
+            == 422
+        )
 
 
 def test_map_layers_revalidate_with_etag_and_see_changes_at_once(client):
@@ -407,13 +447,21 @@ def test_map_layers_revalidate_with_etag_and_see_changes_at_once(client):
     etag = first.headers["etag"]
     again = client.get("/api/v1/crimes?limit=1000", headers={"If-None-Match": etag})
     assert again.status_code == 304
-    f = {"type": "Feature", "properties": {"occurred_at": "2023-06-01", "category": "theft"},
-         "geometry": {"type": "Point", "coordinates": [18.061, 59.331]}}
+    f = {
+        "type": "Feature",
+        "properties": {"occurred_at": "2023-06-01", "category": "theft"},
+        "geometry": {"type": "Point", "coordinates": [18.061, 59.331]},
+    }
     assert client.post("/api/v1/crimes", json=f, headers={"X-CSRF-Token": csrf}).status_code == 201
     changed = client.get("/api/v1/crimes?limit=1000", headers={"If-None-Match": etag})
-    assert changed.status_code == 200 and changed.json()["numberMatched"] == first.json()["numberMatched"] + 1
+    assert (
+        changed.status_code == 200
+        and changed.json()["numberMatched"] == first.json()["numberMatched"] + 1
+    )
     # another organisation never gets the first one's cached answer
     client.cookies.clear()
     login(client, "analyst-soc")
-    other = client.get("/api/v1/crimes?limit=1000", headers={"If-None-Match": changed.headers["etag"]})
+    other = client.get(
+        "/api/v1/crimes?limit=1000", headers={"If-None-Match": changed.headers["etag"]}
+    )
     assert other.status_code == 200 and "cri-polis-restricted" not in other.text

@@ -46,9 +46,21 @@ class Server:
     def start(self, timeout: float = 60) -> None:
         env = {**os.environ, "LAGESBILD_DB": self.url}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lagesbild", "serve", "--port", str(self.port),
-             "--workers", str(self.workers)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "lagesbild",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         deadline = time.time() + timeout
         while time.time() < deadline:
             try:
@@ -102,8 +114,11 @@ def reporter_tokens(store: Store, n_users: int = 10) -> list[str]:
         name = f"load-reporter-{i}"
         with store.read() as conn:
             row = find_user(conn, name)
-        user = get_user(store, row.id) if row else add_user(
-            store, name, "load-test-password", "field_reporter", _default_org(store))
+        user = (
+            get_user(store, row.id)
+            if row
+            else add_user(store, name, "load-test-password", "field_reporter", _default_org(store))
+        )
         tokens.append(create_token(store, user, "load test")[1])
     return tokens
 
@@ -114,13 +129,17 @@ def _default_org(store: Store) -> str:
     from lagesbild.store.schema import organisations, store_settings
 
     with store.read() as conn:
-        oid = conn.execute(select(store_settings.c.value).where(
-            store_settings.c.key == "default_organisation")).scalar_one()
-        return conn.execute(select(organisations.c.name).where(organisations.c.id == int(oid))).scalar_one()
+        oid = conn.execute(
+            select(store_settings.c.value).where(store_settings.c.key == "default_organisation")
+        ).scalar_one()
+        return conn.execute(
+            select(organisations.c.name).where(organisations.c.id == int(oid))
+        ).scalar_one()
 
 
-async def _reporter(i: int, base: str, token: str, until: float, res: LoadResult, run: str,
-                    max_requests: int | None) -> None:
+async def _reporter(
+    i: int, base: str, token: str, until: float, res: LoadResult, run: str, max_requests: int | None
+) -> None:
     rng = np.random.default_rng(i)
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base, timeout=10, headers=headers) as client:
@@ -128,18 +147,29 @@ async def _reporter(i: int, base: str, token: str, until: float, res: LoadResult
         while time.time() < until and (max_requests is None or n < max_requests):
             key = f"{run}-{i}-{n}"
             n += 1
-            body = {"type": "Feature",
-                    "properties": {"occurred_at": "2024-11-26T21:00:00+01:00",
-                                   "category": "drug_use", "count": int(rng.integers(1, 5)),
-                                   "text": "Lasttest"},
-                    "geometry": {"type": "Point", "coordinates": [
-                        18.0649 + float(rng.normal(0, 0.001)), 59.3326 + float(rng.normal(0, 0.0005))]}}
+            body = {
+                "type": "Feature",
+                "properties": {
+                    "occurred_at": "2024-11-26T21:00:00+01:00",
+                    "category": "drug_use",
+                    "count": int(rng.integers(1, 5)),
+                    "text": "Lasttest",
+                },
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [
+                        18.0649 + float(rng.normal(0, 0.001)),
+                        59.3326 + float(rng.normal(0, 0.0005)),
+                    ],
+                },
+            }
             for _attempt in range(50):  # retry the same key until the server answers
                 t0 = time.perf_counter()
                 res.sent += 1
                 try:
-                    r = await client.post("/api/v1/observations", json=body,
-                                          headers={"Idempotency-Key": key})
+                    r = await client.post(
+                        "/api/v1/observations", json=body, headers={"Idempotency-Key": key}
+                    )
                 except httpx.TransportError:
                     res.transport_errors += 1
                     await asyncio.sleep(0.5)
@@ -156,12 +186,22 @@ async def _reporter(i: int, base: str, token: str, until: float, res: LoadResult
                 await asyncio.sleep(0.2)
 
 
-async def _run(server: Server, tokens: list[str], reporters: int, seconds: float,
-               kill_after: float | None, max_requests: int | None) -> LoadResult:
+async def _run(
+    server: Server,
+    tokens: list[str],
+    reporters: int,
+    seconds: float,
+    kill_after: float | None,
+    max_requests: int | None,
+) -> LoadResult:
     res, run = LoadResult(), uuid.uuid4().hex[:8]
     until = time.time() + seconds
-    tasks = [asyncio.create_task(_reporter(i, server.base, tokens[i % len(tokens)], until, res, run,
-                                           max_requests)) for i in range(reporters)]
+    tasks = [
+        asyncio.create_task(
+            _reporter(i, server.base, tokens[i % len(tokens)], until, res, run, max_requests)
+        )
+        for i in range(reporters)
+    ]
     if kill_after is not None:
         await asyncio.sleep(kill_after)
         server.kill()
@@ -171,8 +211,14 @@ async def _run(server: Server, tokens: list[str], reporters: int, seconds: float
     return res
 
 
-def run_load(server: Server, tokens: list[str], reporters: int, seconds: float,
-             kill_after: float | None = None, max_requests: int | None = None) -> LoadResult:
+def run_load(
+    server: Server,
+    tokens: list[str],
+    reporters: int,
+    seconds: float,
+    kill_after: float | None = None,
+    max_requests: int | None = None,
+) -> LoadResult:
     return asyncio.run(_run(server, tokens, reporters, seconds, kill_after, max_requests))
 
 
@@ -183,6 +229,9 @@ def stored_keys(store: Store) -> dict[str, int]:
     from lagesbild.store.schema import observations as obs
 
     with store.read() as conn:
-        rows = conn.execute(select(obs.c.source_id, func.count()).where(obs.c.source_id.like("idem:%"))
-                            .group_by(obs.c.source_id)).all()
+        rows = conn.execute(
+            select(obs.c.source_id, func.count())
+            .where(obs.c.source_id.like("idem:%"))
+            .group_by(obs.c.source_id)
+        ).all()
     return {sid[5:]: n for sid, n in rows}

@@ -100,5 +100,7 @@ def with_extra(extra: list[dict]) -> Taxonomy:
     known = {(c.layer, c.code) for c in cats}
     for e in extra:
         if (e["layer"], e["code"]) not in known:
-            cats.append(Category(e["code"], e["sv"], e["en"], e["layer"], int(e.get("severity", 1))))
+            cats.append(
+                Category(e["code"], e["sv"], e["en"], e["layer"], int(e.get("severity", 1)))
+            )
     return Taxonomy(tuple(cats))

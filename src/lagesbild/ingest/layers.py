@@ -70,6 +70,7 @@ class LayerSpec:
 
 # ---------------------------------------------------------------- shared pieces
 
+
 def _text(rec: Record, name: str, required: bool = False, max_len: int = 5000) -> str | None:
     value = parse_text(rec.get(name), name, max_len)
     if value is None and required:
@@ -111,7 +112,9 @@ def record_key(layer: str, rec: Record) -> tuple[str, str | None]:
         return f"{layer}:{source_id}", None  # an exported content-hash key comes back as it was
     if source_id is not None:
         return f"{layer}:id:{source_id}", source_id
-    canon = json.dumps({k: str(v) for k, v in sorted(rec.items()) if not blank(v)}, ensure_ascii=False)
+    canon = json.dumps(
+        {k: str(v) for k, v in sorted(rec.items()) if not blank(v)}, ensure_ascii=False
+    )
     return f"{layer}:h:{hashlib.sha1(canon.encode()).hexdigest()}", None
 
 
@@ -120,7 +123,9 @@ def _keyed(layer: str, rec: Record) -> dict[str, Any]:
     return {"source_key": key, "source_id": source_id}
 
 
-def point_of(ctx: RowContext, rec: Record, geom: BaseGeometry | None, required: bool) -> Point | None:
+def point_of(
+    ctx: RowContext, rec: Record, geom: BaseGeometry | None, required: bool
+) -> Point | None:
     """The record's point: a GIS geometry, `lat`/`lon` (WGS84) or `x`/`y` in `ctx.crs`."""
     if geom is None:
         lat, lon = parse_float(rec.get("lat"), "lat"), parse_float(rec.get("lon"), "lon")
@@ -147,6 +152,7 @@ def _polygon(ctx: RowContext, geom: BaseGeometry | None, what: str) -> BaseGeome
 
 
 # ---------------------------------------------------------------- one builder per layer
+
 
 def _organisation(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dict[str, Any]:
     parent = _text(rec, "parent")
@@ -201,7 +207,8 @@ def offence_category(ctx: RowContext, code: object) -> str:
     found = category_for(ctx.offences if ctx.offences is not None else default_table(), code)
     if found is None:
         raise ValidationError(
-            "offence_code", f"{str(code).strip()!r} is not in the offence table",
+            "offence_code",
+            f"{str(code).strip()!r} is not in the offence table",
             "add it to a table given with --offence-table, or give a category column",
         )
     return ctx.taxonomy.validate("crimes", found)
@@ -378,28 +385,115 @@ def _roster(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dict[str
 LAYERS: dict[str, LayerSpec] = {
     spec.name: spec
     for spec in (
-        LayerSpec("organisations", "organisations", ("name",), ("code", "kind", "parent"), None, _organisation),
-        LayerSpec("places", "places", ("name", "kind"), ("code", "parent", "organisation", "sensitivity",
-                  "round", "status", "assessed_at", "assessed_by", "criteria"), "polygon", _place),
-        LayerSpec("extents", "extents", ("place", "round", "status"), ("assessed_at", "assessed_by",
-                  "criteria", "organisation", "sensitivity"), "polygon", _extent),
-        LayerSpec("crimes", "crimes", ("occurred_at", "category"), ("id", "reported_at", "offence_code",
-                  "place_text", "place", "organisation", "sensitivity"), "point?", _crime),
-        LayerSpec("observations", "observations", ("occurred_at", "category"), ("id", "count", "text",
-                  "organisation", "sensitivity"), "point", _observation),
-        LayerSpec("measurements", "measurements", ("place", "measured_at", "metric", "value"), ("id",
-                  "group", "unit", "method", "organisation", "sensitivity"), None, _measurement),
-        LayerSpec("cameras", "cameras", ("operator", "bearing", "angle", "range"), ("id", "legal_basis",
-                  "active_from", "active_to", "organisation", "sensitivity"), "point", _camera),
-        LayerSpec("guard_areas", "guard_areas", ("name", "valid_from"), ("id", "valid_to", "decision",
-                  "organisation", "sensitivity"), "polygon", _guard_area),
-        LayerSpec("streets", "streets", ("name",), ("id", "organisation", "sensitivity"), "line", _street),
-        LayerSpec("activation_events", "activation_events", ("title", "starts_at", "ends_at"), ("id",
-                  "kind", "place", "organisation", "sensitivity"), "point?", _activation_event),
-        LayerSpec("survey_results", "survey_results", ("survey", "year", "area", "question", "share",
-                  "n"), ("id", "ci_low", "ci_high", "organisation", "sensitivity"), None, _survey_result),
-        LayerSpec("roster", "roster_entries", ("organisation", "starts_at", "ends_at", "headcount"),
-                  ("id", "role", "place", "briefing", "sensitivity"), None, _roster),
+        LayerSpec(
+            "organisations",
+            "organisations",
+            ("name",),
+            ("code", "kind", "parent"),
+            None,
+            _organisation,
+        ),
+        LayerSpec(
+            "places",
+            "places",
+            ("name", "kind"),
+            (
+                "code",
+                "parent",
+                "organisation",
+                "sensitivity",
+                "round",
+                "status",
+                "assessed_at",
+                "assessed_by",
+                "criteria",
+            ),
+            "polygon",
+            _place,
+        ),
+        LayerSpec(
+            "extents",
+            "extents",
+            ("place", "round", "status"),
+            ("assessed_at", "assessed_by", "criteria", "organisation", "sensitivity"),
+            "polygon",
+            _extent,
+        ),
+        LayerSpec(
+            "crimes",
+            "crimes",
+            ("occurred_at", "category"),
+            (
+                "id",
+                "reported_at",
+                "offence_code",
+                "place_text",
+                "place",
+                "organisation",
+                "sensitivity",
+            ),
+            "point?",
+            _crime,
+        ),
+        LayerSpec(
+            "observations",
+            "observations",
+            ("occurred_at", "category"),
+            ("id", "count", "text", "organisation", "sensitivity"),
+            "point",
+            _observation,
+        ),
+        LayerSpec(
+            "measurements",
+            "measurements",
+            ("place", "measured_at", "metric", "value"),
+            ("id", "group", "unit", "method", "organisation", "sensitivity"),
+            None,
+            _measurement,
+        ),
+        LayerSpec(
+            "cameras",
+            "cameras",
+            ("operator", "bearing", "angle", "range"),
+            ("id", "legal_basis", "active_from", "active_to", "organisation", "sensitivity"),
+            "point",
+            _camera,
+        ),
+        LayerSpec(
+            "guard_areas",
+            "guard_areas",
+            ("name", "valid_from"),
+            ("id", "valid_to", "decision", "organisation", "sensitivity"),
+            "polygon",
+            _guard_area,
+        ),
+        LayerSpec(
+            "streets", "streets", ("name",), ("id", "organisation", "sensitivity"), "line", _street
+        ),
+        LayerSpec(
+            "activation_events",
+            "activation_events",
+            ("title", "starts_at", "ends_at"),
+            ("id", "kind", "place", "organisation", "sensitivity"),
+            "point?",
+            _activation_event,
+        ),
+        LayerSpec(
+            "survey_results",
+            "survey_results",
+            ("survey", "year", "area", "question", "share", "n"),
+            ("id", "ci_low", "ci_high", "organisation", "sensitivity"),
+            None,
+            _survey_result,
+        ),
+        LayerSpec(
+            "roster",
+            "roster_entries",
+            ("organisation", "starts_at", "ends_at", "headcount"),
+            ("id", "role", "place", "briefing", "sensitivity"),
+            None,
+            _roster,
+        ),
     )
 }
 
@@ -407,5 +501,7 @@ LAYERS: dict[str, LayerSpec] = {
 def layer_spec(name: str) -> LayerSpec:
     key = name.strip().lower().replace("-", "_")
     if key not in LAYERS:
-        raise ValidationError("layer", f"unknown layer {name!r}; expected one of: {', '.join(LAYERS)}")
+        raise ValidationError(
+            "layer", f"unknown layer {name!r}; expected one of: {', '.join(LAYERS)}"
+        )
     return LAYERS[key]

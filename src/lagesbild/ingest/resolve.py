@@ -30,24 +30,33 @@ class Resolver:
             self._default_org = int(value)
         return self._default_org
 
-    def organisation(self, name: str | None, field: str = "organisation", create: bool = False) -> int:
+    def organisation(
+        self, name: str | None, field: str = "organisation", create: bool = False
+    ) -> int:
         if name is None:
             return self.default_organisation()
         key = name.strip().lower()
         if key not in self._orgs:
             row = self.conn.execute(
                 select(organisations.c.id).where(
-                    or_(func.lower(organisations.c.name) == key, func.lower(organisations.c.code) == key)
+                    or_(
+                        func.lower(organisations.c.name) == key,
+                        func.lower(organisations.c.code) == key,
+                    )
                 )
             ).first()
             if row is None:
                 if not create:
                     raise ValidationError(
-                        field, f"unknown organisation {name!r}", "import it with the organisations layer first"
+                        field,
+                        f"unknown organisation {name!r}",
+                        "import it with the organisations layer first",
                     )
                 row = (
                     self.conn.execute(
-                        insert(organisations).values(name=name.strip(), created_at=datetime.now(UTC))
+                        insert(organisations).values(
+                            name=name.strip(), created_at=datetime.now(UTC)
+                        )
                     ).inserted_primary_key[0],
                 )
             self._orgs[key] = row[0]
@@ -66,7 +75,9 @@ class Resolver:
                 )
             ).first()
             if row is None:
-                raise ValidationError(field, f"unknown place {name!r}", "import the places layer first")
+                raise ValidationError(
+                    field, f"unknown place {name!r}", "import the places layer first"
+                )
             self._places[key] = row[0]
         return self._places[key]
 
@@ -75,7 +86,9 @@ class Resolver:
 
     def mapping_round(self, year: int) -> int:
         if year not in self._rounds:
-            row = self.conn.execute(select(mapping_rounds.c.id).where(mapping_rounds.c.year == year)).first()
+            row = self.conn.execute(
+                select(mapping_rounds.c.id).where(mapping_rounds.c.year == year)
+            ).first()
             if row is None:
                 row = (
                     self.conn.execute(

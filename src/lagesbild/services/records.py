@@ -150,7 +150,9 @@ def list_records(
         if f.bbox and rows and "geom" in table.c:  # exact test after the index's box test
             area = box(*f.bbox)
             rows = [r for r in rows if r["geom"] is None or shapely.intersects(r["geom"], area)]
-    audit_listing(store, viewer, layer, [r["id"] for r in rows if is_sensitive(r.get("sensitivity", ""))])
+    audit_listing(
+        store, viewer, layer, [r["id"] for r in rows if is_sensitive(r.get("sensitivity", ""))]
+    )
     return rows, total
 
 
@@ -178,8 +180,14 @@ def audit_listing(store: Store, viewer: Viewer, layer: str, ids: list[int]) -> N
     """Listing restricted records is opening them: one audit entry per listing."""
     if ids and viewer != SYSTEM and viewer.user_id is not None:
         with store.write() as conn:
-            audit.record(conn, viewer, "open", layer, None,
-                         f"listed {len(ids)} restricted record(s): {ids[:50]}")
+            audit.record(
+                conn,
+                viewer,
+                "open",
+                layer,
+                None,
+                f"listed {len(ids)} restricted record(s): {ids[:50]}",
+            )
 
 
 def to_properties(row: dict, store: Store) -> dict[str, Any]:

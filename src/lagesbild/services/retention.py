@@ -4,7 +4,7 @@ was a text and its length class) or deleted. The counts, places and categories s
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -22,7 +22,7 @@ def apply_retention(store: Store, days: int, mode: str, actor: Viewer) -> int:
         raise ValidationError("days", "must be at least 1")
     if mode not in ("pseudonymise", "delete"):
         raise ValidationError("mode", "expected pseudonymise or delete")
-    cutoff = datetime.now(timezone.utc) - timedelta(days=days)
+    cutoff = datetime.now(UTC) - timedelta(days=days)
     new_text = MARK if mode == "pseudonymise" else None
     with store.write() as conn:
         done = 0

@@ -127,7 +127,9 @@ def read_manifest(path: str | Path) -> dict:
     except FileNotFoundError:
         raise LagesbildError(f"{path}: no such file") from None
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError):
-        raise LagesbildError(f"{path}: not a lagesbild backup (expected a zip with manifest.json)") from None
+        raise LagesbildError(
+            f"{path}: not a lagesbild backup (expected a zip with manifest.json)"
+        ) from None
     if manifest.get("format") != FORMAT:
         raise LagesbildError(f"{path}: unknown backup format {manifest.get('format')!r}")
     return manifest
@@ -139,8 +141,10 @@ def restore(store: Store, path: str | Path, progress=None) -> dict:
     with store.engine.connect() as conn:
         rev = current_revision(conn)
     if manifest["revision"] != rev:
-        raise StoreError(f"the backup has schema revision {manifest['revision']}, this store {rev}",
-                         "restore into a store of the same lagesbild version")
+        raise StoreError(
+            f"the backup has schema revision {manifest['revision']}, this store {rev}",
+            "restore into a store of the same lagesbild version",
+        )
     with store.write() as conn:
         _check_empty(conn)
         for table in reversed(_tables()):  # children first: what `init` made (settings, org)
@@ -155,7 +159,9 @@ def restore(store: Store, path: str | Path, progress=None) -> dict:
                         for raw in fh:
                             digest.update(raw.rstrip(b"\n"))
                             row = json.loads(raw)
-                            batch.append({c.name: _decode(row.get(c.name), c.type) for c in table.columns})
+                            batch.append(
+                                {c.name: _decode(row.get(c.name), c.type) for c in table.columns}
+                            )
                             count += 1
                             if len(batch) >= BATCH:
                                 conn.execute(insert(table), batch)
@@ -163,8 +169,10 @@ def restore(store: Store, path: str | Path, progress=None) -> dict:
                 if batch:
                     conn.execute(insert(table), batch)
                 if count != expected["rows"] or digest.hexdigest() != expected["sha256"]:
-                    raise LagesbildError(f"{path}: table {table.name} does not match its manifest "
-                                         f"({count} rows read, {expected['rows']} expected); nothing restored")
+                    raise LagesbildError(
+                        f"{path}: table {table.name} does not match its manifest "
+                        f"({count} rows read, {expected['rows']} expected); nothing restored"
+                    )
                 if progress:
                     progress(table.name, count)
         _reset_sequences(conn)
@@ -174,8 +182,10 @@ def restore(store: Store, path: str | Path, progress=None) -> dict:
 def _check_empty(conn: Connection) -> None:
     for name in ("places", "crimes", "observations", "users"):
         if conn.execute(select(func.count()).select_from(metadata.tables[name])).scalar_one():
-            raise StoreError("the target store already holds data; restore needs an empty store",
-                             "run `lagesbild init` on a new database and restore into that")
+            raise StoreError(
+                "the target store already holds data; restore needs an empty store",
+                "run `lagesbild init` on a new database and restore into that",
+            )
 
 
 def _reset_sequences(conn: Connection) -> None:
@@ -184,9 +194,12 @@ def _reset_sequences(conn: Connection) -> None:
     for table in _tables():
         pk = list(table.primary_key.columns)
         if len(pk) == 1 and isinstance(pk[0].type, Integer):
-            conn.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
-                f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"))
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', '{pk[0].name}'), "
+                    f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"
+                )
+            )
 
 
 def checksums(store: Store) -> dict[str, dict]:
@@ -200,4 +213,3 @@ def checksums(store: Store) -> dict[str, dict]:
                 count += 1
             out[table.name] = {"rows": count, "sha256": digest.hexdigest()}
     return out
-

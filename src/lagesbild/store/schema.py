@@ -425,7 +425,9 @@ resident_reports = Table(
     Column("category", String(32), nullable=False),  # unsafe_place, lighting, litter, drug_litter
     Column("text", Text, nullable=True),
     *_spatial(),
-    Column("status", String(12), nullable=False, server_default="pending"),  # accepted, rejected, merged
+    Column(
+        "status", String(12), nullable=False, server_default="pending"
+    ),  # accepted, rejected, merged
     Column("observation_id", Integer, ForeignKey("observations.id"), nullable=True),
     Column("merged_into", Integer, ForeignKey("resident_reports.id"), nullable=True),
     Column("moderated_by", Integer, ForeignKey("users.id"), nullable=True),

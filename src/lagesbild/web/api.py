@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import (
     APIRouter,
     Body,
@@ -20,7 +21,6 @@ from fastapi import (
     UploadFile,
 )
 from fastapi.responses import FileResponse
-import orjson
 from pydantic import BaseModel, Field
 
 from lagesbild import accounts
@@ -222,7 +222,9 @@ def _layer_routes(layer: str) -> None:
         store = request.app.state.store
         f = record_filter(request, place, period, category, bbox, limit, offset, layer)
         version = cache.data_version(store, records.table_of(layer))
-        key = cache.cache_key(layer, list(request.query_params.multi_items()), caller.viewer, version)
+        key = cache.cache_key(
+            layer, list(request.query_params.multi_items()), caller.viewer, version
+        )
         etag = f'"{key}"'
         headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
         hit = LAYER_CACHE.get(key)
@@ -237,13 +239,16 @@ def _layer_routes(layer: str) -> None:
         if offset + limit < total:
             nxt = request.url.include_query_params(offset=offset + limit)
             links.append({"rel": "next", "href": str(nxt), "type": "application/geo+json"})
-        body = orjson.dumps({  # column names are str subclasses: OPT_NON_STR_KEYS
-            "type": "FeatureCollection",
-            "numberMatched": total,
-            "numberReturned": len(rows),
-            "features": [records.to_feature(r, store) for r in rows],
-            "links": links,
-        }, option=orjson.OPT_NON_STR_KEYS)
+        body = orjson.dumps(
+            {  # column names are str subclasses: OPT_NON_STR_KEYS
+                "type": "FeatureCollection",
+                "numberMatched": total,
+                "numberReturned": len(rows),
+                "features": [records.to_feature(r, store) for r in rows],
+                "links": links,
+            },
+            option=orjson.OPT_NON_STR_KEYS,
+        )
         restricted = [r["id"] for r in rows if r.get("sensitivity") == "restricted"]
         LAYER_CACHE.put(key, body, restricted)
         return Response(body, media_type="application/geo+json", headers=headers)
@@ -364,13 +369,28 @@ async def import_layer(
     }
 
 
-@router.get("/exports/{layer}", tags=["imports"], response_class=FileResponse,
-            responses={200: {"content": {"application/geo+json": {}, "text/csv": {},
-                                         "application/geopackage+sqlite3": {}}}})
+@router.get(
+    "/exports/{layer}",
+    tags=["imports"],
+    response_class=FileResponse,
+    responses={
+        200: {
+            "content": {
+                "application/geo+json": {},
+                "text/csv": {},
+                "application/geopackage+sqlite3": {},
+            }
+        }
+    },
+)
 def export(
-    layer: LayerName, request: Request, caller: CallerDep,
+    layer: LayerName,
+    request: Request,
+    caller: CallerDep,
     format: Literal["geojson", "csv", "gpkg"] = "geojson",  # noqa: A002 - the CLI's name
-    place: str | None = None, period: str | None = None, category: str | None = None,
+    place: str | None = None,
+    period: str | None = None,
+    category: str | None = None,
 ) -> FileResponse:
     """Export a layer as the CLI's `lagesbild export` does: what the caller may see, filtered;
     CSV safe to open in a spreadsheet. Every export is written to the audit log."""
@@ -384,11 +404,24 @@ def export(
     require_user(caller)
     tmp = Path(tempfile.mkdtemp(prefix="lagesbild-export-"))
     out = tmp / f"{layer}.{format}"
-    export_layer(request.app.state.store, layer, format, out, viewer=caller.viewer,
-                 filters=ExportFilter(place, period, category))
-    media = {"geojson": "application/geo+json", "csv": "text/csv; charset=utf-8",
-             "gpkg": "application/geopackage+sqlite3"}[format]
+    export_layer(
+        request.app.state.store,
+        layer,
+        format,
+        out,
+        viewer=caller.viewer,
+        filters=ExportFilter(place, period, category),
+    )
+    media = {
+        "geojson": "application/geo+json",
+        "csv": "text/csv; charset=utf-8",
+        "gpkg": "application/geopackage+sqlite3",
+    }[format]
     import shutil
 
-    return FileResponse(out, media_type=media, filename=out.name,
-                        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True))
+    return FileResponse(
+        out,
+        media_type=media,
+        filename=out.name,
+        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True),
+    )
