@@ -465,3 +465,22 @@ def test_map_layers_revalidate_with_etag_and_see_changes_at_once(client):
         "/api/v1/crimes?limit=1000", headers={"If-None-Match": changed.headers["etag"]}
     )
     assert other.status_code == 200 and "cri-polis-restricted" not in other.text
+
+
+def test_priority_places_of_the_week_are_on_the_map(client, app_store):
+    from datetime import date
+
+    from lagesbild.briefing import est
+    from lagesbild.domain.model import SYSTEM
+
+    monday = est.week_start(date(2024, 12, 2))
+    for org in ("polis", "soc"):
+        est.set_priority(app_store, SYSTEM, monday, "Klara", org, "kvällar")
+    assert client.get("/map/priorities.geojson?day=2024-12-04").json()["features"] == []  # public
+    login(client, "field_reporter-soc")
+    fc = client.get("/map/priorities.geojson?day=2024-12-04").json()
+    assert [f["properties"]["place"] for f in fc["features"]] == ["Klara"]
+    assert sorted(fc["features"][0]["properties"]["organisations"]) == ["Polisen", "Socialtjänsten"]
+    assert fc["features"][0]["geometry"]["type"] == "Polygon"
+    assert client.get("/map/priorities.geojson?day=2024-12-10").json()["features"] == []
+    assert client.get("/map/priorities.geojson?day=igår").status_code == 422

@@ -3,7 +3,7 @@ records of a period in a place, observations per organisation, the roster, activ
 action items, the place hierarchy. Every query filters with `store.access.visible`.
 
 Counts by category against an earlier period reuse the analysis engine's own row builder
-(`services.analyse._scope_rows`, the one behind `lagesbild analyse indicators`), so a briefing's
+(`services.analyse.rate_rows`, the one behind `lagesbild analyse indicators`), so a briefing's
 rate ratio is the engine's figure for the same counts and exposures; briefings need instants
 (the previous briefing at 18:00), which `indicators`' day-based period strings cannot express.
 """
@@ -46,7 +46,7 @@ def category_rows(
     a = data.count_in(store, viewer, layer, place.id, 0, before, cats)
     b = data.count_in(store, viewer, layer, place.id, 0, now, cats)
     ha = place.geom.area / 1e4
-    return svc._scope_rows(f"place: {place.name}", ha, ha, a, b, before, now, cats)
+    return svc.rate_rows(f"place: {place.name}", ha, ha, a, b, before, now, cats)
 
 
 def records_in(

@@ -35,7 +35,10 @@ def _categories(store: Store, layer: str, category: str | None) -> list[str] | N
 # ---------------------------------------------------------------- indicators
 
 
-def _scope_rows(scope, area_a, area_b, counts_a, counts_b, period_a, period_b, cats) -> list[dict]:
+def rate_rows(scope, area_a, area_b, counts_a, counts_b, period_a, period_b, cats) -> list[dict]:
+    """Rows of `indicators` for one scope: per category the counts in A and B, per hectare, and
+    the rate ratio B/A per hectare-day with its exact conditional interval and p-value. Public so
+    that briefings (whose periods start at an hour, not a day) use the same figures."""
     rows = []
     for cat in cats:
         a, b = counts_a.get(cat, 0), counts_b.get(cat, 0)
@@ -88,7 +91,7 @@ def indicators(
     def scope(label, place_id, round_a, round_b, area_a, area_b):
         ca = data.count_in(store, viewer, layer, place_id, round_a, pa, cats)
         cb = data.count_in(store, viewer, layer, place_id, round_b, pb, cats)
-        rows.extend(_scope_rows(label, area_a, area_b, ca, cb, pa, pb, cats))
+        rows.extend(rate_rows(label, area_a, area_b, ca, cb, pa, pb, cats))
 
     place_ha = p.geom.area / 1e4
     scope(f"place: {p.name}", p.id, 0, 0, place_ha, place_ha)

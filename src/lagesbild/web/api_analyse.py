@@ -5,14 +5,52 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from lagesbild.services import analyse as svc
+from lagesbild.services.results import AnalysisOutput
+from lagesbild.web import cache
 from lagesbild.web.security import Caller, identify
 
 router = APIRouter(prefix="/api/v1/analyse", tags=["analyses"])
 CallerDep = Annotated[Caller, Depends(identify)]
 LayerQ = Annotated[Literal["crimes", "observations"], Query()]
+RESULTS = cache.ResponseCache(128)
+# The tables an analysis may read: their data versions make up the cache key.
+SOURCES = (
+    "crimes",
+    "observations",
+    "places",
+    "extents",
+    "roster_entries",
+    "survey_results",
+    "cameras",
+    "guard_areas",
+    "streets",
+)
+
+
+def _cached(request: Request, caller: Caller, compute) -> Response:
+    """An analysis answer, computed once per (query, audience, data version): the same request
+    from the same kind of caller on unchanged data is served from memory, and a client that
+    sends the ETag back gets 304."""
+    store = request.app.state.store
+    version = cache.store_version(store, SOURCES)
+    key = cache.cache_key(
+        request.url.path, list(request.query_params.multi_items()), caller.viewer, version
+    )
+    headers = {"ETag": f'"{key}"', "Cache-Control": "private, no-cache"}
+    if request.headers.get("if-none-match") == headers["ETag"] and RESULTS.get(key):
+        return Response(status_code=304, headers=headers)
+    hit = RESULTS.get(key)
+    if hit is None:
+        out: AnalysisOutput = compute()
+        body = orjson.dumps(out.to_json(), option=orjson.OPT_NON_STR_KEYS)
+        RESULTS.put(key, body, [])
+    else:
+        body = hit[0]
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/indicators")
@@ -23,10 +61,14 @@ def indicators(
     period: Annotated[list[str], Query(min_length=2, max_length=2)],
     category: str | None = None,
     layer: LayerQ = "crimes",
-) -> dict:
-    return svc.indicators(
-        request.app.state.store, caller.viewer, place, period[0], period[1], category, layer
-    ).to_json()
+) -> Response:
+    return _cached(
+        request,
+        caller,
+        lambda: svc.indicators(
+            request.app.state.store, caller.viewer, place, period[0], period[1], category, layer
+        ),
+    )
 
 
 @router.get("/hotspots")
@@ -42,20 +84,24 @@ def hotspots(
     method: Literal["gistar", "kde"] = "gistar",
     distance: Annotated[float | None, Query(gt=0)] = None,
     bandwidth: Annotated[float | None, Query(gt=0)] = None,
-) -> dict:
-    return svc.hotspots(
-        request.app.state.store,
-        caller.viewer,
-        place,
-        date_from,
-        date_to,
-        layer=layer,
-        category=category,
-        cell=cell,
-        method=method,
-        distance=distance,
-        bandwidth=bandwidth,
-    ).to_json()
+) -> Response:
+    return _cached(
+        request,
+        caller,
+        lambda: svc.hotspots(
+            request.app.state.store,
+            caller.viewer,
+            place,
+            date_from,
+            date_to,
+            layer=layer,
+            category=category,
+            cell=cell,
+            method=method,
+            distance=distance,
+            bandwidth=bandwidth,
+        ),
+    )
 
 
 @router.get("/emerging")
@@ -69,18 +115,22 @@ def emerging(
     category: str | None = None,
     cell: Annotated[float, Query(gt=0, le=10000)] = 100.0,
     slice: Literal["week", "month"] = "month",
-) -> dict:  # noqa: A002 - the CLI's name
-    return svc.emerging(
-        request.app.state.store,
-        caller.viewer,
-        place,
-        date_from,
-        date_to,
-        layer=layer,
-        category=category,
-        cell=cell,
-        slice_=slice,
-    ).to_json()
+) -> Response:  # noqa: A002 - the CLI's name
+    return _cached(
+        request,
+        caller,
+        lambda: svc.emerging(
+            request.app.state.store,
+            caller.viewer,
+            place,
+            date_from,
+            date_to,
+            layer=layer,
+            category=category,
+            cell=cell,
+            slice_=slice,
+        ),
+    )
 
 
 @router.get("/extent")
@@ -93,18 +143,22 @@ def extent(
     category: str = "drug-related",
     compare: Annotated[list[str] | None, Query(max_length=2)] = None,
     seed: int = 0,
-) -> dict:
+) -> Response:
     pair = (compare[0], compare[1]) if compare and len(compare) == 2 else None
-    return svc.extent(
-        request.app.state.store,
-        caller.viewer,
-        place,
-        date_from,
-        date_to,
-        category=category,
-        compare=pair,
-        seed=seed,
-    ).to_json()
+    return _cached(
+        request,
+        caller,
+        lambda: svc.extent(
+            request.app.state.store,
+            caller.viewer,
+            place,
+            date_from,
+            date_to,
+            category=category,
+            compare=pair,
+            seed=seed,
+        ),
+    )
 
 
 @router.get("/coverage")
@@ -114,8 +168,12 @@ def coverage(
     place: str,
     round: str | None = None,
     date: str | None = None,
-) -> dict:  # noqa: A002
-    return svc.coverage(request.app.state.store, caller.viewer, place, round, date).to_json()
+) -> Response:  # noqa: A002
+    return _cached(
+        request,
+        caller,
+        lambda: svc.coverage(request.app.state.store, caller.viewer, place, round, date),
+    )
 
 
 @router.get("/displacement")
@@ -129,18 +187,22 @@ def displacement(
     after: str,
     category: str | None = None,
     layer: LayerQ = "crimes",
-) -> dict:
-    return svc.displacement(
-        request.app.state.store,
-        caller.viewer,
-        place,
-        buffer,
-        control,
-        before,
-        after,
-        category=category,
-        layer=layer,
-    ).to_json()
+) -> Response:
+    return _cached(
+        request,
+        caller,
+        lambda: svc.displacement(
+            request.app.state.store,
+            caller.viewer,
+            place,
+            buffer,
+            control,
+            before,
+            after,
+            category=category,
+            layer=layer,
+        ),
+    )
 
 
 @router.get("/effect")
@@ -155,21 +217,27 @@ def effect(
     date_from: Annotated[str | None, Query(alias="from")] = None,
     date_to: Annotated[str | None, Query(alias="to")] = None,
     slice: Literal["week", "month"] = "month",
-) -> dict:  # noqa: A002
-    return svc.effect(
-        request.app.state.store,
-        caller.viewer,
-        place,
-        intervention,
-        control=control,
-        category=category,
-        layer=layer,
-        date_from=date_from,
-        date_to=date_to,
-        slice_=slice,
-    ).to_json()
+) -> Response:  # noqa: A002
+    return _cached(
+        request,
+        caller,
+        lambda: svc.effect(
+            request.app.state.store,
+            caller.viewer,
+            place,
+            intervention,
+            control=control,
+            category=category,
+            layer=layer,
+            date_from=date_from,
+            date_to=date_to,
+            slice_=slice,
+        ),
+    )
 
 
 @router.get("/survey")
-def survey(request: Request, caller: CallerDep, area: str, question: str | None = None) -> dict:
-    return svc.survey(request.app.state.store, caller.viewer, area, question).to_json()
+def survey(request: Request, caller: CallerDep, area: str, question: str | None = None) -> Response:
+    return _cached(
+        request, caller, lambda: svc.survey(request.app.state.store, caller.viewer, area, question)
+    )

@@ -44,6 +44,21 @@ def data_version(store: Store, table) -> str:
         return "/".join(str(v) for v in conn.execute(select(*cols)).one())
 
 
+def store_version(store: Store, tables: tuple[str, ...]) -> str:
+    """The data versions of several tables, read in one transaction."""
+    from lagesbild.store.schema import metadata
+
+    parts = []
+    with store.read() as conn:
+        for name in tables:
+            t = metadata.tables[name]
+            cols = [func.count(), func.max(t.c.id)]
+            if "updated_at" in t.c:
+                cols.append(func.max(t.c.updated_at))
+            parts.append("/".join(str(v) for v in conn.execute(select(*cols)).one()))
+    return "|".join(parts)
+
+
 def audience(viewer: Viewer) -> str:
     """Who sees the same records: the access rule depends only on this."""
     if viewer == SYSTEM:

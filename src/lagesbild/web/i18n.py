@@ -99,6 +99,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "layer.guard_areas": ("Förordnandeområden", "Guard-designated areas"),
     "layer.streets": ("Gator", "Streets"),
     "layer.activation_events": ("Platsaktiveringar", "Activation events"),
+    "layer.priorities": ("Veckans prioriterade platser", "This week's priority places"),
+    "js.priority": ("Prioriterad plats denna vecka", "Priority place this week"),
     "js.count": ("antal", "count"),
     "js.features": ("{n} objekt", "{n} features"),
     "js.copied": ("Länken är kopierad.", "The link is copied."),

@@ -7,8 +7,9 @@
   const msg = (k, v) => (LB.msg[k] || k).replace(/\{(\w+)\}/g, (_, n) => (v || {})[n]);
   const nf = new Intl.NumberFormat(LB.lang === 'sv' ? 'sv-SE' : 'en-GB', { maximumFractionDigits: 1 });
   const ALL = ['extents', 'places', 'crimes', 'observations', 'hotspots', 'cameras',
-    'guard_areas', 'streets', 'activation_events'];
-  const DEFAULT_ON = ['extents', 'places', 'crimes', 'observations', 'cameras', 'guard_areas'];
+    'guard_areas', 'streets', 'activation_events', 'priorities'];
+  const DEFAULT_ON = ['extents', 'places', 'crimes', 'observations', 'cameras', 'guard_areas',
+    'priorities'];
   const ROUND_COLOURS = ['#1f5fa8', '#c0392b', '#1e7b34', '#a35f00', '#6a3d9a'];
   const HOT = { hot_99: '#b10026', hot_95: '#e31a1c', hot_90: '#fd8d3c',
     cold_99: '#08519c', cold_95: '#3182bd', cold_90: '#6baed6' };
@@ -142,6 +143,16 @@
         onEachFeature: (f, l) => l.bindTooltip(`${esc(f.properties.title)} (${esc((f.properties.starts_at || '').slice(0, 10))})`),
       })];
     },
+  };
+
+  loaders.priorities = async function () {
+    // this week's priority places from the EST meeting, per organisation
+    const fc = await getJSON('/map/priorities.geojson?' + q({ day: state.to }));
+    return [fc, L.geoJSON(fc, {
+      style: { color: '#d4007a', weight: 4, dashArray: '10 6', fill: false },
+      onEachFeature: (f, l) => l.bindTooltip(
+        `${esc(msg('priority'))}: ${esc(f.properties.place)}<br>${esc(f.properties.organisations.join(', '))}`),
+    })];
   };
 
   async function points(layer) {
