@@ -227,31 +227,34 @@ def _layer_routes(layer: str) -> None:
         )
         etag = f'"{key}"'
         headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-        hit = LAYER_CACHE.get(key)
-        if hit is not None:
-            body, restricted = hit
+        if request.headers.get("if-none-match") == etag and LAYER_CACHE.get(key) is not None:
+            records.audit_listing(store, caller.viewer, layer, LAYER_CACHE.get(key)[1])
+            return Response(status_code=304, headers=headers)
+        computed = []
+
+        def compute() -> tuple[bytes, list[int]]:
+            rows, total = records.list_records(store, layer, caller.viewer, f)
+            computed.append(True)  # list_records wrote the audit entry for this request
+            links = []
+            if offset + limit < total:
+                nxt = request.url.include_query_params(offset=offset + limit)
+                links.append({"rel": "next", "href": str(nxt), "type": "application/geo+json"})
+            body = orjson.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "numberMatched": total,
+                    "numberReturned": len(rows),
+                    "features": [records.to_feature(r, store) for r in rows],
+                    "links": links,
+                },
+                option=orjson.OPT_NON_STR_KEYS,  # column names are str subclasses
+            )
+            return body, [r["id"] for r in rows if r.get("sensitivity") == "restricted"]
+
+        body_gz, restricted = LAYER_CACHE.get_or_compute(key, compute)
+        if not computed:
             records.audit_listing(store, caller.viewer, layer, restricted)
-            if request.headers.get("if-none-match") == etag:
-                return Response(status_code=304, headers=headers)
-            return Response(body, media_type="application/geo+json", headers=headers)
-        rows, total = records.list_records(store, layer, caller.viewer, f)
-        links = []
-        if offset + limit < total:
-            nxt = request.url.include_query_params(offset=offset + limit)
-            links.append({"rel": "next", "href": str(nxt), "type": "application/geo+json"})
-        body = orjson.dumps(
-            {  # column names are str subclasses: OPT_NON_STR_KEYS
-                "type": "FeatureCollection",
-                "numberMatched": total,
-                "numberReturned": len(rows),
-                "features": [records.to_feature(r, store) for r in rows],
-                "links": links,
-            },
-            option=orjson.OPT_NON_STR_KEYS,
-        )
-        restricted = [r["id"] for r in rows if r.get("sensitivity") == "restricted"]
-        LAYER_CACHE.put(key, body, restricted)
-        return Response(body, media_type="application/geo+json", headers=headers)
+        return cache.respond(request, body_gz, "application/geo+json", headers)
 
     @router.get(f"/{layer}/{{record_id}}", tags=tag, name=f"get_{layer}")
     def get_one(record_id: int, request: Request, caller: CallerDep) -> dict:

@@ -43,14 +43,12 @@ def _cached(request: Request, caller: Caller, compute) -> Response:
     headers = {"ETag": f'"{key}"', "Cache-Control": "private, no-cache"}
     if request.headers.get("if-none-match") == headers["ETag"] and RESULTS.get(key):
         return Response(status_code=304, headers=headers)
-    hit = RESULTS.get(key)
-    if hit is None:
+    def run() -> tuple[bytes, list[int]]:
         out: AnalysisOutput = compute()
-        body = orjson.dumps(out.to_json(), option=orjson.OPT_NON_STR_KEYS)
-        RESULTS.put(key, body, [])
-    else:
-        body = hit[0]
-    return Response(body, media_type="application/json", headers=headers)
+        return orjson.dumps(out.to_json(), option=orjson.OPT_NON_STR_KEYS), []
+
+    body_gz, _ = RESULTS.get_or_compute(key, run)
+    return cache.respond(request, body_gz, "application/json", headers)
 
 
 @router.get("/indicators")

@@ -5,6 +5,7 @@ a cached answer is never stale; a client that sends the ETag back gets 304 Not M
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
 from collections import OrderedDict
@@ -20,6 +21,25 @@ class ResponseCache:
         self._items: OrderedDict[str, tuple[bytes, list[int]]] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
+        self._computing: dict[str, threading.Lock] = {}
+
+    def get_or_compute(self, key: str, compute) -> tuple[bytes, list[int]]:
+        """The cached item, or compute it once: concurrent requests for the same key wait for
+        the first one instead of all doing the same work (no thundering herd after a change)."""
+        item = self.get(key)
+        if item is not None:
+            return item
+        with self._lock:
+            gate = self._computing.setdefault(key, threading.Lock())
+        with gate:
+            item = self.get(key)
+            if item is None:
+                body, restricted = compute()
+                self.put(key, body, restricted)
+                item = self.get(key)
+        with self._lock:
+            self._computing.pop(key, None)
+        return item
 
     def get(self, key: str) -> tuple[bytes, list[int]] | None:
         with self._lock:
@@ -29,6 +49,9 @@ class ResponseCache:
             return item
 
     def put(self, key: str, body: bytes, restricted_ids: list[int]) -> None:
+        """Keep the body gzip-compressed: map layers compress about tenfold, and a cached answer
+        is then sent as it is to every client that accepts gzip."""
+        body = gzip.compress(body, compresslevel=5)
         with self._lock:
             self._items[key] = (body, restricted_ids)
             self._items.move_to_end(key)
@@ -36,27 +59,28 @@ class ResponseCache:
                 self._items.popitem(last=False)
 
 
-def data_version(store: Store, table) -> str:
-    cols = [func.count(), func.max(table.c.id)]
+def _version_columns(table) -> list:
+    cols = [
+        select(func.count()).select_from(table).scalar_subquery(),
+        select(func.max(table.c.id)).scalar_subquery(),
+    ]
     if "updated_at" in table.c:
-        cols.append(func.max(table.c.updated_at))
-    with store.read() as conn:
-        return "/".join(str(v) for v in conn.execute(select(*cols)).one())
+        cols.append(select(func.max(table.c.updated_at)).scalar_subquery())
+    return cols
+
+
+def data_version(store: Store, table) -> str:
+    return store_version(store, (table.name,))
 
 
 def store_version(store: Store, tables: tuple[str, ...]) -> str:
-    """The data versions of several tables, read in one transaction."""
+    """The data versions (row count, largest id, latest change) of several tables, in one
+    statement."""
     from lagesbild.store.schema import metadata
 
-    parts = []
+    cols = [c for name in tables for c in _version_columns(metadata.tables[name])]
     with store.read() as conn:
-        for name in tables:
-            t = metadata.tables[name]
-            cols = [func.count(), func.max(t.c.id)]
-            if "updated_at" in t.c:
-                cols.append(func.max(t.c.updated_at))
-            parts.append("/".join(str(v) for v in conn.execute(select(*cols)).one()))
-    return "|".join(parts)
+        return "/".join(str(v) for v in conn.execute(select(*cols)).one())
 
 
 def audience(viewer: Viewer) -> str:
@@ -69,3 +93,15 @@ def audience(viewer: Viewer) -> str:
 def cache_key(layer: str, query: list[tuple[str, str]], viewer: Viewer, version: str) -> str:
     raw = f"{layer}|{audience(viewer)}|{sorted(query)}|{version}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def respond(request, body_gz: bytes, media_type: str, headers: dict[str, str]):
+    """Send a cached (gzip) body: as it is when the client accepts gzip, else decompressed."""
+    from starlette.responses import Response
+
+    headers = {**headers, "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(
+            body_gz, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"}
+        )
+    return Response(gzip.decompress(body_gz), media_type=media_type, headers=headers)
