@@ -60,3 +60,17 @@ def test_user_mistakes_give_one_clear_line(args, message, tmp_path):
 def test_info_on_missing_store(tmp_path):
     r = run("info", db=f"sqlite:///{tmp_path / 'x.sqlite'}")
     assert r.returncode == 2 and "run `lagesbild init` first" in r.stderr
+
+
+def test_every_command_is_documented_in_the_readme():
+    from pathlib import Path
+
+    import typer.main
+
+    from lagesbild import cli
+
+    cli._register_plugins()
+    group = typer.main.get_command(cli.app)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [name for name in group.commands if f"lagesbild {name}" not in readme]
+    assert not missing, f"undocumented commands: {missing}"
