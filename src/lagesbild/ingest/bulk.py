@@ -6,7 +6,7 @@ not pass goes through the layer's own `build` (ingest.layers), so rejects carry 
 and the rules stay written once. New rows are inserted with the driver's own bulk call
 (`executemany` on SQLite, `COPY` on PostgreSQL) on the connection of the caller's transaction;
 rows whose key is already stored are compared and updated through SQLAlchemy, as before.
-Assignment to places and extents is done per chunk with the STRtree, so memory stays bounded by
+Assignment to places and extents is done per chunk (store.assign), so memory stays bounded by
 the chunk size, not the file.
 
 SQLite: the R*Tree of the table is kept by an insert trigger that costs more than the insert

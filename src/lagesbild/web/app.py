@@ -19,6 +19,7 @@ from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.store.engine import Store, database_url
 from lagesbild.store.lifecycle import open_store
 from lagesbild.web import api, api_analyse, briefing_routes, ogc, pages, public, residents
+from lagesbild.web.briefing_pages import router as briefing_pages_router
 from lagesbild.web.headers import SecurityHeaders
 
 HERE = Path(__file__).parent
@@ -92,6 +93,7 @@ def create_app(url: str | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(residents.router)
     app.include_router(briefing_routes.router)
+    app.include_router(briefing_pages_router)
     app.include_router(ogc.router)
 
     @app.get("/health")

@@ -66,6 +66,8 @@ def nav_items(caller: Caller) -> list[tuple[str, str]]:
         ("/activation-events", "nav.activation_events"),
         ("/survey", "nav.survey"),
     ]
+    if caller.user is not None:
+        items.append(("/briefings", "nav.briefings"))
     if role in WRITE_ROLES:
         items.append(("/import", "nav.import"))
     if role == Role.ADMIN:
