@@ -502,10 +502,10 @@ def _driver_row(sink: _Sink, row: dict[str, Any]) -> tuple:
 
 
 def _assign_new(sink: _Sink, layer: str, index: assign.PlaceIndex, points: list) -> None:
-    if not points or index.tree is None:
+    if not points or index.empty:
         return
     arr = np.asarray(points, dtype=np.float64)
-    pt_idx, place_ids, round_ids = index.containing(shapely.points(arr[:, 1], arr[:, 2]))
+    pt_idx, place_ids, round_ids = index.containing_xy(arr[:, 1], arr[:, 2])
     if len(pt_idx) == 0:
         return
     record_ids = arr[pt_idx, 0].astype(np.int64)

@@ -2,7 +2,8 @@
 
 Filled at write time by `lagesbild.analysis.assign_points` (points bucketed on a grid, then a
 vectorised containment test per candidate pair) with all points of a batch at once: one
-vectorised pass per batch, not a loop over polygons. Counts per place then come from an indexed join on `assignments`.
+vectorised pass per batch, not a loop over polygons. Counts per place then come from an
+indexed join on `assignments`.
 """
 
 from __future__ import annotations
@@ -38,13 +39,23 @@ class PlaceIndex:
 
     def containing(self, points: Sequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(point index, place id, round id) for every polygon that contains each point."""
-        if len(self.geoms) == 0 or len(points) == 0:
-            empty = np.empty(0, dtype=np.int64)
-            return empty, empty, empty
         pts = np.asarray(points, dtype=object)
+        if len(pts) == 0:
+            return self.containing_xy(np.empty(0), np.empty(0))
+        return self.containing_xy(shapely.get_x(pts), shapely.get_y(pts))
+
+    @property
+    def empty(self) -> bool:
+        return len(self.geoms) == 0
+
+    def containing_xy(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+        if self.empty or len(x) == 0:
+            none = np.empty(0, dtype=np.int64)
+            return none, none, none
         # the bucketed point-in-polygon of lagesbild.analysis: 2-3x geopandas' sjoin on 1M points
-        found = assign_points(shapely.get_x(pts), shapely.get_y(pts), self.geoms)
-        return found.point_index, self.place_ids[found.polygon_index], self.round_ids[found.polygon_index]
+        found = assign_points(x, y, self.geoms)
+        idx = found.polygon_index
+        return found.point_index, self.place_ids[idx], self.round_ids[idx]
 
 
 def assign(

@@ -210,7 +210,10 @@ def test_a_form_without_the_csrf_token_is_refused(client, app_store):
     r = client.post(f"/briefings/{bid}/decisions", data={"csrf_token": "fel", "decision": "Fel"})
     assert r.status_code == 403
     assert client.post(f"/briefings/{bid}/lock", data={}).status_code == 403
-    assert client.post("/briefings", data={"place": "Klara", "at": "2023-05-04T18:00"}).status_code == 403
+    assert (
+        client.post("/briefings", data={"place": "Klara", "at": "2023-05-04T18:00"}).status_code
+        == 403
+    )
     b = service.get_briefing(app_store, SYSTEM, bid)
     assert b["status"] == "open" and b["minutes"]["decisions"] == []
     with app_store.read() as conn:
