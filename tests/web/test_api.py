@@ -484,3 +484,39 @@ def test_priority_places_of_the_week_are_on_the_map(client, app_store):
     assert fc["features"][0]["geometry"]["type"] == "Polygon"
     assert client.get("/map/priorities.geojson?day=2024-12-10").json()["features"] == []
     assert client.get("/map/priorities.geojson?day=igår").status_code == 422
+
+
+@pytest.mark.parametrize(
+    "path, params",
+    [
+        ("indicators", {"place": "Klara", "period": ["2022", "2023"]}),
+        ("hotspots", {"place": "Klara", "from": "2023", "to": "2023"}),
+        ("hotspots", {"from": "1990", "to": "1990"}),
+        ("hotspots", {"place": "Klara", "from": "2023", "to": "2023", "method": "kde"}),
+        ("emerging", {"from": "1990-01", "to": "1990-12"}),
+        ("emerging", {"place": "Klara", "from": "2022-01", "to": "2023-12"}),
+        ("extent", {"place": "Klara", "from": "2023", "to": "2023"}),
+        ("extent", {"place": "Klara", "compare": ["2023", "1999"]}),
+        ("coverage", {"place": "Klara"}),
+        ("coverage", {"place": "Klara", "round": "1999"}),
+        (
+            "displacement",
+            {
+                "place": "Klara",
+                "buffer": 100,
+                "control": "Klara",
+                "before": "2022",
+                "after": "2023",
+            },
+        ),
+        ("effect", {"place": "Klara", "intervention": "2023-01-01"}),
+        ("effect", {"place": "Klara", "intervention": "1990-01-01"}),
+        ("survey", {"area": "Nowhere"}),
+    ],
+)
+def test_analyses_on_little_or_nothing_answer_without_5xx(client, path, params):
+    """The public sees no crimes in the fixture: every analysis must still answer 2xx or 4xx."""
+    r = client.get(f"/api/v1/analyse/{path}", params=params)
+    assert r.status_code < 500, r.text
+    if r.status_code >= 400:
+        assert r.json().get("detail")

@@ -267,12 +267,17 @@ class ITSResult:
         return out
 
 
+def _exp(v: float) -> float:
+    """exp that saturates to inf (a degenerate fit, e.g. all zeros, has huge SEs)."""
+    return math.inf if v > 700 else math.exp(v)
+
+
 def _rr(fit: PoissonFit, a: np.ndarray) -> tuple[float, float, float]:
     """exp(a'beta) with its Wald interval (delta method on the log scale)."""
     est = float(a @ fit.params)
     se = math.sqrt(float(a @ fit.cov @ a))
     crit = float(stats.norm.isf((1 - fit.confidence) / 2))
-    return (math.exp(est), math.exp(est - crit * se), math.exp(est + crit * se))
+    return (_exp(est), _exp(est - crit * se), _exp(est + crit * se))
 
 
 def interrupted_time_series(

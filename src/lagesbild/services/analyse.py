@@ -280,6 +280,8 @@ def emerging(
     """Emerging hot spots: Gi* per time slice and a Mann-Kendall trend per cell."""
     period = _window(store, date_from, date_to)
     p, pts = _points_for(store, viewer, layer, place, period, category, cell)
+    if p is None and len(pts) == 0:
+        raise ValidationError("place", "no points in the period and no place to cover")
     bbox = p.geom.bounds if p else (pts.x.min(), pts.y.min(), pts.x.max(), pts.y.max())
     grid = an.make_grid(bbox, cell)
     edges = _slices(period, slice_)
@@ -495,14 +497,21 @@ def displacement(
         )
         return int(an.count_in_polygons(pts.x, pts.y, [geom])[0]) if len(pts) else 0
 
-    res = an.weighted_displacement_quotient(
+    counts = [
         n(target.geom, pb),
         n(target.geom, pa),
         n(ring, pb),
         n(ring, pa),
         n(ctrl.geom, pb),
         n(ctrl.geom, pa),
-    )
+    ]
+    if counts[4] == 0 or counts[5] == 0:
+        raise ValidationError(
+            "control",
+            f"{ctrl.name} has no records you may see before or after "
+            "(the quotient divides by them); choose a larger control area",
+        )
+    res = an.weighted_displacement_quotient(*counts)
     row = {k: v for k, v in res.__dict__.items()}
     return AnalysisOutput(
         "displacement",
@@ -561,6 +570,12 @@ def effect(
     k = int(np.searchsorted(edges, int(at.timestamp()), side="left"))
     if k < 3 or k > len(y) - 3:
         raise ValidationError("intervention", "needs at least 3 slices before and after it")
+    if y[:k].sum() < 5 or y[k:].sum() < 5:
+        raise ValidationError(
+            "place",
+            f"too few records to fit a time series ({int(y[:k].sum())} before and "
+            f"{int(y[k:].sum())} after the intervention that you may see; at least 5 each)",
+        )
     its = an.interrupted_time_series(
         y,
         k,
