@@ -43,6 +43,7 @@ def _cached(request: Request, caller: Caller, compute) -> Response:
     headers = {"ETag": f'"{key}"', "Cache-Control": "private, no-cache"}
     if request.headers.get("if-none-match") == headers["ETag"] and RESULTS.get(key):
         return Response(status_code=304, headers=headers)
+
     def run() -> tuple[bytes, list[int]]:
         out: AnalysisOutput = compute()
         return orjson.dumps(out.to_json(), option=orjson.OPT_NON_STR_KEYS), []

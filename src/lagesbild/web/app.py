@@ -18,7 +18,18 @@ from lagesbild.domain.model import PUBLIC_VIEWER
 from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.store.engine import Store, database_url
 from lagesbild.store.lifecycle import open_store
-from lagesbild.web import api, api_analyse, briefing_routes, ogc, pages, public, residents
+from lagesbild.web import (
+    api,
+    api_analyse,
+    briefing_routes,
+    ogc,
+    pages,
+    pages_field,
+    pages_import,
+    pages_places,
+    public,
+    residents,
+)
 from lagesbild.web.briefing_pages import router as briefing_pages_router
 from lagesbild.web.headers import SecurityHeaders
 
@@ -91,6 +102,9 @@ def create_app(url: str | None = None) -> FastAPI:
     app.include_router(api_analyse.router)
     app.include_router(public.router)
     app.include_router(pages.router)
+    app.include_router(pages_field.router)
+    app.include_router(pages_places.router)
+    app.include_router(pages_import.router)
     app.include_router(residents.router)
     app.include_router(briefing_routes.router)
     app.include_router(briefing_pages_router)

@@ -1,0 +1,163 @@
+"""The field report form for a phone, its offline outbox's service worker and the reporter's
+own recent reports."""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from lagesbild.domain.model import REPORT_ROLES
+from lagesbild.errors import ValidationError
+from lagesbild.services import pages as svc
+from lagesbild.services import records
+from lagesbild.web.i18n import Translator, lang_of
+from lagesbild.web.pages import (
+    HERE,
+    TEXT_MAX,
+    TILES_ATTRIBUTION_ENV,
+    TILES_ENV,
+    CallerDep,
+    need,
+    page,
+    render,
+)
+from lagesbild.web.security import Caller, remote_of
+
+router = APIRouter(include_in_schema=False)
+
+
+# ------------------------------------------------------------------ field reports
+
+
+def report_context(request: Request, caller: Caller, values: dict, errors: dict) -> dict:
+    store = request.app.state.store
+    t = Translator(lang_of(request))
+    cats = [
+        (c, t.label(store.taxonomy.get("observations", c)))
+        for c in store.taxonomy.codes("observations")
+    ]
+    return {
+        "categories": cats,
+        "values": values,
+        "errors": errors,
+        "mine": svc.own_observations(store, caller.viewer, 10),
+        "config": {
+            "tiles": os.environ.get(TILES_ENV) or None,
+            "attribution": os.environ.get(TILES_ATTRIBUTION_ENV, ""),
+            "msg": t.js(),
+            "lang": t.lang,
+        },
+        "text_max": TEXT_MAX,
+        "sent": request.query_params.get("sent"),
+        "errmsgs": {
+            code: t(f"err.{code}", n=TEXT_MAX)
+            for code in ("position", "lat", "lon", "category", "count", "when")
+        },
+    }
+
+
+@router.get("/report", response_class=HTMLResponse)
+@page
+def report_page(request: Request, caller: CallerDep):
+    need(caller, REPORT_ROLES)
+    now = datetime.now(request.app.state.store.tz).strftime("%Y-%m-%dT%H:%M")
+    values = {"count": "1", "occurred_at": now, "key": uuid.uuid4().hex}
+    return render(request, caller, "report.html", report_context(request, caller, values, {}))
+
+
+def check_report(form: dict[str, str], codes: list[str], text_max: int = TEXT_MAX) -> dict:
+    """Field errors (field -> message key) of a field report, the same rules the script uses."""
+    errors: dict[str, str] = {}
+    for name, lo, hi in (("lat", 55.0, 69.5), ("lon", 10.0, 24.5)):
+        raw = (form.get(name) or "").strip().replace(",", ".")
+        try:
+            v = float(raw)
+            if not (lo <= v <= hi and math.isfinite(v)):
+                errors[name] = f"err.{name}"
+        except ValueError:
+            errors[name] = "err.position" if not raw else f"err.{name}"
+    if form.get("category") not in codes:
+        errors["category"] = "err.category"
+    try:
+        if not 1 <= int(form.get("count") or "1") <= 1000:
+            errors["count"] = "err.count"
+    except ValueError:
+        errors["count"] = "err.count"
+    if len(form.get("text") or "") > text_max:
+        errors["text"] = "err.text_long"
+    if not (form.get("occurred_at") or "").strip():
+        errors["occurred_at"] = "err.when"
+    return errors
+
+
+@router.post("/report", response_class=HTMLResponse)
+@page
+async def report_submit(request: Request, caller: CallerDep):
+    """The form's fallback without scripts: the same record the script would send."""
+    need(caller, REPORT_ROLES)
+    store = request.app.state.store
+    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    errors = check_report(form, store.taxonomy.codes("observations"))
+    if not errors:
+        props = {
+            "category": form["category"],
+            "count": int(form.get("count") or 1),
+            "text": (form.get("text") or "").strip() or None,
+            "occurred_at": form["occurred_at"].replace("T", " "),
+            "lat": float(form["lat"].replace(",", ".")),
+            "lon": float(form["lon"].replace(",", ".")),
+        }
+        try:
+            records.create_record(
+                store,
+                "observations",
+                caller.viewer,
+                props,
+                None,
+                form.get("key") or None,
+                remote_of(request),
+            )
+        except ValidationError as exc:
+            errors[exc.field if exc.field in form else "form"] = exc.message
+        else:
+            return RedirectResponse("/report?sent=1", status_code=303)
+    ctx = report_context(request, caller, form, errors)
+    return render(request, caller, "report.html", ctx, 400)
+
+
+@router.get("/report/mine.json")
+def my_reports(request: Request, caller: CallerDep) -> list[dict]:
+    store = request.app.state.store
+    t = Translator(lang_of(request), store.tz)
+    out = []
+    for r in svc.own_observations(store, caller.viewer, 10):
+        cat = store.taxonomy.get("observations", r.category)
+        out.append(
+            {
+                "id": r.id,
+                "category": r.category,
+                "label": t.label(cat) if cat else r.category,
+                "when": t.datetime(r.occurred_at),
+                "count": r.count,
+                "text": r.text,
+                "lat": r.lat,
+                "lon": r.lon,
+            }
+        )
+    return out
+
+
+@router.get("/sw.js")
+def service_worker() -> Response:
+    """The service worker, served from the root so that its scope covers /report."""
+    body = (HERE / "static" / "sw.js").read_text(encoding="utf-8")
+    return Response(
+        body,
+        media_type="text/javascript",
+        headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"},
+    )
