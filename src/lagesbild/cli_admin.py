@@ -120,8 +120,6 @@ def audit_command(
     console.print(table)
 
 
-
-
 def backup_command(
     out: Annotated[str, typer.Option("--out", help="The backup file to write (.zip)")],
     db: DbOption = None,
@@ -133,8 +131,10 @@ def backup_command(
     with console.status("backing up...") as status:
         manifest = backup(store, out, lambda t, n: status.update(f"backed up {t}: {n} rows"))
     total = sum(t["rows"] for t in manifest["tables"].values())
-    console.print(f"wrote {out}: {total} rows in {len(manifest['tables'])} tables "
-                  f"(schema revision {manifest['revision']})")
+    console.print(
+        f"wrote {out}: {total} rows in {len(manifest['tables'])} tables "
+        f"(schema revision {manifest['revision']})"
+    )
 
 
 def restore_command(
@@ -164,8 +164,9 @@ def retention_command(
     console.print(f"{mode}: free text of {n} observation(s) older than {days} days")
 
 
-category_app = typer.Typer(help="The category taxonomy: list it, add a deployment's own.",
-                           no_args_is_help=True)
+category_app = typer.Typer(
+    help="The category taxonomy: list it, add a deployment's own.", no_args_is_help=True
+)
 
 
 @category_app.command("list")
@@ -207,8 +208,9 @@ def category_add(
     if store.taxonomy.get(layer, code):
         raise ValidationError("code", f"{code!r} already exists for {layer}")
     with store.write() as conn:
-        raw = conn.execute(select(store_settings.c.value)
-                           .where(store_settings.c.key == "taxonomy")).scalar()
+        raw = conn.execute(
+            select(store_settings.c.value).where(store_settings.c.key == "taxonomy")
+        ).scalar()
         extra = json.loads(raw) if raw else []
         extra.append({"layer": layer, "code": code, "sv": sv, "en": en, "severity": severity})
         conn.execute(delete(store_settings).where(store_settings.c.key == "taxonomy"))

@@ -168,8 +168,13 @@ def export_layer(
         rows = _records(store, spec.name, names, conn, stmt, shape)
         writer = {"geojson": _write_geojson, "gpkg": _write_gpkg, "csv": _write_csv}[fmt]
         count = writer(out, spec.name, spec.geometry, rows, on_progress)
-    detail = {"format": fmt, "count": count, "place": filters.place, "period": filters.period,
-              "category": filters.category}
+    detail = {
+        "format": fmt,
+        "count": count,
+        "place": filters.place,
+        "period": filters.period,
+        "category": filters.category,
+    }
     with store.write() as conn:
         audit.record(conn, viewer, "export", spec.name, None, json.dumps(detail))
     return ExportResult(out, spec.name, fmt, count)

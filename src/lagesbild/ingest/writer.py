@@ -106,15 +106,18 @@ def write_records(
     table = metadata.tables[spec.table]
     summary = WriteSummary(spec.name)
     with store.write() as conn:
-        ctx = RowContext(store.tz, store.settings.region, store.taxonomy, Resolver(conn), crs,
-                         user_id, offences)
+        ctx = RowContext(
+            store.tz, store.settings.region, store.taxonomy, Resolver(conn), crs, user_id, offences
+        )
         touched_points: list[tuple[int, BaseGeometry | None]] = []
         if spec.name in bulk.BULK_LAYERS and bulk.ENABLED:
+
             def update_one(items: list[tuple[int, Record, BaseGeometry | None]]) -> None:
                 _store_existing(conn, ctx, spec, table, items, summary, touched_points)
 
-            bulk.write_bulk(conn, ctx, spec, table, records, summary, on_progress, REJECT,
-                            update_one)
+            bulk.write_bulk(
+                conn, ctx, spec, table, records, summary, on_progress, REJECT, update_one
+            )
         else:
             for line, rec, geom in records:
                 summary.read += 1
@@ -161,8 +164,16 @@ def _store_one(conn, ctx, spec, table, rec, geom, summary, touched) -> None:
         extent_rec = {**rec, "place": row["name"]}
         extent_spec = layer_spec("extents")
         ctx.resolver.forget_place(row["name"])
-        _store_one(conn, ctx, extent_spec, metadata.tables["extents"], extent_rec, geom,
-                   WriteSummary("extents"), [])
+        _store_one(
+            conn,
+            ctx,
+            extent_spec,
+            metadata.tables["extents"],
+            extent_rec,
+            geom,
+            WriteSummary("extents"),
+            [],
+        )
 
 
 def _store_existing(conn, ctx, spec, table, items, summary, touched) -> None:

@@ -283,10 +283,6 @@ def police_presence_hours(
     return total
 
 
-def to_wgs84(store: Store, geom: BaseGeometry) -> BaseGeometry:
-    return store.projector.to_wgs84(geom)
-
-
 def to_wgs84_many(store: Store, geoms) -> np.ndarray:
     """Projected geometries (an array, e.g. grid cells) to WGS84 in one vectorised transform."""
     arr = np.asarray(geoms, dtype=object)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from lagesbild.domain.model import DELETE_ROLES, REPORT_ROLES, SYSTEM, WRITE_ROLES, Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.errors import AccessDenied, NotFound, ValidationError
-from lagesbild.ingest.layers import LAYERS, layer_spec
+from lagesbild.ingest.layers import layer_spec
 from lagesbild.ingest.writer import write_records
 from lagesbild.store import audit
 from lagesbild.store.access import is_sensitive, visible
@@ -79,7 +79,7 @@ def _bbox_clause(conn: Connection, table: Table, bbox: tuple[float, float, float
     )
 
 
-def _period_clause(table: Table, layer: str, period: Period, conn: Connection):
+def _period_clause(table: Table, layer: str, period: Period):
     if layer == "survey_results":
         last = period.end - timedelta(microseconds=1)
         return table.c.year.between(period.start.year, last.year)
@@ -118,7 +118,7 @@ def _filters(conn: Connection, layer: str, table: Table, f: RecordFilter, viewer
         else:
             raise ValidationError("place", f"the {layer} layer cannot be filtered by place")
     if f.period:
-        where.append(_period_clause(table, layer, f.period, conn))
+        where.append(_period_clause(table, layer, f.period))
     if f.categories:
         if "category" not in table.c:
             raise ValidationError("category", f"the {layer} layer has no category")
@@ -382,6 +382,3 @@ def delete_record(
             )
         conn.execute(delete(table).where(table.c.id == record_id))
         audit.record(conn, viewer, "delete", spec.name, record_id, remote=remote)
-
-
-PUBLIC_LAYERS = tuple(LAYERS)

@@ -200,16 +200,3 @@ def _reset_sequences(conn: Connection) -> None:
                     f"COALESCE((SELECT MAX({pk[0].name}) FROM {table.name}), 0) + 1, false)"
                 )
             )
-
-
-def checksums(store: Store) -> dict[str, dict]:
-    """Per table the row count and SHA-256 of its rows, as a backup would write them."""
-    out = {}
-    with store.read() as conn:
-        for table in _tables():
-            digest, count = hashlib.sha256(), 0
-            for row in _rows(conn, table):
-                digest.update(_line(row).encode())
-                count += 1
-            out[table.name] = {"rows": count, "sha256": digest.hexdigest()}
-    return out

@@ -85,8 +85,13 @@ def make_engine(url: str) -> Engine:
         try:
             # JIT compilation costs tens of milliseconds per query and pays off only for long
             # analytical queries; lagesbild's queries are short.
-            return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                                 connect_args={"options": "-c jit=off"})
+            return create_engine(
+                parsed,
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=20,
+                connect_args={"options": "-c jit=off"},
+            )
         except (NoSuchModuleError, ArgumentError) as exc:
             raise StoreError(f"cannot use database URL {_describe(url)}: {exc}") from None
     raise StoreError(
@@ -125,8 +130,13 @@ def _sqlite_engine(parsed) -> Engine:
 class Store:
     """An opened, initialised store. Build it with `open_store` or `init_store`."""
 
-    def __init__(self, engine: Engine, settings: StoreSettings, url: str,
-                 taxonomy: Taxonomy = DEFAULT_TAXONOMY) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: StoreSettings,
+        url: str,
+        taxonomy: Taxonomy = DEFAULT_TAXONOMY,
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.url = url

@@ -124,9 +124,7 @@ def _ensure_default_organisation(conn: Connection, name: str) -> None:
     org = conn.execute(select(organisations.c.id).where(organisations.c.name == name)).scalar()
     if org is None:
         org = conn.execute(
-            insert(organisations).values(
-                name=name, kind="district", created_at=datetime.now(UTC)
-            )
+            insert(organisations).values(name=name, kind="district", created_at=datetime.now(UTC))
         ).inserted_primary_key[0]
     conn.execute(insert(store_settings).values(key="default_organisation", value=str(org)))
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import DateTime, LargeBinary
+from sqlalchemy import DateTime
 from sqlalchemy.dialects.postgresql.base import ischema_names as pg_ischema_names
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -127,6 +127,3 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
-
-
-Blob = LargeBinary

@@ -227,8 +227,9 @@ def _layer_routes(layer: str) -> None:
         )
         etag = f'"{key}"'
         headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-        if request.headers.get("if-none-match") == etag and LAYER_CACHE.get(key) is not None:
-            records.audit_listing(store, caller.viewer, layer, LAYER_CACHE.get(key)[1])
+        cached = LAYER_CACHE.get(key)
+        if request.headers.get("if-none-match") == etag and cached is not None:
+            records.audit_listing(store, caller.viewer, layer, cached[1])
             return Response(status_code=304, headers=headers)
         computed = []
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import shapely
 import xstatic.pkg.leaflet as xleaflet
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,7 +13,6 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from lagesbild import __version__
-from lagesbild.domain.model import PUBLIC_VIEWER
 from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.store.engine import Store, database_url
 from lagesbild.store.lifecycle import open_store
@@ -121,17 +119,6 @@ def create_app(url: str | None = None) -> FastAPI:
             "backend": store.backend,
             "crs": store.settings.crs,
             "timezone": store.settings.timezone,
-        }
-
-    @app.get("/api/v1/extents.geojson")
-    def extents_geojson(request: Request) -> dict:
-        """Public scene extents per mapping round, with hectares (RFC 7946)."""
-        store: Store = request.app.state.store
-        from lagesbild.store.queries import extent_features
-
-        return {
-            "type": "FeatureCollection",
-            "features": extent_features(store, PUBLIC_VIEWER, shapely.geometry.mapping),
         }
 
     return app

@@ -19,6 +19,7 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 @router.get("/api/v1/public/extents")
+@router.get("/api/v1/extents.geojson", include_in_schema=False)  # the first, older path
 def public_extents(request: Request) -> dict:
     """Scene extents per mapping round with hectares (public records only)."""
     return {

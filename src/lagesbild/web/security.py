@@ -30,10 +30,6 @@ class Caller:
     csrf: str | None = None
     via: str = "public"  # "token", "session" or "public"
 
-    @property
-    def remote(self) -> str | None:
-        return None
-
 
 def remote_of(request: Request) -> str | None:
     return request.client.host if request.client else None

@@ -4,6 +4,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-25
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -33,12 +34,19 @@ def upgrade() -> None:
         sa.Column("merged_into", sa.Integer(), nullable=True),
         sa.Column("moderated_by", sa.Integer(), nullable=True),
         sa.Column("moderated_at", lagesbild.store.types.UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["merged_into"], ["resident_reports.id"],
-                                name=op.f("fk_resident_reports_merged_into_resident_reports")),
-        sa.ForeignKeyConstraint(["moderated_by"], ["users.id"],
-                                name=op.f("fk_resident_reports_moderated_by_users")),
-        sa.ForeignKeyConstraint(["observation_id"], ["observations.id"],
-                                name=op.f("fk_resident_reports_observation_id_observations")),
+        sa.ForeignKeyConstraint(
+            ["merged_into"],
+            ["resident_reports.id"],
+            name=op.f("fk_resident_reports_merged_into_resident_reports"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["moderated_by"], ["users.id"], name=op.f("fk_resident_reports_moderated_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["observation_id"],
+            ["observations.id"],
+            name=op.f("fk_resident_reports_observation_id_observations"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_resident_reports")),
     )
     op.create_index(op.f("ix_resident_reports_created_at"), "resident_reports", ["created_at"])
@@ -55,14 +63,28 @@ def upgrade() -> None:
         sa.Column("created_at", lagesbild.store.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", lagesbild.store.types.UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["briefing_id"], ["briefings.id"], name=op.f("fk_priorities_briefing_id_briefings")),
-        sa.ForeignKeyConstraint(["created_by"], ["users.id"], name=op.f("fk_priorities_created_by_users")),
-        sa.ForeignKeyConstraint(["organisation_id"], ["organisations.id"],
-                                name=op.f("fk_priorities_organisation_id_organisations")),
-        sa.ForeignKeyConstraint(["owner_org_id"], ["organisations.id"],
-                                name=op.f("fk_priorities_owner_org_id_organisations")),
-        sa.ForeignKeyConstraint(["place_id"], ["places.id"], name=op.f("fk_priorities_place_id_places"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["briefing_id"], ["briefings.id"], name=op.f("fk_priorities_briefing_id_briefings")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_priorities_created_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_priorities_organisation_id_organisations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_org_id"],
+            ["organisations.id"],
+            name=op.f("fk_priorities_owner_org_id_organisations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["place_id"],
+            ["places.id"],
+            name=op.f("fk_priorities_place_id_places"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_priorities")),
     )
     op.create_index(op.f("ix_priorities_week_start"), "priorities", ["week_start"])
