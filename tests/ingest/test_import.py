@@ -10,6 +10,7 @@ from pyproj import Transformer
 from sqlalchemy import func, select
 
 from lagesbild.ingest import bulk
+from lagesbild.ingest.columns import CsvColumns
 from lagesbild.ingest.service import ImportOptions, import_file
 from lagesbild.ingest.writer import StrictRejection, write_records
 from lagesbild.store.schema import assignments, crimes, extents, places
@@ -134,6 +135,7 @@ def test_strict_stores_nothing(store, tmp_path):
 def test_interrupted_import_leaves_store_unchanged(store, police_csv, monkeypatch):
     import_file(store, "crimes", police_csv, ImportOptions(mapping=POLICE_MAP))
     monkeypatch.setattr(bulk, "CHUNK", 10)  # the first chunks are written before the interrupt
+    monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 10)  # and the indexes dropped for the import
 
     def records():
         for i in range(35):
@@ -153,15 +155,15 @@ def test_interrupted_import_leaves_store_unchanged(store, police_csv, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         write_records(store, "crimes", records())
     assert count(store, crimes) == 4
-    if store.backend == "sqlite":  # the R*Tree trigger dropped for the bulk write is back
+    if store.backend == "sqlite":  # the indexes dropped for the bulk write are back
         with store.read() as conn:
             names = (
-                conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='trigger'")
+                conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='index'")
                 .scalars()
                 .all()
             )
-        assert "crimes_rtree_ins" in names
-    # and a later import still works and keeps the R*Tree right
+        assert {"ix_crimes_bbox", "ix_crimes_occurred_at", "ix_crimes_category"} <= set(names)
+    # and a later import still works
     s = write_records(
         store,
         "crimes",
@@ -182,6 +184,41 @@ def test_interrupted_import_leaves_store_unchanged(store, police_csv, monkeypatc
     assert s.stored == 1
 
 
+def _compare_paths(store, path, monkeypatch, options=None):
+    """Import `path` by the row-by-row path and by the fast one (Arrow's CSV reader and the
+    column-wise checks): same summary, same rejects with the same lines, same rows."""
+
+    def snapshot():
+        with store.read() as conn:
+            rows = [
+                tuple(
+                    v for k, v in r._mapping.items() if k not in ("id", "created_at", "updated_at")
+                )
+                for r in conn.execute(select(crimes).order_by(crimes.c.source_key))
+            ]
+            n = conn.execute(select(func.count()).select_from(assignments)).scalar_one()
+        return rows, n
+
+    def run():
+        result = import_file(store, "crimes", path, options)
+        return result.summary, [(r.line, r.reason) for r in result.summary.rejected], snapshot()
+
+    monkeypatch.setattr(bulk, "ENABLED", False)
+    slow = run()
+    with store.write() as conn:
+        conn.execute(crimes.delete())
+    monkeypatch.setattr(bulk, "ENABLED", True)
+    used = []
+    chunks = CsvColumns.chunks
+    monkeypatch.setattr(CsvColumns, "chunks", lambda self: used.append(1) or chunks(self))
+    fast = run()
+    assert used  # Arrow read the file
+    assert fast[0].as_dict() == slow[0].as_dict()
+    assert fast[1] == slow[1]
+    assert fast[2] == slow[2]
+    return fast
+
+
 def test_bulk_path_equals_row_by_row(store, tmp_path, monkeypatch):
     """The column-wise fast path stores exactly what the layer's own build stores."""
     rows = [
@@ -195,28 +232,57 @@ def test_bulk_path_equals_row_by_row(store, tmp_path, monkeypatch):
     ]  # no location: rejected
     path = tmp_path / "mixed.csv"
     path.write_text("\n".join(rows) + "\n")
+    _compare_paths(store, path, monkeypatch)
 
-    def snapshot():
-        with store.read() as conn:
-            out = [
-                tuple(
-                    v for k, v in r._mapping.items() if k not in ("id", "created_at", "updated_at")
-                )
-                for r in conn.execute(select(crimes).order_by(crimes.c.source_key))
-            ]
-            n = conn.execute(select(func.count()).select_from(assignments)).scalar_one()
-        return out, n
 
-    monkeypatch.setattr(bulk, "ENABLED", False)
-    slow = import_file(store, "crimes", path).summary
-    slow_rows = snapshot()
-    with store.write() as conn:
-        conn.execute(crimes.delete())
-    monkeypatch.setattr(bulk, "ENABLED", True)
-    fast = import_file(store, "crimes", path).summary
-    assert fast.as_dict() == slow.as_dict()
-    assert [r.reason for r in fast.rejected] == [r.reason for r in slow.rejected]
-    assert snapshot() == slow_rows
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
+def test_arrow_csv_reads_as_the_csv_module(store, tmp_path, monkeypatch, encoding):
+    """Quoted fields with new lines and delimiters, rows with too few or too many fields, a
+    line of spaces, hash keys, a mapped header, decimal commas: lines and values as before."""
+    lines = [
+        "Id;Brottsdatum;Kategori;Lat;Lon;Plats;Organisation",
+        'A1;2023-05-01 21:30;theft;59,3326;18,0649;"Sergels torg;\nplattan";',
+        "A2;2023-05-01;drug_offence;59.3326;18.0649;;Polisen",
+        "A3;2023-05-01 21:30",  # too few fields
+        '"A4";"2023-05-01T22:00";"violent_crime";"59.3330";"18.0650";"Klara\nkyrka";',
+        "   ",  # a line of spaces: blank, not a row
+        ";2023-05-02 01:00;vandalism;59.3331;18.0651;Drottninggatan;",  # no id: a hash key
+        "A6;2023-05-02 01:00;theft;59.3331;18.0651;x;;extra",  # too many fields
+        "A7;2023-05-02 25:00;theft;59.3331;18.0651;;",  # no such hour
+        "A8;2023-05-03 10:00;Stöld;59.3331;18.0651;Åhléns;",  # unknown category
+        "A9;2023-05-03 10:00;theft;18.0651;59.3331;;",  # swapped
+        "A1;2023-05-01 21:30;theft;59,3326;18,0649;;",  # the same id again, changed
+        "A10;2023-05-03 10:00:00;other;59.3331;18.0651;;Nobody",  # unknown organisation
+    ]
+    write_records(store, "organisations", [(2, {"name": "Polisen", "code": "POL"}, None)])
+    path = tmp_path / "extract.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    options = ImportOptions(
+        mapping={
+            "occurred_at": "Brottsdatum",
+            "category": "Kategori",
+            "place_text": "Plats",
+        }
+    )
+    summary, rejects, _ = _compare_paths(store, path, monkeypatch, options)
+    assert summary.stored == 4 and summary.updated == 1 and summary.read == 11
+    assert [line for line, _ in rejects] == [5, 10, 11, 12, 13, 15]
+
+
+def test_arrow_csv_owner_and_offence_codes(store, tmp_path, monkeypatch):
+    write_records(store, "organisations", [(2, {"name": "Polisen", "code": "POL"}, None)])
+    path = tmp_path / "codes.csv"
+    path.write_text(
+        "occurred_at,offence_code,lat,lon\n"
+        "2023-05-01 21:30,rån,59.3326,18.0649\n"
+        "2023-05-01 21:30,9999,59.3326,18.0649\n"  # not in the offence table
+        "2023-05-01 21:31,,59.3326,18.0649\n",  # neither code nor category
+        encoding="utf-8",
+    )
+    summary, rejects, _ = _compare_paths(
+        store, path, monkeypatch, ImportOptions(organisation="Polisen")
+    )
+    assert summary.stored == 1 and [line for line, _ in rejects] == [3, 4]
 
 
 def test_observation_geojson_points(store, tmp_path):

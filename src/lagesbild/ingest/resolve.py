@@ -19,6 +19,21 @@ class Resolver:
         self._places: dict[str, int] = {}
         self._rounds: dict[int, int] = {}
         self._default_org: int | None = None
+        self._complete = False  # everything is cached: a miss is unknown, without a query
+
+    def preload(self) -> None:
+        """Cache every organisation and place now, so that lookups never touch the connection
+        afterwards (the bulk importer validates in a second thread). Only for writes that
+        create neither."""
+        self.default_organisation()
+        for table, cache in ((organisations, self._orgs), (places, self._places)):
+            for id_, name, code in self.conn.execute(
+                select(table.c.id, table.c.name, table.c.code).order_by(table.c.id.desc())
+            ):
+                for key in (code, name):  # the lowest id wins, as the query's first row
+                    if key is not None:
+                        cache[str(key).strip().lower()] = id_
+        self._complete = True
 
     def default_organisation(self) -> int:
         if self._default_org is None:
@@ -36,6 +51,12 @@ class Resolver:
         if name is None:
             return self.default_organisation()
         key = name.strip().lower()
+        if key not in self._orgs and self._complete and not create:
+            raise ValidationError(
+                field,
+                f"unknown organisation {name!r}",
+                "import it with the organisations layer first",
+            )
         if key not in self._orgs:
             row = self.conn.execute(
                 select(organisations.c.id).where(
@@ -68,6 +89,8 @@ class Resolver:
                 raise ValidationError(field, "is required")
             return None
         key = name.strip().lower()
+        if key not in self._places and self._complete:
+            raise ValidationError(field, f"unknown place {name!r}", "import the places layer first")
         if key not in self._places:
             row = self.conn.execute(
                 select(places.c.id).where(

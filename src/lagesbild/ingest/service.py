@@ -7,13 +7,15 @@ transaction, and writes the rejected rows to a report beside the input (`FILE.re
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, or_, select
 
 from lagesbild.errors import LagesbildError, ValidationError
+from lagesbild.ingest import bulk
+from lagesbild.ingest.columns import CsvColumns
 from lagesbild.ingest.layers import layer_spec
 from lagesbild.ingest.offences import load_table
 from lagesbild.ingest.sources import ReadOptions, Source, open_source
@@ -80,7 +82,11 @@ def import_file(
     source = source or open_file(store, spec.name, path, options)
     if options.organisation:
         _check_organisation(store, options.organisation)
-    records = _with_owner(source.records(), options.organisation, spec.name)
+    records: Iterable | CsvColumns
+    if spec.name in bulk.BULK_LAYERS and bulk.ENABLED and CsvColumns.usable(source):
+        records = CsvColumns(source, options.organisation)  # read by Arrow, in columns
+    else:
+        records = _with_owner(source.records(), options.organisation, spec.name)
     report = report_path(path)
     try:
         summary = write_records(

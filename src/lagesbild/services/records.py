@@ -24,6 +24,7 @@ from lagesbild.store import audit
 from lagesbild.store.access import is_sensitive, visible
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import assignments, metadata, organisations, places
+from lagesbild.store.spatial_ddl import POINT_TABLES
 
 INTERNAL = {"geom", "minx", "miny", "maxx", "maxy", "source_key", "created_by"}
 # The time column a period filter applies to, or (start, end) columns for spans.
@@ -71,6 +72,8 @@ def _bbox_clause(conn: Connection, table: Table, bbox: tuple[float, float, float
         return text(
             f"{table.name}.geom && ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)"
         ).bindparams(bx0=minx, by0=miny, bx1=maxx, by1=maxy)
+    if table.name in POINT_TABLES:  # a point's box is the point: two ranges on ix_*_bbox
+        return and_(table.c.minx.between(minx, maxx), table.c.miny.between(miny, maxy))
     return table.c.id.in_(
         select(text("id"))
         .select_from(text(f"rtree_{table.name}"))

@@ -40,3 +40,29 @@ def drop_spatial_index(conn: Connection, table: str) -> None:
     for suffix in ("ins", "upd", "del"):
         conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_rtree_{suffix}"))
     conn.execute(text(f"DROP TABLE IF EXISTS rtree_{table}"))
+
+
+# Point layers on SQLite: a B-tree on (minx, miny) instead of an R*Tree. A point's box is the
+# point, so a bbox query is two ranges on the index; and keeping an R*Tree costs ~7 us per
+# inserted row, more than the insert itself, which capped bulk imports of crimes.
+POINT_TABLES = ("crimes", "observations")
+
+
+def create_point_index(conn: Connection, table: str) -> None:
+    if conn.dialect.name == "postgresql":
+        return  # GiST (create_spatial_index) serves points too
+    drop_spatial_index(conn, table)
+    conn.execute(text(f"CREATE INDEX IF NOT EXISTS ix_{table}_bbox ON {table} (minx, miny)"))
+
+
+def drop_point_index(conn: Connection, table: str) -> None:
+    if conn.dialect.name == "postgresql":
+        return
+    conn.execute(text(f"DROP INDEX IF EXISTS ix_{table}_bbox"))
+    create_spatial_index(conn, table)
+    conn.execute(
+        text(
+            f"INSERT INTO rtree_{table} SELECT id, minx, maxx, miny, maxy FROM {table} "
+            "WHERE minx IS NOT NULL"
+        )
+    )

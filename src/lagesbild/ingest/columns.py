@@ -1,0 +1,223 @@
+"""Rows of a point layer as columns: the unit of work of the fast path (`ingest.bulk`).
+
+`Columns` holds one chunk of a file as Arrow string arrays (one per canonical column), the file
+line of each row, and, for GIS files, the row's geometry. Two ways to get them:
+
+- `from_records` turns `(line, record, geometry)` triples of any reader into columns;
+- `CsvColumns` reads a CSV file with Arrow's streaming CSV reader, straight into columns, without
+  a Python object per row. That reader is several times faster than the `csv` module, which is
+  why it is used; it is only used where its rows and line numbers are exactly those of the
+  `csv` module (`CsvColumns.open` says when).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import mmap
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from shapely.geometry.base import BaseGeometry
+
+from lagesbild.ingest.sources import Source
+from lagesbild.ingest.values import blank
+from lagesbild.ingest.writer import REJECT
+
+BLOCK = 4 << 20  # bytes of CSV per chunk (~50,000 rows of a police extract)
+
+
+@dataclass
+class Columns:
+    """One chunk of rows. `values[name]` are strings (null or "" = blank), one per row."""
+
+    lines: np.ndarray  # int64, the file line of each row
+    values: dict[str, pa.Array]
+    geoms: list[BaseGeometry | None] | None = None  # GIS rows only
+    records: list[dict[str, Any]] | None = None  # the reader's own records, when it made them
+    rejects: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # unreadable rows
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def column(self, name: str) -> pa.Array:
+        got = self.values.get(name)
+        return got if got is not None else pa.nulls(len(self), pa.string())
+
+    def record(self, i: int) -> dict[str, Any]:
+        """Row `i` as the record a row-by-row reader makes of it (for build and reports)."""
+        if self.records is not None:
+            return self.records[i]
+        return {name: arr[i].as_py() for name, arr in self.values.items()}
+
+    def geom(self, i: int) -> BaseGeometry | None:
+        return self.geoms[i] if self.geoms is not None else None
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float) and value != value:  # NaN is OGR's blank
+        return None
+    return str(value)
+
+
+def from_records(triples: list[tuple[int, dict[str, Any], BaseGeometry | None]]) -> Columns:
+    """Columns of triples whose records are all readable (no REJECT key)."""
+    recs = [t[1] for t in triples]
+    names = list(dict.fromkeys(k for r in recs for k in r))
+    values = {
+        name: pa.array([_as_text(r.get(name)) for r in recs], type=pa.string()) for name in names
+    }
+    return Columns(
+        np.fromiter((t[0] for t in triples), dtype=np.int64, count=len(triples)),
+        values,
+        [t[2] for t in triples],
+        recs,
+    )
+
+
+@dataclass
+class CsvColumns:
+    """A CSV source read in column chunks by Arrow (see the module docstring)."""
+
+    source: Source
+    owner: str | None = None  # organisation of rows that name none (`import --organisation`)
+
+    @staticmethod
+    def usable(source: Source) -> bool:
+        """Whether Arrow reads this file exactly as the `csv` module does, line numbers included:
+        the header on the first line, more than one column, and no blank line before the end
+        (Arrow skips blank lines without counting them)."""
+        if source.kind != "csv" or source._csv is None or len(source.columns) < 2:
+            return False
+        encoding, _ = source._csv
+        if encoding not in ("utf-8-sig", "utf-8", "cp1252"):
+            return False
+        with open(source.path, "rb") as fh:
+            size = fh.seek(0, 2)
+            if size == 0:
+                return False
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                head = mm[:3]
+                start = 3 if head == b"\xef\xbb\xbf" else 0
+                if mm[start : start + 1] in (b"\n", b"\r"):
+                    return False  # blank lines before the header
+                end = size
+                while end > 0 and mm[end - 1 : end] in (b"\n", b"\r", b" ", b"\t"):
+                    end -= 1
+                for blank_line in (b"\n\n", b"\n\r\n", b"\r\r"):
+                    if mm.find(blank_line, 0, end) != -1:
+                        return False
+        return True
+
+    def expected_rows(self, first_chunk_rows: int) -> int:
+        """The file's rows, estimated from its size and the rows of its first chunk."""
+        size = self.source.path.stat().st_size
+        return int(first_chunk_rows * size / max(1, min(size, BLOCK)))
+
+    def chunks(self) -> Iterator[Columns]:
+        source = self.source
+        assert source._csv is not None
+        encoding, delimiter = source._csv
+        width = len(source.columns)
+        names = [f"c{i}" for i in range(width)]
+        wanted = {name: f"c{pos}" for name, pos in source.index.items()}
+        invalid: list[tuple[int, str]] = []
+
+        def on_invalid(row) -> str:
+            invalid.append((row.number, row.text))
+            return "skip"
+
+        quoted = _has_quotes(source)
+        reader = pacsv.open_csv(
+            source.path,
+            read_options=pacsv.ReadOptions(
+                use_threads=False,  # row numbers of bad rows are known only without threads
+                block_size=BLOCK,
+                skip_rows=1,
+                column_names=names,
+                encoding="utf8" if encoding.startswith("utf-8") else encoding,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=quoted, invalid_row_handler=on_invalid
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                include_columns=names if quoted else list(dict.fromkeys(wanted.values())),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        next_row = 2  # Arrow's row number (the header is row 1) of the next row
+        extra_lines = 0  # newlines inside quoted values so far: line = row + extra_lines
+        for batch in reader:
+            n = batch.num_rows
+            rows = next_row + np.arange(n, dtype=np.int64)
+            bad, later = [], []
+            for number, text in sorted(invalid):  # rows Arrow skipped keep their numbers
+                if n and number <= rows[-1]:
+                    rows[rows >= number] += 1
+                    bad.append((number, text))
+                else:
+                    later.append((number, text))  # after this chunk's last row
+            invalid[:] = later
+            inner = np.zeros(n, dtype=np.int64)
+            if quoted:
+                for col in batch.columns:
+                    inner += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
+            # a row's line is where it ends, as csv.reader's line_num counts
+            lines = rows + extra_lines + np.cumsum(inner)
+            rejects = []
+            for number, text in bad:
+                nl = text.count("\n")
+                lines[rows > number] += nl
+                reject = _unreadable(text, delimiter, width)
+                if reject is not None:
+                    before = int(inner[rows < number].sum())
+                    rejects.append((number + extra_lines + before + nl, reject))
+            extra_lines += int(inner.sum()) + sum(t.count("\n") for _, t in bad)
+            if n:
+                next_row = int(rows[-1]) + 1
+            values = {name: batch.column(col) for name, col in wanted.items()}
+            if self.owner:
+                org = values.get("organisation")
+                if org is None:
+                    values["organisation"] = pa.array([self.owner] * n, type=pa.string())
+                else:
+                    empty = pc.equal(pc.utf8_trim_whitespace(org), "")
+                    values["organisation"] = pc.if_else(empty, self.owner, org)
+            yield Columns(lines, values, rejects=rejects)
+        rejects = []
+        for number, text in sorted(invalid):  # bad rows after the last good one
+            reject = _unreadable(text, delimiter, width)
+            if reject is not None:
+                rejects.append((number + extra_lines + text.count("\n"), reject))
+            extra_lines += text.count("\n")
+        if rejects:
+            yield Columns(np.zeros(0, dtype=np.int64), {}, rejects=rejects)
+
+
+def _unreadable(text: str, delimiter: str, width: int) -> dict[str, Any] | None:
+    """The reject of a row with the wrong number of fields; None for a line of spaces, which
+    the csv module reads as a blank line."""
+    fields = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    if not fields or (len(fields) == 1 and not fields[0].strip()):
+        return None
+    return {
+        REJECT: f"row has {len(fields)} fields; the header has {width}",
+        "_raw": "|".join(fields),
+    }
+
+
+def _has_quotes(source: Source) -> bool:
+    with open(source.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        return mm.find(b'"') != -1
+
+
+__all__ = ["Columns", "CsvColumns", "from_records", "blank"]
