@@ -22,9 +22,9 @@ class Resolver:
         self._complete = False  # everything is cached: a miss is unknown, without a query
 
     def preload(self) -> None:
-        """Cache every organisation and place now, so that lookups never touch the connection
-        afterwards (the bulk importer validates in a second thread). Only for writes that
-        create neither."""
+        """Cache every organisation and place now: a bulk import then looks names up without a
+        query per distinct name, and by Python's case folding (SQLite's lower() folds ASCII
+        only, so 'Åhléns' would not find 'åhléns'). Only for writes that create neither."""
         self.default_organisation()
         for table, cache in ((organisations, self._orgs), (places, self._places)):
             for id_, name, code in self.conn.execute(
