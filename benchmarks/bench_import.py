@@ -113,6 +113,9 @@ def bench_lagesbild(url: str, places: Path, crimes: Path, rows: int) -> dict:
         summary, seconds, peak = _measure(
             lambda: import_file(store, "crimes", crimes).summary.as_dict()
         )
+        # the same file again: every row a duplicate, nothing stored twice
+        again, again_s, _ = _measure(lambda: import_file(store, "crimes", crimes).summary.as_dict())
+        assert again["duplicates"] == rows and again["stored"] == 0, again
         with store.read() as conn:
             from sqlalchemy import func, select
 
@@ -122,7 +125,13 @@ def bench_lagesbild(url: str, places: Path, crimes: Path, rows: int) -> dict:
     finally:
         store.dispose()
     assert summary["stored"] == rows, summary
-    return {"seconds": seconds, "rows_s": rows / seconds, "peak_mib": peak, "assigned": assigned}
+    return {
+        "seconds": seconds,
+        "rows_s": rows / seconds,
+        "peak_mib": peak,
+        "assigned": assigned,
+        "reimport_rows_s": rows / again_s,
+    }
 
 
 def bench_geopandas(places: Path, crimes: Path, out: Path, rows: int) -> dict:
@@ -181,6 +190,11 @@ def main() -> None:
     for name, r in results.items():
         print(f"{name:<22}{r['seconds']:>10.2f}{r['rows_s']:>12,.0f}{r['peak_mib']:>10.1f}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for name in ("lagesbild SQLite", "lagesbild PostGIS"):
+        if name in results:
+            print(
+                f"{name} re-import of the same file: {results[name]['reimport_rows_s']:,.0f} rows/s"
+            )
     print(f"max RSS of the process (all runs, incl. geopandas): {rss:.0f} MiB")
     if "geopandas pipeline" in results:
         gp = results["geopandas pipeline"]["seconds"]

@@ -247,6 +247,26 @@ class _Sink:
             rows,
         )
 
+    def unchanged(self, keys: list[str], rows: list[tuple]) -> np.ndarray:
+        """SQLite: which rows equal, column for column as the driver stores them, the stored
+        row of their key (a re-import). Any difference, even of form, is left to the caller's
+        comparison, which decides; this only spares it the rows that are plainly the same."""
+        cols = ", ".join(f'"{c}"' for c in self.row_columns)
+        stored: dict[str, tuple] = {}
+        cur = self.raw.cursor()
+        for start in range(0, len(keys), _KEY_BATCH):
+            part = list(dict.fromkeys(keys[start : start + _KEY_BATCH]))
+            marks = ", ".join("?" * len(part))
+            for row in cur.execute(
+                f'SELECT {cols} FROM "{self.table.name}" WHERE source_key IN ({marks})', part
+            ):
+                stored[row[0]] = row
+        return np.fromiter(
+            (stored.get(k) == r for k, r in zip(keys, rows, strict=True)),
+            dtype=bool,
+            count=len(keys),
+        )
+
     def stored_keys(self, keys: list[str]) -> set[str]:
         found: set[str] = set()
         cur = self.raw.cursor()
@@ -605,10 +625,16 @@ def _store(sink: _Sink, spec: LayerSpec, prep: _Prepared, summary, update_one) -
     j, place_ids, round_ids = prep.hits
     mine = inserted[j]
     sink.insert_assignments(spec.name, record_ids[j[mine]], place_ids[mine], round_ids[mine])
-    again = prep.positions[~inserted].tolist()
+    again = np.flatnonzero(~inserted).tolist()
+    if again and not sink.pg:  # the same row again: compare stored values, no build
+        same = sink.unchanged([prep.keys[j] for j in again], [prep.rows[j] for j in again])
+        summary.duplicates += int(same.sum())
+        again = [j for j, s in zip(again, same.tolist(), strict=True) if not s]
     if again:
-        cols = prep.cols
-        update_one([(int(cols.lines[i]), cols.record(i), cols.geom(i)) for i in again])
+        cols, pos = prep.cols, prep.positions
+        update_one(
+            [(int(cols.lines[i]), cols.record(i), cols.geom(i)) for i in pos[again].tolist()]
+        )
 
 
 def _driver_row(sink: _Sink, row: dict[str, Any]) -> tuple:
