@@ -9,10 +9,12 @@ import pytest
 from pyproj import Transformer
 from sqlalchemy import func, select
 
+from lagesbild.domain.model import SYSTEM
 from lagesbild.ingest import bulk
 from lagesbild.ingest.columns import CsvColumns
 from lagesbild.ingest.service import ImportOptions, import_file
 from lagesbild.ingest.writer import StrictRejection, write_records
+from lagesbild.services.records import RecordFilter, list_records
 from lagesbild.store.schema import assignments, crimes, extents, places
 
 from .conftest import POLICE_MAP, POLICE_ROWS, write_police_csv, write_shapefile_zip
@@ -132,6 +134,41 @@ def test_strict_stores_nothing(store, tmp_path):
     assert (tmp_path / "c.csv.rejected.csv").exists()
 
 
+EXPECTED_INDEXES = {
+    "sqlite": {"ix_crimes_bbox", "ix_crimes_occurred_at", "ix_crimes_category"},
+    "postgis": {"ix_crimes_geom", "ix_crimes_occurred_at", "ix_crimes_category"},
+}
+
+
+def _crime_indexes(store) -> set[str]:
+    with store.read() as conn:
+        sql = (
+            "SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='crimes'"
+            if store.backend == "sqlite"
+            else "SELECT indexname FROM pg_indexes WHERE tablename='crimes'"
+        )
+        return set(conn.exec_driver_sql(sql).scalars().all())
+
+
+def test_big_import_rebuilds_the_indexes_it_dropped(store, police_csv, monkeypatch):
+    """An import larger than the layer drops its secondary indexes and builds them again."""
+    dropped = []
+    real = bulk._Sink.defer_indexes
+
+    def spy(self, expected_rows):
+        real(self, expected_rows)
+        dropped.extend(name for name, _ in self._deferred)
+
+    monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 1)
+    monkeypatch.setattr(bulk._Sink, "defer_indexes", spy)
+    import_file(store, "crimes", police_csv, ImportOptions(mapping=POLICE_MAP))
+    assert EXPECTED_INDEXES[store.backend] <= set(dropped)
+    assert _crime_indexes(store) >= EXPECTED_INDEXES[store.backend]
+    total = count(store, crimes)
+    assert list_records(store, "crimes", SYSTEM, RecordFilter(bbox=(17, 59, 19, 60)))[1] == total
+    assert list_records(store, "crimes", SYSTEM, RecordFilter(bbox=(10, 55, 11, 56)))[1] == 0
+
+
 def test_interrupted_import_leaves_store_unchanged(store, police_csv, monkeypatch):
     import_file(store, "crimes", police_csv, ImportOptions(mapping=POLICE_MAP))
     monkeypatch.setattr(bulk, "CHUNK", 10)  # the first chunks are written before the interrupt
@@ -155,14 +192,7 @@ def test_interrupted_import_leaves_store_unchanged(store, police_csv, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         write_records(store, "crimes", records())
     assert count(store, crimes) == 4
-    if store.backend == "sqlite":  # the indexes dropped for the bulk write are back
-        with store.read() as conn:
-            names = (
-                conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='index'")
-                .scalars()
-                .all()
-            )
-        assert {"ix_crimes_bbox", "ix_crimes_occurred_at", "ix_crimes_category"} <= set(names)
+    assert _crime_indexes(store) >= EXPECTED_INDEXES[store.backend]  # dropped, and back
     # and a later import still works
     s = write_records(
         store,

@@ -19,6 +19,7 @@ it was.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -72,6 +73,7 @@ class _Sink:
         ]
         self._next_id: int | None = None
         self._deferred: list[tuple[str, str]] = []
+        self._staged = False  # PostgreSQL: the temporary table of _insert_pg exists
         self._sql: dict[int, str] = {}
 
     # values as the driver wants them
@@ -80,13 +82,6 @@ class _Sink:
             return None
         value = value.astimezone(UTC)
         return value if self.pg else value.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-    def instants(self, utc: pa.Array) -> list[Any]:
-        """UTC timestamps (Arrow, us) as the driver takes them: text in both cases."""
-        text = pc.strftime(utc, format="%Y-%m-%d %H:%M:%S")
-        if self.pg:
-            text = pc.binary_join_element_wise(text, "+00", "")
-        return text.to_pylist()
 
     def points(self, lon: np.ndarray, lat: np.ndarray) -> list[Any]:
         """Point WKB built with numpy (what shapely.to_wkb writes, without a GEOS object per
@@ -106,17 +101,10 @@ class _Sink:
             return [buf[i : i + size].hex() for i in range(0, size * n, size)]
         return [buf[i : i + size] for i in range(0, size * n, size)]
 
-    def allocate(self, n: int) -> np.ndarray:
-        """Ids for n new rows (SQLite: after the largest; the write lock keeps them ours)."""
-        cur = self.raw.cursor()
-        if self.pg:
-            cur.execute(
-                f"SELECT nextval(pg_get_serial_sequence('{self.table.name}', 'id')) "
-                "FROM generate_series(1, %s)",
-                (n,),
-            )
-            return np.asarray([r[0] for r in cur.fetchall()], dtype=np.int64)
+    def _allocate(self, n: int) -> np.ndarray:
+        """SQLite: ids for n new rows after the largest (the write lock keeps them ours)."""
         if self._next_id is None:
+            cur = self.raw.cursor()
             top = cur.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{self.table.name}"').fetchone()
             self._next_id = top[0] + 1
         ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
@@ -132,23 +120,37 @@ class _Sink:
             self.raw.cursor().execute("PRAGMA cache_size=-65536")  # 64 MB while importing
 
     def defer_indexes(self, expected_rows: int) -> None:
-        """SQLite, for an import larger than the table: drop the table's secondary indexes now
-        and build them again at the end (`restore_indexes`), inside the same transaction.
-        Building an index from sorted rows costs a fraction of keeping it row by row (~1.7 us
-        per row and index here). The unique key and the primary key stay."""
-        if self.pg or expected_rows < DEFER_INDEXES_FROM:
+        """For an import larger than the table: drop the table's secondary indexes now and
+        build them again at the end (`restore_indexes`), inside the same transaction (DDL is
+        transactional on both backends). Building an index from all rows at once costs a
+        fraction of keeping it row by row (on SQLite ~1.7 us per row and index here; GiST on
+        PostGIS more). The primary key and the unique key stay."""
+        if expected_rows < DEFER_INDEXES_FROM:
             return
         cur = self.raw.cursor()
-        (have,) = cur.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{self.table.name}"').fetchone()
-        if have > expected_rows:
-            return
-        self._deferred = cur.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-            "AND sql IS NOT NULL",
-            (self.table.name,),
-        ).fetchall()
-        for name, _sql in self._deferred:
-            cur.execute(f'DROP INDEX "{name}"')
+        name = self.table.name
+        if self.pg:
+            cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {name}")
+            (have,) = cur.fetchone()
+            if have > expected_rows:
+                return
+            cur.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND tablename = %s AND indexname NOT IN (%s, %s)",
+                (name, f"pk_{name}", f"uq_{name}_source_key"),
+            )
+            self._deferred = cur.fetchall()
+        else:
+            (have,) = cur.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{name}"').fetchone()
+            if have > expected_rows:
+                return
+            self._deferred = cur.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL",
+                (name,),
+            ).fetchall()
+        for index, _sql in self._deferred:
+            cur.execute(f'DROP INDEX "{index}"')
 
     def restore_indexes(self) -> None:
         cur = self.raw.cursor()
@@ -181,25 +183,21 @@ class _Sink:
             )
         return self._sql[rows]
 
-    def insert(self, ids: np.ndarray, rows: list[tuple]) -> np.ndarray:
-        """Insert rows with the given ids; returns the mask of rows stored (SQLite skips a row
-        whose key is stored already; on PostgreSQL the caller has left those out)."""
-        stored = np.ones(len(rows), dtype=bool)
-        if not rows:
-            return stored
-        cur = self.raw.cursor()
-        idl = ids.tolist()
+    def insert(self, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+        """Insert rows whose key is not stored yet (nor earlier in `rows`). Returns the mask of
+        rows stored and their ids (-1 for the others, which met a stored key)."""
+        n = len(rows)
+        if not n:
+            return np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
         if self.pg:
-            cols = ", ".join(f'"{c}"' for c in ("id", *self.row_columns, *_BOOKKEEPING))
-            now, user = self.now, self.user_id
-            with cur.copy(f"COPY {self.table.name} ({cols}) FROM STDIN") as copy:
-                for i, row in zip(idl, rows, strict=True):
-                    copy.write_row((i, *row, now, now, user))
-            return stored
+            return self._insert_pg(rows)
+        ids = self._allocate(n)
+        idl = ids.tolist()
+        cur = self.raw.cursor()
         per = _ROWS_PER_INSERT
         m = len(self.row_columns) + 1
         flat = list(chain.from_iterable((i, *row) for i, row in zip(idl, rows, strict=True)))
-        full = (len(rows) // per) * per
+        full = (n // per) * per
         done = 0
         if full:
             cur.executemany(
@@ -207,10 +205,11 @@ class _Sink:
                 [flat[k : k + per * m] for k in range(0, full * m, per * m)],
             )
             done += cur.rowcount
-        if full < len(rows):
-            cur.execute(self._insert_sql(len(rows) - full), flat[full * m :])
+        if full < n:
+            cur.execute(self._insert_sql(n - full), flat[full * m :])
             done += cur.rowcount
-        if done < len(rows):  # some keys were stored already: which rows went in?
+        stored = np.ones(n, dtype=bool)
+        if done < n:  # some keys were stored already: which rows went in?
             present = {
                 r[0]
                 for r in cur.execute(
@@ -218,8 +217,42 @@ class _Sink:
                     (idl[0], idl[-1]),
                 )
             }
-            stored = np.fromiter((i in present for i in idl), dtype=bool, count=len(idl))
-        return stored
+            stored = np.fromiter((i in present for i in idl), dtype=bool, count=n)
+            ids[~stored] = -1
+        return stored, ids
+
+    def _insert_pg(self, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+        """COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT DO NOTHING
+        RETURNING: the server skips stored keys and numbers the new rows itself."""
+        cur = self.raw.cursor()
+        stage = f"_import_{self.table.name}"
+        cols = ", ".join(f'"{c}"' for c in self.row_columns)
+        if not self._staged:
+            cur.execute(
+                f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS "
+                f"SELECT 0 AS pos, {cols} FROM {self.table.name} WITH NO DATA"
+            )
+            self._staged = True
+        else:
+            cur.execute(f"TRUNCATE {stage}")
+        with cur.copy(f"COPY {stage} (pos, {cols}) FROM STDIN") as copy:
+            for pos, row in enumerate(rows):
+                copy.write_row((pos, *row))
+        cur.execute(
+            f"INSERT INTO {self.table.name} ({cols}, {', '.join(_BOOKKEEPING)}) "
+            f"SELECT {cols}, %s, %s, %s FROM {stage} ORDER BY pos "
+            "ON CONFLICT (source_key) DO NOTHING RETURNING source_key, id",
+            (self.now, self.now, self.user_id),
+        )
+        new = dict(cur.fetchall())
+        n = len(rows)
+        stored = np.zeros(n, dtype=bool)
+        ids = np.full(n, -1, dtype=np.int64)
+        for j, row in enumerate(rows):  # a key's first row is the one that went in
+            got = new.pop(row[0], None)
+            if got is not None:
+                stored[j], ids[j] = True, got
+        return stored, ids
 
     def insert_assignments(self, layer: str, record_ids, place_ids, round_ids) -> None:
         if not len(record_ids):
@@ -267,19 +300,6 @@ class _Sink:
             count=len(keys),
         )
 
-    def stored_keys(self, keys: list[str]) -> set[str]:
-        found: set[str] = set()
-        cur = self.raw.cursor()
-        for start in range(0, len(keys), _KEY_BATCH):
-            part = keys[start : start + _KEY_BATCH]
-            cur.execute(
-                f'SELECT source_key FROM "{self.table.name}" WHERE source_key IN '
-                f"({', '.join(['%s'] * len(part))})",
-                part,
-            )
-            found.update(r[0] for r in cur.fetchall())
-        return found
-
 
 # ---------------------------------------------------------------------- column parsers
 def _trim(a: pa.Array) -> pa.Array:
@@ -309,21 +329,86 @@ def _texts(t: pa.Array, limit: int) -> tuple[list[str | None], np.ndarray]:
     return pc.if_else(pc.equal(t, ""), pa.scalar(None, pa.string()), t).to_pylist(), ok
 
 
-def _local_to_utc(naive: np.ndarray, tz) -> tuple[np.ndarray, np.ndarray]:
-    """Naive local datetime64[us] to UTC, exactly as `datetime.replace(tzinfo=tz)` does
-    (fold=0), computed once per distinct hour. Returns (utc, ok): an hour in which the offset
-    changes (a DST gap or fold) is not ok and goes row by row."""
-    hours = naive.astype("datetime64[h]")
-    uniq, inverse = np.unique(hours, return_inverse=True)
-    offsets = np.zeros(len(uniq), dtype=np.int64)
-    good = np.ones(len(uniq), dtype=bool)
-    for i, h in enumerate(uniq.astype("datetime64[s]").astype(datetime)):
+@functools.lru_cache(maxsize=256)
+def _year_offsets(tz, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each hour of a local year: its UTC offset (us) as `datetime.replace(tzinfo=tz)` gives
+    it (fold=0), and whether the offset holds for the whole hour (not in a DST change)."""
+    start = datetime(year, 1, 1)
+    hours = (datetime(year + 1, 1, 1) - start) // timedelta(hours=1)
+    offsets = np.empty(hours, dtype=np.int64)
+    good = np.empty(hours, dtype=bool)
+    for i in range(hours):
+        h = start + timedelta(hours=i)
         first = h.replace(tzinfo=tz).utcoffset()
         last = (h + timedelta(minutes=59, seconds=59)).replace(tzinfo=tz).utcoffset()
+        offsets[i] = first // timedelta(microseconds=1)
         good[i] = first == last
-        offsets[i] = int(first.total_seconds() * 1_000_000)
-    utc = naive - offsets[inverse].astype("timedelta64[us]")
-    return utc, good[inverse]
+    return offsets, good
+
+
+def _local_to_utc(naive: np.ndarray, tz) -> tuple[np.ndarray, np.ndarray]:
+    """Naive local datetime64[us] to UTC, exactly as `datetime.replace(tzinfo=tz)` does
+    (fold=0), by a table of each hour's offset per year. Returns (utc, ok): an hour in which
+    the offset changes (a DST gap or fold) is not ok and goes row by row."""
+    years = naive.astype("datetime64[Y]").astype(np.int64) + 1970
+    y0, y1 = int(years.min()), int(years.max())
+    if y1 - y0 > 200:  # not a police extract: no table, row by row
+        return naive, np.zeros(len(naive), dtype=bool)
+    tables = [_year_offsets(tz, y) for y in range(y0, y1 + 1)]
+    offsets = np.concatenate([t[0] for t in tables])
+    good = np.concatenate([t[1] for t in tables])
+    first = np.datetime64(f"{y0:04d}-01-01T00", "h").astype(np.int64)
+    at = naive.astype("datetime64[h]").astype(np.int64) - first
+    return naive - offsets[at].astype("timedelta64[us]"), good[at]
+
+
+def _parse_local(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """`YYYY-MM-DD[ HH:MM[:SS]]` text (already matched by _ISO_LOCAL) to naive datetime64[us],
+    with the checks of `datetime.fromisoformat` (month, day of that month, hour, minute,
+    second). Arrow's strptime is not used: it rolls 30 February over into March."""
+    padded = pc.utf8_rpad(pc.replace_substring(text, "T", " "), 19, "0")
+
+    def part(a: int, b: int) -> np.ndarray:
+        return pc.cast(pc.utf8_slice_codeunits(padded, a, b), pa.int64()).to_numpy()
+
+    y, mo, d = part(0, 4), part(5, 7), part(8, 10)
+    h, mi, s = part(11, 13), part(14, 16), part(17, 19)
+    ok = (y >= 1) & (mo >= 1) & (mo <= 12) & (d >= 1) & (h <= 23) & (mi <= 59) & (s <= 59)
+    months = ((y - 1970) * 12 + np.clip(mo, 1, 12) - 1).astype("datetime64[M]")
+    first = months.astype("datetime64[D]")
+    ok &= d <= ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
+    naive = (first + (d - 1)).astype("datetime64[us]") + (
+        (h * 3600 + mi * 60 + s) * 1_000_000
+    ).astype("timedelta64[us]")
+    return naive, ok
+
+
+def _utc_text(utc: np.ndarray, suffix: str) -> list[str]:
+    """datetime64[us] as `YYYY-MM-DD HH:MM:SS.ffffff` + suffix, the text SQLAlchemy stores on
+    SQLite (strftime in Arrow or numpy is 3-5x slower for this)."""
+    n = len(utc)
+    days = utc.astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    rem = (utc - days.astype("datetime64[us]")).astype(np.int64)
+    fields = (
+        (0, 4, months.astype(np.int64) // 12 + 1970),
+        (5, 2, months.astype(np.int64) % 12 + 1),
+        (8, 2, (days - months.astype("datetime64[D]")).astype(np.int64) + 1),
+        (11, 2, rem // 3_600_000_000),
+        (14, 2, rem // 60_000_000 % 60),
+        (17, 2, rem // 1_000_000 % 60),
+        (20, 6, rem % 1_000_000),
+    )
+    width = 26 + len(suffix)
+    buf = np.full((n, width), ord("0"), dtype=np.uint8)
+    for col, ch in ((4, "-"), (7, "-"), (10, " "), (13, ":"), (16, ":"), (19, ".")):
+        buf[:, col] = ord(ch)
+    for k, ch in enumerate(suffix):
+        buf[:, 26 + k] = ord(ch)
+    for col, size, value in fields:
+        for k in range(size):
+            buf[:, col + size - 1 - k] += (value // 10**k % 10).astype(np.uint8)
+    return buf.view(f"S{width}").ravel().astype(f"U{width}").tolist()
 
 
 def _instants(t: pa.Array, tz, sink: _Sink, required: bool) -> tuple[list[Any], np.ndarray]:
@@ -331,24 +416,17 @@ def _instants(t: pa.Array, tz, sink: _Sink, required: bool) -> tuple[list[Any], 
     Anything else (offsets, fractions, other forms) is not ok and goes row by row."""
     n = len(t)
     blank = _is_blank(t)
-    plain = _np(pc.match_substring_regex(t, _ISO_LOCAL), False)
-    text = pc.replace_substring(t, "T", " ")
-    size = pc.utf8_length(text)
-    text = pc.if_else(
-        pc.equal(size, 10),
-        pc.binary_join_element_wise(text, " 00:00:00", ""),
-        pc.if_else(pc.equal(size, 16), pc.binary_join_element_wise(text, ":00", ""), text),
-    )
-    parsed = pc.strptime(text, format="%Y-%m-%d %H:%M:%S", unit="us", error_is_null=True)
-    ok = plain & _np(pc.is_valid(parsed), False)
+    ok = _np(pc.match_substring_regex(t, _ISO_LOCAL), False)
     out: list[Any] = [None] * n
     if ok.any():
-        naive = parsed.to_numpy(zero_copy_only=False)[ok].astype("datetime64[us]")
-        utc, good = _local_to_utc(naive, tz)
         pos = np.flatnonzero(ok)
-        ok[pos[~good]] = False
-        values = sink.instants(pa.array(utc, type=pa.timestamp("us")))
-        for p, v in zip(pos.tolist(), values, strict=True):
+        naive, valid = _parse_local(pc.filter(t, pa.array(ok)))
+        utc, good = _local_to_utc(naive, tz)
+        valid &= good & (utc >= np.datetime64("0001-01-02")) & (utc < np.datetime64("9999-12-31"))
+        ok[pos[~valid]] = False
+        keep = np.flatnonzero(valid)
+        values = _utc_text(utc[keep], "+00" if sink.pg else "")
+        for p, v in zip(pos[keep].tolist(), values, strict=True):
             out[p] = v
     ok |= blank & (not required)
     return out, ok
@@ -603,24 +681,7 @@ def _prepare(ctx, spec, sink: _Sink, index, cols: Columns) -> _Prepared:
 
 def _store(sink: _Sink, spec: LayerSpec, prep: _Prepared, summary, update_one) -> None:
     summary.rejected.extend(prep.rejected)
-    n = len(prep.positions)
-    keep = np.ones(n, dtype=bool)
-    if sink.pg:  # COPY cannot skip stored keys: look them up first
-        stored = sink.stored_keys(list(dict.fromkeys(prep.keys)))
-        seen: set[str] = set()
-        for j, key in enumerate(prep.keys):
-            if key in stored or key in seen:
-                keep[j] = False
-            else:
-                seen.add(key)
-    sel = np.flatnonzero(keep)
-    ids = sink.allocate(len(sel))
-    rows = prep.rows if len(sel) == n else [prep.rows[j] for j in sel.tolist()]
-    went_in = sink.insert(ids, rows)
-    inserted = np.zeros(n, dtype=bool)
-    inserted[sel[went_in]] = True
-    record_ids = np.full(n, -1, dtype=np.int64)
-    record_ids[sel] = ids
+    inserted, record_ids = sink.insert(prep.rows)
     summary.stored += int(inserted.sum())
     j, place_ids, round_ids = prep.hits
     mine = inserted[j]
