@@ -6,8 +6,9 @@ so that no single incident can be singled out."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, literal, literal_column, select
 
 from lagesbild.domain.model import PUBLIC_VIEWER
 from lagesbild.store.access import visible
@@ -51,12 +52,12 @@ def public_counts(store: Store, year: int | None = None) -> list[PublicCount]:
     out: list[PublicCount] = []
     with store.read() as conn:
         for layer, table in (("crimes", crimes), ("observations", observations)):
-            year_expr = _year(conn, table.c.occurred_at)
+            year_expr = _year(conn, table.c.occurred_at, store.tz)
             q = (
                 select(
                     places.c.name,
                     places.c.kind,
-                    year_expr.label("year"),
+                    year_expr.label("local_year"),
                     table.c.category,
                     func.count().label("n"),
                 )
@@ -66,8 +67,11 @@ def public_counts(store: Store, year: int | None = None) -> list[PublicCount]:
                 )
                 .join(places, places.c.id == assignments.c.place_id)
                 .where(assignments.c.round_id == 0, visible(places, PUBLIC_VIEWER))
-                .group_by(places.c.name, places.c.kind, year_expr, table.c.category)
-                .order_by(places.c.name, year_expr, table.c.category)
+                # by the label: PostgreSQL would not match the CASE's parameters twice
+                .group_by(
+                    places.c.name, places.c.kind, literal_column("local_year"), table.c.category
+                )
+                .order_by(places.c.name, literal_column("local_year"), table.c.category)
             )
             for name, kind, y, cat, n in conn.execute(q):
                 if year is None or int(y) == year:
@@ -75,9 +79,13 @@ def public_counts(store: Store, year: int | None = None) -> list[PublicCount]:
     return out
 
 
-def _year(conn, col):
-    """The calendar year in the store's zone would need zone math in SQL on both backends; a
-    year boundary in UTC differs by at most an hour or two, so the public table uses UTC."""
-    if conn.dialect.name == "postgresql":
-        return func.extract("year", col).cast(crimes.c.id.type)
-    return func.cast(func.strftime("%Y", col), crimes.c.id.type)
+def _year(conn, col, tz):
+    """The calendar year in the store's zone: a CASE over each year's local new-year instant
+    (a crime at 00:30 on 1 January belongs to the new year, though it is still the old year in
+    UTC). Same SQL on both backends; the years are those of the data."""
+    lo, hi = conn.execute(select(func.min(col), func.max(col))).one()
+    if lo is None:
+        return literal(0)
+    first, last = lo.astimezone(tz).year, hi.astimezone(tz).year
+    whens = [(col < datetime(y + 1, 1, 1, tzinfo=tz), y) for y in range(first, last)]
+    return case(*whens, else_=last) if whens else literal(last)
