@@ -221,7 +221,7 @@ def _layer_routes(layer: str) -> None:
     ) -> Response:
         store = request.app.state.store
         f = record_filter(request, place, period, category, bbox, limit, offset, layer)
-        version = cache.data_version(store, records.table_of(layer))
+        version = cache.request_version(request, (records.table_of(layer).name,))
         key = cache.cache_key(
             layer, list(request.query_params.multi_items()), caller.viewer, version
         )

@@ -35,8 +35,7 @@ def _cached(request: Request, caller: Caller, compute) -> Response:
     """An analysis answer, computed once per (query, audience, data version): the same request
     from the same kind of caller on unchanged data is served from memory, and a client that
     sends the ETag back gets 304."""
-    store = request.app.state.store
-    version = cache.store_version(store, SOURCES)
+    version = cache.request_version(request, SOURCES)
     key = cache.cache_key(
         request.url.path, list(request.query_params.multi_items()), caller.viewer, version
     )

@@ -1,7 +1,8 @@
 """Fast map layers: an ETag per (layer, query, what the caller may see, data version), and a
 small in-process cache of the serialised answer. The data version (row count, largest id,
-latest change) is read from the store on every request, so every process answers the same and
-a cached answer is never stale; a client that sends the ETag back gets 304 Not Modified."""
+latest change) is read from the store whenever the database may have changed (see
+`freshness.ChangeWatch`), so every process answers the same and a cached answer is never stale;
+a client that sends the ETag back gets 304 Not Modified."""
 
 from __future__ import annotations
 
@@ -69,10 +70,6 @@ def _version_columns(table) -> list:
     return cols
 
 
-def data_version(store: Store, table) -> str:
-    return store_version(store, (table.name,))
-
-
 def store_version(store: Store, tables: tuple[str, ...]) -> str:
     """The data versions (row count, largest id, latest change) of several tables, in one
     statement."""
@@ -81,6 +78,13 @@ def store_version(store: Store, tables: tuple[str, ...]) -> str:
     cols = [c for name in tables for c in _version_columns(metadata.tables[name])]
     with store.read() as conn:
         return "/".join(str(v) for v in conn.execute(select(*cols)).one())
+
+
+def request_version(request, tables: tuple[str, ...]) -> str:
+    """`store_version` for a request: read again only when the database may have changed
+    (the latest change is a scan of each table, the dearest part of a cached answer)."""
+    store = request.app.state.store
+    return request.app.state.watch.memo(("version", tables), lambda: store_version(store, tables))
 
 
 def audience(viewer: Viewer) -> str:

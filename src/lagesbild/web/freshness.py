@@ -1,0 +1,70 @@
+"""Knowing cheaply that nothing has changed, so that repeated requests skip the database.
+
+On SQLite, `PRAGMA data_version` on a connection of its own (which never writes) changes
+whenever any other connection, in this process or another one (a second worker, `lagesbild
+import`), commits a change to the database; reading it costs microseconds. `ChangeWatch.memo`
+keeps an answer read from the store (an API token's user, a table's data version) together
+with the value the pragma had *before* the answer was read, and returns it only while the
+pragma still has that value. That is exact, not a time-to-live: a revoked token, a disabled
+user or a new record is seen by the very next request. The pragma is database-wide, so any
+write (an audit entry, a log-in) makes every memo re-read once; that only costs what the
+lookups cost without the memo.
+
+PostgreSQL has no such counter, so there `memo` always reads (the server runs queries in
+parallel in its own processes; the cost that made this worth it is SQLite's in-process work).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
+
+from lagesbild.store.engine import Store
+
+T = TypeVar("T")
+
+
+class ChangeWatch:
+    def __init__(self, store: Store, size: int = 4096) -> None:
+        self._lock = threading.Lock()
+        self._memo: OrderedDict[object, tuple[int, object]] = OrderedDict()
+        self._size = size
+        self._con: sqlite3.Connection | None = None
+        path = store.engine.url.database if store.backend == "sqlite" else None
+        if path and path != ":memory:" and not path.startswith("file:"):
+            # autocommit: the pragma's read ends with the statement, so no snapshot is held
+            # open (which would keep SQLite from checkpointing the write-ahead log)
+            self._con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+    def generation(self) -> int | None:
+        """A number that changes whenever the database may have changed; None: unknown."""
+        if self._con is None:
+            return None
+        with self._lock:
+            return self._con.execute("PRAGMA data_version").fetchall()[0][0]
+
+    def memo(self, key: object, read: Callable[[], T]) -> T:
+        """`read()`, or its earlier result if the database has not changed since."""
+        before = self.generation()
+        if before is None:
+            return read()
+        with self._lock:
+            hit = self._memo.get(key)
+            if hit is not None and hit[0] == before:
+                self._memo.move_to_end(key)
+                return hit[1]  # type: ignore[return-value]
+        value = read()
+        with self._lock:
+            self._memo[key] = (before, value)
+            self._memo.move_to_end(key)
+            while len(self._memo) > self._size:
+                self._memo.popitem(last=False)
+        return value
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
