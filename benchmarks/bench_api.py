@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -37,11 +38,14 @@ TARGET_MS = 200
 WARM_UP_S = 3  # the first seconds warm every worker's cache and connections; not counted
 LAYER = "/api/v1/crimes?limit=10000"
 INDICATORS = "/api/v1/analyse/indicators?place=Klara&period=2022&period=2023"
+# what the map page (map.js) asks for: the layer clustered on the server for a view and zoom
+MAP_VIEW = "/map/points.geojson?layer=crimes&from=2022-01-01&to=2023-12-31&bbox=%s&zoom=14"
 
 # wrk's Lua hook: fixed request headers, and one parseable line with the percentiles at the end
 # (wrk keeps latencies in microseconds).
 WRK_SCRIPT = """
 wrk.headers = %(headers)s
+%(pan)s
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -60,6 +64,33 @@ class Scenario:
     path: str
     headers: dict[str, str]
     expect: int  # the status every answer must have
+    pan: bool = False  # a new map view (BBOX in the path) for every request
+
+
+# A map view of the benchmark's crimes at zoom 14 (what map.js asks for), and how far a client
+# pans it between requests (degrees).
+VIEW = (18.03, 59.32, 18.09, 59.345)
+PAN = (0.02, 0.01)
+
+# wrk's hook for panning clients: every request a view shifted at random (seeded per thread)
+WRK_PAN = """
+local threads = 0
+setup = function(thread) threads = threads + 1; thread:set("seed", threads) end
+init = function(args) math.randomseed(seed * 7919 + os.time()) end
+request = function()
+  local dx, dy = (math.random() - 0.5) * %(pan_x)f, (math.random() - 0.5) * %(pan_y)f
+  local bbox = string.format("%%.5f,%%.5f,%%.5f,%%.5f",
+    %(x0)f + dx, %(y0)f + dy, %(x1)f + dx, %(y1)f + dy)
+  local path = (%(path)s):gsub("BBOX", bbox)  -- gsub also returns a count
+  return wrk.format("GET", path)
+end
+"""
+
+
+def panned(path: str, rng) -> str:
+    dx, dy = (rng.random() - 0.5) * PAN[0], (rng.random() - 0.5) * PAN[1]
+    x0, y0, x1, y1 = VIEW
+    return path.replace("BBOX", f"{x0 + dx:.5f},{y0 + dy:.5f},{x1 + dx:.5f},{y1 + dy:.5f}")
 
 
 @dataclass
@@ -117,7 +148,8 @@ def fill(url: str) -> str:
 
 def check(base: str, s: Scenario) -> str:
     """One request as the load will send it: the expected status, and what came back."""
-    r = httpx.get(base + s.path, headers=s.headers, timeout=60)
+    path = panned(s.path, np.random.default_rng(0)) if s.pan else s.path
+    r = httpx.get(base + path, headers=s.headers, timeout=60)
     assert r.status_code == s.expect, (s.label, r.status_code, r.text[:200])
     size = len(r.content)  # httpx decompresses; the wire size is in content-length
     wire = int(r.headers.get("content-length", size))
@@ -134,7 +166,13 @@ def run_wrk(base: str, s: Scenario, clients: int, seconds: float) -> Result:
         "{" + ", ".join(f"[{json.dumps(k)}] = {json.dumps(v)}" for k, v in s.headers.items()) + "}"
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(WRK_SCRIPT % {"headers": lua_headers})
+        pan = ""
+        if s.pan:
+            x0, y0, x1, y1 = VIEW
+            pan = WRK_PAN % dict(
+                pan_x=PAN[0], pan_y=PAN[1], x0=x0, y0=y0, x1=x1, y1=y1, path=json.dumps(s.path)
+            )
+        script.write(WRK_SCRIPT % {"headers": lua_headers, "pan": pan})
         script.flush()
 
         def wrk(duration: float) -> dict:
@@ -173,16 +211,18 @@ async def hammer(base: str, s: Scenario, clients: int, seconds: float) -> list[f
     counted_from = time.perf_counter() + WARM_UP_S
     until = counted_from + seconds
 
-    async def one() -> None:
+    async def one(i: int) -> None:
+        rng = np.random.default_rng(i)
         async with httpx.AsyncClient(base_url=base, timeout=60, headers=s.headers) as c:
             while time.perf_counter() < until:
+                path = panned(s.path, rng) if s.pan else s.path
                 t0 = time.perf_counter()
-                r = await c.get(s.path)
+                r = await c.get(path)
                 if t0 >= counted_from:  # requests started after the warm-up
                     lat.append(time.perf_counter() - t0)
                 assert r.status_code == s.expect, r.status_code
 
-    await asyncio.gather(*(one() for _ in range(clients)))
+    await asyncio.gather(*(one(i) for i in range(clients)))
     return lat
 
 
@@ -197,6 +237,7 @@ def run_httpx(base: str, s: Scenario, clients: int, seconds: float) -> Result:
 def scenarios(base: str, token: str) -> list[Scenario]:
     auth = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
     etag = httpx.get(base + LAYER, headers=auth, timeout=60).headers["etag"]
+    bbox = ",".join(f"{v:.5f}" for v in VIEW)
     return [
         Scenario("baseline: /health (no store work)", "/health", {}, 200),
         Scenario("map layer, 10,000 features (gzip, cached)", LAYER, auth, 200),
@@ -204,6 +245,8 @@ def scenarios(base: str, token: str) -> list[Scenario]:
             "map layer, 10,000 features (ETag, 304)", LAYER, {**auth, "If-None-Match": etag}, 304
         ),
         Scenario("indicators of a place (cached)", INDICATORS, auth, 200),
+        Scenario("map view: the 10,000 clustered (same view)", MAP_VIEW % bbox, auth, 200),
+        Scenario("map view: a new view per request (panning)", MAP_VIEW % "BBOX", auth, 200, True),
     ]
 
 
@@ -232,7 +275,9 @@ def main() -> None:
             )
             print(
                 f"{args.clients} clients, {args.seconds:g} s each, load from "
-                f"{'wrk' if use_wrk else 'Python httpx'}; target p95 < {TARGET_MS} ms"
+                f"{'wrk' if use_wrk else 'Python httpx'}; target p95 < {TARGET_MS} ms; "
+                f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before the run "
+                "(other work on the machine raises the figures)"
             )
             for s in scenarios(server.base, token):
                 wire = check(server.base, s)

@@ -153,3 +153,48 @@ def test_headers_on_pages_and_plain_http(app_store):
     assert api.headers["cache-control"] == "no-store"
     assert "strict-transport-security" not in api.headers
     assert forwarded.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_map_view_is_cached_per_audience_and_fresh_after_a_change(client, app_store):
+    view = "/map/points.geojson?layer=crimes&from=2023-01-01&to=2023-12-31&zoom=20"
+    login(client, "analyst-polis")
+    first = client.get(view)
+    assert first.headers["content-type"] == "application/geo+json"
+    assert first.headers["cache-control"] == "private, no-cache"
+    ids = {i for f in first.json()["features"] for i in f["properties"].get("ids", [])}
+    assert client.get(view, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    row = {
+        "id": "new-on-map",
+        "occurred_at": "2023-05-03 21:30",
+        "category": "theft",
+        "lat": 59.3335,
+        "lon": 18.0655,
+        "organisation": "polis",
+    }
+    assert write_records(app_store, "crimes", [(1, row, None)]).stored == 1
+    after = client.get(view, headers={"If-None-Match": first.headers["etag"]})
+    assert after.status_code == 200
+    assert after.json()["numberMatched"] == first.json()["numberMatched"] + 1
+    # the other organisation asks for the same view: its own answer, without polis' restricted
+    client.cookies.clear()
+    login(client, "analyst-soc")
+    other = client.get(view, headers={"If-None-Match": after.headers["etag"]})
+    assert other.status_code == 200
+    other_ids = {i for f in other.json()["features"] for i in f["properties"].get("ids", [])}
+    assert other.headers["etag"] != after.headers["etag"]
+    assert other.json()["numberMatched"] == after.json()["numberMatched"]  # a restricted each
+    assert len(ids - other_ids) == 1  # polis' restricted crime is not in soc's answer
+
+
+def test_clustering_loaded_points_equals_asking_the_store_for_the_view(app_store):
+    """A new map view clusters points loaded once; the answer must be what loading only the
+    view's points from the store (its bounding-box filter) gives."""
+    from lagesbild.services import pages
+
+    viewer = accounts.get_user(app_store, 1).viewer
+    loaded = pages.map_points(app_store, viewer, "crimes", None, None)
+    for box in [(18.0605, 59.331, 18.0615, 59.3321), (18.0, 59.0, 18.1, 59.5), (0, 0, 1, 1)]:
+        for zoom in (8.0, 14.0, 18.5, 22.0):
+            direct = pages.clustered_points(app_store, viewer, "crimes", None, None, box, zoom)
+            assert pages.cluster(app_store, loaded.within(box), box, zoom) == direct
+    assert pages.cluster(app_store, loaded, None, 20.0)["numberMatched"] == len(loaded.points)

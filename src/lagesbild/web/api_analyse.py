@@ -32,23 +32,13 @@ SOURCES = (
 
 
 def _cached(request: Request, caller: Caller, compute) -> Response:
-    """An analysis answer, computed once per (query, audience, data version): the same request
-    from the same kind of caller on unchanged data is served from memory, and a client that
-    sends the ETag back gets 304."""
-    version = cache.request_version(request, SOURCES)
-    key = cache.cache_key(
-        request.url.path, list(request.query_params.multi_items()), caller.viewer, version
-    )
-    headers = {"ETag": f'"{key}"', "Cache-Control": "private, no-cache"}
-    if request.headers.get("if-none-match") == headers["ETag"] and RESULTS.get(key):
-        return Response(status_code=304, headers=headers)
+    """An analysis answer, computed once per (query, audience, data version)."""
 
-    def run() -> tuple[bytes, list[int]]:
+    def run() -> bytes:
         out: AnalysisOutput = compute()
-        return orjson.dumps(out.to_json(), option=orjson.OPT_NON_STR_KEYS), []
+        return orjson.dumps(out.to_json(), option=orjson.OPT_NON_STR_KEYS)
 
-    body_gz, _ = RESULTS.get_or_compute(key, run)
-    return cache.respond(request, body_gz, "application/json", headers)
+    return cache.cached_answer(request, caller.viewer, SOURCES, RESULTS, run)
 
 
 @router.get("/indicators")

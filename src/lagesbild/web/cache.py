@@ -10,6 +10,8 @@ import gzip
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -17,16 +19,32 @@ from lagesbild.domain.model import SYSTEM, Viewer
 from lagesbild.store.engine import Store
 
 
-class ResponseCache:
-    def __init__(self, size: int = 64) -> None:
-        self._items: OrderedDict[str, tuple[bytes, list[int]]] = OrderedDict()
+class LRU:
+    """A small thread-safe map that forgets the least recently used items beyond `size`."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
-        self._computing: dict[str, threading.Lock] = {}
+        self._computing: dict[Hashable, threading.Lock] = {}
 
-    def get_or_compute(self, key: str, compute) -> tuple[bytes, list[int]]:
-        """The cached item, or compute it once: concurrent requests for the same key wait for
-        the first one instead of all doing the same work (no thundering herd after a change)."""
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def put(self, key: Hashable, item: Any) -> None:
+        with self._lock:
+            self._items[key] = item
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """The item, or compute it once: concurrent requests for the same key wait for the
+        first one instead of all doing the same work (no thundering herd after a change)."""
         item = self.get(key)
         if item is not None:
             return item
@@ -35,29 +53,24 @@ class ResponseCache:
         with gate:
             item = self.get(key)
             if item is None:
-                body, restricted = compute()
-                self.put(key, body, restricted)
+                self.put(key, compute())
                 item = self.get(key)
         with self._lock:
             self._computing.pop(key, None)
         return item
 
-    def get(self, key: str) -> tuple[bytes, list[int]] | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is not None:
-                self._items.move_to_end(key)
-            return item
 
-    def put(self, key: str, body: bytes, restricted_ids: list[int]) -> None:
+class ResponseCache(LRU):
+    """Serialised answers: items are (body, ids of restricted records in it)."""
+
+    def __init__(self, size: int = 64) -> None:
+        super().__init__(size)
+
+    def put(self, key: Hashable, item: tuple[bytes, list[int]]) -> None:
         """Keep the body gzip-compressed: map layers compress about tenfold, and a cached answer
         is then sent as it is to every client that accepts gzip."""
-        body = gzip.compress(body, compresslevel=5)
-        with self._lock:
-            self._items[key] = (body, restricted_ids)
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+        body, restricted_ids = item
+        super().put(key, (gzip.compress(body, compresslevel=5), restricted_ids))
 
 
 def _version_columns(table) -> list:
@@ -97,6 +110,28 @@ def audience(viewer: Viewer) -> str:
 def cache_key(layer: str, query: list[tuple[str, str]], viewer: Viewer, version: str) -> str:
     raw = f"{layer}|{audience(viewer)}|{sorted(query)}|{version}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def cached_answer(
+    request,
+    viewer: Viewer,
+    tables: tuple[str, ...],
+    results: ResponseCache,
+    compute: Callable[[], bytes],
+    media_type: str = "application/json",
+):
+    """An answer computed once per (path and query, audience, data version of `tables`): the
+    same request from the same kind of caller on unchanged data is served from memory, and a
+    client that sends the ETag back gets 304. `compute` returns the serialised body."""
+    from starlette.responses import Response
+
+    version = request_version(request, tables)
+    key = cache_key(request.url.path, list(request.query_params.multi_items()), viewer, version)
+    headers = {"ETag": f'"{key}"', "Cache-Control": "private, no-cache"}
+    if request.headers.get("if-none-match") == headers["ETag"] and results.get(key):
+        return Response(status_code=304, headers=headers)
+    body_gz, _ = results.get_or_compute(key, lambda: (compute(), []))
+    return respond(request, body_gz, media_type, headers)
 
 
 def respond(request, body_gz: bytes, media_type: str, headers: dict[str, str]):

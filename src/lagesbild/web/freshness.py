@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from lagesbild.store.engine import Store
+from lagesbild.web.cache import LRU
 
 T = TypeVar("T")
 
@@ -30,8 +30,7 @@ T = TypeVar("T")
 class ChangeWatch:
     def __init__(self, store: Store, size: int = 4096) -> None:
         self._lock = threading.Lock()
-        self._memo: OrderedDict[object, tuple[int, object]] = OrderedDict()
-        self._size = size
+        self._memo = LRU(size)  # key: (generation when read, value)
         self._con: sqlite3.Connection | None = None
         path = store.engine.url.database if store.backend == "sqlite" else None
         if path and path != ":memory:" and not path.startswith("file:"):
@@ -46,22 +45,16 @@ class ChangeWatch:
         with self._lock:
             return self._con.execute("PRAGMA data_version").fetchall()[0][0]
 
-    def memo(self, key: object, read: Callable[[], T]) -> T:
+    def memo(self, key: Hashable, read: Callable[[], T]) -> T:
         """`read()`, or its earlier result if the database has not changed since."""
         before = self.generation()
         if before is None:
             return read()
-        with self._lock:
-            hit = self._memo.get(key)
-            if hit is not None and hit[0] == before:
-                self._memo.move_to_end(key)
-                return hit[1]  # type: ignore[return-value]
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] == before:
+            return hit[1]
         value = read()
-        with self._lock:
-            self._memo[key] = (before, value)
-            self._memo.move_to_end(key)
-            while len(self._memo) > self._size:
-                self._memo.popitem(last=False)
+        self._memo.put(key, (before, value))
         return value
 
     def close(self) -> None:

@@ -15,7 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+import orjson
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
@@ -26,6 +27,7 @@ from lagesbild.errors import AccessDenied, LagesbildError, NotFound, ValidationE
 from lagesbild.services import analyse
 from lagesbild.services import pages as svc
 from lagesbild.store.queries import extent_features, place_summaries
+from lagesbild.web import cache
 from lagesbild.web.i18n import LANG_COOKIE, LANGS, Translator, lang_of
 from lagesbild.web.security import Caller, NotSignedIn, identify, remote_of, set_session_cookie
 
@@ -36,6 +38,8 @@ TILES_ENV = "LAGESBILD_TILES"
 TILES_ATTRIBUTION_ENV = "LAGESBILD_TILES_ATTRIBUTION"
 TEXT_MAX = 500
 PAGE_SIZE = 100
+MAP_CACHE = cache.ResponseCache(256)  # clustered map views
+MAP_POINTS = cache.LRU(16)  # the points those views cluster (per layer, period, audience)
 
 
 @functools.cache
@@ -199,23 +203,33 @@ def map_points(
     category: str | None = None,
     bbox: str | None = None,
     zoom: float = 14,
-) -> dict:
+) -> Response:
     """Crimes or observations clustered on a grid fitted to the zoom (server-side, so the
-    browser never gets thousands of markers)."""
+    browser never gets thousands of markers). Cached like the API's layers: the same view
+    asked again (another user of the same organisation, the browser revalidating with its
+    ETag) is served from memory until the layer changes, and a new view clusters points
+    already in memory."""
     store = request.app.state.store
     if layer not in ("crimes", "observations"):
         raise ValidationError("layer", "expected crimes or observations")
     date_from = request.query_params.get("from")  # `from` is a keyword in Python
     date_to = request.query_params.get("to")
     cats = store.taxonomy.expand(layer, category) if category else None
-    return svc.clustered_points(
-        store,
-        caller.viewer,
-        layer,
-        _window(request, date_from, date_to),
-        cats,
-        _bbox(bbox),
-        max(0.0, min(zoom, 22.0)),
+    window, box = _window(request, date_from, date_to), _bbox(bbox)
+
+    def compute() -> bytes:
+        # a new view (panning, zooming) re-clusters the points already loaded for this layer,
+        # period, categories and audience: the store is read once per change, not per view
+        version = cache.request_version(request, (layer,))
+        key = (layer, cache.audience(caller.viewer), window, tuple(cats or ()), version)
+        loaded = MAP_POINTS.get_or_compute(
+            key, lambda: svc.map_points(store, caller.viewer, layer, window, cats)
+        )
+        fc = svc.cluster(store, loaded.within(box), box, max(0.0, min(zoom, 22.0)))
+        return orjson.dumps(fc)
+
+    return cache.cached_answer(
+        request, caller.viewer, (layer,), MAP_CACHE, compute, "application/geo+json"
     )
 
 
