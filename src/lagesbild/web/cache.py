@@ -97,7 +97,9 @@ def request_version(request, tables: tuple[str, ...]) -> str:
     """`store_version` for a request: read again only when the database may have changed
     (the latest change is a scan of each table, the dearest part of a cached answer)."""
     store = request.app.state.store
-    return request.app.state.watch.memo(("version", tables), lambda: store_version(store, tables))
+    return request.app.state.watch.memo(
+        ("version", tables), lambda: store_version(store, tables), request
+    )
 
 
 def audience(viewer: Viewer) -> str:

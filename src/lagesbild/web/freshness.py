@@ -12,6 +12,8 @@ lookups cost without the memo.
 
 PostgreSQL has no such counter, so there `memo` always reads (the server runs queries in
 parallel in its own processes; the cost that made this worth it is SQLite's in-process work).
+A store file replaced under a running server (not what `lagesbild restore` does: it writes
+through SQL) is not seen; restart the server after that.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from lagesbild.store.engine import Store
 from lagesbild.web.cache import LRU
 
 T = TypeVar("T")
+SCOPE_KEY = "lagesbild.generation"
 
 
 class ChangeWatch:
@@ -45,9 +48,17 @@ class ChangeWatch:
         with self._lock:
             return self._con.execute("PRAGMA data_version").fetchall()[0][0]
 
-    def memo(self, key: Hashable, read: Callable[[], T]) -> T:
-        """`read()`, or its earlier result if the database has not changed since."""
-        before = self.generation()
+    def generation_of(self, request) -> int | None:
+        """The generation as read at its first use in this request: one pragma per request
+        (a request's memos are then consistent with each other, as of that moment)."""
+        if SCOPE_KEY not in request.scope:
+            request.scope[SCOPE_KEY] = self.generation()
+        return request.scope[SCOPE_KEY]
+
+    def memo(self, key: Hashable, read: Callable[[], T], request=None) -> T:
+        """`read()`, or its earlier result if the database has not changed since (since the
+        start of `request`, when given)."""
+        before = self.generation() if request is None else self.generation_of(request)
         if before is None:
             return read()
         hit = self._memo.get(key)

@@ -52,13 +52,13 @@ async def identify(request: Request) -> Caller:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         token = auth[7:].strip()
-        user = watch.memo(_key("token", token), lambda: token_user(store, token))
+        user = watch.memo(_key("token", token), lambda: token_user(store, token), request)
         if user is None:
             raise NotSignedIn("the API token is unknown or revoked")
         return Caller(user.viewer, user, None, "token")
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        found = watch.memo(_key("session", cookie), lambda: session_record(store, cookie))
+        found = watch.memo(_key("session", cookie), lambda: session_record(store, cookie), request)
         if found is not None and found[2] > datetime.now(UTC):
             user, csrf, _expires = found
             if request.method in UNSAFE:
