@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
 from lagesbild.domain.model import SYSTEM, Viewer
 from lagesbild.store.engine import Store
@@ -93,13 +94,13 @@ def store_version(store: Store, tables: tuple[str, ...]) -> str:
         return "/".join(str(v) for v in conn.execute(select(*cols)).one())
 
 
-def request_version(request, tables: tuple[str, ...]) -> str:
+async def request_version(request, tables: tuple[str, ...]) -> str:
     """`store_version` for a request: read again only when the database may have changed
     (the latest change is a scan of each table, the dearest part of a cached answer)."""
+    from lagesbild.web.freshness import remembered
+
     store = request.app.state.store
-    return request.app.state.watch.memo(
-        ("version", tables), lambda: store_version(store, tables), request
-    )
+    return await remembered(request, ("version", tables), lambda: store_version(store, tables))
 
 
 def audience(viewer: Viewer) -> str:
@@ -114,30 +115,37 @@ def cache_key(layer: str, query: list[tuple[str, str]], viewer: Viewer, version:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def cached_answer(
+async def cached_answer(
     request,
     viewer: Viewer,
     tables: tuple[str, ...],
     results: ResponseCache,
     compute: Callable[[], bytes],
     media_type: str = "application/json",
+    cheap: bool = False,
 ):
     """An answer computed once per (path and query, audience, data version of `tables`): the
     same request from the same kind of caller on unchanged data is served from memory, and a
-    client that sends the ETag back gets 304. `compute` returns the serialised body."""
+    client that sends the ETag back gets 304. `compute` returns the serialised body; it runs
+    in the thread pool unless it is `cheap` (a millisecond or so, no store access)."""
     from starlette.responses import Response
 
-    version = request_version(request, tables)
+    version = await request_version(request, tables)
     key = cache_key(request.url.path, list(request.query_params.multi_items()), viewer, version)
     headers = {"ETag": f'"{key}"', "Cache-Control": "private, no-cache"}
-    if request.headers.get("if-none-match") == headers["ETag"] and results.get(key):
+    item = results.get(key)
+    if request.headers.get("if-none-match") == headers["ETag"] and item:
         return Response(status_code=304, headers=headers)
-    body_gz, _ = results.get_or_compute(key, lambda: (compute(), []))
-    return respond(request, body_gz, media_type, headers)
+    if item is None and cheap:
+        item = results.get_or_compute(key, lambda: (compute(), []))
+    elif item is None:
+        item = await run_in_threadpool(results.get_or_compute, key, lambda: (compute(), []))
+    return await respond(request, item[0], media_type, headers)
 
 
-def respond(request, body_gz: bytes, media_type: str, headers: dict[str, str]):
-    """Send a cached (gzip) body: as it is when the client accepts gzip, else decompressed."""
+async def respond(request, body_gz: bytes, media_type: str, headers: dict[str, str]):
+    """Send a cached (gzip) body: as it is when the client accepts gzip, else decompressed (in
+    the thread pool: a map layer is megabytes)."""
     from starlette.responses import Response
 
     headers = {**headers, "Vary": "Accept-Encoding"}
@@ -145,4 +153,5 @@ def respond(request, body_gz: bytes, media_type: str, headers: dict[str, str]):
         return Response(
             body_gz, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"}
         )
-    return Response(gzip.decompress(body_gz), media_type=media_type, headers=headers)
+    body = await run_in_threadpool(gzip.decompress, body_gz)
+    return Response(body, media_type=media_type, headers=headers)

@@ -23,6 +23,8 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
+from starlette.concurrency import run_in_threadpool
+
 from lagesbild.store.engine import Store
 from lagesbild.web.cache import LRU
 
@@ -68,7 +70,26 @@ class ChangeWatch:
         self._memo.put(key, (before, value))
         return value
 
+    def fresh(self, key: Hashable, request) -> tuple[bool, object]:
+        """(True, the remembered value) if the database has not changed since it was read,
+        else (False, None); never reads the store."""
+        hit = self._memo.get(key)
+        before = self.generation_of(request)
+        if before is not None and hit is not None and hit[0] == before:
+            return True, hit[1]
+        return False, None
+
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
             self._con = None
+
+
+async def remembered(request, key: Hashable, read: Callable[[], T]) -> T:
+    """`ChangeWatch.memo` for async code: the remembered value without leaving the event loop,
+    or `read()` in the thread pool (it queries the store)."""
+    watch: ChangeWatch = request.app.state.watch
+    ok, value = watch.fresh(key, request)
+    if ok:
+        return value  # type: ignore[return-value]
+    return await run_in_threadpool(watch.memo, key, read, request)

@@ -19,6 +19,7 @@ import orjson
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from lagesbild import __version__, accounts
 from lagesbild.domain.model import DELETE_ROLES, REPORT_ROLES, WRITE_ROLES, Role
@@ -196,7 +197,7 @@ def map_extents(request: Request, caller: CallerDep) -> dict:
 
 
 @router.get("/map/points.geojson")
-def map_points(
+async def map_points(
     request: Request,
     caller: CallerDep,
     layer: str = "crimes",
@@ -207,8 +208,9 @@ def map_points(
     """Crimes or observations clustered on a grid fitted to the zoom (server-side, so the
     browser never gets thousands of markers). Cached like the API's layers: the same view
     asked again (another user of the same organisation, the browser revalidating with its
-    ETag) is served from memory until the layer changes, and a new view clusters points
-    already in memory."""
+    ETag) is served from memory until the layer changes. A new view (panning, zooming)
+    clusters the points already loaded for this layer, period, categories and audience: the
+    store is read once per change, not once per view."""
     store = request.app.state.store
     if layer not in ("crimes", "observations"):
         raise ValidationError("layer", "expected crimes or observations")
@@ -216,20 +218,22 @@ def map_points(
     date_to = request.query_params.get("to")
     cats = store.taxonomy.expand(layer, category) if category else None
     window, box = _window(request, date_from, date_to), _bbox(bbox)
-
-    def compute() -> bytes:
-        # a new view (panning, zooming) re-clusters the points already loaded for this layer,
-        # period, categories and audience: the store is read once per change, not per view
-        version = cache.request_version(request, (layer,))
-        key = (layer, cache.audience(caller.viewer), window, tuple(cats or ()), version)
-        loaded = MAP_POINTS.get_or_compute(
-            key, lambda: svc.map_points(store, caller.viewer, layer, window, cats)
+    version = await cache.request_version(request, (layer,))
+    key = (layer, cache.audience(caller.viewer), window, tuple(cats or ()), version)
+    loaded = MAP_POINTS.get(key)
+    if loaded is None:
+        loaded = await run_in_threadpool(
+            MAP_POINTS.get_or_compute,
+            key,
+            lambda: svc.map_points(store, caller.viewer, layer, window, cats),
         )
+
+    def compute() -> bytes:  # about a millisecond for 10,000 points
         fc = svc.cluster(store, loaded.within(box), box, max(0.0, min(zoom, 22.0)))
         return orjson.dumps(fc)
 
-    return cache.cached_answer(
-        request, caller.viewer, (layer,), MAP_CACHE, compute, "application/geo+json"
+    return await cache.cached_answer(
+        request, caller.viewer, (layer,), MAP_CACHE, compute, "application/geo+json", cheap=True
     )
 
 

@@ -20,6 +20,7 @@ from fastapi import Request, Response
 from lagesbild.accounts import SESSION_HOURS, User, session_record, token_user
 from lagesbild.domain.model import PUBLIC_VIEWER, Viewer
 from lagesbild.errors import AccessDenied, LagesbildError
+from lagesbild.web.freshness import remembered
 
 SESSION_COOKIE = "lagesbild_session"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -48,17 +49,18 @@ def _key(kind: str, secret: str) -> tuple[str, str]:
 
 async def identify(request: Request) -> Caller:
     store = request.app.state.store
-    watch = request.app.state.watch
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         token = auth[7:].strip()
-        user = watch.memo(_key("token", token), lambda: token_user(store, token), request)
+        user = await remembered(request, _key("token", token), lambda: token_user(store, token))
         if user is None:
             raise NotSignedIn("the API token is unknown or revoked")
         return Caller(user.viewer, user, None, "token")
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        found = watch.memo(_key("session", cookie), lambda: session_record(store, cookie), request)
+        found = await remembered(
+            request, _key("session", cookie), lambda: session_record(store, cookie)
+        )
         if found is not None and found[2] > datetime.now(UTC):
             user, csrf, _expires = found
             if request.method in UNSAFE:
