@@ -258,6 +258,15 @@ def start_session(store: Store, user: User, remote: str | None = None) -> tuple[
 
 def session_user(store: Store, token: str) -> tuple[User, str] | None:
     """The signed-in user and the session's CSRF token, or None when unknown or expired."""
+    found = session_record(store, token)
+    if found is None or found[2] <= _now():
+        return None
+    return found[0], found[1]
+
+
+def session_record(store: Store, token: str) -> tuple[User, str, datetime] | None:
+    """The session's user, CSRF token and expiry, whether expired or not; None when the session
+    is unknown or its user disabled. The caller checks the expiry (see session_user)."""
     with store.read() as conn:
         row = conn.execute(
             _user_query()
@@ -265,9 +274,9 @@ def session_user(store: Store, token: str) -> tuple[User, str] | None:
             .join(web_sessions, web_sessions.c.user_id == users.c.id)
             .where(web_sessions.c.token_hash == _digest(token))
         ).first()
-    if row is None or row.expires_at <= _now() or not row.active:
+    if row is None or not row.active:
         return None
-    return _to_user(row), row.csrf_token
+    return _to_user(row), row.csrf_token, row.expires_at
 
 
 def end_session(store: Store, token: str) -> None:

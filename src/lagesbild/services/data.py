@@ -42,6 +42,8 @@ class PointSet:
     times: np.ndarray  # datetime64[s], UTC
     categories: np.ndarray  # str
     weights: np.ndarray  # 1 for crimes; the reported count (at least 1) for observations
+    lon: np.ndarray | None = None  # WGS84 as stored, when loaded from the store
+    lat: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -54,6 +56,8 @@ class PointSet:
             self.times[mask],
             self.categories[mask],
             self.weights[mask],
+            None if self.lon is None else self.lon[mask],
+            None if self.lat is None else self.lat[mask],
         )
 
 
@@ -197,6 +201,8 @@ def _to_pointset(store: Store, layer: str, rows) -> PointSet:
             empty.astype("datetime64[s]"),
             empty.astype(str),
             empty,
+            empty,
+            empty,
         )
     geoms = np.asarray([r[1] for r in rows], dtype=object)
     lon, lat = shapely.get_x(geoms), shapely.get_y(geoms)
@@ -214,6 +220,8 @@ def _to_pointset(store: Store, layer: str, rows) -> PointSet:
         times,
         np.array([r[3] for r in rows]),
         weights,
+        np.asarray(lon, dtype=float),
+        np.asarray(lat, dtype=float),
     )
 
 

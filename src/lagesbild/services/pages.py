@@ -34,6 +34,39 @@ def cluster_cell_m(zoom: float, lat: float) -> float:
     return max(1.0, M_PER_PX_Z0 * math.cos(math.radians(lat)) / 2**zoom * CLUSTER_PX)
 
 
+@dataclass(frozen=True)
+class MapPoints:
+    """The points a viewer may see of a layer and period, with their WGS84 positions (for the
+    view's bounding box): what the map clusters, loaded once for every view of them."""
+
+    points: data.PointSet  # with lon and lat as stored
+    names: np.ndarray  # the categories, sorted
+    codes: np.ndarray  # each point's category as an index into names
+
+    def within(self, bbox: tuple[float, float, float, float] | None) -> MapPoints:
+        """Those in the box, as the store's bounding-box filter would keep them."""
+        if bbox is None or len(self.points) == 0:
+            return self
+        lon, lat = self.points.lon, self.points.lat
+        keep = (lon >= bbox[0]) & (lat >= bbox[1]) & (lon <= bbox[2]) & (lat <= bbox[3])
+        return MapPoints(self.points.select(keep), self.names, self.codes[keep])
+
+
+def map_points(
+    store: Store,
+    viewer: Viewer,
+    layer: str,
+    period: Period | None,
+    categories: list[str] | None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> MapPoints:
+    pts = data.load_points(
+        store, viewer, layer, period=period, categories=categories, bounds_wgs84=bbox
+    )
+    names, codes = np.unique(pts.categories, return_inverse=True)
+    return MapPoints(pts, names, codes.ravel())
+
+
 def clustered_points(
     store: Store,
     viewer: Viewer,
@@ -43,20 +76,33 @@ def clustered_points(
     bbox: tuple[float, float, float, float] | None,
     zoom: float,
 ) -> dict:
-    """Points of `crimes` or `observations` binned on a square grid in the projected CRS: one
-    feature per occupied cell at the mean position of its points, with the count (records), the
-    weight (reported counts, for observations), counts per category and, for small cells, ids."""
-    pts = data.load_points(
-        store, viewer, layer, period=period, categories=categories, bounds_wgs84=bbox
-    )
+    """Points of `crimes` or `observations` binned on a square grid (see `cluster`)."""
+    return cluster(store, map_points(store, viewer, layer, period, categories, bbox), bbox, zoom)
+
+
+def cluster(
+    store: Store,
+    loaded: MapPoints,
+    bbox: tuple[float, float, float, float] | None,
+    zoom: float,
+) -> dict:
+    """The points binned on a square grid in the projected CRS: one feature per occupied cell
+    at the mean position of its points, with the count (records), the weight (reported counts,
+    for observations), counts per category and, for small cells, ids. `bbox` is the view (its
+    latitude sets the cell size); the points are already those in it."""
+    pts = loaded.points
     if len(pts) == 0:
         return {"type": "FeatureCollection", "features": [], "numberMatched": 0, "cell_m": None}
     lat = (bbox[1] + bbox[3]) / 2 if bbox else 59.33
     cell = cluster_cell_m(zoom, lat)
     ix = np.floor(pts.x / cell).astype(np.int64)
     iy = np.floor(pts.y / cell).astype(np.int64)
-    keys = np.stack([ix, iy], axis=1)
-    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    ix -= ix.min()
+    iy -= iy.min()
+    # one integer per cell, ordered as the cells (ix, then iy): a 1-d unique is fast
+    _, inverse, counts = np.unique(
+        ix * (int(iy.max()) + 1) + iy, return_inverse=True, return_counts=True
+    )
     inverse = inverse.ravel()
     n = len(counts)
     mx = np.bincount(inverse, pts.x, n) / counts
@@ -65,17 +111,18 @@ def clustered_points(
     lon, lat_ = store.projector.xy_to_lonlat(mx, my)
     order = np.argsort(inverse, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(counts)])
+    # counts per (cell, category) in one pass instead of one np.unique per cell
+    names = loaded.names
+    pairs, pair_n = np.unique(inverse * len(names) + loaded.codes, return_counts=True)
+    per_cell: list[dict[str, int]] = [{} for _ in range(n)]
+    for pair, m in zip(pairs.tolist(), pair_n.tolist(), strict=True):
+        per_cell[pair // len(names)][str(names[pair % len(names)])] = m
+    ids = pts.ids[order].tolist()
     features = []
     for k in range(n):
-        members = order[bounds[k] : bounds[k + 1]]
-        cats, cat_n = np.unique(pts.categories[members], return_counts=True)
-        props = {
-            "count": int(counts[k]),
-            "weight": float(weight[k]),
-            "categories": {str(c): int(m) for c, m in zip(cats, cat_n, strict=True)},
-        }
+        props = {"count": int(counts[k]), "weight": float(weight[k]), "categories": per_cell[k]}
         if counts[k] <= IDS_UP_TO:
-            props["ids"] = [int(i) for i in pts.ids[members]]
+            props["ids"] = ids[bounds[k] : bounds[k + 1]]
         features.append(
             {
                 "type": "Feature",

@@ -22,6 +22,7 @@ from fastapi import (
 )
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from lagesbild import accounts
 from lagesbild.domain.model import WRITE_ROLES, Role
@@ -199,11 +200,16 @@ def layers() -> list[dict]:
     ]
 
 
+async def _audit_listing(store, caller: Caller, layer: str, restricted: list[int]) -> None:
+    if restricted:  # a write: in the thread pool
+        await run_in_threadpool(records.audit_listing, store, caller.viewer, layer, restricted)
+
+
 def _layer_routes(layer: str) -> None:
     tag = [f"layer: {layer}"]
 
     @router.get(f"/{layer}", tags=tag, name=f"list_{layer}")
-    def list_layer(
+    async def list_layer(
         request: Request,
         caller: CallerDep,
         place: Annotated[str | None, Query(description="Place name, code or id")] = None,
@@ -221,7 +227,7 @@ def _layer_routes(layer: str) -> None:
     ) -> Response:
         store = request.app.state.store
         f = record_filter(request, place, period, category, bbox, limit, offset, layer)
-        version = cache.data_version(store, records.table_of(layer))
+        version = await cache.request_version(request, (records.table_of(layer).name,))
         key = cache.cache_key(
             layer, list(request.query_params.multi_items()), caller.viewer, version
         )
@@ -229,7 +235,7 @@ def _layer_routes(layer: str) -> None:
         headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
         cached = LAYER_CACHE.get(key)
         if request.headers.get("if-none-match") == etag and cached is not None:
-            records.audit_listing(store, caller.viewer, layer, cached[1])
+            await _audit_listing(store, caller, layer, cached[1])
             return Response(status_code=304, headers=headers)
         computed = []
 
@@ -252,10 +258,12 @@ def _layer_routes(layer: str) -> None:
             )
             return body, [r["id"] for r in rows if r.get("sensitivity") == "restricted"]
 
-        body_gz, restricted = LAYER_CACHE.get_or_compute(key, compute)
+        if cached is None:  # computed in the thread pool; a cached answer never leaves the loop
+            cached = await run_in_threadpool(LAYER_CACHE.get_or_compute, key, compute)
+        body_gz, restricted = cached
         if not computed:
-            records.audit_listing(store, caller.viewer, layer, restricted)
-        return cache.respond(request, body_gz, "application/geo+json", headers)
+            await _audit_listing(store, caller, layer, restricted)
+        return await cache.respond(request, body_gz, "application/geo+json", headers)
 
     @router.get(f"/{layer}/{{record_id}}", tags=tag, name=f"get_{layer}")
     def get_one(record_id: int, request: Request, caller: CallerDep) -> dict:

@@ -31,29 +31,19 @@ SOURCES = (
 )
 
 
-def _cached(request: Request, caller: Caller, compute) -> Response:
-    """An analysis answer, computed once per (query, audience, data version): the same request
-    from the same kind of caller on unchanged data is served from memory, and a client that
-    sends the ETag back gets 304."""
-    store = request.app.state.store
-    version = cache.store_version(store, SOURCES)
-    key = cache.cache_key(
-        request.url.path, list(request.query_params.multi_items()), caller.viewer, version
-    )
-    headers = {"ETag": f'"{key}"', "Cache-Control": "private, no-cache"}
-    if request.headers.get("if-none-match") == headers["ETag"] and RESULTS.get(key):
-        return Response(status_code=304, headers=headers)
+async def _cached(request: Request, caller: Caller, compute) -> Response:
+    """An analysis answer, computed once per (query, audience, data version), in the thread
+    pool; a cached answer is sent without leaving the event loop."""
 
-    def run() -> tuple[bytes, list[int]]:
+    def run() -> bytes:
         out: AnalysisOutput = compute()
-        return orjson.dumps(out.to_json(), option=orjson.OPT_NON_STR_KEYS), []
+        return orjson.dumps(out.to_json(), option=orjson.OPT_NON_STR_KEYS)
 
-    body_gz, _ = RESULTS.get_or_compute(key, run)
-    return cache.respond(request, body_gz, "application/json", headers)
+    return await cache.cached_answer(request, caller.viewer, SOURCES, RESULTS, run)
 
 
 @router.get("/indicators")
-def indicators(
+async def indicators(
     request: Request,
     caller: CallerDep,
     place: str,
@@ -61,7 +51,7 @@ def indicators(
     category: str | None = None,
     layer: LayerQ = "crimes",
 ) -> Response:
-    return _cached(
+    return await _cached(
         request,
         caller,
         lambda: svc.indicators(
@@ -71,7 +61,7 @@ def indicators(
 
 
 @router.get("/hotspots")
-def hotspots(
+async def hotspots(
     request: Request,
     caller: CallerDep,
     date_from: Annotated[str, Query(alias="from")],
@@ -84,7 +74,7 @@ def hotspots(
     distance: Annotated[float | None, Query(gt=0)] = None,
     bandwidth: Annotated[float | None, Query(gt=0)] = None,
 ) -> Response:
-    return _cached(
+    return await _cached(
         request,
         caller,
         lambda: svc.hotspots(
@@ -104,7 +94,7 @@ def hotspots(
 
 
 @router.get("/emerging")
-def emerging(
+async def emerging(
     request: Request,
     caller: CallerDep,
     date_from: Annotated[str, Query(alias="from")],
@@ -115,7 +105,7 @@ def emerging(
     cell: Annotated[float, Query(gt=0, le=10000)] = 100.0,
     slice: Literal["week", "month"] = "month",
 ) -> Response:  # noqa: A002 - the CLI's name
-    return _cached(
+    return await _cached(
         request,
         caller,
         lambda: svc.emerging(
@@ -133,7 +123,7 @@ def emerging(
 
 
 @router.get("/extent")
-def extent(
+async def extent(
     request: Request,
     caller: CallerDep,
     place: str,
@@ -144,7 +134,7 @@ def extent(
     seed: int = 0,
 ) -> Response:
     pair = (compare[0], compare[1]) if compare and len(compare) == 2 else None
-    return _cached(
+    return await _cached(
         request,
         caller,
         lambda: svc.extent(
@@ -161,14 +151,14 @@ def extent(
 
 
 @router.get("/coverage")
-def coverage(
+async def coverage(
     request: Request,
     caller: CallerDep,
     place: str,
     round: str | None = None,
     date: str | None = None,
 ) -> Response:  # noqa: A002
-    return _cached(
+    return await _cached(
         request,
         caller,
         lambda: svc.coverage(request.app.state.store, caller.viewer, place, round, date),
@@ -176,7 +166,7 @@ def coverage(
 
 
 @router.get("/displacement")
-def displacement(
+async def displacement(
     request: Request,
     caller: CallerDep,
     place: str,
@@ -187,7 +177,7 @@ def displacement(
     category: str | None = None,
     layer: LayerQ = "crimes",
 ) -> Response:
-    return _cached(
+    return await _cached(
         request,
         caller,
         lambda: svc.displacement(
@@ -205,7 +195,7 @@ def displacement(
 
 
 @router.get("/effect")
-def effect(
+async def effect(
     request: Request,
     caller: CallerDep,
     place: str,
@@ -217,7 +207,7 @@ def effect(
     date_to: Annotated[str | None, Query(alias="to")] = None,
     slice: Literal["week", "month"] = "month",
 ) -> Response:  # noqa: A002
-    return _cached(
+    return await _cached(
         request,
         caller,
         lambda: svc.effect(
@@ -236,7 +226,9 @@ def effect(
 
 
 @router.get("/survey")
-def survey(request: Request, caller: CallerDep, area: str, question: str | None = None) -> Response:
-    return _cached(
+async def survey(
+    request: Request, caller: CallerDep, area: str, question: str | None = None
+) -> Response:
+    return await _cached(
         request, caller, lambda: svc.survey(request.app.state.store, caller.viewer, area, question)
     )

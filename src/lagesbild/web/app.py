@@ -29,6 +29,7 @@ from lagesbild.web import (
     residents,
 )
 from lagesbild.web.briefing_pages import router as briefing_pages_router
+from lagesbild.web.freshness import ChangeWatch
 from lagesbild.web.headers import SecurityHeaders
 
 HERE = Path(__file__).parent
@@ -81,7 +82,9 @@ def create_app(url: str | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.store = open_store(db_url)
+        app.state.watch = ChangeWatch(app.state.store)
         yield
+        app.state.watch.close()
         app.state.store.dispose()
 
     app = FastAPI(

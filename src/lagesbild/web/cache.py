@@ -1,7 +1,8 @@
 """Fast map layers: an ETag per (layer, query, what the caller may see, data version), and a
 small in-process cache of the serialised answer. The data version (row count, largest id,
-latest change) is read from the store on every request, so every process answers the same and
-a cached answer is never stale; a client that sends the ETag back gets 304 Not Modified."""
+latest change) is read from the store whenever the database may have changed (see
+`freshness.ChangeWatch`), so every process answers the same and a cached answer is never stale;
+a client that sends the ETag back gets 304 Not Modified."""
 
 from __future__ import annotations
 
@@ -9,23 +10,42 @@ import gzip
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
 from lagesbild.domain.model import SYSTEM, Viewer
 from lagesbild.store.engine import Store
 
 
-class ResponseCache:
-    def __init__(self, size: int = 64) -> None:
-        self._items: OrderedDict[str, tuple[bytes, list[int]]] = OrderedDict()
+class LRU:
+    """A small thread-safe map that forgets the least recently used items beyond `size`."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
-        self._computing: dict[str, threading.Lock] = {}
+        self._computing: dict[Hashable, threading.Lock] = {}
 
-    def get_or_compute(self, key: str, compute) -> tuple[bytes, list[int]]:
-        """The cached item, or compute it once: concurrent requests for the same key wait for
-        the first one instead of all doing the same work (no thundering herd after a change)."""
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def put(self, key: Hashable, item: Any) -> None:
+        with self._lock:
+            self._items[key] = item
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """The item, or compute it once: concurrent requests for the same key wait for the
+        first one instead of all doing the same work (no thundering herd after a change)."""
         item = self.get(key)
         if item is not None:
             return item
@@ -34,29 +54,24 @@ class ResponseCache:
         with gate:
             item = self.get(key)
             if item is None:
-                body, restricted = compute()
-                self.put(key, body, restricted)
+                self.put(key, compute())
                 item = self.get(key)
         with self._lock:
             self._computing.pop(key, None)
         return item
 
-    def get(self, key: str) -> tuple[bytes, list[int]] | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is not None:
-                self._items.move_to_end(key)
-            return item
 
-    def put(self, key: str, body: bytes, restricted_ids: list[int]) -> None:
+class ResponseCache(LRU):
+    """Serialised answers: items are (body, ids of restricted records in it)."""
+
+    def __init__(self, size: int = 64) -> None:
+        super().__init__(size)
+
+    def put(self, key: Hashable, item: tuple[bytes, list[int]]) -> None:
         """Keep the body gzip-compressed: map layers compress about tenfold, and a cached answer
         is then sent as it is to every client that accepts gzip."""
-        body = gzip.compress(body, compresslevel=5)
-        with self._lock:
-            self._items[key] = (body, restricted_ids)
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+        body, restricted_ids = item
+        super().put(key, (gzip.compress(body, compresslevel=5), restricted_ids))
 
 
 def _version_columns(table) -> list:
@@ -69,10 +84,6 @@ def _version_columns(table) -> list:
     return cols
 
 
-def data_version(store: Store, table) -> str:
-    return store_version(store, (table.name,))
-
-
 def store_version(store: Store, tables: tuple[str, ...]) -> str:
     """The data versions (row count, largest id, latest change) of several tables, in one
     statement."""
@@ -81,6 +92,15 @@ def store_version(store: Store, tables: tuple[str, ...]) -> str:
     cols = [c for name in tables for c in _version_columns(metadata.tables[name])]
     with store.read() as conn:
         return "/".join(str(v) for v in conn.execute(select(*cols)).one())
+
+
+async def request_version(request, tables: tuple[str, ...]) -> str:
+    """`store_version` for a request: read again only when the database may have changed
+    (the latest change is a scan of each table, the dearest part of a cached answer)."""
+    from lagesbild.web.freshness import remembered
+
+    store = request.app.state.store
+    return await remembered(request, ("version", tables), lambda: store_version(store, tables))
 
 
 def audience(viewer: Viewer) -> str:
@@ -95,8 +115,37 @@ def cache_key(layer: str, query: list[tuple[str, str]], viewer: Viewer, version:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def respond(request, body_gz: bytes, media_type: str, headers: dict[str, str]):
-    """Send a cached (gzip) body: as it is when the client accepts gzip, else decompressed."""
+async def cached_answer(
+    request,
+    viewer: Viewer,
+    tables: tuple[str, ...],
+    results: ResponseCache,
+    compute: Callable[[], bytes],
+    media_type: str = "application/json",
+    cheap: bool = False,
+):
+    """An answer computed once per (path and query, audience, data version of `tables`): the
+    same request from the same kind of caller on unchanged data is served from memory, and a
+    client that sends the ETag back gets 304. `compute` returns the serialised body; it runs
+    in the thread pool unless it is `cheap` (a millisecond or so, no store access)."""
+    from starlette.responses import Response
+
+    version = await request_version(request, tables)
+    key = cache_key(request.url.path, list(request.query_params.multi_items()), viewer, version)
+    headers = {"ETag": f'"{key}"', "Cache-Control": "private, no-cache"}
+    item = results.get(key)
+    if request.headers.get("if-none-match") == headers["ETag"] and item:
+        return Response(status_code=304, headers=headers)
+    if item is None and cheap:
+        item = results.get_or_compute(key, lambda: (compute(), []))
+    elif item is None:
+        item = await run_in_threadpool(results.get_or_compute, key, lambda: (compute(), []))
+    return await respond(request, item[0], media_type, headers)
+
+
+async def respond(request, body_gz: bytes, media_type: str, headers: dict[str, str]):
+    """Send a cached (gzip) body: as it is when the client accepts gzip, else decompressed (in
+    the thread pool: a map layer is megabytes)."""
     from starlette.responses import Response
 
     headers = {**headers, "Vary": "Accept-Encoding"}
@@ -104,4 +153,5 @@ def respond(request, body_gz: bytes, media_type: str, headers: dict[str, str]):
         return Response(
             body_gz, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"}
         )
-    return Response(gzip.decompress(body_gz), media_type=media_type, headers=headers)
+    body = await run_in_threadpool(gzip.decompress, body_gz)
+    return Response(body, media_type=media_type, headers=headers)

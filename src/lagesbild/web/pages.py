@@ -15,9 +15,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+import orjson
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from lagesbild import __version__, accounts
 from lagesbild.domain.model import DELETE_ROLES, REPORT_ROLES, WRITE_ROLES, Role
@@ -26,6 +28,7 @@ from lagesbild.errors import AccessDenied, LagesbildError, NotFound, ValidationE
 from lagesbild.services import analyse
 from lagesbild.services import pages as svc
 from lagesbild.store.queries import extent_features, place_summaries
+from lagesbild.web import cache
 from lagesbild.web.i18n import LANG_COOKIE, LANGS, Translator, lang_of
 from lagesbild.web.security import Caller, NotSignedIn, identify, remote_of, set_session_cookie
 
@@ -36,6 +39,8 @@ TILES_ENV = "LAGESBILD_TILES"
 TILES_ATTRIBUTION_ENV = "LAGESBILD_TILES_ATTRIBUTION"
 TEXT_MAX = 500
 PAGE_SIZE = 100
+MAP_CACHE = cache.ResponseCache(256)  # clustered map views
+MAP_POINTS = cache.LRU(16)  # the points those views cluster (per layer, period, audience)
 
 
 @functools.cache
@@ -192,30 +197,43 @@ def map_extents(request: Request, caller: CallerDep) -> dict:
 
 
 @router.get("/map/points.geojson")
-def map_points(
+async def map_points(
     request: Request,
     caller: CallerDep,
     layer: str = "crimes",
     category: str | None = None,
     bbox: str | None = None,
     zoom: float = 14,
-) -> dict:
+) -> Response:
     """Crimes or observations clustered on a grid fitted to the zoom (server-side, so the
-    browser never gets thousands of markers)."""
+    browser never gets thousands of markers). Cached like the API's layers: the same view
+    asked again (another user of the same organisation, the browser revalidating with its
+    ETag) is served from memory until the layer changes. A new view (panning, zooming)
+    clusters the points already loaded for this layer, period, categories and audience: the
+    store is read once per change, not once per view."""
     store = request.app.state.store
     if layer not in ("crimes", "observations"):
         raise ValidationError("layer", "expected crimes or observations")
     date_from = request.query_params.get("from")  # `from` is a keyword in Python
     date_to = request.query_params.get("to")
     cats = store.taxonomy.expand(layer, category) if category else None
-    return svc.clustered_points(
-        store,
-        caller.viewer,
-        layer,
-        _window(request, date_from, date_to),
-        cats,
-        _bbox(bbox),
-        max(0.0, min(zoom, 22.0)),
+    window, box = _window(request, date_from, date_to), _bbox(bbox)
+    version = await cache.request_version(request, (layer,))
+    key = (layer, cache.audience(caller.viewer), window, tuple(cats or ()), version)
+    loaded = MAP_POINTS.get(key)
+    if loaded is None:
+        loaded = await run_in_threadpool(
+            MAP_POINTS.get_or_compute,
+            key,
+            lambda: svc.map_points(store, caller.viewer, layer, window, cats),
+        )
+
+    def compute() -> bytes:  # about a millisecond for 10,000 points
+        fc = svc.cluster(store, loaded.within(box), box, max(0.0, min(zoom, 22.0)))
+        return orjson.dumps(fc)
+
+    return await cache.cached_answer(
+        request, caller.viewer, (layer,), MAP_CACHE, compute, "application/geo+json", cheap=True
     )
 
 

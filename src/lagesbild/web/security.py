@@ -2,18 +2,25 @@
 cookie, or nobody (the public). Cookie-authenticated changes must carry the session's CSRF token
 (header `X-CSRF-Token` or form field `csrf_token`); token-authenticated clients need none,
 since a browser never sends the token by itself.
+
+Token and session look-ups are remembered while the database is unchanged (`ChangeWatch`, on
+SQLite): a revoked token, an ended session or a disabled user is a change, so the next request
+reads the store again; a session's expiry is checked on every request.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi import Request, Response
 
-from lagesbild.accounts import SESSION_HOURS, User, session_user, token_user
+from lagesbild.accounts import SESSION_HOURS, User, session_record, token_user
 from lagesbild.domain.model import PUBLIC_VIEWER, Viewer
 from lagesbild.errors import AccessDenied, LagesbildError
+from lagesbild.web.freshness import remembered
 
 SESSION_COOKIE = "lagesbild_session"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -35,19 +42,27 @@ def remote_of(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def _key(kind: str, secret: str) -> tuple[str, str]:
+    """A memo key that does not keep the secret itself in memory."""
+    return kind, hashlib.sha256(secret.encode()).hexdigest()
+
+
 async def identify(request: Request) -> Caller:
     store = request.app.state.store
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        user = token_user(store, auth[7:].strip())
+        token = auth[7:].strip()
+        user = await remembered(request, _key("token", token), lambda: token_user(store, token))
         if user is None:
             raise NotSignedIn("the API token is unknown or revoked")
         return Caller(user.viewer, user, None, "token")
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        found = session_user(store, cookie)
-        if found is not None:
-            user, csrf = found
+        found = await remembered(
+            request, _key("session", cookie), lambda: session_record(store, cookie)
+        )
+        if found is not None and found[2] > datetime.now(UTC):
+            user, csrf, _expires = found
             if request.method in UNSAFE:
                 await _check_csrf(request, csrf)
             return Caller(user.viewer, user, csrf, "session")
