@@ -337,3 +337,40 @@ def test_observation_geojson_points(store, tmp_path):
     )
     s = import_file(store, "observations", path).summary
     assert s.stored == 1, s.rejected
+
+
+def test_unclosed_quote_and_huge_field_read_alike(store, tmp_path, monkeypatch):
+    """An unclosed quote swallows the rest of the file into one field, and a field of 6 MB is
+    bigger than a chunk of Arrow's reader: both paths reject the row, at the same line."""
+    ok = "2023-05-01 21:30,theft,59.33,18.06,ok"
+    lines = ["id,occurred_at,category,lat,lon,place_text"] + [f"K{i},{ok}" for i in range(5)]
+    lines += ['K5,2023-05-01 21:30,theft,59.33,18.06,"no closing quote']
+    lines += [f"K{i},{ok}" for i in range(6, 20)]
+    path = tmp_path / "open_quote.csv"
+    path.write_text("\n".join(lines) + "\n")
+    summary, rejects, _ = _compare_paths(store, path, monkeypatch)
+    assert summary.stored == 5 and rejects[0][0] == 21  # the file's last line
+
+    path = tmp_path / "huge.csv"
+    path.write_text(
+        lines[0] + '\nK1,2023-05-01 21:30,theft,59.33,18.06,"' + "x" * (6 << 20) + '"\n'
+    )
+    with store.write() as conn:
+        conn.execute(crimes.delete())
+    summary, rejects, _ = _compare_paths(store, path, monkeypatch)
+    assert rejects[0][0] == 2 and "at most 300" in rejects[0][1]
+
+
+def test_csv_module_error_is_a_file_problem(store, tmp_path, monkeypatch):
+    from lagesbild.ingest import sources
+
+    monkeypatch.setattr(sources, "FIELD_LIMIT", 100)
+    monkeypatch.setattr(bulk, "ENABLED", False)
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "id,occurred_at,category,lat,lon,place_text\n"
+        + f"K1,2023-05-01,theft,59.33,18.06,{'x' * 200}\n"
+    )
+    with pytest.raises(sources.FileProblem, match=r"long\.csv: line 2: field larger"):
+        import_file(store, "crimes", path)
+    assert count(store, crimes) == 0

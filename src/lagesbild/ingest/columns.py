@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from shapely.geometry.base import BaseGeometry
 
-from lagesbild.ingest.sources import Source
+from lagesbild.ingest.sources import FileProblem, Source
 from lagesbild.ingest.values import blank
 from lagesbild.ingest.writer import REJECT
 
@@ -154,9 +154,10 @@ class CsvColumns:
                 quoted_strings_can_be_null=False,
             ),
         )
+        last_line = _line_count(source) if quoted else None
         next_row = 2  # Arrow's row number (the header is row 1) of the next row
         extra_lines = 0  # newlines inside quoted values so far: line = row + extra_lines
-        for batch in reader:
+        for batch in _batches(reader, source.path):
             n = batch.num_rows
             rows = next_row + np.arange(n, dtype=np.int64)
             bad, later = [], []
@@ -173,6 +174,8 @@ class CsvColumns:
                     inner += pc.count_substring(col, "\n").to_numpy(zero_copy_only=False)
             # a row's line is where it ends, as csv.reader's line_num counts
             lines = rows + extra_lines + np.cumsum(inner)
+            if last_line is not None:  # a quote left open swallows the final new line too
+                np.minimum(lines, last_line, out=lines)
             rejects = []
             for number, text in bad:
                 nl = text.count("\n")
@@ -213,6 +216,23 @@ def _unreadable(text: str, delimiter: str, width: int) -> dict[str, Any] | None:
         REJECT: f"row has {len(fields)} fields; the header has {width}",
         "_raw": "|".join(fields),
     }
+
+
+def _line_count(source: Source) -> int:
+    lines, last = 0, b""
+    with open(source.path, "rb") as fh:
+        while block := fh.read(16 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (0 if last == b"\n" else 1)
+
+
+def _batches(reader, path) -> Iterator[pa.RecordBatch]:
+    """The reader's batches; Arrow's complaint about the file as a FileProblem naming it."""
+    try:
+        yield from reader
+    except pa.ArrowInvalid as exc:
+        raise FileProblem(f"{path}: {str(exc).splitlines()[0]}") from None
 
 
 def _has_quotes(source: Source) -> bool:

@@ -37,6 +37,7 @@ CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 GIS_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip"}
 LOCATION_COLUMNS = ("lat", "lon", "x", "y")
 CHUNK = 50_000
+FIELD_LIMIT = 64 << 20  # characters in one CSV field; the csv module's default is 128 KB
 
 
 class FileProblem(LagesbildError):
@@ -94,19 +95,27 @@ class Source:
         width = len(self.columns)
         with open(self.path, encoding=encoding, newline="") as fh:
             reader = csv.reader(fh, delimiter=delimiter)
-            next(reader, None)
-            for row in reader:
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue  # blank lines are not rows
-                line = reader.line_num
-                if len(row) != width:
-                    yield (
-                        line,
-                        _problem(row, f"row has {len(row)} fields; the header has {width}"),
-                        None,
-                    )
-                    continue
-                yield line, {name: row[i] for name, i in wanted}, None
+            try:
+                yield from self._csv_rows(reader, wanted, width)
+            except csv.Error as exc:  # e.g. an unclosed quote swallowing the rest of the file
+                raise FileProblem(
+                    f"{self.path}: line {reader.line_num}: {exc}",
+                    'check the quotes (") in the file',
+                ) from None
+
+    @staticmethod
+    def _csv_rows(reader, wanted: list[tuple[str, int]], width: int):
+        csv.field_size_limit(FIELD_LIMIT)
+        next(reader, None)
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # blank lines are not rows
+            line = reader.line_num
+            if len(row) != width:
+                reason = f"row has {len(row)} fields; the header has {width}"
+                yield line, _problem(row, reason), None
+                continue
+            yield line, {name: row[i] for name, i in wanted}, None
 
     # ------------------------------------------------------------------ GIS
     def _gis_records(self) -> Iterator[tuple[int, dict[str, Any], BaseGeometry | None]]:
