@@ -2,7 +2,8 @@
 concurrent clients, against `lagesbild serve` (2 workers) on SQLite, loopback only. Prints the
 median and 95th percentile latency per scenario and whether p95 is under the 200 ms target:
 a /health baseline, the full layer as a browser asks for it (gzip, server cache), clients that
-revalidate with their ETag (304), and a place's indicators.
+revalidate with their ETag (304), a place's indicators, the map page's own clustered views,
+and the full layer while records are being written (a field report, or a crime, every second).
 
 The load comes from wrk (`apt-get install wrk`, or `scripts/system-deps wrk`): a C load
 generator that costs the 2-core machine little, so the figures are the server's. Without wrk
@@ -21,6 +22,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,7 @@ from lagesbild.ingest.writer import write_records
 from lagesbild.store.lifecycle import init_store
 
 TARGET_MS = 200
+WRITE_EVERY_S = 1.0
 WARM_UP_S = 3  # the first seconds warm every worker's cache and connections; not counted
 LAYER = "/api/v1/crimes?limit=10000"
 INDICATORS = "/api/v1/analyse/indicators?place=Klara&period=2022&period=2023"
@@ -65,6 +68,7 @@ class Scenario:
     headers: dict[str, str]
     expect: int  # the status every answer must have
     pan: bool = False  # a new map view (BBOX in the path) for every request
+    writes: str | None = None  # a layer that gets a new record every WRITE_EVERY_S meanwhile
 
 
 # A map view of the benchmark's crimes at zoom 14 (what map.js asks for), and how far a client
@@ -160,6 +164,47 @@ def check(base: str, s: Scenario) -> str:
 # ------------------------------------------------------------------ wrk
 
 
+class Writer:
+    """Adds a record to a layer every WRITE_EVERY_S seconds while the load runs, as a field team
+    reporting or an analyst importing would: every write changes the store, so cached answers
+    are checked again, and answers that depend on that layer are computed again."""
+
+    def __init__(self, base: str, token: str, layer: str | None) -> None:
+        self.base, self.layer, self.count = base, layer, 0
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        rng = np.random.default_rng(5)
+        with httpx.Client(base_url=self.base, headers=self.headers, timeout=60) as c:
+            while not self._stop.wait(WRITE_EVERY_S):
+                props = {"occurred_at": "2023-06-01 22:00", "category": "theft"}
+                if self.layer == "observations":
+                    props = {"occurred_at": "2023-06-01 22:00", "category": "drug_use", "count": 1}
+                lon, lat = float(rng.normal(18.062, 0.005)), float(rng.normal(59.333, 0.003))
+                r = c.post(
+                    f"/api/v1/{self.layer}",
+                    json={
+                        "type": "Feature",
+                        "properties": props,
+                        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                    },
+                )
+                assert r.status_code == 201, r.text[:200]
+                self.count += 1
+
+    def __enter__(self) -> Writer:
+        if self.layer:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self.layer:
+            self._thread.join(10)
+
+
 def run_wrk(base: str, s: Scenario, clients: int, seconds: float) -> Result:
     # a JSON string is a valid Lua string literal for these ASCII headers (quotes escaped)
     lua_headers = (
@@ -247,6 +292,14 @@ def scenarios(base: str, token: str) -> list[Scenario]:
         Scenario("indicators of a place (cached)", INDICATORS, auth, 200),
         Scenario("map view: the 10,000 clustered (same view)", MAP_VIEW % bbox, auth, 200),
         Scenario("map view: a new view per request (panning)", MAP_VIEW % "BBOX", auth, 200, True),
+        Scenario(
+            "map layer, a field report stored every second",
+            LAYER,
+            auth,
+            200,
+            writes="observations",
+        ),
+        Scenario("map layer, a crime added every second", LAYER, auth, 200, writes="crimes"),
     ]
 
 
@@ -282,7 +335,10 @@ def main() -> None:
             for s in scenarios(server.base, token):
                 wire = check(server.base, s)
                 run = run_wrk if use_wrk else run_httpx
-                res = run(server.base, s, args.clients, args.seconds)
+                with Writer(server.base, token, s.writes) as writer:
+                    res = run(server.base, s, args.clients, args.seconds)
+                if s.writes:
+                    res.note += f", {writer.count} {s.writes} written meanwhile"
                 verdict = "met" if res.p95 < TARGET_MS else "NOT met"
                 print(
                     f"{s.label:44s} n={res.n:6d} median={res.p50:7.1f} ms "

@@ -374,3 +374,22 @@ def test_csv_module_error_is_a_file_problem(store, tmp_path, monkeypatch):
     with pytest.raises(sources.FileProblem, match=r"long\.csv: line 2: field larger"):
         import_file(store, "crimes", path)
     assert count(store, crimes) == 0
+
+
+def test_features_differing_only_in_place_are_two_records(store, tmp_path):
+    """Without ids, the content key of a GIS feature includes its geometry: two reports of the
+    same kind at the same minute in two places are two records, and a re-import adds none."""
+
+    def feature(lon, lat):
+        return {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"occurred_at": "2023-05-01 22:00", "category": "drug_use"},
+        }
+
+    path = tmp_path / "obs.geojson"
+    features = [feature(18.0649, 59.3326), feature(18.0700, 59.3350)]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    assert import_file(store, "observations", path).summary.stored == 2
+    again = import_file(store, "observations", path).summary
+    assert (again.stored, again.duplicates, again.updated) == (0, 2, 0)

@@ -164,6 +164,21 @@ def test_field_report_with_idempotency_key_is_stored_once(client):
     )
 
 
+def test_two_reports_alike_but_for_their_place_are_two_records(client):
+    csrf = login(client, "field_reporter-polis")
+    ids = []
+    for lon in (18.0645, 18.0700):
+        feature = {
+            "type": "Feature",
+            "properties": {"occurred_at": "2023-06-02 22:00", "category": "drug_use"},
+            "geometry": {"type": "Point", "coordinates": [lon, 59.3325]},
+        }
+        r = client.post("/api/v1/observations", json=feature, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 201
+        ids.append(r.json()["id"])
+    assert ids[0] != ids[1]
+
+
 def test_roles_and_owners_decide_changes(client):
     login(client, "viewer-polis")
     feature = {

@@ -481,7 +481,7 @@ def _keys(spec: LayerSpec, cols: Columns) -> tuple[list, list, np.ndarray]:
     keys = pc.binary_join_element_wise(f"{spec.name}:id:", sid, "").to_pylist()
     ids: list[str | None] = sid.to_pylist()
     for i in np.flatnonzero(~has).tolist():
-        keys[i], ids[i] = record_key(spec.name, cols.record(i))
+        keys[i], ids[i] = record_key(spec.name, cols.record(i), cols.geom(i))
     return keys, ids, ok
 
 

@@ -105,21 +105,25 @@ def _bbox(geom: BaseGeometry | None) -> dict[str, Any]:
     return {"geom": geom, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
 
 
-def record_key(layer: str, rec: Record) -> tuple[str, str | None]:
-    """The stable key of a record: its source id, else a hash of its content."""
+def record_key(
+    layer: str, rec: Record, geom: BaseGeometry | None = None
+) -> tuple[str, str | None]:
+    """The stable key of a record: its source id, else a hash of its content, the geometry of
+    a GIS feature included (two features that differ only in where they are are two records)."""
     source_id = parse_text(rec.get("id"), "id", 200)
     if source_id is not None and _HASH_ID.match(source_id):
         return f"{layer}:{source_id}", None  # an exported content-hash key comes back as it was
     if source_id is not None:
         return f"{layer}:id:{source_id}", source_id
-    canon = json.dumps(
-        {k: str(v) for k, v in sorted(rec.items()) if not blank(v)}, ensure_ascii=False
-    )
+    content = {k: str(v) for k, v in sorted(rec.items()) if not blank(v)}
+    if geom is not None:
+        content = {"__geometry__": geom.wkb_hex, **content}
+    canon = json.dumps(content, ensure_ascii=False)
     return f"{layer}:h:{hashlib.sha1(canon.encode()).hexdigest()}", None
 
 
-def _keyed(layer: str, rec: Record) -> dict[str, Any]:
-    key, source_id = record_key(layer, rec)
+def _keyed(layer: str, rec: Record, geom: BaseGeometry | None = None) -> dict[str, Any]:
+    key, source_id = record_key(layer, rec, geom)
     return {"source_key": key, "source_id": source_id}
 
 
@@ -220,7 +224,7 @@ def _crime(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dict[str,
     if point is None and area is None:
         raise ValidationError("location", "is required: lat/lon, x/y, or the place it is known to")
     return {
-        **_keyed("crimes", rec),
+        **_keyed("crimes", rec, geom),
         "offence_code": _text(rec, "offence_code", max_len=32),
         "category": _category(ctx, "crimes", rec),
         "occurred_at": _when(ctx, rec, "occurred_at", True),
@@ -234,7 +238,7 @@ def _crime(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dict[str,
 
 def _observation(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dict[str, Any]:
     return {
-        **_keyed("observations", rec),
+        **_keyed("observations", rec, geom),
         "category": _category(ctx, "observations", rec),
         "occurred_at": _when(ctx, rec, "occurred_at", True),
         "count": parse_int(rec.get("count"), "count", minimum=0),
@@ -249,7 +253,7 @@ def _measurement(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dic
     if value is None:
         raise ValidationError("value", "is required")
     return {
-        **_keyed("measurements", rec),
+        **_keyed("measurements", rec, geom),
         "place_id": ctx.resolver.place(_text(rec, "place")),
         "measured_at": _when(ctx, rec, "measured_at", True),
         "metric": _text(rec, "metric", True, 64),
@@ -272,7 +276,7 @@ def _camera(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dict[str
     if not 0 < reach <= 2000:
         raise ValidationError("range", f"{reach} is not a range in metres (0-2000)")
     return {
-        **_keyed("cameras", rec),
+        **_keyed("cameras", rec, geom),
         "operator": _text(rec, "operator", True, 200),
         "bearing": bearing % 360.0,
         "angle": angle,
@@ -293,7 +297,7 @@ def _guard_area(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dict
     if valid_to is not None and valid_to < valid_from:
         raise ValidationError("valid_to", f"{valid_to} is before valid_from {valid_from}")
     return {
-        **_keyed("guard_areas", rec),
+        **_keyed("guard_areas", rec, geom),
         "name": _text(rec, "name", True, 200),
         "decision": _text(rec, "decision", max_len=200),
         "valid_from": valid_from,
@@ -307,7 +311,7 @@ def _street(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dict[str
     if geom is None:
         raise ValidationError("geometry", "a street needs a line geometry")
     return {
-        **_keyed("streets", rec),
+        **_keyed("streets", rec, geom),
         "name": _text(rec, "name", True, 200),
         **_bbox(clean_line(geom, ctx.region, "street")),
         **_owned(ctx, rec),
@@ -325,7 +329,7 @@ def _activation_event(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -
     else:
         location = point_of(ctx, rec, geom, required=place is None)
     return {
-        **_keyed("activation_events", rec),
+        **_keyed("activation_events", rec, geom),
         "title": _text(rec, "title", True, 300),
         "kind": _text(rec, "kind", max_len=64),
         "starts_at": starts,
@@ -345,7 +349,7 @@ def _survey_result(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> d
         raise ValidationError("year/share/n", "are required")
     is_city = area.lower() in ("city", "staden", "stockholms stad")
     return {
-        **_keyed("survey_results", rec),
+        **_keyed("survey_results", rec, geom),
         "survey": _text(rec, "survey", True, 200),
         "year": year,
         "area": "city" if is_city else area,
@@ -369,7 +373,7 @@ def _roster(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dict[str
     org = _text(rec, "organisation", True)
     place = _text(rec, "place")
     row = {
-        **_keyed("roster", rec),
+        **_keyed("roster", rec, geom),
         "organisation_id": ctx.resolver.organisation(org),
         "role": _text(rec, "role", max_len=200),
         "headcount": headcount,

@@ -266,7 +266,7 @@ def create_record(
         raise ValidationError(field if msg else "record", msg or reason)
     table = table_of(spec.name)
     with store.write() as conn:
-        key = _lookup_key(spec.name, table, rec)
+        key = _lookup_key(spec.name, table, rec, geom)
         new_id = conn.execute(select(table.c.id).where(key)).scalar_one()
         if summary.stored:
             audit.record(conn, viewer, "create", spec.name, new_id, remote=remote)
@@ -283,11 +283,11 @@ def _shape(geometry: dict):
     return geom
 
 
-def _lookup_key(layer: str, table: Table, rec: dict):
+def _lookup_key(layer: str, table: Table, rec: dict, geom=None):
     from lagesbild.ingest.layers import record_key
 
     if "source_key" in table.c:
-        return table.c.source_key == record_key(layer, rec)[0]
+        return table.c.source_key == record_key(layer, rec, geom)[0]
     return table.c.name == rec.get("name")
 
 
