@@ -8,10 +8,13 @@ every row that the column-wise checks do not pass goes through the layer's own `
 New rows are inserted with the driver's own bulk call on the connection of the caller's
 transaction: on SQLite, multi-row `INSERT ... ON CONFLICT(source_key) DO NOTHING` with numbered
 parameters (the bookkeeping columns, the same for every row, are written once in the statement);
-rows that met a stored key (a re-import, an overlapping extract) are then found by their missing
-ids and compared and updated through SQLAlchemy (`update_one`). On PostgreSQL, keys are looked up
-first and new rows go in with `COPY`. Assignment to places and extents is done per chunk
-(store.assign), so memory stays bounded by the chunk size, not the file.
+on PostgreSQL, `COPY` into a temporary table and one `INSERT ... SELECT ... ON CONFLICT DO
+NOTHING RETURNING`. Rows that met a stored key (a re-import, an overlapping extract) are then
+compared with the stored row: equal ones are duplicates (on SQLite compared as stored, without a
+build), the others are compared and updated through SQLAlchemy (`update_one`). Assignment to
+places and extents is done per chunk (store.assign), so memory stays bounded by the chunk size,
+not the file. An import larger than the layer drops its secondary indexes and builds them again
+at the end (`_Sink.defer_indexes`).
 
 All of it is inside the caller's one write transaction, so a crash or Ctrl-C leaves the store as
 it was.
