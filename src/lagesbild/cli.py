@@ -201,7 +201,7 @@ def serve(
     os.environ["LAGESBILD_DB"] = database_url(db)
     console.print(f"Serving lagesbild on http://{host}:{port} (store {store.display_url})")
     uvicorn.run(
-        "lagesbild.web.app:create_app",
+        "lagesbild.web.app:server_app",
         factory=True,
         host=host,
         port=port,

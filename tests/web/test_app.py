@@ -137,3 +137,27 @@ def test_serve_on_a_missing_store_says_what_to_do(tmp_path):
         timeout=60,
     )
     assert r.returncode != 0 and "lagesbild init" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_server_app_tunes_the_collector_and_an_embedded_app_does_not(
+    sqlite_store, monkeypatch
+):
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from lagesbild.web.app import GC_THRESHOLD, server_app
+
+    before = gc.get_threshold()
+    monkeypatch.setenv("LAGESBILD_DB", sqlite_store.url)
+    try:
+        with TestClient(create_app(sqlite_store.url)) as client:
+            assert client.get("/health").status_code == 200
+            assert gc.get_threshold() == before
+        with TestClient(server_app()) as client:
+            assert client.get("/health").status_code == 200
+            assert gc.get_threshold() == GC_THRESHOLD
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()

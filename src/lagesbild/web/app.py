@@ -3,6 +3,7 @@ at start-up (lifespan), never at import time, so tests build as many apps as the
 
 from __future__ import annotations
 
+import gc
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -76,13 +77,34 @@ def _error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "invalid request", "errors": errors}, status_code=422)
 
 
-def create_app(url: str | None = None) -> FastAPI:
+# The server's collector: objects alive after start-up (modules, the app, the store) are moved
+# out of the collector's sight, and a young-generation collection runs every 50,000 instead of
+# 700 allocations. Building a 10,000-feature answer allocates ~100,000 dicts and lists; with
+# the defaults the collector took ~27 % of it (0.48 s -> 0.34 s measured).
+GC_THRESHOLD = (50_000, 20, 100)
+
+
+def tune_collector() -> None:
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
+
+def server_app() -> FastAPI:
+    """The app `lagesbild serve` runs: `create_app` with the collector tuned for a server
+    process (a process-wide setting, so not done for apps embedded elsewhere, e.g. tests)."""
+    return create_app(tune_gc=True)
+
+
+def create_app(url: str | None = None, tune_gc: bool = False) -> FastAPI:
     db_url = database_url(url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.store = open_store(db_url)
         app.state.watch = ChangeWatch(app.state.store)
+        if tune_gc:
+            tune_collector()
         yield
         app.state.watch.close()
         app.state.store.dispose()
