@@ -283,24 +283,36 @@ class _Sink:
             rows,
         )
 
-    def unchanged(self, keys: list[str], rows: list[tuple]) -> np.ndarray:
-        """SQLite: which rows equal, column for column as the driver stores them, the stored
-        row of their key (a re-import). Any difference, even of form, is left to the caller's
-        comparison, which decides; this only spares it the rows that are plainly the same."""
-        cols = ", ".join(f'"{c}"' for c in self.row_columns)
-        stored: dict[str, tuple] = {}
+    def unchanged(self, again: list[int], rows: list[tuple]) -> np.ndarray:
+        """Which of the rows `again` (positions in `rows`, whose keys were stored already)
+        equal their stored row, column for column as stored: a re-import. Any difference,
+        even of form, is left to the caller's comparison, which decides; this only spares it
+        the rows that are plainly the same."""
+        cols = [f'"{c}"' for c in self.row_columns]
         cur = self.raw.cursor()
+        if self.pg:  # compared in the server, against the staged copy of `rows`
+            stage = f"_import_{self.table.name}"
+            cur.execute(
+                f"SELECT s.pos FROM {stage} s JOIN {self.table.name} t "
+                "ON t.source_key = s.source_key WHERE s.pos = ANY(%s) AND "
+                f"({', '.join('s.' + c for c in cols)}) IS NOT DISTINCT FROM "
+                f"({', '.join('t.' + c for c in cols)})",
+                (again,),
+            )
+            same = {r[0] for r in cur.fetchall()}
+            return np.fromiter((j in same for j in again), dtype=bool, count=len(again))
+        stored: dict[str, tuple] = {}
+        keys = [rows[j][0] for j in again]
         for start in range(0, len(keys), _KEY_BATCH):
             part = list(dict.fromkeys(keys[start : start + _KEY_BATCH]))
             marks = ", ".join("?" * len(part))
             for row in cur.execute(
-                f'SELECT {cols} FROM "{self.table.name}" WHERE source_key IN ({marks})', part
+                f'SELECT {", ".join(cols)} FROM "{self.table.name}" WHERE source_key IN ({marks})',
+                part,
             ):
                 stored[row[0]] = row
         return np.fromiter(
-            (stored.get(k) == r for k, r in zip(keys, rows, strict=True)),
-            dtype=bool,
-            count=len(keys),
+            (stored.get(rows[j][0]) == rows[j] for j in again), dtype=bool, count=len(again)
         )
 
 
@@ -690,8 +702,8 @@ def _store(sink: _Sink, spec: LayerSpec, prep: _Prepared, summary, update_one) -
     mine = inserted[j]
     sink.insert_assignments(spec.name, record_ids[j[mine]], place_ids[mine], round_ids[mine])
     again = np.flatnonzero(~inserted).tolist()
-    if again and not sink.pg:  # the same row again: compare stored values, no build
-        same = sink.unchanged([prep.keys[j] for j in again], [prep.rows[j] for j in again])
+    if again:  # the same row again: compare stored values, no build
+        same = sink.unchanged(again, prep.rows)
         summary.duplicates += int(same.sum())
         again = [j for j, s in zip(again, same.tolist(), strict=True) if not s]
     if again:

@@ -105,9 +105,7 @@ def _bbox(geom: BaseGeometry | None) -> dict[str, Any]:
     return {"geom": geom, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
 
 
-def record_key(
-    layer: str, rec: Record, geom: BaseGeometry | None = None
-) -> tuple[str, str | None]:
+def record_key(layer: str, rec: Record, geom: BaseGeometry | None = None) -> tuple[str, str | None]:
     """The stable key of a record: its source id, else a hash of its content, the geometry of
     a GIS feature included (two features that differ only in where they are are two records)."""
     source_id = parse_text(rec.get("id"), "id", 200)
