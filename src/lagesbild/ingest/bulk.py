@@ -293,8 +293,8 @@ class _Sink:
         if self.pg:  # compared in the server, against the staged copy of `rows`
             stage = f"_import_{self.table.name}"
             cur.execute(
-                f"SELECT s.pos FROM {stage} s JOIN {self.table.name} t "
-                "ON t.source_key = s.source_key WHERE s.pos = ANY(%s) AND "
+                f"SELECT s.pos FROM unnest(%s::int[]) AS a(pos) JOIN {stage} s USING (pos) "
+                f"JOIN {self.table.name} t ON t.source_key = s.source_key WHERE "
                 f"({', '.join('s.' + c for c in cols)}) IS NOT DISTINCT FROM "
                 f"({', '.join('t.' + c for c in cols)})",
                 (again,),
