@@ -22,15 +22,9 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-CATEGORIES = [
-    "drug_offence",
-    "violent_crime",
-    "theft",
-    "vandalism",
-    "weapons_offence",
-    "public_order",
-    "other",
-]
+from lagesbild.domain.taxonomy import DEFAULT_TAXONOMY
+
+CATEGORIES = DEFAULT_TAXONOMY.codes("crimes")
 # Stockholm inner city, WGS84
 BOX = (17.98, 59.30, 18.12, 59.36)
 

@@ -38,8 +38,8 @@ from sqlalchemy.engine import Connection
 
 from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.ingest.columns import Columns, CsvColumns, from_records
-from lagesbild.ingest.layers import LayerSpec, RowContext, record_key
-from lagesbild.ingest.offences import default_table, normalise_code
+from lagesbild.ingest.layers import LayerSpec, RowContext, parse_sensitivity, record_key
+from lagesbild.ingest.offences import category_for, default_table
 from lagesbild.ingest.values import parse_int
 from lagesbild.ingest.writer import REJECT, Rejected
 from lagesbild.store import assign
@@ -117,7 +117,8 @@ class _Sink:
     def begin(self) -> None:
         if self.pg:
             # The table grows inside this transaction while its statistics still describe it
-            # as before; keep the key lookups on the unique index instead of a sequential scan.
+            # as before; keep the conflict checks and the re-import comparison on the unique
+            # index instead of a sequential scan.
             self.raw.cursor().execute("SET LOCAL enable_seqscan = off")
         else:
             self.raw.cursor().execute("PRAGMA cache_size=-65536")  # 64 MB while importing
@@ -463,17 +464,6 @@ def _per_distinct(t: pa.Array, fn: Callable[[Any], Any]) -> tuple[list[Any], np.
     return np.asarray(results, dtype=object)[idx].tolist(), np.asarray(oks, dtype=bool)[idx]
 
 
-def _sensitivity(value: Any) -> str:
-    from lagesbild.domain.model import Sensitivity, parse_enum
-    from lagesbild.ingest.values import blank
-
-    return (
-        Sensitivity.SHARED.value
-        if blank(value)
-        else parse_enum(Sensitivity, value, "sensitivity").value
-    )
-
-
 def _categories(ctx: RowContext, spec: LayerSpec, cols: Columns) -> tuple[list, np.ndarray]:
     allowed = pa.array(sorted(set(ctx.taxonomy.codes(spec.name))), type=pa.string())
     text = pc.fill_null(pc.utf8_lower(_trim(cols.column("category"))), "")
@@ -481,7 +471,7 @@ def _categories(ctx: RowContext, spec: LayerSpec, cols: Columns) -> tuple[list, 
         table = ctx.offences if ctx.offences is not None else default_table()
         by_code, _ = _per_distinct(
             cols.column("offence_code"),
-            lambda c: "" if c is None or not c.strip() else table.get(normalise_code(c), ""),
+            lambda c: "" if c is None or not c.strip() else category_for(table, c) or "",
         )
         text = pc.if_else(pc.equal(text, ""), pa.array(by_code, type=pa.string()), text)
     ok = _np(pc.is_in(text, value_set=allowed), False)
@@ -546,7 +536,7 @@ def _columnar(ctx: RowContext, spec: LayerSpec, cols: Columns, sink: _Sink):
         cols.column("organisation"),
         lambda v: ctx.resolver.organisation(None if v is None or not v.strip() else v.strip()),
     )
-    sens, s_ok = _per_distinct(cols.column("sensitivity"), _sensitivity)
+    sens, s_ok = _per_distinct(cols.column("sensitivity"), parse_sensitivity)
     ok &= k_ok & cat_ok & t_ok & o_ok & s_ok
     values: dict[str, Any] = {
         "source_key": keys,

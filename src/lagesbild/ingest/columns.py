@@ -25,9 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from shapely.geometry.base import BaseGeometry
 
-from lagesbild.ingest.sources import FileProblem, Source
-from lagesbild.ingest.values import blank
-from lagesbild.ingest.writer import REJECT
+from lagesbild.ingest.sources import FileProblem, Source, wrong_width
 
 BLOCK = 4 << 20  # bytes of CSV per chunk (~50,000 rows of a police extract)
 
@@ -84,37 +82,38 @@ def from_records(triples: list[tuple[int, dict[str, Any], BaseGeometry | None]])
 
 @dataclass
 class CsvColumns:
-    """A CSV source read in column chunks by Arrow (see the module docstring)."""
+    """A CSV source read in column chunks by Arrow (see the module docstring). Made by
+    `CsvColumns.open`, which reads the file's bytes once to decide and to count."""
 
     source: Source
-    owner: str | None = None  # organisation of rows that name none (`import --organisation`)
+    owner: str | None  # organisation of rows that name none (`import --organisation`)
+    quoted: bool  # the file has a quote: values may hold new lines
+    last_line: int  # the number of the file's last line
 
-    @staticmethod
-    def usable(source: Source) -> bool:
-        """Whether Arrow reads this file exactly as the `csv` module does, line numbers included:
-        the header on the first line, more than one column, and no blank line before the end
-        (Arrow skips blank lines without counting them)."""
+    @classmethod
+    def open(cls, source: Source, owner: str | None = None) -> CsvColumns | None:
+        """Columns of `source` if Arrow reads it exactly as the `csv` module does, line
+        numbers included: the header on the first line, more than one column, and no blank
+        line before the end (Arrow skips blank lines without counting them); else None."""
         if source.kind != "csv" or source._csv is None or len(source.columns) < 2:
-            return False
-        encoding, _ = source._csv
-        if encoding not in ("utf-8-sig", "utf-8", "cp1252"):
-            return False
+            return None
+        if source._csv[0] not in ("utf-8-sig", "utf-8", "cp1252"):
+            return None
         with open(source.path, "rb") as fh:
-            size = fh.seek(0, 2)
-            if size == 0:
-                return False
+            if fh.seek(0, 2) == 0:
+                return None
             with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                head = mm[:3]
-                start = 3 if head == b"\xef\xbb\xbf" else 0
+                start = 3 if mm[:3] == b"\xef\xbb\xbf" else 0
                 if mm[start : start + 1] in (b"\n", b"\r"):
-                    return False  # blank lines before the header
-                end = size
+                    return None  # blank lines before the header
+                end = len(mm)
                 while end > 0 and mm[end - 1 : end] in (b"\n", b"\r", b" ", b"\t"):
                     end -= 1
-                for blank_line in (b"\n\n", b"\n\r\n", b"\r\r"):
-                    if mm.find(blank_line, 0, end) != -1:
-                        return False
-        return True
+                if any(mm.find(b, 0, end) != -1 for b in (b"\n\n", b"\n\r\n", b"\r\r")):
+                    return None
+                quoted = mm.find(b'"') != -1
+                lines = _count_lines(mm) if quoted else 0  # only new lines in values need it
+        return cls(source, owner, quoted, lines)
 
     def expected_rows(self, first_chunk_rows: int) -> int:
         """The file's rows, estimated from its size and the rows of its first chunk."""
@@ -134,7 +133,7 @@ class CsvColumns:
             invalid.append((row.number, row.text))
             return "skip"
 
-        quoted = _has_quotes(source)
+        quoted = self.quoted
         reader = pacsv.open_csv(
             source.path,
             read_options=pacsv.ReadOptions(
@@ -154,7 +153,7 @@ class CsvColumns:
                 quoted_strings_can_be_null=False,
             ),
         )
-        last_line = _line_count(source) if quoted else None
+        last_line = self.last_line if quoted else None
         next_row = 2  # Arrow's row number (the header is row 1) of the next row
         extra_lines = 0  # newlines inside quoted values so far: line = row + extra_lines
         for batch in _batches(reader, source.path):
@@ -207,24 +206,18 @@ class CsvColumns:
 
 
 def _unreadable(text: str, delimiter: str, width: int) -> dict[str, Any] | None:
-    """The reject of a row with the wrong number of fields; None for a line of spaces, which
-    the csv module reads as a blank line."""
+    """The reject of a row with the wrong number of fields, as the `csv` reader makes it; None
+    for a line of spaces, which the csv module reads as a blank line."""
     fields = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
     if not fields or (len(fields) == 1 and not fields[0].strip()):
         return None
-    return {
-        REJECT: f"row has {len(fields)} fields; the header has {width}",
-        "_raw": "|".join(fields),
-    }
+    return wrong_width(fields, width)
 
 
-def _line_count(source: Source) -> int:
-    lines, last = 0, b""
-    with open(source.path, "rb") as fh:
-        while block := fh.read(16 << 20):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    return lines + (0 if last == b"\n" else 1)
+def _count_lines(mm: mmap.mmap) -> int:
+    step = 16 << 20  # counted a slice at a time: never a copy of the whole file
+    lines = sum(mm[i : i + step].count(b"\n") for i in range(0, len(mm), step))
+    return lines + (0 if mm[-1:] == b"\n" else 1)
 
 
 def _batches(reader, path) -> Iterator[pa.RecordBatch]:
@@ -233,11 +226,3 @@ def _batches(reader, path) -> Iterator[pa.RecordBatch]:
         yield from reader
     except pa.ArrowInvalid as exc:
         raise FileProblem(f"{path}: {str(exc).splitlines()[0]}") from None
-
-
-def _has_quotes(source: Source) -> bool:
-    with open(source.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        return mm.find(b'"') != -1
-
-
-__all__ = ["Columns", "CsvColumns", "from_records", "blank"]

@@ -85,13 +85,19 @@ def _when(ctx: RowContext, rec: Record, name: str, required: bool = False) -> da
     return value
 
 
+def parse_sensitivity(value: object) -> str:
+    """A record's sensitivity; blank means shared."""
+    return (
+        Sensitivity.SHARED.value
+        if blank(value)
+        else parse_enum(Sensitivity, value, "sensitivity").value
+    )
+
+
 def _owned(ctx: RowContext, rec: Record) -> dict[str, Any]:
-    sens = rec.get("sensitivity")
     return {
         "owner_org_id": ctx.resolver.organisation(_text(rec, "organisation")),
-        "sensitivity": Sensitivity.SHARED.value
-        if blank(sens)
-        else parse_enum(Sensitivity, sens, "sensitivity").value,
+        "sensitivity": parse_sensitivity(rec.get("sensitivity")),
         "created_at": ctx.now,
         "updated_at": ctx.now,
         "created_by": ctx.user_id,

@@ -82,10 +82,10 @@ def import_file(
     source = source or open_file(store, spec.name, path, options)
     if options.organisation:
         _check_organisation(store, options.organisation)
-    records: Iterable | CsvColumns
-    if spec.name in bulk.BULK_LAYERS and bulk.ENABLED and CsvColumns.usable(source):
-        records = CsvColumns(source, options.organisation)  # read by Arrow, in columns
-    else:
+    records: Iterable | CsvColumns | None = None
+    if spec.name in bulk.BULK_LAYERS and bulk.ENABLED:
+        records = CsvColumns.open(source, options.organisation)  # read by Arrow, in columns
+    if records is None:
         records = _with_owner(source.records(), options.organisation, spec.name)
     report = report_path(path)
     try:

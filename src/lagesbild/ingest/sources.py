@@ -112,8 +112,7 @@ class Source:
                 continue  # blank lines are not rows
             line = reader.line_num
             if len(row) != width:
-                reason = f"row has {len(row)} fields; the header has {width}"
-                yield line, _problem(row, reason), None
+                yield line, wrong_width(row, width), None
                 continue
             yield line, {name: row[i] for name, i in wanted}, None
 
@@ -157,7 +156,9 @@ class Source:
             start += n
 
 
-def _problem(row: list[str], reason: str) -> dict[str, Any]:
+def wrong_width(row: list[str], width: int) -> dict[str, Any]:
+    """The record of a CSV row that has not the header's number of fields: a reject."""
+    reason = f"row has {len(row)} fields; the header has {width}"
     return {REJECT: reason, "_raw": "|".join(row)}
 
 
