@@ -67,7 +67,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
+    """How tokens and session ids are stored (and remembered): never the secret itself."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -245,7 +246,7 @@ def start_session(store: Store, user: User, remote: str | None = None) -> tuple[
     with store.write() as conn:
         conn.execute(
             insert(web_sessions).values(
-                token_hash=_digest(token),
+                token_hash=digest(token),
                 user_id=user.id,
                 csrf_token=csrf,
                 created_at=_now(),
@@ -256,23 +257,16 @@ def start_session(store: Store, user: User, remote: str | None = None) -> tuple[
     return token, csrf
 
 
-def session_user(store: Store, token: str) -> tuple[User, str] | None:
-    """The signed-in user and the session's CSRF token, or None when unknown or expired."""
-    found = session_record(store, token)
-    if found is None or found[2] <= _now():
-        return None
-    return found[0], found[1]
-
-
 def session_record(store: Store, token: str) -> tuple[User, str, datetime] | None:
     """The session's user, CSRF token and expiry, whether expired or not; None when the session
-    is unknown or its user disabled. The caller checks the expiry (see session_user)."""
+    is unknown or its user disabled. The caller checks the expiry (web.security.identify, on
+    every request, since the look-up itself may be remembered)."""
     with store.read() as conn:
         row = conn.execute(
             _user_query()
             .add_columns(web_sessions.c.csrf_token, web_sessions.c.expires_at)
             .join(web_sessions, web_sessions.c.user_id == users.c.id)
-            .where(web_sessions.c.token_hash == _digest(token))
+            .where(web_sessions.c.token_hash == digest(token))
         ).first()
     if row is None or not row.active:
         return None
@@ -281,7 +275,7 @@ def session_record(store: Store, token: str) -> tuple[User, str, datetime] | Non
 
 def end_session(store: Store, token: str) -> None:
     with store.write() as conn:
-        conn.execute(delete(web_sessions).where(web_sessions.c.token_hash == _digest(token)))
+        conn.execute(delete(web_sessions).where(web_sessions.c.token_hash == digest(token)))
 
 
 # ------------------------------------------------------------------ API tokens
@@ -295,7 +289,7 @@ def create_token(store: Store, user: User, name: str) -> tuple[int, str]:
     with store.write() as conn:
         tid = conn.execute(
             insert(api_tokens).values(
-                token_hash=_digest(token),
+                token_hash=digest(token),
                 user_id=user.id,
                 name=name.strip()[:200],
                 created_at=_now(),
@@ -311,7 +305,7 @@ def token_user(store: Store, token: str) -> User | None:
             _user_query()
             .add_columns(api_tokens.c.id.label("token_id"))
             .join(api_tokens, api_tokens.c.user_id == users.c.id)
-            .where(api_tokens.c.token_hash == _digest(token), api_tokens.c.revoked_at.is_(None))
+            .where(api_tokens.c.token_hash == digest(token), api_tokens.c.revoked_at.is_(None))
         ).first()
     if row is None or not row.active:
         return None

@@ -227,21 +227,9 @@ def _layer_routes(layer: str) -> None:
     ) -> Response:
         store = request.app.state.store
         f = record_filter(request, place, period, category, bbox, limit, offset, layer)
-        version = await cache.request_version(request, (records.table_of(layer).name,))
-        key = cache.cache_key(
-            layer, list(request.query_params.multi_items()), caller.viewer, version
-        )
-        etag = f'"{key}"'
-        headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-        cached = LAYER_CACHE.get(key)
-        if request.headers.get("if-none-match") == etag and cached is not None:
-            await _audit_listing(store, caller, layer, cached[1])
-            return Response(status_code=304, headers=headers)
-        computed = []
 
         def compute() -> tuple[bytes, list[int]]:
-            rows, total = records.list_records(store, layer, caller.viewer, f)
-            computed.append(True)  # list_records wrote the audit entry for this request
+            rows, total = records.list_records(store, layer, caller.viewer, f)  # audits too
             links = []
             if offset + limit < total:
                 nxt = request.url.include_query_params(offset=offset + limit)
@@ -258,12 +246,16 @@ def _layer_routes(layer: str) -> None:
             )
             return body, [r["id"] for r in rows if r.get("sensitivity") == "restricted"]
 
-        if cached is None:  # computed in the thread pool; a cached answer never leaves the loop
-            cached = await run_in_threadpool(LAYER_CACHE.get_or_compute, key, compute)
-        body_gz, restricted = cached
-        if not computed:
-            await _audit_listing(store, caller, layer, restricted)
-        return await cache.respond(request, body_gz, "application/geo+json", headers)
+        return await cache.cached_answer(
+            request,
+            caller.viewer,
+            (records.table_of(layer).name,),
+            LAYER_CACHE,
+            compute,
+            "application/geo+json",
+            # an answer served again lists its restricted records again: that is opening them
+            on_reuse=lambda restricted: _audit_listing(store, caller, layer, restricted),
+        )
 
     @router.get(f"/{layer}/{{record_id}}", tags=tag, name=f"get_{layer}")
     def get_one(record_id: int, request: Request, caller: CallerDep) -> dict:
@@ -339,8 +331,6 @@ async def import_layer(
     records belong to the caller's organisation unless the file names one."""
     import tempfile
     from pathlib import Path
-
-    from starlette.concurrency import run_in_threadpool
 
     from lagesbild.ingest.service import ImportOptions, import_file
 

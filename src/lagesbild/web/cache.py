@@ -10,7 +10,7 @@ import gzip
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -120,14 +120,17 @@ async def cached_answer(
     viewer: Viewer,
     tables: tuple[str, ...],
     results: ResponseCache,
-    compute: Callable[[], bytes],
+    compute: Callable[[], bytes | tuple[bytes, list[int]]],
     media_type: str = "application/json",
     cheap: bool = False,
+    on_reuse: Callable[[list[int]], Awaitable[None]] | None = None,
 ):
     """An answer computed once per (path and query, audience, data version of `tables`): the
     same request from the same kind of caller on unchanged data is served from memory, and a
-    client that sends the ETag back gets 304. `compute` returns the serialised body; it runs
-    in the thread pool unless it is `cheap` (a millisecond or so, no store access)."""
+    client that sends the ETag back gets 304. `compute` returns the serialised body, or the
+    body and the ids of the restricted records in it; it runs in the thread pool unless it is
+    `cheap` (a millisecond or so, no store access). `on_reuse(ids)` runs for every answer this
+    request did not compute itself (a 304 included): listings audit it."""
     from starlette.responses import Response
 
     version = await request_version(request, tables)
@@ -135,11 +138,22 @@ async def cached_answer(
     headers = {"ETag": f'"{key}"', "Cache-Control": "private, no-cache"}
     item = results.get(key)
     if request.headers.get("if-none-match") == headers["ETag"] and item:
+        if on_reuse:
+            await on_reuse(item[1])
         return Response(status_code=304, headers=headers)
+    computed = []
+
+    def run() -> tuple[bytes, list[int]]:
+        out = compute()
+        computed.append(True)
+        return out if isinstance(out, tuple) else (out, [])
+
     if item is None and cheap:
-        item = results.get_or_compute(key, lambda: (compute(), []))
+        item = results.get_or_compute(key, run)
     elif item is None:
-        item = await run_in_threadpool(results.get_or_compute, key, lambda: (compute(), []))
+        item = await run_in_threadpool(results.get_or_compute, key, run)
+    if on_reuse and not computed:
+        await on_reuse(item[1])
     return await respond(request, item[0], media_type, headers)
 
 

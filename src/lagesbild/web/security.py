@@ -10,14 +10,13 @@ reads the store again; a session's expiry is checked on every request.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fastapi import Request, Response
 
-from lagesbild.accounts import SESSION_HOURS, User, session_record, token_user
+from lagesbild.accounts import SESSION_HOURS, User, digest, session_record, token_user
 from lagesbild.domain.model import PUBLIC_VIEWER, Viewer
 from lagesbild.errors import AccessDenied, LagesbildError
 from lagesbild.web.freshness import remembered
@@ -44,7 +43,7 @@ def remote_of(request: Request) -> str | None:
 
 def _key(kind: str, secret: str) -> tuple[str, str]:
     """A memo key that does not keep the secret itself in memory."""
-    return kind, hashlib.sha256(secret.encode()).hexdigest()
+    return kind, digest(secret)
 
 
 async def identify(request: Request) -> Caller:
