@@ -169,6 +169,41 @@ def test_big_import_rebuilds_the_indexes_it_dropped(store, police_csv, monkeypat
     assert list_records(store, "crimes", SYSTEM, RecordFilter(bbox=(10, 55, 11, 56)))[1] == 0
 
 
+def _foreign_keys(store) -> set[tuple[str, str]]:
+    """(table, referenced table) of the foreign keys of crimes and assignments."""
+    with store.read() as conn:
+        if store.backend == "sqlite":
+            return {
+                (t, row[2])
+                for t in ("crimes", "assignments")
+                for row in conn.exec_driver_sql(f"PRAGMA foreign_key_list({t})")
+            }
+        rows = conn.exec_driver_sql(
+            "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid IN ('crimes'::regclass, 'assignments'::regclass)"
+        )
+        return {tuple(r) for r in rows}
+
+
+def test_big_import_keeps_foreign_keys_and_numbering(store, police_csv, monkeypatch):
+    """On PostgreSQL a big import drops the foreign keys and numbers rows itself: the keys are
+    back afterwards, and later rows numbered by the table's sequence do not collide."""
+    keys = _foreign_keys(store)
+    assert ("crimes", "organisations") in keys and ("assignments", "places") in keys
+    monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 1)
+    import_file(store, "crimes", police_csv, ImportOptions(mapping=POLICE_MAP))
+    assert _foreign_keys(store) == keys
+    with store.read() as conn:
+        top = conn.execute(select(func.max(crimes.c.id))).scalar_one()
+    monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 10**9)  # a small import: the sequence
+    row = {"id": "NEW", "occurred_at": "2023-05-02 20:00", "category": "theft"}
+    s = write_records(store, "crimes", [(2, {**row, "lat": "59.33", "lon": "18.06"}, None)])
+    assert s.stored == 1
+    with store.read() as conn:
+        new = conn.execute(select(crimes.c.id).where(crimes.c.source_id == "NEW")).scalar_one()
+    assert new > top
+
+
 def test_interrupted_import_leaves_store_unchanged(store, police_csv, monkeypatch):
     import_file(store, "crimes", police_csv, ImportOptions(mapping=POLICE_MAP))
     monkeypatch.setattr(bulk, "CHUNK", 10)  # the first chunks are written before the interrupt
@@ -193,6 +228,7 @@ def test_interrupted_import_leaves_store_unchanged(store, police_csv, monkeypatc
         write_records(store, "crimes", records())
     assert count(store, crimes) == 4
     assert _crime_indexes(store) >= EXPECTED_INDEXES[store.backend]  # dropped, and back
+    assert ("crimes", "organisations") in _foreign_keys(store)
     # and a later import still works
     s = write_records(
         store,

@@ -113,6 +113,9 @@ def _sqlite_engine(parsed) -> Engine:
         # Let SQLAlchemy's begin event below decide how transactions start.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        # Only takes effect on a new, empty file (before WAL is on): 16 KiB pages store and index
+        # bulk imports ~15 % faster than the default 4 KiB (benchmarks/bench_import.py).
+        cur.execute("PRAGMA page_size=16384")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
