@@ -74,3 +74,25 @@ def test_every_command_is_documented_in_the_readme():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     missing = [name for name in group.commands if f"lagesbild {name}" not in readme]
     assert not missing, f"undocumented commands: {missing}"
+
+
+@pytest.mark.parametrize("after", [0.4, 1.2])
+def test_ctrl_c_while_loading_ends_quietly(tmp_path, after):
+    """Ctrl-C while the command's modules load (SciPy, Arrow: a second or two) has done nothing
+    yet: exit 130 like a Ctrl-C later, and no traceback."""
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k != "LAGESBILD_DB"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lagesbild", "--db", f"sqlite:///{tmp_path / 'x.sqlite'}", "init"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(after)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err
+    assert proc.returncode in (0, 130), (proc.returncode, err)  # 0: it was done already

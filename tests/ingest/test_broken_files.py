@@ -109,6 +109,25 @@ CORPUS = [
         "has no CRS (a shapefile needs its .prj file)",
     ),
     ("json.csv", "crimes", _text('{"type": "FeatureCollection"}\n'), {}, "does not look like CSV"),
+    (
+        "twice.csv",
+        "crimes",
+        _text("id,occurred_at,category,lat,lon,LAT\n1,2023-05-01,theft,59.33,18.06,59.0\n"),
+        {},
+        "columns 'lat' and 'LAT' have the same name",
+    ),
+    (
+        "unknown_crs.geojson",
+        "observations",
+        _text(
+            '{"type": "FeatureCollection", "crs": {"type": "name", "properties": '
+            '{"name": "urn:ogc:def:crs:EPSG::99999"}}, "features": [{"type": "Feature", '
+            '"geometry": {"type": "Point", "coordinates": [18.06, 59.33]}, "properties": '
+            '{"occurred_at": "2023-05-01", "category": "drug_sale"}}]}'
+        ),
+        {},
+        "unknown CRS 'urn:ogc:def:crs:EPSG::99999' in its crs member",
+    ),
 ]
 
 

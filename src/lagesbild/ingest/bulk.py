@@ -260,8 +260,8 @@ class _Sink:
         if full < n:
             cur.execute(self._insert_sql(n - full), flat[full * m :])
             done += cur.rowcount
-        stored = np.ones(n, dtype=bool)
-        if done < n:  # some keys were stored already: which rows went in?
+        stored = np.full(n, done > 0)
+        if 0 < done < n:  # some keys were stored already: which rows went in?
             present = {
                 r[0]
                 for r in cur.execute(
@@ -270,7 +270,7 @@ class _Sink:
                 )
             }
             stored = np.fromiter((i in present for i in idl), dtype=bool, count=n)
-            ids[~stored] = -1
+        ids[~stored] = -1
         return stored, ids
 
     def _insert_pg(self, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
@@ -301,12 +301,12 @@ class _Sink:
             "ON CONFLICT (source_key) DO NOTHING",
             (self.now, self.now, self.user_id),
         )
-        stored = np.ones(n, dtype=bool)
-        if cur.rowcount < n:  # some keys were stored already: which rows went in?
+        stored = np.full(n, cur.rowcount > 0)
+        if 0 < cur.rowcount < n:  # some keys were stored already: which rows went in?
             cur.execute(f"SELECT s.pos FROM {stage} s JOIN {name} t ON t.id = s.id")
             stored[:] = False
             stored[[r[0] for r in cur.fetchall()]] = True
-            ids[~stored] = -1
+        ids[~stored] = -1
         return stored, ids
 
     def insert_assignments(self, layer: str, record_ids, place_ids, round_ids) -> None:

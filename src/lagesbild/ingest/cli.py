@@ -96,7 +96,7 @@ def import_command(
     store = open_store_cli(db)
     try:
         mapping: dict[str, str] = {}
-        table = str(offence_table) if offence_table else None
+        table = str(offence_table.resolve()) if offence_table else None  # for any folder
         if profile:
             saved = load_profile(store, profile)
             if saved.layer != layer.strip().lower():

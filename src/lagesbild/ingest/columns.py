@@ -179,14 +179,14 @@ class CsvColumns:
             for number, text in bad:
                 nl = text.count("\n")
                 lines[rows > number] += nl
-                reject = _unreadable(text, delimiter, width)
+                reject = _unreadable(text, delimiter, width, source.index.items())
                 if reject is not None:
                     before = int(inner[rows < number].sum())
                     rejects.append((number + extra_lines + before + nl, reject))
             extra_lines += int(inner.sum()) + sum(t.count("\n") for _, t in bad)
             if n:
                 next_row = int(rows[-1]) + 1
-            values = {name: batch.column(col) for name, col in wanted.items()}
+            values = {name: _unguard(batch.column(col)) for name, col in wanted.items()}
             if self.owner:
                 org = values.get("organisation")
                 if org is None:
@@ -197,7 +197,7 @@ class CsvColumns:
             yield Columns(lines, values, rejects=rejects)
         rejects = []
         for number, text in sorted(invalid):  # bad rows after the last good one
-            reject = _unreadable(text, delimiter, width)
+            reject = _unreadable(text, delimiter, width, source.index.items())
             if reject is not None:
                 rejects.append((number + extra_lines + text.count("\n"), reject))
             extra_lines += text.count("\n")
@@ -205,19 +205,26 @@ class CsvColumns:
             yield Columns(np.zeros(0, dtype=np.int64), {}, rejects=rejects)
 
 
-def _unreadable(text: str, delimiter: str, width: int) -> dict[str, Any] | None:
+def _unreadable(text: str, delimiter: str, width: int, wanted) -> dict[str, Any] | None:
     """The reject of a row with the wrong number of fields, as the `csv` reader makes it; None
     for a line of spaces, which the csv module reads as a blank line."""
     fields = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
     if not fields or (len(fields) == 1 and not fields[0].strip()):
         return None
-    return wrong_width(fields, width)
+    return wrong_width(fields, width, wanted)
 
 
 def _count_lines(mm: mmap.mmap) -> int:
     step = 16 << 20  # counted a slice at a time: never a copy of the whole file
     lines = sum(mm[i : i + step].count(b"\n") for i in range(0, len(mm), step))
     return lines + (0 if mm[-1:] == b"\n" else 1)
+
+
+def _unguard(column: pa.Array) -> pa.Array:
+    """`values.unguard` on a column: the apostrophe an export put before = + - @ comes off."""
+    if not pc.any(pc.starts_with(column, "'")).as_py():
+        return column
+    return pc.replace_substring_regex(column, r"^'([=+\-@\t\r])", r"\1")
 
 
 def _batches(reader, path) -> Iterator[pa.RecordBatch]:

@@ -30,7 +30,7 @@ from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import parse_period
 from lagesbild.errors import LagesbildError, NotFound, ValidationError
 from lagesbild.ingest.layers import layer_spec
-from lagesbild.ingest.service import safe_cell
+from lagesbild.ingest.values import safe_cell
 from lagesbild.store import audit
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
@@ -161,6 +161,10 @@ def export_layer(
     out = Path(out)
     if not out.parent.is_dir():
         raise LagesbildError(f"cannot write {out}: folder {out.parent} does not exist")
+    if out.is_dir():
+        raise LagesbildError(
+            f"cannot write {out}: it is a folder", f"give a file name, e.g. {out / layer}.{fmt}"
+        )
     table = metadata.tables[spec.table]
     with store.read() as conn:
         names = _Names(conn)

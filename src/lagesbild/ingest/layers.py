@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from lagesbild.domain.model import ExtentStatus, PlaceKind, Sensitivity, parse_enum
 from lagesbild.domain.taxonomy import Taxonomy
-from lagesbild.errors import ValidationError
+from lagesbild.errors import GeometryError, ValidationError
 from lagesbild.geo.crs import transform_from
 from lagesbild.geo.region import Region
 from lagesbild.geo.validate import check_point, clean_line, clean_polygon
@@ -146,8 +146,17 @@ def point_of(
             if ctx.crs is None:
                 raise ValidationError("x/y", "coordinates x/y need --crs EPSG:NNNN")
             geom = transform_from(ctx.crs, Point(x, y))
+            if not ctx.region.contains_bounds(geom.bounds):
+                swapped = transform_from(ctx.crs, Point(y, x))
+                if ctx.region.contains_bounds(swapped.bounds):
+                    raise GeometryError(
+                        f"location x={x}, y={y} in {ctx.crs} lies outside the store's region",
+                        "x and y look swapped: x is the easting, y the northing",
+                    )
         elif required:
-            raise ValidationError("location", "is required: lat and lon, or x and y with --crs")
+            raise ValidationError(
+                "location", "is required: lat and lon, x and y with --crs, or a point geometry"
+            )
         else:
             return None
     return check_point(geom, ctx.region, "location")
@@ -205,6 +214,9 @@ def _category(ctx: RowContext, layer: str, rec: Record) -> str:
     category, code = rec.get("category"), rec.get("offence_code")
     if layer == "crimes" and blank(category) and not blank(code):
         return offence_category(ctx, code)
+    if blank(category):
+        need = "a category (or an offence_code)" if layer == "crimes" else "a category"
+        raise ValidationError("category", f"is empty; each row needs {need}")
     return ctx.taxonomy.validate(layer, category)
 
 
@@ -275,10 +287,16 @@ def _camera(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dict[str
     reach = parse_float(rec.get("range"), "range")
     if bearing is None or angle is None or reach is None:
         raise ValidationError("bearing/angle/range", "are required (degrees, degrees, metres)")
+    if not 0 <= bearing <= 360:
+        raise ValidationError("bearing", f"{bearing} is not a compass bearing in [0, 360] degrees")
     if not 0 < angle <= 360:
         raise ValidationError("angle", f"{angle} is not a field-of-view angle in (0, 360] degrees")
     if not 0 < reach <= 2000:
         raise ValidationError("range", f"{reach} is not a range in metres (0-2000)")
+    active_from = parse_date(rec.get("active_from"), "active_from")
+    active_to = parse_date(rec.get("active_to"), "active_to")
+    if active_from is not None and active_to is not None and active_to < active_from:
+        raise ValidationError("active_to", f"{active_to} is before active_from {active_from}")
     return {
         **_keyed("cameras", rec, geom),
         "operator": _text(rec, "operator", True, 200),
@@ -286,8 +304,8 @@ def _camera(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dict[str
         "angle": angle,
         "range_m": reach,
         "legal_basis": _text(rec, "legal_basis", max_len=300),
-        "active_from": parse_date(rec.get("active_from"), "active_from"),
-        "active_to": parse_date(rec.get("active_to"), "active_to"),
+        "active_from": active_from,
+        "active_to": active_to,
         **_bbox(point_of(ctx, rec, geom, required=True)),
         **_owned(ctx, rec),
     }
@@ -384,7 +402,7 @@ def _roster(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dict[str
         "starts_at": starts,
         "ends_at": ends,
         "place_id": ctx.resolver.place(place) if place else None,
-        "briefing_id": parse_int(rec.get("briefing"), "briefing"),
+        "briefing_id": ctx.resolver.briefing(parse_int(rec.get("briefing"), "briefing")),
         **_owned(ctx, rec),
     }
     return row

@@ -9,7 +9,13 @@ from sqlalchemy import func, insert, or_, select
 from sqlalchemy.engine import Connection
 
 from lagesbild.errors import ValidationError
-from lagesbild.store.schema import mapping_rounds, organisations, places, store_settings
+from lagesbild.store.schema import (
+    briefings,
+    mapping_rounds,
+    organisations,
+    places,
+    store_settings,
+)
 
 
 class Resolver:
@@ -103,6 +109,19 @@ class Resolver:
                 )
             self._places[key] = row[0]
         return self._places[key]
+
+    def briefing(self, number: int | None) -> int | None:
+        """A roster entry's briefing: its number in this store, which must exist."""
+        if number is None:
+            return None
+        found = self.conn.execute(select(briefings.c.id).where(briefings.c.id == number)).first()
+        if found is None:
+            raise ValidationError(
+                "briefing",
+                f"there is no briefing {number} in this store",
+                "give the number of a briefing held here, or leave it empty",
+            )
+        return number
 
     def forget_place(self, name: str) -> None:
         self._places.pop(name.strip().lower(), None)

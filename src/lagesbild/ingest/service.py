@@ -19,12 +19,10 @@ from lagesbild.ingest.columns import CsvColumns
 from lagesbild.ingest.layers import layer_spec
 from lagesbild.ingest.offences import load_table
 from lagesbild.ingest.sources import ReadOptions, Source, open_source
-from lagesbild.ingest.values import blank
+from lagesbild.ingest.values import blank, safe_cell
 from lagesbild.ingest.writer import StrictRejection, WriteSummary, write_records
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import organisations
-
-UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -50,14 +48,6 @@ class ImportResult:
 
 def report_path(path: Path) -> Path:
     return path.with_name(path.name + ".rejected.csv")
-
-
-def safe_cell(value: object) -> object:
-    """A cell a spreadsheet will not run as a formula: text starting with = + - @ (or a tab or
-    carriage return) gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(UNSAFE_START):
-        return "'" + value
-    return value
 
 
 def open_file(store: Store, layer: str, path: str | Path, options: ImportOptions) -> Source:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import codecs
 import csv
 import math
+import re
+import warnings
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from shapely.geometry.base import BaseGeometry
 from lagesbild.errors import LagesbildError
 from lagesbild.geo.crs import WGS84, parse_crs
 from lagesbild.ingest.layers import LayerSpec, layer_spec
+from lagesbild.ingest.values import unguard
 from lagesbild.ingest.writer import REJECT
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -112,9 +115,9 @@ class Source:
                 continue  # blank lines are not rows
             line = reader.line_num
             if len(row) != width:
-                yield line, wrong_width(row, width), None
+                yield line, wrong_width(row, width, wanted), None
                 continue
-            yield line, {name: row[i] for name, i in wanted}, None
+            yield line, {name: unguard(row[i]) for name, i in wanted}, None
 
     # ------------------------------------------------------------------ GIS
     def _gis_records(self) -> Iterator[tuple[int, dict[str, Any], BaseGeometry | None]]:
@@ -129,19 +132,29 @@ class Source:
         start = 0
         while True:
             try:
-                _meta, _fids, wkb, fields = pyogrio.raw.read(
-                    ogr_path,
-                    layer=layer,
-                    skip_features=start,
-                    max_features=CHUNK,
-                    datetime_as_string=True,
-                )
+                with warnings.catch_warnings():
+                    # GDAL's own warnings (an unclosed ring, time zones) would print beside the
+                    # progress; such a feature is rejected with its reason (`_geometries`)
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    _meta, _fids, wkb, fields = pyogrio.raw.read(
+                        ogr_path,
+                        layer=layer,
+                        skip_features=start,
+                        max_features=CHUNK,
+                        datetime_as_string=True,
+                    )
             except Exception as exc:  # noqa: BLE001 - GDAL's message is what the user needs
                 raise FileProblem(f"{self.path}: cannot read features: {exc}") from None
             n = len(wkb) if wkb is not None else (len(fields[0]) if fields else 0)
             if n == 0:
                 return
-            geoms = shapely.from_wkb(wkb) if wkb is not None else np.full(n, None, dtype=object)
+            geoms, broken = _geometries(wkb, n)
+            # a multi-geometry of one part is that part: GeoPackages (ours included) store
+            # polygons as MultiPolygon, and the same place must not read as changed
+            single = np.isin(shapely.get_type_id(geoms), (4, 5, 6)) & (
+                shapely.get_num_geometries(geoms) == 1
+            )
+            geoms[single] = shapely.get_geometry(geoms[single], 0)
             if transformer is not None:
                 geoms = shapely.transform(
                     geoms, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
@@ -150,16 +163,38 @@ class Source:
             for k in range(n):
                 geom = geoms[k]
                 rec = {name: values[k] for name, values in columns}
+                if k in broken:
+                    rec[REJECT] = f"geometry: {broken[k]}"
                 yield start + k + 1, rec, (None if geom is None or geom.is_empty else geom)
             if n < CHUNK:
                 return
             start += n
 
 
-def wrong_width(row: list[str], width: int) -> dict[str, Any]:
-    """The record of a CSV row that has not the header's number of fields: a reject."""
+def _geometries(wkb: np.ndarray | None, n: int) -> tuple[np.ndarray, dict[int, str]]:
+    """The features' geometries, and the reason of each one GEOS cannot read (a line of one
+    point, a ring that is not closed): those rows are rejected, not the file."""
+    if wkb is None:
+        return np.full(n, None, dtype=object), {}
+    try:
+        return shapely.from_wkb(wkb), {}
+    except shapely.errors.GEOSException:
+        pass
+    geoms, broken = np.full(n, None, dtype=object), {}
+    for k, one in enumerate(wkb):
+        try:
+            geoms[k] = None if one is None else shapely.from_wkb(one)
+        except shapely.errors.GEOSException as exc:
+            reason = str(exc).strip().removeprefix("IllegalArgumentException: ")
+            broken[k] = f"not a valid geometry ({reason})"
+    return geoms, broken
+
+
+def wrong_width(row: list[str], width: int, wanted) -> dict[str, Any]:
+    """The record of a CSV row that has not the header's number of fields: a reject, which
+    keeps the fields it has under their columns' names for the report of rejected rows."""
     reason = f"row has {len(row)} fields; the header has {width}"
-    return {REJECT: reason, "_raw": "|".join(row)}
+    return {REJECT: reason, **{name: row[i] for name, i in wanted if i < len(row)}}
 
 
 def _plain(values: np.ndarray) -> list[Any]:
@@ -308,13 +343,20 @@ def _open_gis(p: Path, spec: LayerSpec, options: ReadOptions) -> Source:
         raise FileProblem(f"{p} cannot be read as {kind}: {reason}") from None
     columns = [str(c) for c in info["fields"]]
     crs = info.get("crs")
+    named = _geojson_crs_member(p)
+    if named is not None:  # GDAL reads a crs member it does not know as WGS84, silently
+        try:
+            parse_crs(named)
+        except LagesbildError:
+            raise FileProblem(
+                f"{p}: unknown CRS {named!r} in its crs member",
+                "give a known one (e.g. EPSG:3006), or leave the member out for WGS84",
+            ) from None
     has_geometry = info.get("geometry_type") not in (None, "Unknown") or spec.geometry is not None
     if has_geometry and info.get("geometry_type") is not None and crs is None:
         if options.crs is None:
-            raise FileProblem(
-                f"{p} has no CRS (a shapefile needs its .prj file)",
-                "give the CRS with --crs EPSG:NNNN",
-            )
+            why = " (a shapefile needs its .prj file)" if p.suffix.lower() == ".zip" else ""
+            raise FileProblem(f"{p} has no CRS{why}", "give the CRS with --crs EPSG:NNNN")
         crs = options.crs
     if crs is not None:
         try:
@@ -329,10 +371,23 @@ def _open_gis(p: Path, spec: LayerSpec, options: ReadOptions) -> Source:
         columns,
         index,
         crs,
-        int(info.get("features") or 0) or None,
+        features if (features := int(info.get("features", -1))) >= 0 else None,  # -1: unknown
         ignored,
         _gis=(ogr_path, layer),
     )
+
+
+_CRS_MEMBER = re.compile(rb'"crs"\s*:\s*\{[^{}]*"properties"\s*:\s*\{[^{}]*"name"\s*:\s*"([^"]*)"')
+
+
+def _geojson_crs_member(p: Path) -> str | None:
+    """The name in a GeoJSON's (2008) `crs` member, if it has one near its start."""
+    if p.suffix.lower() not in (".geojson", ".json"):
+        return None
+    with open(p, "rb") as fh:
+        head = fh.read(65536)
+    found = _CRS_MEMBER.search(head)
+    return found.group(1).decode("utf-8", "replace") if found else None
 
 
 def _map_columns(
@@ -340,8 +395,18 @@ def _map_columns(
 ) -> tuple[dict[str, int], list[str]]:
     canon = canonical_columns(spec)
     by_lower: dict[str, int] = {}
+    twins: dict[str, list[str]] = {}
     for i, c in enumerate(columns):
         by_lower.setdefault(c.strip().lower(), i)
+        twins.setdefault(c.strip().lower(), []).append(c)
+
+    def unique(key: str) -> None:  # a column read by name must not be there twice
+        if len(twins.get(key, ())) > 1:
+            raise FileProblem(
+                f"{p}: columns {' and '.join(repr(c) for c in twins[key])} have the same name",
+                "rename or remove one of them, so that it is clear which one to read",
+            )
+
     index: dict[str, int] = {}
     for target, source in mapping.items():
         name = target.strip().lower()
@@ -351,6 +416,7 @@ def _map_columns(
                 f"{spec.name}; expected one of: {', '.join(canon)}"
             )
         pos = by_lower.get(source.strip().lower())
+        unique(source.strip().lower())
         if pos is None:
             raise FileProblem(
                 f"{p} has no column {source!r} (from --map {target}={source}); "
@@ -361,6 +427,7 @@ def _map_columns(
     for name in canon:
         pos = by_lower.get(name)
         if name not in index and pos is not None and pos not in taken:
+            unique(name)
             index[name] = pos
             taken.add(pos)
     ignored = [c for i, c in enumerate(columns) if i not in taken]
@@ -400,7 +467,7 @@ def _check_columns(source: Source, spec: LayerSpec, options: ReadOptions) -> Non
                 source.crs = parse_crs(source.crs).to_string()
             except LagesbildError as exc:
                 raise FileProblem(f"{source.path}: {exc}") from None
-    if missing:
+    if missing and not (source.kind == "gis" and source.count == 0):  # no features: no rows
         raise FileProblem(
             f"{source.path}: missing required column(s) for layer {spec.name}: "
             f"{', '.join(missing)}; the file's columns are: {', '.join(source.columns) or 'none'}",

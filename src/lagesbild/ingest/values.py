@@ -10,6 +10,31 @@ from zoneinfo import ZoneInfo
 from lagesbild.errors import ValidationError
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Swedish clock times use a dot (kl. 22.15) and often a one-digit hour (9.05, 9:05)
+_LOCAL_CLOCK = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2})[.:](\d{2})(?:[.:](\d{2}))?$")
+# what fromisoformat would read as a fraction of the hour: 22.5 -> 22:00:00.5
+_HOUR_FRACTION = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{1,2}[.,]")
+
+
+# What a spreadsheet runs as a formula when a cell starts with it (CSV injection)
+UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A cell a spreadsheet will not run as a formula: text starting with = + - @ (or a tab or
+    carriage return) gets a leading apostrophe. `unguard` takes it off again on import."""
+    if isinstance(value, str) and value.startswith(UNSAFE_START):
+        return "'" + value
+    return value
+
+
+def unguard(value: str) -> str:
+    """A CSV cell as it was before `safe_cell`: an apostrophe before = + - @ (as lagesbild's
+    and most tools' exports write them) is the guard, not the value; an export imports again as
+    the same records."""
+    if value[:1] == "'" and value[1:2] and value[1] in UNSAFE_START:
+        return value[1:]
+    return value
 
 
 def blank(value: object) -> bool:
@@ -65,7 +90,13 @@ def parse_datetime(value: object, field: str, tz: ZoneInfo) -> datetime | None:
         dt = datetime.combine(value, time())
     else:
         text = str(value).strip().replace("Z", "+00:00")
+        clock = _LOCAL_CLOCK.match(text)
+        if clock:
+            day, hour, minute, second = clock.groups()
+            text = f"{day} {int(hour):02d}:{minute}:{second or '00'}"
         try:
+            if _HOUR_FRACTION.match(text):
+                raise ValueError(text)
             dt = datetime.fromisoformat(text)
         except ValueError:
             raise ValidationError(

@@ -11,6 +11,7 @@ the row at all (e.g. a CSV row with the wrong number of fields); it is rejected 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Table, and_, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.ingest.layers import LayerSpec, Record, RowContext, layer_spec
@@ -119,18 +121,39 @@ def write_records(
                 conn, ctx, spec, table, records, summary, on_progress, REJECT, update_one
             )
         else:
+            waiting: list[tuple[int, Record, BaseGeometry | None, Rejected]] = []
             for line, rec, geom in records:
                 summary.read += 1
                 if REJECT in rec:
                     summary.rejected.append(Rejected(line, str(rec[REJECT]), rec))
                     continue
-                try:
-                    with conn.begin_nested():  # a bad row's side effects (a new round) roll back
-                        _store_one(conn, ctx, spec, table, rec, geom, summary, touched_points)
-                except LagesbildError as exc:
-                    summary.rejected.append(Rejected(line, str(exc), rec))
+                failed = _store_row(
+                    conn, ctx, spec, table, line, rec, geom, summary, touched_points
+                )
+                if failed is not None:
+                    rejected, may_wait = failed
+                    if may_wait:
+                        waiting.append((line, rec, geom, rejected))
+                    else:
+                        summary.rejected.append(rejected)
                 if on_progress and summary.read % 1000 == 0:
                     on_progress(summary.read)
+            # A parent may come after its child in the file: try those rows again while any
+            # of them goes in; the others keep their reason.
+            while waiting:
+                later = []
+                for line, rec, geom, first in waiting:
+                    failed = _store_row(
+                        conn, ctx, spec, table, line, rec, geom, summary, touched_points
+                    )
+                    if failed is not None and failed[1]:
+                        later.append((line, rec, geom, first))
+                    elif failed is not None:
+                        summary.rejected.append(failed[0])
+                if len(later) == len(waiting):
+                    summary.rejected.extend(r for *_, r in later)
+                    break
+                waiting = later
             if on_progress:
                 on_progress(summary.read)
         if strict and summary.rejected:
@@ -143,6 +166,49 @@ def write_records(
             raise exc
         _after_write(conn, spec, touched_points)
     return summary
+
+
+_UNIQUE_SQLITE = re.compile(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)")
+_KEY_PG = re.compile(r"Key \(([^)]*)\)=\((.*)\)")
+
+
+def _conflict(exc: IntegrityError, spec: LayerSpec, rec: Record) -> ValidationError:
+    """A row the database refused (a value that must be unique, a reference to a missing
+    record) as a row's reason: the rules checked before storing do not cover every such case,
+    e.g. a new organisation given the code of another. Both backends' messages are read."""
+    text = str(exc.orig)
+    unique = getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE" in text
+    if unique:
+        found = _UNIQUE_SQLITE.search(text)
+        fields = (
+            [c.split(".")[-1] for c in found.group(1).split(", ")]
+            if found
+            else [c.strip() for c in (_KEY_PG.search(text) or ["", ""])[1].split(",") if c]
+        )
+        field = ", ".join(fields) or "row"
+        values = ", ".join(repr(rec.get(f)) for f in fields if rec.get(f) not in (None, ""))
+        return ValidationError(
+            field,
+            f"{values or 'this value'} is already used by another record of {spec.name}",
+            "give each record its own value, or the name of the record it is",
+        )
+    found = _KEY_PG.search(text)
+    field = found.group(1) if found else "row"
+    return ValidationError(field, "refers to a record that is not in this store")
+
+
+def _store_row(conn, ctx, spec, table, line, rec, geom, summary, touched):
+    """Store one row in a savepoint (a bad row's side effects, such as a new round, roll back).
+    None if it went in, else (its rejection, whether an unknown parent may still come)."""
+    try:
+        with conn.begin_nested():
+            _store_one(conn, ctx, spec, table, rec, geom, summary, touched)
+    except LagesbildError as exc:
+        parent = isinstance(exc, ValidationError) and exc.field == "parent"
+        return Rejected(line, str(exc), rec), parent
+    except IntegrityError as exc:
+        return Rejected(line, str(_conflict(exc, spec, rec)), rec), False
+    return None
 
 
 def _store_one(conn, ctx, spec, table, rec, geom, summary, touched) -> None:

@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from lagesbild.errors import ValidationError
-from lagesbild.ingest.service import safe_cell
+from lagesbild.ingest.values import safe_cell
 
 
 @dataclass
