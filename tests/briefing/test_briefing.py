@@ -21,6 +21,7 @@ from lagesbild.store.schema import (
     briefings,
     crimes,
     observations,
+    organisations,
     places,
     roster_entries,
 )
@@ -38,8 +39,11 @@ def _place_id(store, name: str) -> int:
         return conn.execute(select(places.c.id).where(places.c.name == name)).scalar_one()
 
 
-def _sql_records(store, table, layer, place_id, start, end) -> list[tuple[int, str]]:
-    """(id, category) of the layer's records assigned to the place in [start, end)."""
+def _sql_records(
+    store, table, layer, place_id, start, end, sensitivities=("public", "shared")
+) -> list[tuple[int, str]]:
+    """(id, category) of the layer's records assigned to the place in [start, end), of these
+    sensitivities (a shared briefing's picture holds what every partner may see)."""
     with store.read() as conn:
         return conn.execute(
             select(table.c.id, table.c.category)
@@ -52,6 +56,7 @@ def _sql_records(store, table, layer, place_id, start, end) -> list[tuple[int, s
                 assignments.c.round_id == 0,
                 table.c.occurred_at >= start,
                 table.c.occurred_at < end,
+                table.c.sensitivity.in_(sensitivities),
             )
         ).all()
 
@@ -90,6 +95,41 @@ def test_picture_lists_exactly_the_events_of_its_period(demo_store):
     for e in p["notable"]:
         t = datetime.fromisoformat(e["occurred_at"])
         assert start <= t < end
+
+
+def test_picture_holds_what_its_readers_may_see_not_its_authors_access(demo_store):
+    """A shared briefing made by the police holds no restricted records, the police's own
+    included: every partner reads it. A restricted police briefing holds the police's."""
+    store = demo_store
+    with store.read() as conn:
+        police = conn.execute(
+            select(organisations.c.id).where(organisations.c.code == "polis")
+        ).scalar_one()
+        restricted_ids = {
+            (layer, r)
+            for layer, t in (("crimes", crimes), ("observations", observations))
+            for r in conn.execute(
+                select(t.c.id).where(t.c.sensitivity == "restricted", t.c.owner_org_id == police)
+            ).scalars()
+        }
+    assert restricted_ids
+    officer = Viewer(1, police, Role.ANALYST, "polis")
+    when = at("2024-12-17T16:00")  # the demo store is shared: a time no other test uses
+    start = at("2024-11-01T00:00")
+    shared = service.new_briefing(store, officer, KLARA, when, period_from=start)
+    own = service.new_briefing(
+        store, officer, KLARA, at("2024-12-17T16:30"), period_from=start, sensitivity="restricted"
+    )
+    for bid, expect_restricted in ((shared, False), (own, True)):
+        service.refresh(store, officer, bid)  # refreshing keeps the readers' access too
+        service.lock(store, officer, bid)
+        pic = service.get_briefing(store, officer, bid)["picture"]
+        notable = {(e["layer"], e["id"]) for e in pic["notable"]}
+        assert bool(notable & restricted_ids) is expect_restricted, bid
+    klara = _place_id(store, KLARA)
+    pic = service.get_briefing(store, officer, shared)["picture"]
+    shared_crimes = _sql_records(store, crimes, "crimes", klara, start, when)
+    assert pic["totals"]["crimes"]["now"] == len(shared_crimes)
 
 
 def test_counts_carry_the_engines_rate_ratio(demo_store):
@@ -195,6 +235,14 @@ def test_access_rule_applies(demo_store):
 
 
 def test_demo_briefing_without_stored_picture_is_generated_on_view(demo_store):
-    b = service.get_briefing(demo_store, SYSTEM, 3)
+    """The demo's open briefings are stored without a picture (its locked ones keep theirs,
+    see test_goals_and_locks): one is generated when they are opened."""
+    with demo_store.read() as conn:
+        bid = conn.execute(
+            select(func.min(briefings.c.id)).where(
+                briefings.c.status == "open", briefings.c.picture.is_(None)
+            )
+        ).scalar_one()
+    b = service.get_briefing(demo_store, SYSTEM, bid)
     assert b["picture"]["generated_on_view"] is True
-    assert b["status"] == "locked"
+    assert b["status"] == "open"

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lagesbild.briefing import est, forum, render, service
-from lagesbild.domain.model import SYSTEM
+from lagesbild.domain.model import SHARED_AUDIENCE, SYSTEM
 from lagesbild.services import analyse as svc
 from lagesbild.store.schema import observations, organisations
 
@@ -65,8 +65,9 @@ def test_feedback_counts_the_organisations_reports(demo_store):
 def test_goal_dashboard_matches_indicators(demo_store):
     d = forum.dashboard(demo_store, SYSTEM, "2024-12")
     g = next(g for g in d["goals"] if g["indicator"] == "crimes:violent_crime")
+    # a goal's figures are the same for all who see it: of the records every partner sees
     ind = svc.indicators(
-        demo_store, SYSTEM, "Klara", "2022", "2024-01-01..2024-12-31", "violent_crime"
+        demo_store, SHARED_AUDIENCE, "Klara", "2022", "2024-01-01..2024-12-31", "violent_crime"
     )
     row = next(r for r in ind.rows if r["scope"] == "place: Klara")
     assert (g["baseline_count"], g["current_count"]) == (row["count_a"], row["count_b"])

@@ -53,3 +53,37 @@ def test_counts_by_local_year_with_small_numbers_suppressed(store):
     got = {(c.year, c.category): c.count for c in public_counts(store) if c.layer == "crimes"}
     assert got == {(2023, "theft"): 5, (2024, "theft"): 8, (2024, "vandalism"): None}
     assert [c.year for c in public_counts(store, year=2023) if c.layer == "crimes"] == [2023]
+
+
+def test_restricted_records_are_not_counted(store):
+    """A signed-in user could take what they see away from a count that held restricted
+    records and learn how many there are: public counts hold public and shared ones only."""
+    write_records(
+        store,
+        "places",
+        [
+            (
+                1,
+                {"name": "Plattan", "kind": "scene", "sensitivity": "public"},
+                box(18.06, 59.33, 18.07, 59.34),
+            )
+        ],
+    )
+    rows = [
+        (
+            i,
+            {
+                "id": f"R{i}",
+                "occurred_at": "2024-05-01 22:00",
+                "category": "violent_crime",
+                "lat": "59.335",
+                "lon": "18.065",
+                "sensitivity": "restricted" if i < 3 else "shared",
+            },
+            None,
+        )
+        for i in range(10)
+    ]
+    write_records(store, "crimes", rows)
+    got = {(c.year, c.category): c.count for c in public_counts(store) if c.layer == "crimes"}
+    assert got == {(2024, "violent_crime"): 7}

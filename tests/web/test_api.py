@@ -159,9 +159,59 @@ def test_field_report_with_idempotency_key_is_stored_once(client):
     assert first.json()["id"] == again.json()["id"]
     mine = client.get("/api/v1/observations", params={"limit": 1000}).json()
     assert (
-        sum(1 for f in mine["features"] if f["properties"]["source_id"] == "idem:phone-42-0001")
+        sum(1 for f in mine["features"] if f["properties"]["source_id"].endswith(":phone-42-0001"))
         == 1
     )
+
+
+def test_no_organisation_takes_over_anothers_records(client):
+    """Keys are one per layer: a write meeting another organisation's record by its source id
+    or idempotency key is refused (or is a record of its own), never an update of theirs."""
+    polis = login(client, "field_reporter-polis")
+    report = {
+        "type": "Feature",
+        "properties": {"occurred_at": "2023-06-01 22:00", "category": "drug_sale", "text": "A"},
+        "geometry": {"type": "Point", "coordinates": [18.0645, 59.3325]},
+    }
+    key = {"Idempotency-Key": "review-key-1"}
+    first = client.post("/api/v1/observations", json=report, headers={"X-CSRF-Token": polis, **key})
+    assert first.status_code == 201
+    client.post("/api/v1/logout", headers={"X-CSRF-Token": polis})
+    soc = login(client, "analyst-soc")
+    other = {**report, "properties": {**report["properties"], "text": "B"}}
+    second = client.post("/api/v1/observations", json=other, headers={"X-CSRF-Token": soc, **key})
+    assert second.status_code == 201 and second.json()["id"] != first.json()["id"]
+    # a police crime's source id, restricted and invisible to soc: refused, and unchanged
+    crime = {
+        "type": "Feature",
+        "properties": {
+            "id": "cri-polis-restricted",
+            "occurred_at": "2023-05-01 21:30",
+            "category": "theft",
+            "sensitivity": "shared",
+        },
+        "geometry": {"type": "Point", "coordinates": [18.0645, 59.3325]},
+    }
+    taken = client.post("/api/v1/crimes", json=crime, headers={"X-CSRF-Token": soc})
+    assert taken.status_code == 422 and "another organisation" in taken.text
+    csv_text = (
+        "id,occurred_at,category,lat,lon\ncri-polis-shared,2023-05-02 21:30,theft,59.33,18.06\n"
+    )
+    imported = client.post(
+        "/api/v1/imports/crimes",
+        files={"file": ("t.csv", csv_text.encode(), "text/csv")},
+        headers={"X-CSRF-Token": soc},
+    )
+    assert imported.status_code == 200 and imported.json()["updated"] == 0
+    assert imported.json()["rejected"] == 1
+    client.post("/api/v1/logout", headers={"X-CSRF-Token": soc})
+    login(client, "analyst-polis")
+    mine = client.get("/api/v1/crimes", params={"limit": 1000}).json()["features"]
+    by_id = {f["properties"]["source_id"]: f["properties"] for f in mine}
+    assert by_id["cri-polis-restricted"]["sensitivity"] == "restricted"
+    assert by_id["cri-polis-shared"]["occurred_at"].startswith("2023-05-01")
+    first_now = client.get(f"/api/v1/observations/{first.json()['id']}").json()
+    assert first_now["properties"]["text"] == "A"
 
 
 def test_two_reports_alike_but_for_their_place_are_two_records(client):
@@ -312,6 +362,8 @@ def test_security_headers(client):
 
 
 def test_public_view_suppresses_small_counts_and_shows_no_points(client, app_store):
+    """Public counts are of public and shared records (restricted ones would be learnt by
+    subtraction), and a count of 1-4 shows as "fewer than 5"."""
     from lagesbild.ingest.writer import write_records
 
     write_records(
@@ -326,22 +378,21 @@ def test_public_view_suppresses_small_counts_and_shows_no_points(client, app_sto
                     "category": "vandalism",
                     "lat": 59.3315,
                     "lon": 18.062,
-                    "sensitivity": "restricted",
+                    "sensitivity": "restricted" if i < 3 else "shared",
                 },
                 None,
             )
-            for i in range(3)
+            for i in range(8)
         ],
     )
     body = client.get("/api/v1/public/counts").json()
     got = {(c["layer"], c["category"]): c for c in body["counts"] if c["place"] == "Klara"}
-    # six thefts and six drug-sale observations of every sensitivity: shown as counts
-    assert (
-        got[("crimes", "theft")]["count"] == 6 and got[("observations", "drug_sale")]["count"] == 6
-    )
-    # three restricted vandalism records: only "fewer than 5" leaves
-    assert got[("crimes", "vandalism")]["count"] is None
-    assert got[("crimes", "vandalism")]["display"] == "fewer than 5"
+    # five shared vandalism records counted, the three restricted ones not
+    assert got[("crimes", "vandalism")]["count"] == 5
+    # of the six thefts (two organisations, three sensitivities) four are public or shared:
+    # only "fewer than 5" leaves
+    assert got[("crimes", "theft")]["count"] is None
+    assert got[("crimes", "theft")]["display"] == "fewer than 5"
     page = client.get("/public?lang=en").text
     assert "fewer than 5" in page and "18.062" not in page and "59.3315" not in page
     extents = client.get("/api/v1/public/extents").json()

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from lagesbild.cli import DbOption, console, open_store_cli
 from lagesbild.domain.model import SYSTEM
+from lagesbild.errors import ValidationError
 
 briefing_app = typer.Typer(
     help="Operational briefings (samverkansuppställningar): generate the picture, mark "
@@ -37,13 +38,19 @@ def _dump(value) -> None:
 def _datetime(store, text: str, field: str):
     from lagesbild.ingest.values import parse_datetime
 
-    return parse_datetime(text, field, store.tz)
+    value = parse_datetime(text, field, store.tz)
+    if value is None:  # given, but empty
+        raise ValidationError(field, "is empty; expected e.g. '2024-12-17 18:00'")
+    return value
 
 
-def _date(text: str | None, field: str) -> date | None:
+def _date(text: str | None, field: str, required: bool = False) -> date | None:
     from lagesbild.ingest.values import parse_date
 
-    return parse_date(text, field)
+    value = parse_date(text, field)
+    if value is None and required:
+        raise ValidationError(field, "is empty; expected a date, YYYY-MM-DD")
+    return value
 
 
 # ---------------------------------------------------------------- briefing
@@ -327,7 +334,7 @@ def week_ranking(
     from lagesbild.briefing import est, fmt
 
     res = est.ranking(
-        open_store_cli(db), SYSTEM, district, _date(to, "--to"), months, category=category
+        open_store_cli(db), SYSTEM, district, _date(to, "--to", True), months, category=category
     )
     if as_json:
         return _dump(res)
@@ -359,7 +366,11 @@ def week_feedback(
     from lagesbild.briefing import est
 
     res = est.feedback(
-        open_store_cli(db), SYSTEM, organisation, _date(date_from, "--from"), _date(date_to, "--to")
+        open_store_cli(db),
+        SYSTEM,
+        organisation,
+        _date(date_from, "--from", True),
+        _date(date_to, "--to", True),
     )
     if as_json:
         return _dump(res)

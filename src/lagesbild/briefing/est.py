@@ -304,6 +304,8 @@ def feedback(
     """What an organisation's reports (observations) in [from, to] led to: how many, where,
     and at those places: the weeks they were priority places, the briefings held, the
     decisions taken and the action items set (and done)."""
+    if date_to < date_from:
+        raise ValidationError("to", f"{date_to} is before from {date_from}")
     org = figures.organisation_id(store, organisation)
     start = datetime.combine(date_from, time(), store.tz)
     end = datetime.combine(date_to + timedelta(days=1), time(), store.tz)

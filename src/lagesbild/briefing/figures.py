@@ -235,19 +235,11 @@ def open_actions(
 
 def organisation_id(store: Store, name_or_code: str) -> int:
     """An organisation by name, code or id (organisations are not sensitive)."""
-    from sqlalchemy import func
-
     from lagesbild.errors import NotFound
+    from lagesbild.store.names import find_id
 
-    key = str(name_or_code).strip()
-    cond = or_(
-        func.lower(organisations.c.name) == key.lower(),
-        func.lower(organisations.c.code) == key.lower(),
-    )
-    if key.isdigit():
-        cond = or_(cond, organisations.c.id == int(key))
     with store.read() as conn:
-        found = conn.execute(select(organisations.c.id).where(cond)).scalar()
+        found = find_id(conn, organisations, name_or_code)
     if found is None:
         raise NotFound(f"unknown organisation {name_or_code!r}")
     return int(found)

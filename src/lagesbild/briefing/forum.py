@@ -20,14 +20,14 @@ import numpy as np
 from sqlalchemy import insert, select
 
 from lagesbild import analysis as an
-from lagesbild.domain.model import SYSTEM, WRITE_ROLES, Viewer
+from lagesbild.domain.model import SYSTEM, WRITE_ROLES, Sensitivity, Viewer, parse_enum
 from lagesbild.domain.periods import Period, parse_period
-from lagesbild.errors import AccessDenied, ValidationError
+from lagesbild.errors import AccessDenied, LagesbildError, ValidationError
 from lagesbild.services import analyse as svc
 from lagesbild.services import data
 from lagesbild.services.results import clean
 from lagesbild.store import audit
-from lagesbild.store.access import visible
+from lagesbild.store.access import counted_for, visible
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import goals, places
 
@@ -65,26 +65,43 @@ def add_goal(
     """A goal; a count goal's baseline value is counted now from the store."""
     if viewer != SYSTEM and viewer.role not in WRITE_ROLES:
         raise AccessDenied("your role may not add goals")
+    if not title or not title.strip():
+        raise ValidationError("title", "is empty; a goal needs a title")
+    if target_change is not None and target_value is not None:
+        raise ValidationError("target", "give either a change (e.g. -0.2) or a target value")
+    if target_change is not None and not -1 <= target_change <= 10:
+        raise ValidationError(
+            "change", f"{target_change} is not a change from -1 (-100 %) upwards, e.g. -0.2"
+        )
+    if target_value is not None and target_value < 0:
+        raise ValidationError("target", f"{target_value} is not a count (0 or more)")
     p = data.find_place(store, viewer, place)
     layer, cat = parse_indicator(store, indicator)
-    baseline_value = None
-    if layer != "status":
-        if not baseline_period:
-            raise ValidationError("baseline", "a count goal needs a baseline period, e.g. 2022")
-        period = parse_period(baseline_period, store.tz, "baseline")
-        cats = store.taxonomy.expand(layer, cat) if cat else None
-        baseline_value = float(
-            sum(data.count_in(store, viewer, layer, p.id, 0, period, cats).values())
-        )
-        if target_value is None and target_change is not None:
-            target_value = float(round(baseline_value * (1 + target_change)))
-    now = datetime.now(UTC)
-    with store.write() as conn:
+    sensitivity = parse_enum(Sensitivity, sensitivity, "sensitivity").value
+    with store.read() as conn:
         owner = viewer.organisation_id
         if owner is None:
             from lagesbild.briefing.service import _owner
 
             owner = _owner(conn, viewer)
+    baseline_value = None
+    if layer != "status":
+        if not baseline_period:
+            raise ValidationError("baseline", "a count goal needs a baseline period, e.g. 2022")
+        period = parse_period(baseline_period, store.tz, "baseline")
+        if period.end > datetime.now(UTC):
+            raise ValidationError(
+                "baseline", f"{baseline_period} has not ended yet; a baseline is a past period"
+            )
+        cats = store.taxonomy.expand(layer, cat) if cat else None
+        who = counted_for(sensitivity, owner)  # not the author's access: see store.access
+        baseline_value = float(
+            sum(data.count_in(store, who, layer, p.id, 0, period, cats).values())
+        )
+        if target_value is None and target_change is not None:
+            target_value = float(round(baseline_value * (1 + target_change)))
+    now = datetime.now(UTC)
+    with store.write() as conn:
         gid = conn.execute(
             insert(goals).values(
                 title=title,
@@ -166,12 +183,15 @@ def _count_goal(store: Store, viewer: Viewer, g: dict, month: date) -> dict[str,
     labels, series = monthly_counts(store, viewer, layer, g["place_id"], cats, month, TREND_MONTHS)
     mk = an.mann_kendall(np.asarray(series, dtype=float))
     ratio, low, high, p = rr
-    if target_ratio is None:
+    down = target_ratio is None or target_ratio <= 1  # a goal to reduce, or (rarely) to raise
+    if _no_data_since(store, viewer, layer, pb.start):
+        status = "no data"  # nothing recorded since the period began: not a fall to zero
+    elif target_ratio is None:
         status = "no target"
-    elif high < target_ratio:
-        status = "met"  # even the top of the interval is below the target
-    elif ratio <= target_ratio:
-        status = "on track"  # at the target, but the interval still reaches above it
+    elif (high < target_ratio) if down else (low > target_ratio):
+        status = "met"  # even the far end of the interval is past the target
+    elif (ratio <= target_ratio) if down else (ratio >= target_ratio):
+        status = "on track"  # at the target, but the interval still reaches back over it
     else:
         status = "not yet"
     progress = (1 - ratio) / (1 - target_ratio) if target_ratio not in (None, 1) else None
@@ -201,6 +221,17 @@ def _count_goal(store: Store, viewer: Viewer, g: dict, month: date) -> dict[str,
     }
 
 
+def _no_data_since(store: Store, viewer: Viewer, layer: str, start: datetime) -> bool:
+    """Whether the layer has no record at all (anywhere) from `start` on: the data ends
+    before the period, so a count of 0 there says nothing."""
+    from sqlalchemy import func
+
+    t = data.POINT_TABLES[layer]
+    with store.read() as conn:
+        latest = conn.execute(select(func.max(t.c.occurred_at)).where(visible(t, viewer))).scalar()
+    return latest is None or latest < start
+
+
 def _status_goal(store: Store, viewer: Viewer, g: dict) -> dict[str, Any]:
     p = data.find_place(store, viewer, g["place"])
     ext = data.place_extents(store, viewer, p)
@@ -211,7 +242,8 @@ def _status_goal(store: Store, viewer: Viewer, g: dict) -> dict[str, Any]:
         "rounds": rounds,
         "latest_round": latest["round"] if latest else None,
         "latest_status": latest["status"] if latest else None,
-        "status": "not yet" if listed else "met",
+        # no mapping round has assessed the place: nothing says the scene is gone
+        "status": "no data" if latest is None else "not yet" if listed else "met",
     }
 
 
@@ -247,9 +279,10 @@ def dashboard(store: Store, viewer: Viewer, month: str | date | None = None) -> 
         try:
             if g["indicator"] == "status":
                 item.update(_status_goal(store, viewer, g))
-            else:
-                item.update(_count_goal(store, viewer, g, end))
-        except ValidationError as exc:
+            else:  # the same figures for everyone who sees the goal
+                who = counted_for(g["sensitivity"], g["owner_org_id"])
+                item.update(_count_goal(store, who, g, end))
+        except LagesbildError as exc:
             item.update(status="cannot compute", error=exc.message)
         out.append(item)
     return clean({"as_of": end, "month": f"{end:%Y-%m}", "goals": out})

@@ -51,12 +51,18 @@ def notable_categories(store: Store, layer: str, rows: list[dict]) -> dict[str, 
 
 
 def _hot_spots(store: Store, viewer: Viewer, place: data.PlaceGeo, period: Period, layer: str):
-    """Gi* over the days the period touches (the service takes whole days), hot cells only."""
+    """Gi* over exactly the briefing's period, hot cells only."""
     first = period.start.astimezone(store.tz).date()
     last = (period.end - timedelta(seconds=1)).astimezone(store.tz).date()
     try:
         out = svc.hotspots(
-            store, viewer, place.name, first.isoformat(), last.isoformat(), layer=layer
+            store,
+            viewer,
+            place.name,
+            first.isoformat(),
+            last.isoformat(),
+            layer=layer,
+            window=period,
         )
     except ValidationError as exc:
         return {

@@ -31,7 +31,7 @@ from lagesbild.errors import AccessDenied, LagesbildError, NotFound, ValidationE
 from lagesbild.services import data
 from lagesbild.services.results import clean
 from lagesbild.store import audit
-from lagesbild.store.access import visible
+from lagesbild.store.access import readers, visible
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import action_items, briefings, decisions, places, store_settings
 
@@ -125,7 +125,9 @@ def new_briefing(
     if period_from is None:
         prev = previous_briefing(store, viewer, p.id, kind, at)
         period_from = prev["at"] if prev else at - DEFAULT_LOOKBACK
-    pic = picture.generate(store, viewer, p, at, period_from)
+    with store.read() as conn:
+        owner = _owner(conn, viewer)
+    pic = picture.generate(store, readers(sens, owner), p, at, period_from)
     now = datetime.now(UTC)
     with store.write() as conn:
         bid = conn.execute(
@@ -137,7 +139,7 @@ def new_briefing(
                 status=BriefingStatus.OPEN.value,
                 picture=pic,
                 attendance=[],
-                owner_org_id=_owner(conn, viewer),
+                owner_org_id=owner,
                 sensitivity=sens,
                 created_at=now,
                 updated_at=now,
@@ -173,7 +175,8 @@ def _generate_for(store: Store, viewer: Viewer, row: dict[str, Any]) -> dict[str
     if start is None:
         prev = previous_briefing(store, viewer, p.id, row["kind"], row["at"])
         start = prev["at"] if prev else row["at"] - DEFAULT_LOOKBACK
-    return picture.generate(store, viewer, p, row["at"], start, row["id"])
+    who = readers(row["sensitivity"], row["owner_org_id"])
+    return picture.generate(store, who, p, row["at"], start, row["id"])
 
 
 def _minutes(conn: Connection, viewer: Viewer, row: dict[str, Any]) -> dict[str, Any]:
@@ -373,6 +376,32 @@ def set_action_status(
         audit.record(conn, viewer, "update", "action_items", item_id, f"status {new}")
 
 
+def keep_locked_pictures(store: Store) -> int:
+    """Locked briefings stored without their picture (the demo's history, an import) get it
+    now, with their minutes, as `lock` keeps them: a locked briefing must not change when
+    records of its period arrive later. Returns how many were kept."""
+    with store.read() as conn:
+        rows = [
+            dict(r)
+            for r in conn.execute(
+                select(briefings).where(
+                    briefings.c.status == BriefingStatus.LOCKED.value, briefings.c.picture.is_(None)
+                )
+            ).mappings()
+        ]
+    for row in rows:
+        pic = _generate_for(store, SYSTEM, row)
+        with store.write() as conn:
+            who = readers(row["sensitivity"], row["owner_org_id"])
+            kept = clean({**pic, "minutes": _minutes(conn, who, row)})
+            conn.execute(
+                update(briefings)
+                .where(briefings.c.id == row["id"], briefings.c.picture.is_(None))
+                .values(picture=kept)
+            )
+    return len(rows)
+
+
 def lock(store: Store, viewer: Viewer, briefing_id: int) -> None:
     """Lock the briefing: its picture and minutes are stored and cannot change afterwards."""
     with store.read() as conn:
@@ -380,7 +409,8 @@ def lock(store: Store, viewer: Viewer, briefing_id: int) -> None:
     pic = row["picture"] or _generate_for(store, viewer, row)
     with store.write() as conn:
         row = _open_row(conn, viewer, briefing_id)
-        kept = clean({**pic, "minutes": _minutes(conn, SYSTEM, row)})
+        who = readers(row["sensitivity"], row["owner_org_id"])
+        kept = clean({**pic, "minutes": _minutes(conn, who, row)})
         now = datetime.now(UTC)
         conn.execute(
             update(briefings)

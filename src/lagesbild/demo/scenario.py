@@ -119,6 +119,9 @@ def load_demo(
         summaries.append(_write(store, "roster", roster, progress, task))
         progress.update(task, description="follow-up and users")
         summaries += meetings.load_follow_up(store, briefing_ids)
+        from lagesbild.briefing.service import keep_locked_pictures
+
+        keep_locked_pictures(store)  # the locked briefings' history, as locking keeps it
         progress.update(task, description="done")
     return summaries
 

@@ -234,4 +234,5 @@ def stored_keys(store: Store) -> dict[str, int]:
             .where(obs.c.source_id.like("idem:%"))
             .group_by(obs.c.source_id)
         ).all()
-    return {sid[5:]: n for sid, n in rows}
+    # "idem:<organisation>:<key>" (a user's key is scoped to their organisation), "idem:<key>"
+    return {sid.split(":")[-1]: n for sid, n in rows}

@@ -110,6 +110,10 @@ class Viewer:
 PUBLIC_VIEWER = Viewer(None, None, None)
 # The terminal operator: someone with access to the store itself (the CLI) sees everything.
 SYSTEM = Viewer(None, None, Role.ADMIN, "cli")
+# What every signed-in partner sees (public and shared records, no organisation's restricted
+# ones): the audience of what is made once for all of them, such as a briefing's picture, a
+# goal's figures and the public counts. Compared by identity (`is`), never by value.
+SHARED_AUDIENCE = Viewer(None, None, Role.VIEWER, "partners")
 
 # What each role may do beyond reading what the access rule lets it see.
 WRITE_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR, Role.ANALYST})

@@ -603,7 +603,11 @@ def _columnar(ctx: RowContext, spec: LayerSpec, cols: Columns, sink: _Sink):
     occurred, t_ok = _instants(_trim(cols.column("occurred_at")), ctx.tz, sink, required=True)
     orgs, o_ok = _per_distinct(
         cols.column("organisation"),
-        lambda v: ctx.resolver.organisation(None if v is None or not v.strip() else v.strip()),
+        lambda v: (
+            ctx.writer_org
+            if ctx.writer_org is not None
+            else ctx.resolver.organisation(None if v is None or not v.strip() else v.strip())
+        ),
     )
     sens, s_ok = _per_distinct(cols.column("sensitivity"), parse_sensitivity)
     ok &= k_ok & cat_ok & t_ok & o_ok & s_ok

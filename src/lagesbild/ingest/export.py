@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry import mapping
-from sqlalchemy import Table, func, or_, select
+from sqlalchemy import Table, or_, select
 from sqlalchemy.engine import Connection
 
 from lagesbild.domain.model import Viewer
@@ -34,6 +34,7 @@ from lagesbild.ingest.values import safe_cell
 from lagesbild.store import audit
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
+from lagesbild.store.names import find_id
 from lagesbild.store.schema import (
     assignments,
     mapping_rounds,
@@ -195,13 +196,10 @@ class _Names:
 
 
 def _place_row(conn: Connection, name: str, viewer: Viewer):
-    key = name.strip().lower()
-    row = conn.execute(
-        select(places.c.id, places.c.geom).where(
-            or_(func.lower(places.c.name) == key, func.lower(places.c.code) == key),
-            visible(places, viewer),
-        )
-    ).first()
+    found = find_id(conn, places, name, visible(places, viewer))
+    row = None
+    if found is not None:
+        row = conn.execute(select(places.c.id, places.c.geom).where(places.c.id == found)).first()
     if row is None:
         raise NotFound(f"unknown place {name!r}", "see the names with lagesbild places")
     return row

@@ -52,6 +52,9 @@ class RowContext:
     # offence code -> category (ingest.offences); None: the default table shipped with lagesbild
     offences: Mapping[str, str] | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # A user's write: the organisation that owns every row, and the only one whose stored
+    # records the write may change. None: the operator (terminal, administrator).
+    writer_org: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,11 @@ def parse_sensitivity(value: object) -> str:
 
 def _owned(ctx: RowContext, rec: Record) -> dict[str, Any]:
     return {
-        "owner_org_id": ctx.resolver.organisation(_text(rec, "organisation")),
+        "owner_org_id": (
+            ctx.writer_org
+            if ctx.writer_org is not None
+            else ctx.resolver.organisation(_text(rec, "organisation"))
+        ),
         "sensitivity": parse_sensitivity(rec.get("sensitivity")),
         "created_at": ctx.now,
         "updated_at": ctx.now,

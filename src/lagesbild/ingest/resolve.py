@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from lagesbild.errors import ValidationError
+from lagesbild.store.names import find_id
 from lagesbild.store.schema import (
     briefings,
     mapping_rounds,
@@ -64,14 +65,8 @@ class Resolver:
                 "import it with the organisations layer first",
             )
         if key not in self._orgs:
-            row = self.conn.execute(
-                select(organisations.c.id).where(
-                    or_(
-                        func.lower(organisations.c.name) == key,
-                        func.lower(organisations.c.code) == key,
-                    )
-                )
-            ).first()
+            found = find_id(self.conn, organisations, name, by_id=False)
+            row = None if found is None else (found,)
             if row is None:
                 if not create:
                     raise ValidationError(
@@ -98,11 +93,8 @@ class Resolver:
         if key not in self._places and self._complete:
             raise ValidationError(field, f"unknown place {name!r}", "import the places layer first")
         if key not in self._places:
-            row = self.conn.execute(
-                select(places.c.id).where(
-                    or_(func.lower(places.c.name) == key, func.lower(places.c.code) == key)
-                )
-            ).first()
+            found = find_id(self.conn, places, name, by_id=False)
+            row = None if found is None else (found,)
             if row is None:
                 raise ValidationError(
                     field, f"unknown place {name!r}", "import the places layer first"

@@ -11,8 +11,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
-
 from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.ingest import bulk
 from lagesbild.ingest.columns import CsvColumns
@@ -22,6 +20,7 @@ from lagesbild.ingest.sources import ReadOptions, Source, open_source
 from lagesbild.ingest.values import blank, safe_cell
 from lagesbild.ingest.writer import StrictRejection, WriteSummary, write_records
 from lagesbild.store.engine import Store
+from lagesbild.store.names import find_id
 from lagesbild.store.schema import organisations
 
 
@@ -34,6 +33,8 @@ class ImportOptions:
     offence_table: str | Path | None = None
     user_id: int | None = None
     encoding: str | None = None
+    # a user's import: its rows are this organisation's, and it changes no other's records
+    writer_org: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def import_file(
             strict=options.strict,
             on_progress=on_progress,
             offences=offences,
+            writer_org=options.writer_org,
         )
     except StrictRejection as exc:
         _write_report(report, exc.summary, source)
@@ -97,15 +99,8 @@ def import_file(
 
 
 def _check_organisation(store: Store, name: str) -> None:
-    key = name.strip().lower()
     with store.read() as conn:
-        found = conn.execute(
-            select(organisations.c.id).where(
-                or_(
-                    func.lower(organisations.c.name) == key, func.lower(organisations.c.code) == key
-                )
-            )
-        ).first()
+        found = find_id(conn, organisations, name)
     if found is None:
         raise ValidationError(
             "--organisation",

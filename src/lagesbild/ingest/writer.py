@@ -96,11 +96,14 @@ def write_records(
     strict: bool = False,
     on_progress: Callable[[int], None] | None = None,
     offences: Mapping[str, str] | None = None,
+    writer_org: int | None = None,
 ) -> WriteSummary:
     """Validate and store `(line, record, geometry)` triples of one layer in one transaction.
 
     `offences` maps a source's offence codes to categories (crimes without a category); None
-    uses the default table of `ingest.offences`.
+    uses the default table of `ingest.offences`. `writer_org`: a user's write, whose rows all
+    belong to that organisation and which may change no other organisation's records (a row
+    whose key meets one is rejected); None for the operator.
     """
     from lagesbild.ingest import bulk
 
@@ -109,7 +112,14 @@ def write_records(
     summary = WriteSummary(spec.name)
     with store.write() as conn:
         ctx = RowContext(
-            store.tz, store.settings.region, store.taxonomy, Resolver(conn), crs, user_id, offences
+            store.tz,
+            store.settings.region,
+            store.taxonomy,
+            Resolver(conn),
+            crs,
+            user_id,
+            offences,
+            writer_org=writer_org,
         )
         touched_points: list[tuple[int, BaseGeometry | None]] = []
         if spec.name in bulk.BULK_LAYERS and bulk.ENABLED:
@@ -260,17 +270,27 @@ def _store_existing(conn, ctx, spec, table, items, summary, touched) -> None:
             r["source_key"]: dict(r)
             for r in conn.execute(select(table).where(table.c.source_key.in_(keys))).mappings()
         }
-        for _line, rec, row in part:
+        for line, rec, row in part:
             existing = stored.get(row["source_key"])
             if existing is None:  # cannot happen on the bulk path; stay correct anyway
                 _store_one(conn, ctx, spec, table, rec, row.get("geom"), summary, touched)
                 continue
-            if not _update_if_changed(conn, table, existing, row, ctx, summary, touched):
-                continue
+            try:
+                _update_if_changed(conn, table, existing, row, ctx, summary, touched)
+            except LagesbildError as exc:
+                summary.rejected.append(Rejected(line, str(exc), rec))
 
 
 def _update_if_changed(conn, table, existing, row, ctx, summary, touched) -> bool:
     """Update the stored row where the new one differs; count it as updated or duplicate."""
+    owner = existing.get("owner_org_id")
+    if ctx.writer_org is not None and owner is not None and owner != ctx.writer_org:
+        # Keys are one per layer: another organisation's record is not this user's to change
+        raise ValidationError(
+            "id",
+            "a record with this key belongs to another organisation",
+            "give your own ids (or none: a row without one is keyed by its content)",
+        )
     changes = {k: v for k, v in row.items() if k not in _BOOKKEEPING and not _same(existing[k], v)}
     if not changes:
         summary.duplicates += 1

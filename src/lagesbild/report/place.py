@@ -39,7 +39,16 @@ def days(store: Store, date_from: str, date_to: str) -> tuple[date, date]:
 
 
 def period_strings(first: date, last: date) -> tuple[str, str]:
-    """The report's period and the previous one of equal length, as `analyse` periods."""
+    """The report's period and the one before it, as `analyse` periods: whole calendar years
+    or months are compared with as many calendar years or months before (2024 with 2023, not
+    with the 366 days before 2024); other periods with as many days before. Rates are per
+    hectare-day, so periods of unequal length still compare."""
+    after_last = last + timedelta(days=1)
+    if first.day == 1 and after_last.day == 1:
+        months = (after_last.year - first.year) * 12 + after_last.month - first.month
+        y, m = divmod(first.year * 12 + first.month - 1 - months, 12)
+        start = date(y, m + 1, 1)
+        return f"{first}..{last}", f"{start}..{first - timedelta(days=1)}"
     n = (last - first).days + 1
     return f"{first}..{last}", f"{first - timedelta(days=n)}..{first - timedelta(days=1)}"
 

@@ -184,14 +184,16 @@ def hotspots(
     method: str = "gistar",
     distance: float | None = None,
     bandwidth: float | None = None,
+    window: Period | None = None,
 ) -> AnalysisOutput:
     """Gi* or quartic KDE on a grid aligned to multiples of `cell` over the place's box (or the
-    points' box), zero cells included."""
+    points' box), zero cells included. `window`, when given, is the exact time window (e.g. a
+    briefing's period, from 18:00 to 18:00) instead of the days `date_from`..`date_to`."""
     if cell <= 0 or not math.isfinite(cell):
         raise ValidationError("cell", "must be a positive number of metres")
     if method not in ("gistar", "kde"):
         raise ValidationError("method", "expected gistar or kde")
-    period = _window(store, date_from, date_to)
+    period = window or _window(store, date_from, date_to)
     reach = (bandwidth or 3 * cell) if method == "kde" else 0.0
     p, pts = _points_for(store, viewer, layer, place, period, category, cell, reach)
     if p is not None:

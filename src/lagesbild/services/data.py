@@ -18,6 +18,7 @@ from lagesbild.domain.periods import Period
 from lagesbild.errors import NotFound, ValidationError
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
+from lagesbild.store.names import find_id
 from lagesbild.store.schema import (
     assignments,
     crimes,
@@ -81,16 +82,15 @@ class ExtentGeo:
 
 
 def find_place(store: Store, viewer: Viewer, name: str) -> PlaceGeo:
-    key = str(name).strip().lower()
-    cond = or_(func.lower(places.c.name) == key, func.lower(places.c.code) == key)
-    if key.isdigit():
-        cond = or_(cond, places.c.id == int(key))
     with store.read() as conn:
-        row = conn.execute(
-            select(places.c.id, places.c.name, places.c.kind, places.c.geom).where(
-                cond, visible(places, viewer)
-            )
-        ).first()
+        found = find_id(conn, places, name, visible(places, viewer))
+        row = None
+        if found is not None:
+            row = conn.execute(
+                select(places.c.id, places.c.name, places.c.kind, places.c.geom).where(
+                    places.c.id == found
+                )
+            ).first()
     if row is None:
         raise NotFound(f"unknown place {name!r}", "see `lagesbild places` for the names")
     return PlaceGeo(row.id, row.name, row.kind, store.projector.to_projected(row.geom), row.geom)

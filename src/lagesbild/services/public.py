@@ -1,7 +1,9 @@
 """What the public may see: scene extents per mapping round and counts per place and year,
-aggregated, with small counts suppressed and no point locations. Counts include every record
-(restricted ones too): only the aggregate leaves, and a cell of 1-4 is shown as "fewer than 5"
-so that no single incident can be singled out."""
+aggregated, with small counts suppressed and no point locations. Counts are of the records
+every signed-in partner sees (public and shared; `SHARED_AUDIENCE`): with restricted records in
+them, a signed-in user could take away what they see and learn how many restricted records a
+place has. A cell of 1-4 is shown as "fewer than 5" so that no single incident can be singled
+out."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, func, literal, literal_column, select
 
-from lagesbild.domain.model import PUBLIC_VIEWER
+from lagesbild.domain.model import PUBLIC_VIEWER, SHARED_AUDIENCE
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import assignments, crimes, observations, places
@@ -66,7 +68,11 @@ def public_counts(store: Store, year: int | None = None) -> list[PublicCount]:
                     table, and_(table.c.id == assignments.c.record_id, assignments.c.layer == layer)
                 )
                 .join(places, places.c.id == assignments.c.place_id)
-                .where(assignments.c.round_id == 0, visible(places, PUBLIC_VIEWER))
+                .where(
+                    assignments.c.round_id == 0,
+                    visible(places, PUBLIC_VIEWER),
+                    visible(table, SHARED_AUDIENCE),
+                )
                 # by the label: PostgreSQL would not match the CASE's parameters twice
                 .group_by(
                     places.c.name, places.c.kind, literal_column("local_year"), table.c.category

@@ -23,6 +23,7 @@ from lagesbild.ingest.writer import write_records
 from lagesbild.store import audit
 from lagesbild.store.access import is_sensitive, visible
 from lagesbild.store.engine import Store
+from lagesbild.store.names import find_id
 from lagesbild.store.schema import assignments, metadata, organisations, places
 from lagesbild.store.spatial_ddl import POINT_TABLES
 
@@ -54,14 +55,10 @@ def table_of(layer: str) -> Table:
 
 
 def place_id(conn: Connection, name: str) -> int:
-    key = name.strip().lower()
-    cond = or_(func.lower(places.c.name) == key, func.lower(places.c.code) == key)
-    if key.isdigit():
-        cond = or_(cond, places.c.id == int(key))
-    row = conn.execute(select(places.c.id).where(cond)).first()
-    if row is None:
+    found = find_id(conn, places, name)
+    if found is None:
         raise NotFound(f"unknown place {name!r}")
-    return row[0]
+    return found
 
 
 def _bbox_clause(conn: Connection, table: Table, bbox: tuple[float, float, float, float]):
@@ -251,15 +248,24 @@ def create_record(
     }
     if viewer != SYSTEM:  # records belong to the creator's organisation
         rec["organisation"] = _org_name(store, viewer.organisation_id)
-    if idempotency_key:
-        rec["id"] = f"idem:{idempotency_key}"
+    writer = None if viewer == SYSTEM else viewer.organisation_id
+    if idempotency_key:  # a client's key, scoped to its organisation: no one else's record
+        rec["id"] = (
+            f"idem:{idempotency_key}" if writer is None else f"idem:{writer}:{idempotency_key}"
+        )
     geom = _shape(geometry) if geometry else None
+
+    def write():
+        return write_records(
+            store, spec.name, [(1, rec, geom)], user_id=viewer.user_id, writer_org=writer
+        )
+
     try:
-        summary = write_records(store, spec.name, [(1, rec, geom)], user_id=viewer.user_id)
+        summary = write()
     except IntegrityError:
         # The same idempotency key raced in from a retry: the other request stored it; this
         # one now finds it and answers with the same record.
-        summary = write_records(store, spec.name, [(1, rec, geom)], user_id=viewer.user_id)
+        summary = write()
     if summary.rejected:
         reason = summary.rejected[0].reason
         field, _, msg = reason.partition(": ")

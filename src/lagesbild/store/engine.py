@@ -100,6 +100,10 @@ def make_engine(url: str) -> Engine:
     )
 
 
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_engine(parsed) -> Engine:
     path = parsed.database
     if path and path != ":memory:":
@@ -121,6 +125,9 @@ def _sqlite_engine(parsed) -> Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=60000")
         cur.close()
+        # SQLite's own lower() folds A-Z only: 'Östermalm' would not find 'östermalm', nor a
+        # log-in name match what Python folded. Python's, as PostgreSQL's, folds all of Unicode.
+        dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):

@@ -328,7 +328,8 @@ async def import_layer(
     strict: Annotated[bool, Form()] = False,
 ) -> dict:
     """Import a file into a layer: the same validation and report as `lagesbild import`. The
-    records belong to the caller's organisation unless the file names one."""
+    records belong to the caller's organisation, and a row whose key meets another
+    organisation's record is rejected; an administrator's import may name any owner."""
     import tempfile
     from pathlib import Path
 
@@ -348,6 +349,7 @@ async def import_layer(
             strict=strict,
             organisation=user.organisation,
             user_id=user.id,
+            writer_org=None if user.role == Role.ADMIN else caller.viewer.organisation_id,
         )
         store = request.app.state.store
         result = await run_in_threadpool(import_file, store, layer, path, options)

@@ -28,22 +28,6 @@ router = APIRouter(include_in_schema=False)
 # ------------------------------------------------------------------ import
 
 
-class _OwnedSource:
-    """A source whose every row belongs to one organisation (imports by non-administrators)."""
-
-    def __init__(self, source, organisation: str) -> None:
-        self._source = source
-        self._organisation = organisation
-
-    def __getattr__(self, name: str):
-        return getattr(self._source, name)
-
-    def records(self):
-        for line, rec, geom in self._source.records():
-            rec["organisation"] = self._organisation
-            yield line, rec, geom
-
-
 def _import_context(values: dict, errors: dict, result=None) -> dict:
     return {"layers": list(LAYERS), "values": values, "errors": errors, "result": result}
 
@@ -94,11 +78,10 @@ async def import_submit(
             strict=bool(strict),
             organisation=user.organisation,
             user_id=user.id,
+            writer_org=None if user.role == Role.ADMIN else caller.viewer.organisation_id,
         )
         try:
             source = open_file(store, layer, path, options)
-            if user.role != Role.ADMIN and layer != "organisations":
-                source = _OwnedSource(source, user.organisation)
             result = import_file(store, layer, path, options, source=source)
         except StrictRejection as exc:
             errors["strict"] = "import.strict_failed"
