@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from lagesbild.domain.model import PlaceKind, Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.errors import NotFound, ValidationError
+from lagesbild.ingest.values import as_id
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import (
@@ -83,8 +84,8 @@ class ExtentGeo:
 def find_place(store: Store, viewer: Viewer, name: str) -> PlaceGeo:
     key = str(name).strip().lower()
     cond = or_(func.lower(places.c.name) == key, func.lower(places.c.code) == key)
-    if key.isdigit():
-        cond = or_(cond, places.c.id == int(key))
+    if (pid := as_id(key)) is not None:
+        cond = or_(cond, places.c.id == pid)
     with store.read() as conn:
         row = conn.execute(
             select(places.c.id, places.c.name, places.c.kind, places.c.geom).where(

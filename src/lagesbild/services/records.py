@@ -5,6 +5,7 @@ Every query passes `visible(table, viewer)`; opening a restricted record writes 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from lagesbild.domain.model import DELETE_ROLES, REPORT_ROLES, SYSTEM, WRITE_ROL
 from lagesbild.domain.periods import Period
 from lagesbild.errors import AccessDenied, NotFound, ValidationError
 from lagesbild.ingest.layers import layer_spec
+from lagesbild.ingest.values import as_id
 from lagesbild.ingest.writer import write_records
 from lagesbild.store import audit
 from lagesbild.store.access import is_sensitive, visible
@@ -56,22 +58,32 @@ def table_of(layer: str) -> Table:
 def place_id(conn: Connection, name: str) -> int:
     key = name.strip().lower()
     cond = or_(func.lower(places.c.name) == key, func.lower(places.c.code) == key)
-    if key.isdigit():
-        cond = or_(cond, places.c.id == int(key))
+    if (pid := as_id(key)) is not None:
+        cond = or_(cond, places.c.id == pid)
     row = conn.execute(select(places.c.id).where(cond)).first()
     if row is None:
         raise NotFound(f"unknown place {name!r}")
     return row[0]
 
 
-def _bbox_clause(conn: Connection, table: Table, bbox: tuple[float, float, float, float]):
+def _bbox_clause(
+    conn: Connection, table: Table, bbox: tuple[float, float, float, float], exact: bool = False
+):
+    """Records whose bounding box meets `bbox`; with `exact` on PostGIS, whose geometry does
+    (on SQLite `list_records` tests the geometries itself)."""
     minx, miny, maxx, maxy = bbox
-    if minx > maxx or miny > maxy:
-        raise ValidationError("bbox", "expected minlon,minlat,maxlon,maxlat with min <= max")
+    if not all(map(math.isfinite, bbox)) or minx > maxx or miny > maxy:
+        raise ValidationError(
+            "bbox", "expected minlon,minlat,maxlon,maxlat: finite numbers, min <= max"
+        )
     if conn.dialect.name == "postgresql":
-        return text(
-            f"{table.name}.geom && ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)"
-        ).bindparams(bx0=minx, by0=miny, bx1=maxx, by1=maxy)
+        envelope = "ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)"
+        test = (
+            f"ST_Intersects({table.name}.geom, {envelope})"
+            if exact
+            else f"{table.name}.geom && {envelope}"
+        )
+        return text(test).bindparams(bx0=minx, by0=miny, bx1=maxx, by1=maxy)
     if table.name in POINT_TABLES:  # a point's box is the point: two ranges on ix_*_bbox
         return and_(table.c.minx.between(minx, maxx), table.c.miny.between(miny, maxy))
     return table.c.id.in_(
@@ -129,32 +141,44 @@ def _filters(conn: Connection, layer: str, table: Table, f: RecordFilter, viewer
     if f.bbox:
         if "geom" not in table.c:
             raise ValidationError("bbox", f"the {layer} layer has no geometry")
-        where.append(_bbox_clause(conn, table, f.bbox))
+        where.append(_bbox_clause(conn, table, f.bbox, exact=True))
     return where
 
 
+def _boxes_only(conn: Connection, table: Table) -> bool:
+    """Whether the bbox clause tests bounding boxes only, not the geometries: on SQLite, except
+    for the point tables (a point's box is the point)."""
+    return conn.dialect.name != "postgresql" and table.name not in POINT_TABLES
+
+
 def list_records(
-    store: Store, layer: str, viewer: Viewer, f: RecordFilter
+    store: Store, layer: str, viewer: Viewer, f: RecordFilter, remote: str | None = None
 ) -> tuple[list[dict], int]:
-    """One page of records (visible to the viewer) and how many match in all."""
+    """One page of records (visible to the viewer) and how many match in all; `remote` is
+    where the request came from, for the audit entry of listed restricted records."""
     layer = layer_spec(layer).name
     table = table_of(layer)
     with store.read() as conn:
         where = _filters(conn, layer, table, f, viewer)
-        total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
-        rows = (
-            conn.execute(
-                select(table).where(*where).order_by(table.c.id).limit(f.limit).offset(f.offset)
-            )
-            .mappings()
-            .all()
-        )
-        rows = [dict(r) for r in rows]
-        if f.bbox and rows and "geom" in table.c:  # exact test after the index's box test
-            area = box(*f.bbox)
-            rows = [r for r in rows if r["geom"] is None or shapely.intersects(r["geom"], area)]
+        query = select(table).where(*where).order_by(table.c.id)
+        if f.bbox and _boxes_only(conn, table):
+            # the geometries are tested before counting and paging, so the count and the
+            # pages agree with the records returned
+            candidates = conn.execute(select(table.c.id, table.c.geom).where(*where)).all()
+            hits = shapely.intersects([g for _, g in candidates], box(*f.bbox))
+            ids = sorted(rid for (rid, _), hit in zip(candidates, hits, strict=True) if hit)
+            total, page = len(ids), ids[f.offset : f.offset + f.limit]
+            query = query.where(table.c.id.in_(page))
+        else:
+            total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+            query = query.limit(f.limit).offset(f.offset)
+        rows = [dict(r) for r in conn.execute(query).mappings().all()]
     audit_listing(
-        store, viewer, layer, [r["id"] for r in rows if is_sensitive(r.get("sensitivity", ""))]
+        store,
+        viewer,
+        layer,
+        [r["id"] for r in rows if is_sensitive(r.get("sensitivity", ""))],
+        remote,
     )
     return rows, total
 
@@ -179,8 +203,11 @@ def get_record(
     return row
 
 
-def audit_listing(store: Store, viewer: Viewer, layer: str, ids: list[int]) -> None:
-    """Listing restricted records is opening them: one audit entry per listing."""
+def audit_listing(
+    store: Store, viewer: Viewer, layer: str, ids: list[int], remote: str | None = None
+) -> None:
+    """Listing restricted records is opening them: one audit entry per listing, saying from
+    where (`remote`) as every other entry of a web request does."""
     if ids and viewer != SYSTEM and viewer.user_id is not None:
         with store.write() as conn:
             audit.record(
@@ -190,6 +217,7 @@ def audit_listing(store: Store, viewer: Viewer, layer: str, ids: list[int]) -> N
                 layer,
                 None,
                 f"listed {len(ids)} restricted record(s): {ids[:50]}",
+                remote,
             )
 
 
