@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -72,6 +73,14 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def user_key(username: str) -> str:
+    """How user names are compared, for finding the user and for counting failed log-ins alike:
+    NFKC with the case folded, in Python (SQLite's lower() folds ASCII only, so 'Åsa' and the
+    Kelvin sign in 'analyti\u212aer' would be compared differently by the two)."""
+    folded = unicodedata.normalize("NFKC", username.strip()).casefold()
+    return unicodedata.normalize("NFKC", folded)[:100]
+
+
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise ValidationError("password", f"must be at least {MIN_PASSWORD} characters")
@@ -116,9 +125,7 @@ def add_user(
     _check_password(password)
     role_value = parse_enum(Role, role, "role").value
     with store.write() as conn:
-        if conn.execute(
-            select(users.c.id).where(func.lower(users.c.username) == name.lower())
-        ).first():
+        if _same_name(conn, name):
             raise ValidationError("username", f"{name!r} is taken")
         org_id = Resolver(conn).organisation(organisation)
         uid = conn.execute(
@@ -145,11 +152,22 @@ def get_user(store: Store, user_id: int) -> User:
     return _to_user(row)
 
 
+def _same_name(conn: Connection, username: str) -> list:
+    """The users (id, username) whose name has the same `user_key` as `username`."""
+    key = user_key(username)
+    rows = conn.execute(select(users.c.id, users.c.username)).all()
+    return [r for r in rows if user_key(r.username) == key]
+
+
 def find_user(conn: Connection, username: str):
+    """The user with this name (compared by `user_key`), with the password hash; None when
+    there is none, or when several older accounts share the key and none is named exactly so."""
+    same = _same_name(conn, username)
+    pick = [r for r in same if r.username == username.strip()] or (same if len(same) == 1 else [])
+    if not pick:
+        return None
     return conn.execute(
-        _user_query()
-        .add_columns(users.c.password_hash)
-        .where(func.lower(users.c.username) == username.strip().lower())
+        _user_query().add_columns(users.c.password_hash).where(users.c.id == pick[0].id)
     ).first()
 
 
@@ -164,8 +182,14 @@ def set_active(store: Store, username: str, active: bool, actor: Viewer) -> None
         if row is None:
             raise NotFound(f"no user {username!r}")
         conn.execute(update(users).where(users.c.id == row.id).values(active=active))
-        if not active:  # a disabled user is signed out everywhere
+        if not active:  # a disabled user is signed out everywhere and their API tokens are
+            # revoked for good: enabling the user again does not bring them back
             conn.execute(delete(web_sessions).where(web_sessions.c.user_id == row.id))
+            conn.execute(
+                update(api_tokens)
+                .where(api_tokens.c.user_id == row.id, api_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=_now())
+            )
         audit.record(
             conn,
             actor,
@@ -192,6 +216,7 @@ def set_password(store: Store, username: str, password: str, actor: Viewer) -> N
 
 def authenticate(store: Store, username: str, password: str, remote: str | None = None) -> User:
     """The user, or LoginFailed / TooManyAttempts. Every attempt is recorded."""
+    key = user_key(username)  # attempts are stored and counted by the key find_user matches
     with store.write() as conn:
         since = _now() - THROTTLE_WINDOW
         failures = conn.execute(
@@ -199,7 +224,7 @@ def authenticate(store: Store, username: str, password: str, remote: str | None 
             .select_from(login_attempts)
             .where(
                 and_(
-                    func.lower(login_attempts.c.username) == username.strip().lower(),
+                    login_attempts.c.username == key,
                     login_attempts.c.at >= since,
                     login_attempts.c.success.is_(False),
                 )
@@ -210,9 +235,7 @@ def authenticate(store: Store, username: str, password: str, remote: str | None 
         row = find_user(conn, username)
         ok = row is not None and bool(row.active) and _verify(row.password_hash, password)
         conn.execute(
-            insert(login_attempts).values(
-                username=username.strip()[:100], remote=remote, at=_now(), success=ok
-            )
+            insert(login_attempts).values(username=key, remote=remote, at=_now(), success=ok)
         )
     if not ok:
         raise LoginFailed("wrong user name or password")

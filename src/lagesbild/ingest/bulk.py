@@ -38,6 +38,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
+from lagesbild.domain.periods import MAX_YEAR, MIN_YEAR
 from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.ingest.columns import Columns, CsvColumns, from_records
 from lagesbild.ingest.layers import LayerSpec, RowContext, parse_sensitivity, record_key
@@ -506,6 +507,11 @@ def _instants(t: pa.Array, tz, sink: _Sink, required: bool) -> tuple[list[Any], 
     if ok.any():
         pos = np.flatnonzero(ok)
         naive, valid = _parse_local(pc.filter(t, pa.array(ok)))
+        # years outside MIN_YEAR..MAX_YEAR go row by row (parse_datetime rejects them); a
+        # stand-in keeps them out of the table of UTC offsets, which ends at year 9999
+        years = naive.astype("datetime64[Y]").astype(np.int64) + 1970
+        valid &= (years >= MIN_YEAR) & (years <= MAX_YEAR)
+        naive = np.where(valid, naive, np.datetime64("2000-01-01T00:00:00", "us"))
         utc, good = _local_to_utc(naive, tz)
         valid &= good & (utc >= np.datetime64("0001-01-02")) & (utc < np.datetime64("9999-12-31"))
         ok[pos[~valid]] = False

@@ -7,7 +7,11 @@ import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from lagesbild.domain.periods import check_year
 from lagesbild.errors import ValidationError
+
+# The largest whole number the stores keep (SQLite INTEGER, PostgreSQL bigint)
+MAX_INT = 2**63 - 1
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Swedish clock times use a dot (kl. 22.15) and often a one-digit hour (9.05, 9:05)
@@ -69,6 +73,16 @@ def parse_float(value: object, field: str) -> float | None:
     return number
 
 
+def as_id(text: str) -> int | None:
+    """`text` as a record id, or None: ASCII digits only (isdigit() also takes '²', which int()
+    refuses) of a number the store can hold."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > len(str(MAX_INT)):
+        return None  # the length first: int() refuses thousands of digits
+    value = int(text)
+    return value if value <= MAX_INT else None
+
+
 def parse_int(value: object, field: str, minimum: int | None = None) -> int | None:
     number = parse_float(value, field)
     if number is None:
@@ -77,6 +91,8 @@ def parse_int(value: object, field: str, minimum: int | None = None) -> int | No
         raise ValidationError(field, f"{value!r} is not a whole number")
     if minimum is not None and number < minimum:
         raise ValidationError(field, f"{value!r} is below the minimum {minimum}")
+    if abs(number) > MAX_INT:  # the store could not keep it
+        raise ValidationError(field, f"{value!r} is too large")
     return int(number)
 
 
@@ -102,6 +118,7 @@ def parse_datetime(value: object, field: str, tz: ZoneInfo) -> datetime | None:
             raise ValidationError(
                 field, f"{value!r} is not a date-time; expected e.g. 2023-05-01 21:30"
             ) from None
+    check_year(dt, field, value)  # near year 1 or 9999 the change to UTC would overflow
     return dt.replace(tzinfo=tz) if dt.tzinfo is None else dt
 
 

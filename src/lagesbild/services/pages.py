@@ -152,10 +152,12 @@ def sector(x: float, y: float, bearing: float, angle: float, range_m: float) -> 
     return Polygon(ring)
 
 
-def camera_sectors(store: Store, viewer: Viewer, period: Period | None = None) -> dict:
+def camera_sectors(
+    store: Store, viewer: Viewer, period: Period | None = None, remote: str | None = None
+) -> dict:
     """Cameras visible to the viewer (active in the period, if given) as sector polygons."""
     rows, total = records.list_records(
-        store, "cameras", viewer, records.RecordFilter(period=period, limit=10_000)
+        store, "cameras", viewer, records.RecordFilter(period=period, limit=10_000), remote
     )
     features = []
     for r in rows:

@@ -5,6 +5,7 @@ Every query passes `visible(table, viewer)`; opening a restricted record writes 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -61,14 +62,24 @@ def place_id(conn: Connection, name: str) -> int:
     return found
 
 
-def _bbox_clause(conn: Connection, table: Table, bbox: tuple[float, float, float, float]):
+def _bbox_clause(
+    conn: Connection, table: Table, bbox: tuple[float, float, float, float], exact: bool = False
+):
+    """Records whose bounding box meets `bbox`; with `exact` on PostGIS, whose geometry does
+    (on SQLite `list_records` tests the geometries itself)."""
     minx, miny, maxx, maxy = bbox
-    if minx > maxx or miny > maxy:
-        raise ValidationError("bbox", "expected minlon,minlat,maxlon,maxlat with min <= max")
+    if not all(map(math.isfinite, bbox)) or minx > maxx or miny > maxy:
+        raise ValidationError(
+            "bbox", "expected minlon,minlat,maxlon,maxlat: finite numbers, min <= max"
+        )
     if conn.dialect.name == "postgresql":
-        return text(
-            f"{table.name}.geom && ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)"
-        ).bindparams(bx0=minx, by0=miny, bx1=maxx, by1=maxy)
+        envelope = "ST_MakeEnvelope(:bx0, :by0, :bx1, :by1, 4326)"
+        test = (
+            f"ST_Intersects({table.name}.geom, {envelope})"
+            if exact
+            else f"{table.name}.geom && {envelope}"
+        )
+        return text(test).bindparams(bx0=minx, by0=miny, bx1=maxx, by1=maxy)
     if table.name in POINT_TABLES:  # a point's box is the point: two ranges on ix_*_bbox
         return and_(table.c.minx.between(minx, maxx), table.c.miny.between(miny, maxy))
     return table.c.id.in_(
@@ -126,32 +137,44 @@ def _filters(conn: Connection, layer: str, table: Table, f: RecordFilter, viewer
     if f.bbox:
         if "geom" not in table.c:
             raise ValidationError("bbox", f"the {layer} layer has no geometry")
-        where.append(_bbox_clause(conn, table, f.bbox))
+        where.append(_bbox_clause(conn, table, f.bbox, exact=True))
     return where
 
 
+def _boxes_only(conn: Connection, table: Table) -> bool:
+    """Whether the bbox clause tests bounding boxes only, not the geometries: on SQLite, except
+    for the point tables (a point's box is the point)."""
+    return conn.dialect.name != "postgresql" and table.name not in POINT_TABLES
+
+
 def list_records(
-    store: Store, layer: str, viewer: Viewer, f: RecordFilter
+    store: Store, layer: str, viewer: Viewer, f: RecordFilter, remote: str | None = None
 ) -> tuple[list[dict], int]:
-    """One page of records (visible to the viewer) and how many match in all."""
+    """One page of records (visible to the viewer) and how many match in all; `remote` is
+    where the request came from, for the audit entry of listed restricted records."""
     layer = layer_spec(layer).name
     table = table_of(layer)
     with store.read() as conn:
         where = _filters(conn, layer, table, f, viewer)
-        total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
-        rows = (
-            conn.execute(
-                select(table).where(*where).order_by(table.c.id).limit(f.limit).offset(f.offset)
-            )
-            .mappings()
-            .all()
-        )
-        rows = [dict(r) for r in rows]
-        if f.bbox and rows and "geom" in table.c:  # exact test after the index's box test
-            area = box(*f.bbox)
-            rows = [r for r in rows if r["geom"] is None or shapely.intersects(r["geom"], area)]
+        query = select(table).where(*where).order_by(table.c.id)
+        if f.bbox and _boxes_only(conn, table):
+            # the geometries are tested before counting and paging, so the count and the
+            # pages agree with the records returned
+            candidates = conn.execute(select(table.c.id, table.c.geom).where(*where)).all()
+            hits = shapely.intersects([g for _, g in candidates], box(*f.bbox))
+            ids = sorted(rid for (rid, _), hit in zip(candidates, hits, strict=True) if hit)
+            total, page = len(ids), ids[f.offset : f.offset + f.limit]
+            query = query.where(table.c.id.in_(page))
+        else:
+            total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+            query = query.limit(f.limit).offset(f.offset)
+        rows = [dict(r) for r in conn.execute(query).mappings().all()]
     audit_listing(
-        store, viewer, layer, [r["id"] for r in rows if is_sensitive(r.get("sensitivity", ""))]
+        store,
+        viewer,
+        layer,
+        [r["id"] for r in rows if is_sensitive(r.get("sensitivity", ""))],
+        remote,
     )
     return rows, total
 
@@ -176,8 +199,11 @@ def get_record(
     return row
 
 
-def audit_listing(store: Store, viewer: Viewer, layer: str, ids: list[int]) -> None:
-    """Listing restricted records is opening them: one audit entry per listing."""
+def audit_listing(
+    store: Store, viewer: Viewer, layer: str, ids: list[int], remote: str | None = None
+) -> None:
+    """Listing restricted records is opening them: one audit entry per listing, saying from
+    where (`remote`) as every other entry of a web request does."""
     if ids and viewer != SYSTEM and viewer.user_id is not None:
         with store.write() as conn:
             audit.record(
@@ -187,6 +213,7 @@ def audit_listing(store: Store, viewer: Viewer, layer: str, ids: list[int]) -> N
                 layer,
                 None,
                 f"listed {len(ids)} restricted record(s): {ids[:50]}",
+                remote,
             )
 
 

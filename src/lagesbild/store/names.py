@@ -30,6 +30,6 @@ def find_id(
     for row in rows:
         if key in (str(row.name).strip().lower(), str(row.code or "").strip().lower()):
             return int(row.id)
-    if by_id and key.isdigit() and int(key) in {row.id for row in rows}:
-        return int(key)
+    if by_id and key.isascii() and key.isdigit() and int(key) in {row.id for row in rows}:
+        return int(key)  # ASCII digits only: '²' is a digit to isdigit() but not to int()
     return None

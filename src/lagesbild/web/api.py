@@ -32,6 +32,7 @@ from lagesbild.ingest.layers import LAYERS
 from lagesbild.services import records
 from lagesbild.store import audit
 from lagesbild.web import cache
+from lagesbild.web.params import Id, Offset
 from lagesbild.web.security import (
     SESSION_COOKIE,
     Caller,
@@ -156,7 +157,7 @@ def create_token(body: TokenBody, request: Request, caller: CallerDep) -> dict:
 
 
 @router.delete("/tokens/{token_id}", tags=["accounts"])
-def revoke_token(token_id: int, request: Request, caller: CallerDep) -> dict:
+def revoke_token(token_id: Id, request: Request, caller: CallerDep) -> dict:
     accounts.revoke_token(request.app.state.store, require_user(caller), token_id)
     return {"revoked": token_id}
 
@@ -172,7 +173,7 @@ def audit_log(
     action: str | None = None,
     layer: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict]:
     if require_user(caller).role != Role.ADMIN:
         raise AccessDenied("only administrators read the audit log")
@@ -200,9 +201,13 @@ def layers() -> list[dict]:
     ]
 
 
-async def _audit_listing(store, caller: Caller, layer: str, restricted: list[int]) -> None:
+async def _audit_listing(
+    store, caller: Caller, layer: str, restricted: list[int], remote: str | None
+) -> None:
     if restricted:  # a write: in the thread pool
-        await run_in_threadpool(records.audit_listing, store, caller.viewer, layer, restricted)
+        await run_in_threadpool(
+            records.audit_listing, store, caller.viewer, layer, restricted, remote
+        )
 
 
 def _layer_routes(layer: str) -> None:
@@ -223,13 +228,14 @@ def _layer_routes(layer: str) -> None:
             str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")
         ] = None,
         limit: Annotated[int, Query(ge=1, le=10000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> Response:
         store = request.app.state.store
         f = record_filter(request, place, period, category, bbox, limit, offset, layer)
+        remote = remote_of(request)
 
         def compute() -> tuple[bytes, list[int]]:
-            rows, total = records.list_records(store, layer, caller.viewer, f)  # audits too
+            rows, total = records.list_records(store, layer, caller.viewer, f, remote)  # audits
             links = []
             if offset + limit < total:
                 nxt = request.url.include_query_params(offset=offset + limit)
@@ -254,11 +260,11 @@ def _layer_routes(layer: str) -> None:
             compute,
             "application/geo+json",
             # an answer served again lists its restricted records again: that is opening them
-            on_reuse=lambda restricted: _audit_listing(store, caller, layer, restricted),
+            on_reuse=lambda restricted: _audit_listing(store, caller, layer, restricted, remote),
         )
 
     @router.get(f"/{layer}/{{record_id}}", tags=tag, name=f"get_{layer}")
-    def get_one(record_id: int, request: Request, caller: CallerDep) -> dict:
+    def get_one(record_id: Id, request: Request, caller: CallerDep) -> dict:
         store = request.app.state.store
         row = records.get_record(store, layer, record_id, caller.viewer, remote_of(request))
         return records.to_feature(row, store)
@@ -288,7 +294,7 @@ def _layer_routes(layer: str) -> None:
 
     @router.patch(f"/{layer}/{{record_id}}", tags=tag, name=f"update_{layer}")
     def patch(
-        record_id: int,
+        record_id: Id,
         request: Request,
         caller: CallerDep,
         changes: Annotated[dict[str, Any], Body()],
@@ -300,7 +306,7 @@ def _layer_routes(layer: str) -> None:
         return {"id": record_id, "updated": True}
 
     @router.delete(f"/{layer}/{{record_id}}", tags=tag, name=f"delete_{layer}")
-    def remove(record_id: int, request: Request, caller: CallerDep) -> dict:
+    def remove(record_id: Id, request: Request, caller: CallerDep) -> dict:
         require_user(caller)
         records.delete_record(
             request.app.state.store, layer, record_id, caller.viewer, remote_of(request)

@@ -10,10 +10,12 @@ from pathlib import Path
 import xstatic.pkg.leaflet as xleaflet
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import StatementError
 
 from lagesbild import __version__
+from lagesbild.domain.periods import MAX_YEAR, MIN_YEAR
 from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.store.engine import Store, database_url
 from lagesbild.store.lifecycle import open_store
@@ -32,8 +34,24 @@ from lagesbild.web import (
 from lagesbild.web.briefing_pages import router as briefing_pages_router
 from lagesbild.web.freshness import ChangeWatch
 from lagesbild.web.headers import SecurityHeaders
+from lagesbild.web.params import out_of_range
 
 HERE = Path(__file__).parent
+
+
+class OutOfRange(ValidationError):
+    """A number or date of the request that Python or the store cannot hold."""
+
+    http_status = 400
+
+
+def _out_of_range(request: Request) -> OutOfRange:
+    params = [*request.path_params.items(), *request.query_params.multi_items()]
+    return OutOfRange(
+        out_of_range(params) or "request",
+        f"a number or date is out of range (whole numbers up to 2^63-1, years {MIN_YEAR}-"
+        f"{MAX_YEAR})",
+    )
 
 
 def _error_handlers(app: FastAPI) -> None:
@@ -52,6 +70,18 @@ def _error_handlers(app: FastAPI) -> None:
         if exc.hint:
             body["hint"] = exc.hint
         return JSONResponse(body, status_code=exc.http_status)
+
+    # The safety net: a value no check caught that overflows (an integer the store cannot
+    # bind, a date pushed past year 9999) is the user's mistake, a 400, not a traceback.
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError):
+        return await _user_error(request, _out_of_range(request))
+
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: StatementError):
+        if isinstance(exc.orig, OverflowError):  # raised while binding a parameter
+            return await _user_error(request, _out_of_range(request))
+        raise exc
 
     @app.exception_handler(ogc.OGCError)
     async def _ogc_error(request: Request, exc: ogc.OGCError):
@@ -132,6 +162,14 @@ def create_app(url: str | None = None, tune_gc: bool = False) -> FastAPI:
     app.include_router(briefing_routes.router)
     app.include_router(briefing_pages_router)
     app.include_router(ogc.router)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:  # browsers ask for it on every page
+        return FileResponse(
+            HERE / "static" / "favicon.ico",
+            media_type="image/x-icon",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     @app.get("/health")
     def health(request: Request) -> dict:

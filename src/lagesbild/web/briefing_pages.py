@@ -27,6 +27,7 @@ from lagesbild.store.access import visible
 from lagesbild.store.schema import action_items
 from lagesbild.web.i18n import Translator, lang_of
 from lagesbild.web.pages import CallerDep, need, page, render
+from lagesbild.web.params import Id
 from lagesbild.web.security import Caller
 
 router = APIRouter(include_in_schema=False)
@@ -228,7 +229,7 @@ def _briefing_context(
 
 @router.get("/briefings/{briefing_id}", response_class=HTMLResponse)
 @page
-def briefing_page(request: Request, caller: CallerDep, briefing_id: int):
+def briefing_page(request: Request, caller: CallerDep, briefing_id: Id):
     need(caller)
     ctx = _briefing_context(request, caller, briefing_id)
     return render(request, caller, "briefing_page.html", ctx)
@@ -263,7 +264,7 @@ def _done(briefing_id: int, anchor: str) -> RedirectResponse:
 
 @router.post("/briefings/{briefing_id}/attendance", response_class=HTMLResponse)
 @page
-async def briefing_attendance(request: Request, caller: CallerDep, briefing_id: int):
+async def briefing_attendance(request: Request, caller: CallerDep, briefing_id: Id):
     """The organisations present: exactly those ticked."""
     if not _check_open(request, caller, briefing_id):
         return _locked(request, caller, briefing_id)
@@ -286,7 +287,7 @@ async def briefing_attendance(request: Request, caller: CallerDep, briefing_id: 
 
 @router.post("/briefings/{briefing_id}/decisions", response_class=HTMLResponse)
 @page
-async def briefing_decide(request: Request, caller: CallerDep, briefing_id: int):
+async def briefing_decide(request: Request, caller: CallerDep, briefing_id: Id):
     if not _check_open(request, caller, briefing_id):
         return _locked(request, caller, briefing_id)
     form = await _form(request)
@@ -305,7 +306,7 @@ async def briefing_decide(request: Request, caller: CallerDep, briefing_id: int)
 
 @router.post("/briefings/{briefing_id}/actions", response_class=HTMLResponse)
 @page
-async def briefing_add_action(request: Request, caller: CallerDep, briefing_id: int):
+async def briefing_add_action(request: Request, caller: CallerDep, briefing_id: Id):
     from lagesbild.ingest.values import parse_date
 
     if not _check_open(request, caller, briefing_id):
@@ -342,7 +343,7 @@ async def briefing_add_action(request: Request, caller: CallerDep, briefing_id: 
 
 @router.post("/briefings/{briefing_id}/actions/{item_id}/done", response_class=HTMLResponse)
 @page
-def briefing_action_done(request: Request, caller: CallerDep, briefing_id: int, item_id: int):
+def briefing_action_done(request: Request, caller: CallerDep, briefing_id: Id, item_id: Id):
     """Mark an action item shown on the briefing done (carried over or made here)."""
     if not _check_open(request, caller, briefing_id):
         return _locked(request, caller, briefing_id)
@@ -355,7 +356,7 @@ def briefing_action_done(request: Request, caller: CallerDep, briefing_id: int, 
 
 @router.post("/briefings/{briefing_id}/lock", response_class=HTMLResponse)
 @page
-def briefing_lock(request: Request, caller: CallerDep, briefing_id: int):
+def briefing_lock(request: Request, caller: CallerDep, briefing_id: Id):
     if not _check_open(request, caller, briefing_id):
         return _locked(request, caller, briefing_id)
     try:

@@ -5,7 +5,7 @@ functions as `lagesbild briefing|week|goals`; the caller's access applies (reads
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from lagesbild.briefing import est, forum, render, service
 from lagesbild.errors import ValidationError
+from lagesbild.web.params import Day, Id, Instant
 from lagesbild.web.security import Caller, identify, require_user
 
 router = APIRouter(tags=["briefings"])
@@ -22,8 +23,8 @@ CallerDep = Annotated[Caller, Depends(identify)]
 
 class NewBriefing(BaseModel):
     place: str = Field(min_length=1, max_length=200)
-    at: datetime = Field(description="ISO 8601; without an offset, local time of the store")
-    since: datetime | None = None
+    at: Instant = Field(description="ISO 8601; without an offset, local time of the store")
+    since: Instant | None = None
 
 
 class Attendance(BaseModel):
@@ -38,7 +39,7 @@ class Text(BaseModel):
 class ActionIn(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
     responsible: str = Field(min_length=1, max_length=200)
-    due: date | None = None
+    due: Day | None = None
 
 
 class ActionStatusIn(BaseModel):
@@ -84,12 +85,12 @@ def new_briefing(request: Request, caller: CallerDep, body: NewBriefing) -> dict
 
 
 @router.get("/api/v1/briefings/{briefing_id}")
-def get_briefing(request: Request, caller: CallerDep, briefing_id: int) -> dict:
+def get_briefing(request: Request, caller: CallerDep, briefing_id: Id) -> dict:
     return service.get_briefing(request.app.state.store, caller.viewer, briefing_id)
 
 
 @router.post("/api/v1/briefings/{briefing_id}/attendance")
-def attend(request: Request, caller: CallerDep, briefing_id: int, body: Attendance) -> dict:
+def attend(request: Request, caller: CallerDep, briefing_id: Id, body: Attendance) -> dict:
     names = service.attend(
         request.app.state.store, _signed_in(caller), briefing_id, body.organisations, body.present
     )
@@ -97,13 +98,13 @@ def attend(request: Request, caller: CallerDep, briefing_id: int, body: Attendan
 
 
 @router.post("/api/v1/briefings/{briefing_id}/decisions", status_code=201)
-def decide(request: Request, caller: CallerDep, briefing_id: int, body: Text) -> dict:
+def decide(request: Request, caller: CallerDep, briefing_id: Id, body: Text) -> dict:
     did = service.decide(request.app.state.store, _signed_in(caller), briefing_id, body.text)
     return {"id": did}
 
 
 @router.post("/api/v1/briefings/{briefing_id}/actions", status_code=201)
-def add_action(request: Request, caller: CallerDep, briefing_id: int, body: ActionIn) -> dict:
+def add_action(request: Request, caller: CallerDep, briefing_id: Id, body: ActionIn) -> dict:
     aid = service.add_action(
         request.app.state.store,
         _signed_in(caller),
@@ -116,34 +117,34 @@ def add_action(request: Request, caller: CallerDep, briefing_id: int, body: Acti
 
 
 @router.post("/api/v1/briefings/actions/{item_id}/status")
-def action_status(request: Request, caller: CallerDep, item_id: int, body: ActionStatusIn) -> dict:
+def action_status(request: Request, caller: CallerDep, item_id: Id, body: ActionStatusIn) -> dict:
     service.set_action_status(request.app.state.store, _signed_in(caller), item_id, body.status)
     return {"id": item_id, "status": body.status}
 
 
 @router.post("/api/v1/briefings/{briefing_id}/refresh")
-def refresh(request: Request, caller: CallerDep, briefing_id: int) -> dict:
+def refresh(request: Request, caller: CallerDep, briefing_id: Id) -> dict:
     store = request.app.state.store
     service.refresh(store, _signed_in(caller), briefing_id)
     return service.get_briefing(store, caller.viewer, briefing_id)
 
 
 @router.post("/api/v1/briefings/{briefing_id}/lock")
-def lock(request: Request, caller: CallerDep, briefing_id: int) -> dict:
+def lock(request: Request, caller: CallerDep, briefing_id: Id) -> dict:
     store = request.app.state.store
     service.lock(store, _signed_in(caller), briefing_id)
     return service.get_briefing(store, caller.viewer, briefing_id)
 
 
 @router.get("/briefings/{briefing_id}/print", response_class=HTMLResponse)
-def print_page(request: Request, caller: CallerDep, briefing_id: int, lang: str = "sv"):
+def print_page(request: Request, caller: CallerDep, briefing_id: Id, lang: str = "sv"):
     store = request.app.state.store
     b = service.get_briefing(store, caller.viewer, briefing_id)
     return HTMLResponse(render.briefing_html(store, b, lang))
 
 
 @router.get("/briefings/{briefing_id}/print.pdf")
-def print_pdf(request: Request, caller: CallerDep, briefing_id: int, lang: str = "sv"):
+def print_pdf(request: Request, caller: CallerDep, briefing_id: Id, lang: str = "sv"):
     import tempfile
     from pathlib import Path
 
@@ -189,7 +190,7 @@ def week_ranking(
     request: Request,
     caller: CallerDep,
     district: str,
-    to: date,
+    to: Day,
     months: Annotated[int, Query(ge=1, le=36)] = 4,
     category: str | None = None,
 ) -> dict:
@@ -203,8 +204,8 @@ def week_feedback(
     request: Request,
     caller: CallerDep,
     organisation: str,
-    date_from: Annotated[date, Query(alias="from")],
-    date_to: Annotated[date, Query(alias="to")],
+    date_from: Annotated[Day, Query(alias="from")],
+    date_to: Annotated[Day, Query(alias="to")],
 ) -> dict:
     viewer = _signed_in(caller)
     if date_to < date_from:

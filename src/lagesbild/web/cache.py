@@ -51,13 +51,15 @@ class LRU:
             return item
         with self._lock:
             gate = self._computing.setdefault(key, threading.Lock())
-        with gate:
-            item = self.get(key)
-            if item is None:
-                self.put(key, compute())
+        try:
+            with gate:
                 item = self.get(key)
-        with self._lock:
-            self._computing.pop(key, None)
+                if item is None:
+                    self.put(key, compute())
+                    item = self.get(key)
+        finally:  # a request that fails (a user's mistake) must not leave its gate behind
+            with self._lock:
+                self._computing.pop(key, None)
         return item
 
 
@@ -125,7 +127,7 @@ async def cached_answer(
     cheap: bool = False,
     on_reuse: Callable[[list[int]], Awaitable[None]] | None = None,
 ):
-    """An answer computed once per (path and query, audience, data version of `tables`): the
+    """An answer computed once per (URL, audience, data version of `tables`): the
     same request from the same kind of caller on unchanged data is served from memory, and a
     client that sends the ETag back gets 304. `compute` returns the serialised body, or the
     body and the ids of the restricted records in it; it runs in the thread pool unless it is
@@ -134,7 +136,10 @@ async def cached_answer(
     from starlette.responses import Response
 
     version = await request_version(request, tables)
-    key = cache_key(request.url.path, list(request.query_params.multi_items()), viewer, version)
+    # the base URL (scheme, Host, root path) is part of the key: answers hold absolute links
+    # built from it, and one request's Host must never show up in another client's answer
+    where = f"{request.base_url}{request.url.path.lstrip('/')}"
+    key = cache_key(where, list(request.query_params.multi_items()), viewer, version)
     headers = {"ETag": f'"{key}"', "Cache-Control": "private, no-cache"}
     item = results.get(key)
     if request.headers.get("if-none-match") == headers["ETag"] and item:

@@ -7,15 +7,17 @@ records only; a token or session sees what its user may see (`store.access`)."""
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from lagesbild.domain.periods import Period
+from lagesbild.domain.periods import MAX_YEAR, MIN_YEAR, Period
 from lagesbild.errors import LagesbildError
+from lagesbild.ingest.values import MAX_INT, as_id
 from lagesbild.services import records
-from lagesbild.web.security import Caller, identify
+from lagesbild.web.security import Caller, identify, remote_of
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
@@ -29,10 +31,10 @@ COLLECTIONS = {
     "streets": ("Streets", "Street segments"),
     "activation_events": ("Place-activation events", "Art, culture and events in the places"),
 }
+# Not the OpenAPI 3.0 class (oas30): the API definition FastAPI serves is OpenAPI 3.1.
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 MAX_LIMIT = 10_000
@@ -90,7 +92,7 @@ def landing(request: Request) -> dict:
             {
                 "href": str(request.base_url) + "api/v1/openapi.json",
                 "rel": "service-desc",
-                "type": "application/vnd.oai.openapi+json;version=3.0",
+                "type": "application/vnd.oai.openapi+json;version=3.1",
                 "title": "API definition",
             },
             {"href": f"{base}/conformance", "rel": "conformance", "type": "application/json"},
@@ -143,8 +145,8 @@ def _parse_offset(value: str | None) -> int:
         raise OGCError(
             400, "InvalidParameterValue", f"offset {value!r} is not an integer"
         ) from None
-    if n < 0:
-        raise OGCError(400, "InvalidParameterValue", "offset must not be negative")
+    if not 0 <= n <= MAX_INT:
+        raise OGCError(400, "InvalidParameterValue", f"offset must be 0 to {MAX_INT}")
     return n
 
 
@@ -157,20 +159,34 @@ def _parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
         parts = []
     if len(parts) == 6:  # a 3D bbox: drop the heights
         parts = [parts[0], parts[1], parts[3], parts[4]]
-    if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
+    if (
+        len(parts) != 4
+        or not all(math.isfinite(p) for p in parts)  # nan compares as neither > nor <=
+        or parts[0] > parts[2]
+        or parts[1] > parts[3]
+    ):
         raise OGCError(
-            400, "InvalidParameterValue", "bbox must be minlon,minlat,maxlon,maxlat with min <= max"
+            400,
+            "InvalidParameterValue",
+            "bbox must be minlon,minlat,maxlon,maxlat: finite numbers, min <= max",
         )
     return tuple(parts)  # type: ignore[return-value]
 
 
+OPEN = ("..", "")  # an open end of an interval
+
+
 def _instant(text: str, open_default: datetime) -> datetime:
-    if text in ("..", ""):
+    if text in OPEN:
         return open_default
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise OGCError(400, "InvalidParameterValue", f"datetime {text!r} is not RFC 3339") from None
+    if not MIN_YEAR <= dt.year <= MAX_YEAR:  # near year 1 or 9999 offsets would overflow
+        raise OGCError(
+            400, "InvalidParameterValue", f"datetime must lie in the years {MIN_YEAR}-{MAX_YEAR}"
+        )
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
@@ -178,14 +194,18 @@ def _parse_datetime(value: str | None) -> Period | None:
     """An instant, or an interval `start/end` with `..` for an open end (RFC 3339)."""
     if value is None:
         return None
-    lo = datetime(1900, 1, 1, tzinfo=UTC)
-    hi = datetime(2200, 1, 1, tzinfo=UTC)
+    lo = datetime(MIN_YEAR, 1, 1, tzinfo=UTC)
+    hi = datetime(MAX_YEAR + 1, 1, 1, tzinfo=UTC)
     if "/" in value:
         a, b = value.split("/", 1)
+        if a in OPEN and b in OPEN:
+            raise OGCError(400, "InvalidParameterValue", "datetime: at most one end may be open")
         start, end = _instant(a, lo), _instant(b, hi)
         if end < start:
             raise OGCError(400, "InvalidParameterValue", "datetime interval ends before it starts")
-        return Period(value, start, end if b in ("..", "") else end + _tick())  # b is included
+        return Period(value, start, end if b in OPEN else end + _tick())  # b is included
+    if value in OPEN:
+        raise OGCError(400, "InvalidParameterValue", "datetime: give an instant or an interval")
     t = _instant(value, lo)
     return Period(value, t, t + _tick())
 
@@ -216,7 +236,7 @@ def items(cid: str, request: Request, caller: Caller = Depends(identify)) -> JSO
         period=period, bbox=_parse_bbox(q.get("bbox")), limit=limit, offset=offset
     )
     store = request.app.state.store
-    rows, total = records.list_records(store, cid, caller.viewer, f)
+    rows, total = records.list_records(store, cid, caller.viewer, f, remote_of(request))
     self_url = str(request.url)
     links = [
         {"href": self_url, "rel": "self", "type": GEOJSON},
@@ -258,11 +278,12 @@ def items(cid: str, request: Request, caller: Caller = Depends(identify)) -> JSO
 @router.get("/collections/{cid}/items/{fid}")
 def item(cid: str, fid: str, request: Request, caller: Caller = Depends(identify)) -> JSONResponse:
     _known(cid)
-    if not fid.isdigit():
-        raise OGCError(404, "NotFound", f"no feature {fid!r} in {cid}")
+    rid = as_id(fid)
+    if rid is None:  # not an id the store could hold: no such feature
+        raise OGCError(404, "NotFound", f"no feature {fid[:30]!r} in {cid}")
     store = request.app.state.store
     try:
-        row = records.get_record(store, cid, int(fid), caller.viewer)
+        row = records.get_record(store, cid, rid, caller.viewer, remote_of(request))
     except LagesbildError as exc:
         if exc.http_status == 404:
             raise OGCError(404, "NotFound", f"no feature {fid} in {cid}") from None

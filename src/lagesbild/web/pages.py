@@ -278,7 +278,7 @@ def map_cameras(request: Request, caller: CallerDep) -> dict:
     """Cameras as their fields of view (sector polygons)."""
     store = request.app.state.store
     period = _window(request, request.query_params.get("from"), request.query_params.get("to"))
-    return svc.camera_sectors(store, caller.viewer, period)
+    return svc.camera_sectors(store, caller.viewer, period, remote_of(request))
 
 
 @router.get("/map/priorities.geojson")

@@ -25,6 +25,7 @@ from lagesbild.web.pages import (
     page,
     render,
 )
+from lagesbild.web.params import Id, Offset
 from lagesbild.web.security import Caller, remote_of
 
 router = APIRouter(include_in_schema=False)
@@ -64,7 +65,7 @@ def _default_periods(extent_years: list[int], span) -> tuple[str, str]:
 def place_page(
     request: Request,
     caller: CallerDep,
-    place_id: int,
+    place_id: Id,
     a: str | None = None,
     b: str | None = None,
     layer: str = "crimes",
@@ -124,7 +125,7 @@ def place_page(
 
 
 @router.get("/places/{place_id}/map.geojson")
-def place_geojson(request: Request, caller: CallerDep, place_id: int) -> dict:
+def place_geojson(request: Request, caller: CallerDep, place_id: Id) -> dict:
     """The place's boundary and its extents by round (for the place page's small map)."""
     import shapely
 
@@ -145,7 +146,11 @@ def place_geojson(request: Request, caller: CallerDep, place_id: int) -> dict:
 def _list(request: Request, caller: Caller, layer: str, offset: int, limit: int = PAGE_SIZE):
     store = request.app.state.store
     rows, total = records.list_records(
-        store, layer, caller.viewer, records.RecordFilter(limit=limit, offset=max(0, offset))
+        store,
+        layer,
+        caller.viewer,
+        records.RecordFilter(limit=limit, offset=max(0, offset)),
+        remote_of(request),
     )
     return rows, total
 
@@ -163,7 +168,7 @@ def _pager(offset: int, shown: int, total: int) -> dict:
 
 @router.get("/organisations", response_class=HTMLResponse)
 @page
-def organisations_page(request: Request, caller: CallerDep, offset: int = 0):
+def organisations_page(request: Request, caller: CallerDep, offset: Offset = 0):
     orgs, _ = _list(request, caller, "organisations", 0, 1000)
     names = {o["id"]: o["name"] for o in orgs}
     roster, total = _list(request, caller, "roster", offset)
@@ -207,19 +212,19 @@ def _list_page(request: Request, caller: Caller, slug: str, offset: int):
 
 @router.get("/cameras", response_class=HTMLResponse)
 @page
-def cameras_page(request: Request, caller: CallerDep, offset: int = 0):
+def cameras_page(request: Request, caller: CallerDep, offset: Offset = 0):
     return _list_page(request, caller, "cameras", offset)
 
 
 @router.get("/guard-areas", response_class=HTMLResponse)
 @page
-def guard_areas_page(request: Request, caller: CallerDep, offset: int = 0):
+def guard_areas_page(request: Request, caller: CallerDep, offset: Offset = 0):
     return _list_page(request, caller, "guard-areas", offset)
 
 
 @router.get("/activation-events", response_class=HTMLResponse)
 @page
-def activation_events_page(request: Request, caller: CallerDep, offset: int = 0):
+def activation_events_page(request: Request, caller: CallerDep, offset: Offset = 0):
     return _list_page(request, caller, "activation-events", offset)
 
 
@@ -270,7 +275,7 @@ def audit_page(
     caller: CallerDep,
     user: str | None = None,
     action: str | None = None,
-    offset: int = 0,
+    offset: Offset = 0,
 ):
     need(caller, {Role.ADMIN})
     rows = audit.read(

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from lagesbild.domain.model import PUBLIC_VIEWER
 from lagesbild.services.public import SUPPRESS_BELOW, public_counts
 from lagesbild.store.queries import extent_features
+from lagesbild.web.i18n import LANG_COOKIE, LANGS, lang_of
 
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -38,7 +39,8 @@ def counts(request: Request, year: int | None = Query(None, ge=1900, le=2200)) -
 
 
 @router.get("/public", response_class=HTMLResponse)
-def public_page(request: Request, lang: str = "sv", year: int | None = None):
+def public_page(request: Request, year: int | None = None):
+    lang = lang_of(request)  # ?lang=, else the lang cookie, as on every other page
     rows = public_counts(request.app.state.store, year)
     years = sorted({r.year for r in rows})
     table: dict[tuple[str, str, str], dict[int, str]] = {}
@@ -46,8 +48,9 @@ def public_page(request: Request, lang: str = "sv", year: int | None = None):
         table.setdefault((r.place, r.layer, r.category), {})[r.year] = (
             ("färre än 5" if lang != "en" else "fewer than 5") if r.count is None else str(r.count)
         )
-    return templates.TemplateResponse(
-        request,
-        "public.html",
-        {"lang": "en" if lang == "en" else "sv", "years": years, "table": table},
+    response = templates.TemplateResponse(
+        request, "public.html", {"lang": lang, "years": years, "table": table}
     )
+    if request.query_params.get("lang") in LANGS:  # the choice holds for the other pages too
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    return response

@@ -23,12 +23,14 @@ from sqlalchemy import delete, func, insert, select, update
 
 from lagesbild.domain.model import DELETE_ROLES, Viewer
 from lagesbild.errors import AccessDenied, LagesbildError, NotFound, ValidationError
+from lagesbild.ingest.values import MAX_INT, as_id
 from lagesbild.services import records
 from lagesbild.store import audit
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import rate_events, resident_reports
 from lagesbild.web.i18n import Translator, lang_of
 from lagesbild.web.pages import TILES_ENV, need, page, render
+from lagesbild.web.params import Id
 from lagesbild.web.security import Caller, identify, remote_of, require_user
 
 router = APIRouter()
@@ -298,7 +300,7 @@ def moderation_page(request: Request, caller: CallerDep):
 
 @router.post("/residents/{report_id}/{action}")
 @page
-async def moderate_submit(request: Request, caller: CallerDep, report_id: int, action: str):
+async def moderate_submit(request: Request, caller: CallerDep, report_id: Id, action: str):
     need(caller, DELETE_ROLES)
     store = request.app.state.store
     form = await request.form()
@@ -309,10 +311,10 @@ async def moderate_submit(request: Request, caller: CallerDep, report_id: int, a
         elif action == "reject":
             reject(store, caller.viewer, report_id, remote)
         elif action == "merge":
-            into = str(form.get("into") or "")
-            if not into.isdigit():
+            into = as_id(str(form.get("into") or ""))
+            if into is None:
                 raise ValidationError("into", "choose a report to merge into")
-            merge(store, caller.viewer, report_id, int(into), remote)
+            merge(store, caller.viewer, report_id, into, remote)
         else:
             raise NotFound(f"no action {action}")
     except ValidationError as exc:
@@ -336,7 +338,7 @@ class ResidentReportIn(BaseModel):
 
 class ModerationIn(BaseModel):
     category: str | None = Field(None, description="observation category when accepting")
-    into: int | None = Field(None, description="report to merge into")
+    into: int | None = Field(None, ge=1, le=MAX_INT, description="report to merge into")
 
 
 @router.post("/api/v1/resident-reports", tags=["residents"], status_code=202)
@@ -368,7 +370,7 @@ def api_list(request: Request, caller: CallerDep, status: str | None = "pending"
 
 @router.post("/api/v1/resident-reports/{report_id}/{action}", tags=["residents"])
 def api_moderate(
-    report_id: int,
+    report_id: Id,
     action: str,
     request: Request,
     caller: CallerDep,

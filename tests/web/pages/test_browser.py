@@ -311,3 +311,61 @@ def test_phone_width_has_no_sideways_scrolling(server, phone):
         page.goto(server.url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (path, width)
+
+
+def test_place_names_in_map_tooltips_are_text_not_html(server, context):
+    """A place name is the user's text: shown as it is in the place page's and the public map's
+    tooltips, never run as HTML (Leaflet's bindTooltip takes HTML)."""
+    import httpx
+
+    name = f'<b id="pwn">X</b><a href="//evil.example">{uuid.uuid4().hex[:6]}</a>'
+    ring = [[18.10, 59.30], [18.101, 59.30], [18.101, 59.301], [18.10, 59.301], [18.10, 59.30]]
+    with httpx.Client(base_url=server.url) as api:
+        r = api.post("/api/v1/login", json={"username": "samordnare", "password": "demo"})
+        api.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        r = api.post(
+            "/api/v1/places",
+            json={
+                "type": "Feature",
+                "properties": {"name": name, "kind": "comparison_area", "sensitivity": "public"},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            },
+        )
+        assert r.status_code == 201, r.text
+        pid = r.json()["id"]
+    # its extent, for the public map (written to the store: POST /api/v1/extents is not used)
+    from shapely.geometry import Polygon
+
+    from lagesbild.ingest.writer import write_records
+    from lagesbild.store.lifecycle import open_store
+
+    store = open_store(server.db_url)
+    try:
+        rec = {"place": name, "round": 2023, "status": "listed", "sensitivity": "public"}
+        corner = Polygon([(18.10, 59.30), (18.1003, 59.30), (18.1003, 59.3003), (18.10, 59.3003)])
+        assert write_records(store, "extents", [(1, rec, corner)]).stored == 1
+    finally:
+        store.dispose()
+
+    def tooltips(page, url: str) -> list[str]:
+        """Hover every shape of the map; the tooltips' HTML."""
+        page.goto(url)
+        page.wait_for_selector(".leaflet-overlay-pane path")
+        page.wait_for_timeout(300)  # fitBounds
+        seen = []
+        for path in page.locator(".leaflet-overlay-pane path").all():
+            box = path.bounding_box()
+            if box and box["width"] and box["height"]:
+                page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+                tip = page.locator(".leaflet-tooltip")
+                if tip.count():
+                    seen.append(tip.first.inner_html())
+        assert page.locator("#pwn").count() == 0 and page.locator(".leaflet-tooltip a").count() == 0
+        return seen
+
+    page = context.new_page()
+    login(page, server.url, "samordnare", f"/places/{pid}")
+    shown = tooltips(page, f"{server.url}/places/{pid}")
+    assert any("&lt;b id=" in t for t in shown), shown
+    shown = tooltips(page, f"{server.url}/public")
+    assert any("&lt;b id=" in t for t in shown), shown

@@ -119,7 +119,7 @@
       const fc = await getJSON('/map/cameras.geojson?' + q({ from: state.from, to: state.to }));
       return [fc, L.geoJSON(fc, {
         style: { color: '#6a3d9a', weight: 1, fillOpacity: 0.2 },
-        onEachFeature: (f, l) => l.bindTooltip(`${esc(f.properties.operator)} · ${f.properties.range_m} m`),
+        onEachFeature: (f, l) => l.bindTooltip(`${esc(f.properties.operator)} · ${esc(f.properties.range_m)} m`),
       })];
     },
     async guard_areas() {

@@ -3,6 +3,9 @@
   const el = document.getElementById('map');
   const map = L.map(el);
   const colours = ['#1f78b4', '#e31a1c', '#33a02c', '#ff7f00', '#6a3d9a'];
+  // Leaflet shows a tooltip's text as HTML: names come from users, so they are escaped
+  const esc = s => String(s == null ? '' : s).replace(/[&<>"']/g, ch => (
+    { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[ch]));
   fetch(el.dataset.source).then(r => r.json()).then(fc => {
     const rounds = [...new Set(fc.features.map(f => f.properties.round))].sort();
     const overlays = {};
@@ -10,7 +13,7 @@
       overlays[String(round)] = L.geoJSON(fc.features.filter(f => f.properties.round === round), {
         style: { color: colours[i % colours.length], weight: 2, fillOpacity: 0.15 },
         onEachFeature: (f, l) => l.bindTooltip(
-          `${f.properties.place} ${round}: ${f.properties.area_ha.toFixed(1)} ha (${f.properties.status})`)
+          `${esc(f.properties.place)} ${esc(round)}: ${f.properties.area_ha.toFixed(1)} ha (${esc(f.properties.status)})`)
       }).addTo(map);
     });
     const all = L.featureGroup(Object.values(overlays));
