@@ -586,3 +586,28 @@ def test_analyses_on_little_or_nothing_answer_without_5xx(client, path, params):
     assert r.status_code < 500, r.text
     if r.status_code >= 400:
         assert r.json().get("detail")
+
+
+def test_an_extent_is_created_through_the_api(client):
+    """Extents have no source key nor name: the new one is found by place and round."""
+    csrf = login(client, "coordinator-polis")
+    feature = {
+        "type": "Feature",
+        "properties": {"place": "Klara", "round": 2024, "status": "watch"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [
+                [
+                    [18.058, 59.330],
+                    [18.066, 59.330],
+                    [18.066, 59.334],
+                    [18.058, 59.334],
+                    [18.058, 59.330],
+                ]
+            ],
+        },
+    }
+    r = client.post("/api/v1/extents", json=feature, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 201, r.text
+    got = client.get(f"/api/v1/extents/{r.json()['id']}").json()
+    assert got["properties"]["status"] == "watch"

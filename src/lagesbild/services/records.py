@@ -299,7 +299,7 @@ def create_record(
         raise ValidationError(field if msg else "record", msg or reason)
     table = table_of(spec.name)
     with store.write() as conn:
-        key = _lookup_key(spec.name, table, rec, geom)
+        key = _lookup_key(conn, spec.name, table, rec, geom)
         new_id = conn.execute(select(table.c.id).where(key)).scalar_one()
         if summary.stored:
             audit.record(conn, viewer, "create", spec.name, new_id, remote=remote)
@@ -316,11 +316,19 @@ def _shape(geometry: dict):
     return geom
 
 
-def _lookup_key(layer: str, table: Table, rec: dict, geom=None):
+def _lookup_key(conn: Connection, layer: str, table: Table, rec: dict, geom=None):
+    """The condition that finds the record just written: its key, an extent by its place and
+    mapping round, other records by name."""
     from lagesbild.ingest.layers import record_key
+    from lagesbild.store.schema import mapping_rounds
 
     if "source_key" in table.c:
         return table.c.source_key == record_key(layer, rec, geom)[0]
+    if layer == "extents":
+        year = int(str(rec.get("round")).strip())
+        round_id = select(mapping_rounds.c.id).where(mapping_rounds.c.year == year)
+        place = place_id(conn, str(rec.get("place") or rec.get("name")))
+        return and_(table.c.place_id == place, table.c.round_id == round_id.scalar_subquery())
     return table.c.name == rec.get("name")
 
 
