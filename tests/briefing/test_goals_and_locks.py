@@ -102,3 +102,21 @@ def test_empty_or_reversed_dates_are_one_line_errors(tmp_path, args):
         [sys.executable, "-m", "lagesbild", "--db", db, *args], capture_output=True, text=True
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+
+
+def test_an_item_is_closed_once_and_an_organisation_attends_once(demo_store):
+    from sqlalchemy import func, select
+
+    from lagesbild.store.schema import briefings
+
+    with demo_store.read() as conn:
+        bid = conn.execute(
+            select(func.max(briefings.c.id)).where(briefings.c.status == "open")
+        ).scalar_one()
+    item = service.add_action(demo_store, SYSTEM, bid, "Belysning vid trappan", "polis")
+    service.set_action_status(demo_store, SYSTEM, item, "done")
+    with pytest.raises(ValidationError) as info:
+        service.set_action_status(demo_store, SYSTEM, item, "done")
+    assert info.value.field == "status"
+    present = service.attend(demo_store, SYSTEM, bid, ["polis", "POLIS"])
+    assert len(present) == len(set(present))

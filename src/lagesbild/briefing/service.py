@@ -279,7 +279,9 @@ def attend(
             names.append(conn.execute(select(orgs.c.name).where(orgs.c.id == oid)).scalar_one())
         current = list(row["attendance"] or [])
         if present:
-            current += [n for n in names if n not in current]
+            for n in names:  # once each, however it was written (polis, POLIS)
+                if n not in current:
+                    current.append(n)
         else:
             current = [n for n in current if n not in names]
         conn.execute(
@@ -358,12 +360,18 @@ def set_action_status(
     when = at or datetime.now(UTC)
     with store.write() as conn:
         found = conn.execute(
-            select(action_items.c.id).where(
+            select(action_items.c.status, action_items.c.created_at).where(
                 action_items.c.id == item_id, visible(action_items, viewer)
             )
-        ).scalar()
+        ).first()
         if found is None:
             raise NotFound(f"no action item {item_id}")
+        if found.status == new:  # closing twice would move when it was done
+            raise ValidationError("status", f"action item {item_id} is {new} already")
+        if new == ActionStatus.DONE.value and when < found.created_at:
+            raise ValidationError(
+                "at", f"{when.isoformat()} is before the item was set ({found.created_at:%Y-%m-%d})"
+            )
         conn.execute(
             update(action_items)
             .where(action_items.c.id == item_id)
