@@ -98,3 +98,10 @@ def test_its_design_validation():
     X, names = its_design(24, 12, period=12, harmonics=1)
     assert names == ("const", "time", "level", "trend_change", "sin1", "cos1")
     assert X[12, 2] == 1 and X[11, 2] == 0 and X[15, 3] == 3
+
+
+def test_did_refuses_a_group_without_counts_before_or_after():
+    # a control with no records after: the interaction has no finite estimate (the fit would
+    # diverge into a singular matrix), so it is refused rather than fitted
+    with pytest.raises(ValueError, match="positive count both before and after"):
+        difference_in_differences([10, 5, 8, 0], [1, 1, 0, 0], [0, 1, 0, 1])

@@ -367,6 +367,11 @@ def difference_in_differences(
     y = np.asarray(counts, dtype=float)
     g = np.asarray(treated, dtype=float)
     t = np.asarray(post, dtype=float)
+    # the four-cell model is saturated in its cells: a cell with no counts has no finite MLE
+    for gv in (0.0, 1.0):
+        for tv in (0.0, 1.0):
+            if not y[(g == gv) & (t == tv)].sum() > 0:
+                raise ValueError("every group needs a positive count both before and after")
     X = np.column_stack([np.ones_like(y), g, t, g * t])
     off = None if exposure is None else np.log(np.asarray(exposure, dtype=float))
     names = ("const", "treated", "post", "treated:post")

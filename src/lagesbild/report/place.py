@@ -193,10 +193,7 @@ def build(
     if survey:
         ctx["maps"]["survey"] = charts.survey_chart(survey, lang, question)
     if effect is not None:
-        months = [
-            datetime.fromtimestamp(r["slice_start"], store.tz).strftime("%Y-%m")
-            for r in effect.rows
-        ]
+        months = [r["slice_start"][:7] for r in effect.rows]
         ctx["maps"]["effect"] = charts.its_chart(
             months,
             [r["count"] for r in effect.rows],

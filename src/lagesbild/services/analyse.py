@@ -5,7 +5,7 @@ the API (`/api/v1/analyse/...`) and the reports all call these, so their numbers
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import shapely
@@ -13,7 +13,7 @@ import shapely
 from lagesbild import analysis as an
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period, between, parse_period
-from lagesbild.domain.taxonomy import DRUG_OFFENCE
+from lagesbild.domain.taxonomy import DRUG_OFFENCE, GROUPS
 from lagesbild.errors import NotFound, ValidationError
 from lagesbild.services import data
 from lagesbild.services.results import AnalysisOutput
@@ -30,6 +30,53 @@ ENFORCEMENT_CAVEAT = {
 
 def _categories(store: Store, layer: str, category: str | None) -> list[str] | None:
     return store.taxonomy.expand(layer, category) if category else None
+
+
+# Work bounds for the grid analyses: memory grows with cells (x time slices for emerging), the
+# Gi* stencil and the KDE's loop over offsets with the square of the reach in cells.
+MAX_CELLS = 4_000_000
+MAX_BINS = 20_000_000  # emerging: cells x time slices
+MAX_REACH_CELLS = 100
+MAX_REACH_M = 50_000.0  # beyond a city's scale the widened box no longer projects faithfully
+
+
+def _check_cell(cell: float) -> None:
+    if not (math.isfinite(cell) and cell > 0):
+        raise ValidationError("cell", f"must be a positive number of metres; got {cell:g}")
+
+
+def _check_reach(option: str, value: float | None, cell: float) -> None:
+    """A Gi* distance band or KDE bandwidth: positive, finite and at most 100 cells (50 km)."""
+    if value is None:
+        return
+    if not (math.isfinite(value) and value > 0):
+        raise ValidationError(option, f"must be a positive number of metres; got {value:g}")
+    limit = min(MAX_REACH_CELLS * cell, MAX_REACH_M)
+    if value > limit:
+        raise ValidationError(
+            option,
+            f"at most {limit:g} m ({MAX_REACH_CELLS} cells of {cell:g} m, and at most "
+            f"{MAX_REACH_M / 1000:g} km); got {value:g}",
+        )
+
+
+def _grid(bbox: tuple[float, float, float, float], cell: float, slices: int = 1) -> an.Grid:
+    """The analysis grid over `bbox`, refused when it would be too big to compute."""
+    _check_cell(cell)
+    grid = an.make_grid(bbox, cell)
+    if grid.n_cells > MAX_CELLS:
+        raise ValidationError(
+            "cell",
+            f"{grid.n_cells} cells of {cell:g} m is too many (at most {MAX_CELLS}); "
+            "use a larger cell or a smaller place",
+        )
+    if grid.n_cells * slices > MAX_BINS:
+        raise ValidationError(
+            "cell",
+            f"{grid.n_cells} cells x {slices} time slices is too many (at most {MAX_BINS}); "
+            "use a larger cell, a smaller place, a shorter period or monthly slices",
+        )
+    return grid
 
 
 # ---------------------------------------------------------------- indicators
@@ -84,6 +131,7 @@ def indicators(
         parse_period(period_a, store.tz, "period A"),
         parse_period(period_b, store.tz, "period B"),
     )
+    data.point_table(layer)  # checked before the taxonomy, which knows no such layer either
     p = data.find_place(store, viewer, place)
     cats = _categories(store, layer, category) or store.taxonomy.codes(layer)
     rows: list[dict] = []
@@ -189,12 +237,15 @@ def hotspots(
     """Gi* or quartic KDE on a grid aligned to multiples of `cell` over the place's box (or the
     points' box), zero cells included. `window`, when given, is the exact time window (e.g. a
     briefing's period, from 18:00 to 18:00) instead of the days `date_from`..`date_to`."""
-    if cell <= 0 or not math.isfinite(cell):
-        raise ValidationError("cell", "must be a positive number of metres")
+    _check_cell(cell)
     if method not in ("gistar", "kde"):
         raise ValidationError("method", "expected gistar or kde")
+    _check_reach("distance", distance, cell)
+    _check_reach("bandwidth", bandwidth, cell)
     period = window or _window(store, date_from, date_to)
-    reach = (bandwidth or 3 * cell) if method == "kde" else 0.0
+    # `is None`, not `or`: a bandwidth of 0 is refused above, never replaced by the default
+    h = 3 * cell if bandwidth is None else bandwidth
+    reach = h if method == "kde" else 0.0
     p, pts = _points_for(store, viewer, layer, place, period, category, cell, reach)
     if p is not None:
         bbox = p.geom.bounds
@@ -202,9 +253,7 @@ def hotspots(
         bbox = (pts.x.min(), pts.y.min(), pts.x.max(), pts.y.max())
     else:
         raise ValidationError("place", "no points in the period and no place to cover")
-    grid = an.make_grid(bbox, cell)
-    if grid.n_cells > 4_000_000:
-        raise ValidationError("cell", f"{grid.n_cells} cells is too many; use a larger cell")
+    grid = _grid(bbox, cell)
     inside = grid.cell_index(pts.x, pts.y) >= 0
     weights = pts.weights if layer == "observations" else None
     polys = data.to_wgs84_many(store, grid.cell_polygons())
@@ -220,9 +269,13 @@ def hotspots(
             **{f"cells_{k}": v for k, v in res.class_counts().items()},
         }
     else:
-        h = bandwidth or 3 * cell
-        # exact where it is cheap, binned (with its stated error bound) for big inputs
-        exact = len(pts) * grid.n_cells < 50_000_000
+        # exact where it is cheap, binned (with its stated error bound) for big inputs; the
+        # exact sum loops over (2 reach + 1)^2 cell offsets, each touching every cell
+        offsets = (2 * math.ceil(h / cell + 0.5) + 1) ** 2
+        exact = (
+            len(pts) * grid.n_cells < 50_000_000
+            and offsets * (grid.n_cells + len(pts)) < 500_000_000
+        )
         res = an.kde_quartic(
             pts.x, pts.y, grid, h, weights=weights, method="exact" if exact else "binned"
         )
@@ -280,15 +333,17 @@ def emerging(
     distance: float | None = None,
 ) -> AnalysisOutput:
     """Emerging hot spots: Gi* per time slice and a Mann-Kendall trend per cell."""
+    _check_cell(cell)
+    _check_reach("distance", distance, cell)
     period = _window(store, date_from, date_to)
+    edges = _slices(period, slice_)
+    if len(edges) < 4:
+        raise ValidationError("slice", "at least 3 time slices are needed; widen the period")
     p, pts = _points_for(store, viewer, layer, place, period, category, cell)
     if p is None and len(pts) == 0:
         raise ValidationError("place", "no points in the period and no place to cover")
     bbox = p.geom.bounds if p else (pts.x.min(), pts.y.min(), pts.x.max(), pts.y.max())
-    grid = an.make_grid(bbox, cell)
-    edges = _slices(period, slice_)
-    if len(edges) < 4:
-        raise ValidationError("slice", "at least 3 time slices are needed; widen the period")
+    grid = _grid(bbox, cell, slices=len(edges) - 1)
     t = pts.times.astype("datetime64[s]").astype(np.int64)
     k = np.searchsorted(edges, t, side="right") - 1
     cube = np.zeros((len(edges) - 1, grid.ny, grid.nx))
@@ -321,8 +376,6 @@ def _slices(period: Period, slice_: str) -> np.ndarray:
             edges.append(max(t, start))
             d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
     elif slice_ == "week":
-        from datetime import timedelta
-
         t = start
         while t < end:
             edges.append(t)
@@ -382,13 +435,13 @@ def extent(
         raise ValidationError("from/to", "give --from and --to (or --compare ROUND_A ROUND_B)")
     period = _window(store, date_from, date_to)
     xs, ys = [], []
-    for layer in ("crimes", "observations"):
+    for layer, cats in _extent_categories(store, category).items():
         pts = data.load_points(
             store,
             viewer,
             layer,
             period=period,
-            categories=_categories(store, layer, category),
+            categories=cats,
             bounds_wgs84=p.geom_wgs84.buffer(0.01).bounds,
         )
         xs.append(pts.x), ys.append(pts.y)
@@ -413,6 +466,26 @@ def extent(
         [],
         {"place": place, "from": date_from, "to": date_to, "category": category, "seed": seed},
     )
+
+
+def _extent_categories(store: Store, category: str | None) -> dict[str, list[str] | None]:
+    """The codes to load per layer: a group (or None, all) spans both layers, a single
+    category code only the layer it belongs to."""
+    layers = ("crimes", "observations")
+    if category is None:
+        return dict.fromkeys(layers)
+    sel = category.strip().lower()
+    if sel in GROUPS:
+        return {layer: store.taxonomy.expand(layer, sel) for layer in layers}
+    found = {layer: [sel] for layer in layers if store.taxonomy.get(layer, sel)}
+    if not found:
+        raise ValidationError(
+            "category",
+            f"unknown category {category!r}; expected a group ({', '.join(sorted(GROUPS))}), "
+            f"a crime category ({', '.join(store.taxonomy.codes('crimes'))}) or an "
+            f"observation category ({', '.join(store.taxonomy.codes('observations'))})",
+        )
+    return found
 
 
 def coverage(
@@ -484,12 +557,31 @@ def displacement(
 ) -> AnalysisOutput:
     """Weighted displacement quotient (Bowers & Johnson 2003): target, a buffer ring around it,
     and a control area, before and after."""
-    if buffer_m <= 0:
-        raise ValidationError("buffer", "must be a positive number of metres")
+    if not (math.isfinite(buffer_m) and buffer_m > 0):
+        raise ValidationError("buffer", f"must be a positive number of metres; got {buffer_m:g}")
     pb, pa = parse_period(before, store.tz, "before"), parse_period(after, store.tz, "after")
     target = data.find_place(store, viewer, place)
     ctrl = data.find_place(store, viewer, control)
-    ring = target.geom.buffer(buffer_m).difference(target.geom).difference(ctrl.geom)
+    zone = target.geom.buffer(buffer_m)
+    ring = zone.difference(target.geom)
+    # Bowers & Johnson: the control must not overlap the target or the buffer, else it shares
+    # their counts; the usual practice is to leave the overlap out of the control, and say so
+    notes: list[str] = []
+    overlap = ctrl.geom.intersection(zone).area
+    control_geom = ctrl.geom
+    if overlap > 1e-6 * ctrl.geom.area:
+        control_geom = ctrl.geom.difference(zone)
+        if control_geom.area <= 1e-6 * ctrl.geom.area:
+            raise ValidationError(
+                "control",
+                f"{ctrl.name} lies within {target.name} and its {buffer_m:g} m buffer; "
+                "choose a control area apart from them",
+            )
+        notes.append(
+            f"The control area {ctrl.name} overlaps {target.name} or its {buffer_m:g} m "
+            f"buffer; the overlap ({overlap / 1e4:.2f} of {ctrl.geom.area / 1e4:.2f} ha) is "
+            "left out of the control, which must not contain them (Bowers & Johnson 2003)."
+        )
     cats = _categories(store, layer, category)
 
     def n(geom, period):
@@ -504,8 +596,8 @@ def displacement(
         n(target.geom, pa),
         n(ring, pb),
         n(ring, pa),
-        n(ctrl.geom, pb),
-        n(ctrl.geom, pa),
+        n(control_geom, pb),
+        n(control_geom, pa),
     ]
     if counts[4] == 0 or counts[5] == 0:
         raise ValidationError(
@@ -520,7 +612,7 @@ def displacement(
         row,
         [row],
         None,
-        [],
+        notes,
         {
             "place": place,
             "buffer": buffer_m,
@@ -548,12 +640,8 @@ def effect(
     """Interrupted time series (segmented Poisson regression with seasonality) on monthly or
     weekly counts, and difference-in-differences against a control area."""
     at = parse_period(intervention, store.tz, "intervention").start
-    start = (
-        parse_period(date_from, store.tz, "from").start
-        if date_from
-        else at.replace(year=at.year - 2)
-    )
-    end = parse_period(date_to, store.tz, "to").end if date_to else at.replace(year=at.year + 2)
+    start = parse_period(date_from, store.tz, "from").start if date_from else _add_years(at, -2)
+    end = parse_period(date_to, store.tz, "to").end if date_to else _add_years(at, 2)
     period = between(start, end)
     edges = _slices(period, slice_)
     cats = _categories(store, layer, category)
@@ -597,15 +685,25 @@ def effect(
     }
     rows = [
         {
-            "slice_start": int(edges[i]),
+            "slice_start": datetime.fromtimestamp(int(edges[i]), store.tz).date().isoformat(),
             "count": float(y[i]),
             "counterfactual": float(its.counterfactual[i]),
         }
         for i in range(len(y))
     ]
+    notes: list[str] = []
     if control:
         c = data.find_place(store, viewer, control)
         yc = series(c)
+        summary["control"] = c.name
+    if control and (yc[:k].sum() == 0 or yc[k:].sum() == 0):
+        # the DiD's interaction has no finite estimate when a control period has no records
+        notes.append(
+            f"No difference-in-differences: {c.name} has {int(yc[:k].sum())} records before "
+            f"and {int(yc[k:].sum())} after the intervention that you may see (it needs some "
+            "in both); choose a larger control area or a longer period."
+        )
+    elif control:
         post = (np.arange(len(y)) >= k).astype(float)
         # one row per place and slice: the interaction is the DiD rate ratio
         did = an.difference_in_differences(
@@ -614,7 +712,6 @@ def effect(
             np.concatenate([post, post]),
         )
         summary.update(
-            control=c.name,
             did_rate_ratio=did.rate_ratio,
             did_low=did.ci_low,
             did_high=did.ci_high,
@@ -625,7 +722,7 @@ def effect(
         summary,
         rows,
         None,
-        [],
+        notes,
         {
             "place": place,
             "intervention": intervention,
@@ -634,6 +731,14 @@ def effect(
             "slice": slice_,
         },
     )
+
+
+def _add_years(t: datetime, years: int) -> datetime:
+    """The same date `years` on; 29 February becomes 28 February in a common year."""
+    try:
+        return t.replace(year=t.year + years)
+    except ValueError:
+        return t.replace(year=t.year + years, day=28)
 
 
 def survey(store: Store, viewer: Viewer, area: str, question: str | None = None) -> AnalysisOutput:

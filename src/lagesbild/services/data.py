@@ -139,7 +139,7 @@ def _points_query(table, viewer: Viewer, period: Period | None, categories: list
     where = [visible(table, viewer), table.c.geom.is_not(None)]
     if period is not None:
         where += [table.c.occurred_at >= period.start, table.c.occurred_at < period.end]
-    if categories:
+    if categories is not None:  # [] (a group with no code in this layer) selects nothing
         where.append(table.c.category.in_(categories))
     return select(*cols).where(*where)
 
@@ -155,6 +155,15 @@ def _bbox_where(conn: Connection, table, bounds: tuple[float, float, float, floa
     )
 
 
+def point_table(layer: str):
+    """The table of a point layer, or a one-line error naming the layers there are."""
+    if layer not in POINT_TABLES:
+        raise ValidationError(
+            "layer", f"{layer!r} is not a point layer; expected crimes or observations"
+        )
+    return POINT_TABLES[layer]
+
+
 def load_points(
     store: Store,
     viewer: Viewer,
@@ -167,11 +176,7 @@ def load_points(
 ) -> PointSet:
     """Points of `crimes` or `observations`. `within=(place_id, round_id)` keeps those assigned
     to a place (round_id 0) or to its extent of a round; `bounds_wgs84` those in a box."""
-    if layer not in POINT_TABLES:
-        raise ValidationError(
-            "layer", f"{layer!r} is not a point layer; expected crimes or observations"
-        )
-    table = POINT_TABLES[layer]
+    table = point_table(layer)
     q = _points_query(table, viewer, period, categories)
     with store.read() as conn:
         if within is not None:
@@ -235,7 +240,7 @@ def count_in(
     categories: list[str] | None,
 ) -> dict[str, int]:
     """Counts per category of records assigned to a place (round 0) or an extent."""
-    table = POINT_TABLES[layer]
+    table = point_table(layer)
     where = [
         visible(table, viewer),
         table.c.occurred_at >= period.start,

@@ -48,11 +48,26 @@ class AnalysisOutput:
         return [
             {
                 "type": "Feature",
-                "geometry": shapely.geometry.mapping(g) if g is not None else None,
+                "geometry": shapely.geometry.mapping(_rfc7946(g)) if g is not None else None,
                 "properties": clean(r),
             }
             for r, g in zip(self.rows, geoms, strict=True)
         ]
+
+
+def _rfc7946(geom: BaseGeometry) -> BaseGeometry:
+    """Exterior rings counter-clockwise, holes clockwise, as RFC 7946 (GeoJSON) asks; a
+    difference or hull from Shapely/GEOS need not come out that way."""
+    if hasattr(shapely, "orient_polygons"):  # Shapely >= 2.1
+        return shapely.orient_polygons(geom, exterior_cw=False)
+    from shapely.geometry import MultiPolygon, Polygon
+    from shapely.geometry.polygon import orient
+
+    if isinstance(geom, Polygon):
+        return orient(geom, 1.0)
+    if isinstance(geom, MultiPolygon):
+        return MultiPolygon([orient(p, 1.0) for p in geom.geoms])
+    return geom
 
 
 def clean(value: Any) -> Any:
