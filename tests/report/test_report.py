@@ -224,3 +224,16 @@ def test_cli_writes_html_and_pdf(demo, tmp_path):
         app, ["report", "--from", "2023", "--to", "2023", "--out", "x.html", "--db", demo.url]
     )
     assert bad.exit_code != 0
+
+
+def test_a_period_after_the_data_is_no_data_not_a_decrease(demo):
+    """The demo's crimes end in 2024: a 2025 report has 0 crimes, which is missing data, not
+    "a certain decrease" against 2024."""
+    for lang, says in (("en", "No crimes are recorded after 2024-"), ("sv", "efter 2024-")):
+        html, ctx = render.place_report(demo, SYSTEM, SCENE, "2025", "2025", lang)
+        assert ctx["data_ends"].year == 2024
+        assert says in html
+        assert "certain decrease" not in html and "säker minskning" not in html
+        assert ("no data for the period" if lang == "en" else "inga uppgifter") in html
+    _, ctx = render.place_report(demo, SYSTEM, SCENE, "2023", "2023", "en")
+    assert ctx["data_ends"] is None

@@ -19,6 +19,11 @@ S = {
             "(95 % KI {ci}): {verdict}."
         ),
         "down": "en säker minskning",
+        "no_data": "inga uppgifter för perioden",
+        "data_ends": (
+            "Inga brott finns registrerade efter {day}: perioden saknar uppgifter, och dess "
+            "tal är inte en minskning."
+        ),
         "up": "en säker ökning",
         "flat": "ingen säker förändring",
         "area": "{place} omfattar {ha} hektar.",
@@ -51,6 +56,11 @@ S = {
             "(95 % CI {ci}): {verdict}."
         ),
         "down": "a certain decrease",
+        "no_data": "no data for the period",
+        "data_ends": (
+            "No crimes are recorded after {day}: the period has no data, and its figures are "
+            "not a decrease."
+        ),
         "up": "a certain increase",
         "flat": "no certain change",
         "area": "{place} covers {ha} hectares.",
@@ -80,8 +90,12 @@ S = {
 }
 
 
-def verdict(row: dict, lang: str) -> str:
+def verdict(row: dict, lang: str, no_data: bool = False) -> str:
+    """What a rate ratio says; `no_data` when the store's records end before the period (a
+    count of 0 there is missing data, not a fall)."""
     s = S[lang]
+    if no_data:
+        return s["no_data"]
     if row["ci_high"] is not None and row["ci_high"] < 1:
         return s["down"]
     if row["ci_low"] is not None and row["ci_low"] > 1:
@@ -89,7 +103,9 @@ def verdict(row: dict, lang: str) -> str:
     return s["flat"]
 
 
-def _cat_sentence(f: Figures, s, row: dict, place: str, lang: str, label: str) -> Markup:
+def _cat_sentence(
+    f: Figures, s, row: dict, place: str, lang: str, label: str, no_data: bool = False
+) -> Markup:
     key = f"ind|{row['scope']}|{row['category']}"
     return Markup(s["cat"]).format(
         label=label,
@@ -98,7 +114,7 @@ def _cat_sentence(f: Figures, s, row: dict, place: str, lang: str, label: str) -
         b=f(f"{key}|count_b", row["count_b"]),
         rr=f(f"{key}|rate_ratio", row["rate_ratio"], 2),
         ci=f.interval(key, row["ci_low"], row["ci_high"]),
-        verdict=verdict(row, lang),
+        verdict=verdict(row, lang, no_data),
     )
 
 
@@ -108,11 +124,14 @@ def place_findings(ctx: dict[str, Any], f: Figures) -> list[Markup]:
     out = [Markup(s["area"]).format(place=ctx["place"], ha=f("place|area_ha", ctx["area_ha"], 1))]
     scope = f"place: {ctx['place']}"
     rows = ctx["indicators"].rows
+    ends = ctx.get("data_ends")  # the last day with a crime, when that is before the period
+    if ends is not None:
+        out.append(Markup(s["data_ends"]).format(day=ends.isoformat()))
     for cat in ("drug_offence", "violent_crime"):
         row = next((r for r in rows if r["scope"] == scope and r["category"] == cat), None)
         if row is not None:
             label = fmt.category("crimes", cat, lang).capitalize()
-            out.append(_cat_sentence(f, s, row, ctx["place"], lang, label))
+            out.append(_cat_sentence(f, s, row, ctx["place"], lang, label, ends is not None))
     cmp = ctx["compare"]
     if cmp:
         out.append(
