@@ -184,7 +184,8 @@ def _count_goal(store: Store, viewer: Viewer, g: dict, month: date) -> dict[str,
     mk = an.mann_kendall(np.asarray(series, dtype=float))
     ratio, low, high, p = rr
     down = target_ratio is None or target_ratio <= 1  # a goal to reduce, or (rarely) to raise
-    if _no_data_since(store, viewer, layer, pb.start):
+    last = data.latest(store, viewer, layer)
+    if last is None or last < pb.start:
         status = "no data"  # nothing recorded since the period began: not a fall to zero
     elif target_ratio is None:
         status = "no target"
@@ -219,17 +220,6 @@ def _count_goal(store: Store, viewer: Viewer, g: dict, month: date) -> dict[str,
         },
         "notes": res.notes,
     }
-
-
-def _no_data_since(store: Store, viewer: Viewer, layer: str, start: datetime) -> bool:
-    """Whether the layer has no record at all (anywhere) from `start` on: the data ends
-    before the period, so a count of 0 there says nothing."""
-    from sqlalchemy import func
-
-    t = data.POINT_TABLES[layer]
-    with store.read() as conn:
-        latest = conn.execute(select(func.max(t.c.occurred_at)).where(visible(t, viewer))).scalar()
-    return latest is None or latest < start
 
 
 def _status_goal(store: Store, viewer: Viewer, g: dict) -> dict[str, Any]:

@@ -384,6 +384,12 @@ def set_action_status(
         audit.record(conn, viewer, "update", "action_items", item_id, f"status {new}")
 
 
+def _kept(conn: Connection, row: dict[str, Any], pic: dict[str, Any]) -> dict[str, Any]:
+    """What a locked briefing keeps: its picture and minutes, with its readers' access."""
+    who = readers(row["sensitivity"], row["owner_org_id"])
+    return clean({**pic, "minutes": _minutes(conn, who, row)})
+
+
 def keep_locked_pictures(store: Store) -> int:
     """Locked briefings stored without their picture (the demo's history, an import) get it
     now, with their minutes, as `lock` keeps them: a locked briefing must not change when
@@ -400,8 +406,7 @@ def keep_locked_pictures(store: Store) -> int:
     for row in rows:
         pic = _generate_for(store, SYSTEM, row)
         with store.write() as conn:
-            who = readers(row["sensitivity"], row["owner_org_id"])
-            kept = clean({**pic, "minutes": _minutes(conn, who, row)})
+            kept = _kept(conn, row, pic)
             conn.execute(
                 update(briefings)
                 .where(briefings.c.id == row["id"], briefings.c.picture.is_(None))
@@ -417,8 +422,7 @@ def lock(store: Store, viewer: Viewer, briefing_id: int) -> None:
     pic = row["picture"] or _generate_for(store, viewer, row)
     with store.write() as conn:
         row = _open_row(conn, viewer, briefing_id)
-        who = readers(row["sensitivity"], row["owner_org_id"])
-        kept = clean({**pic, "minutes": _minutes(conn, who, row)})
+        kept = _kept(conn, row, pic)
         now = datetime.now(UTC)
         conn.execute(
             update(briefings)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import mmap
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ import pyarrow.csv as pacsv
 from shapely.geometry.base import BaseGeometry
 
 from lagesbild.ingest.sources import FileProblem, Source, wrong_width
+from lagesbild.ingest.values import UNSAFE_START
 
 BLOCK = 4 << 20  # bytes of CSV per chunk (~50,000 rows of a police extract)
 
@@ -220,11 +222,14 @@ def _count_lines(mm: mmap.mmap) -> int:
     return lines + (0 if mm[-1:] == b"\n" else 1)
 
 
+_GUARDED = "^'([" + "".join(re.escape(c) for c in UNSAFE_START) + "])"  # as values.unguard
+
+
 def _unguard(column: pa.Array) -> pa.Array:
     """`values.unguard` on a column: the apostrophe an export put before = + - @ comes off."""
     if not pc.any(pc.starts_with(column, "'")).as_py():
         return column
-    return pc.replace_substring_regex(column, r"^'([=+\-@\t\r])", r"\1")
+    return pc.replace_substring_regex(column, _GUARDED, r"\1")
 
 
 def _batches(reader, path) -> Iterator[pa.RecordBatch]:

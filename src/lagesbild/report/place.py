@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lagesbild import analysis as an
 from lagesbild.briefing import figures as bfig
@@ -22,7 +22,7 @@ from lagesbild.services import analyse as svc
 from lagesbild.services import data
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
-from lagesbild.store.schema import crimes, places, survey_results
+from lagesbild.store.schema import places, survey_results
 
 KEY_CATEGORIES = ("drug_offence", "violent_crime")
 
@@ -40,11 +40,8 @@ def days(store: Store, date_from: str, date_to: str) -> tuple[date, date]:
 
 def _data_ends_before(store: Store, viewer: Viewer, start: datetime) -> date | None:
     """The local day of the store's last crime, if it is before `start`: the report's period
-    then has no data (a count of 0 there is not a fall). None otherwise."""
-    with store.read() as conn:
-        last = conn.execute(
-            select(func.max(crimes.c.occurred_at)).where(visible(crimes, viewer))
-        ).scalar()
+    then has no data. None otherwise."""
+    last = data.latest(store, viewer, "crimes")
     if last is None or last >= start:
         return None
     return last.astimezone(store.tz).date()

@@ -6,6 +6,7 @@ record its caller may not see."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import shapely
@@ -162,6 +163,14 @@ def point_table(layer: str):
             "layer", f"{layer!r} is not a point layer; expected crimes or observations"
         )
     return POINT_TABLES[layer]
+
+
+def latest(store: Store, viewer: Viewer, layer: str) -> datetime | None:
+    """When the layer's last record (of those `viewer` sees, anywhere) happened: a period after
+    it has no data, and its count of 0 is not a fall."""
+    t = point_table(layer)
+    with store.read() as conn:
+        return conn.execute(select(func.max(t.c.occurred_at)).where(visible(t, viewer))).scalar()
 
 
 def load_points(
