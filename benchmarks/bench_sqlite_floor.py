@@ -5,7 +5,9 @@ This script measures only the last step, with nothing else to do: N rows already
 driver's tuples (ids, keys, categories, UTC times, point WKB, coordinates) are written into the
 `crimes` table of a real lagesbild store (`init_store`: its schema, foreign keys, WAL, page size)
 with the fastest bulk call Python's sqlite3 has (`executemany`, one statement, one transaction),
-then committed. No CSV, no validation, no place assignment. Three layouts:
+then committed. No CSV, no validation, no place assignment. Each layout is stored twice: from
+rows bound from Python, and from rows made by SQL inside SQLite (a recursive CTE), which is
+the engine's own cost with nothing of Python per row. Three layouts:
 
 - *as lagesbild keeps it*: unique key checked while inserting (idempotent), then the four
   secondary indexes (category, time, owner, bbox) built at the end (what the importer does);
@@ -69,13 +71,39 @@ def _rows(n: int) -> list[tuple]:
     )
 
 
-def store_rows(path: Path, rows: list[tuple], layout: dict) -> dict[str, float]:
+_COLUMNS = (
+    "id, source_key, source_id, offence_code, category, occurred_at, reported_at, place_text, "
+    "area_place_id, geom, minx, miny, maxx, maxy, owner_org_id, sensitivity, created_at, "
+    "updated_at, created_by"
+)
+_CONSTANT = "'2026-01-01 00:00:00.000000'"
+
+# The same kind of rows as `_rows`, made by SQLite itself (no Python object and no binding per
+# row): ids 1..n, random minutes of 2023, four categories, 21-byte blobs for the point WKB,
+# random coordinates in the same box.
+_SQL_SOURCE = (
+    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {n}) "
+    "SELECT i, 'crimes:id:K' || i, 'K' || i, NULL, "
+    "CASE i % 4 WHEN 0 THEN 'violent_crime' WHEN 1 THEN 'drug_offence' WHEN 2 THEN 'theft' "
+    "ELSE 'weapons_offence' END, "
+    "strftime('%Y-%m-%d %H:%M:%S', '2023-01-01', '+' || (abs(random()) % 525600) || ' minutes')"
+    " || '.000000', NULL, 'Norrmalm', NULL, randomblob(21), "
+    "17.98 + (abs(random()) % 140000) / 1e6 AS x, 59.30 + (abs(random()) % 60000) / 1e6 AS y, "
+    "NULL, NULL, {org}, 'shared', {now}, {now}, NULL FROM c WHERE 1"
+)
+
+
+def store_rows(path: Path, rows: list[tuple] | None, layout: dict, n: int) -> dict[str, float]:
+    """Store n crime rows into a new store: `rows` bound from Python by `executemany`, or, with
+    `rows` None, made by SQL inside SQLite (the engine's own cost, nothing of Python per row).
+    Index builds may use two sorter threads (`PRAGMA threads`), as the importer's do."""
     store = init_store(f"sqlite:///{path}")
     store.dispose()
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA synchronous=NORMAL")
     con.execute("PRAGMA foreign_keys=ON")
     con.execute("PRAGMA cache_size=-262144")
+    con.execute("PRAGMA threads=2")
     (org,) = con.execute("SELECT MIN(id) FROM organisations").fetchone()
     indexes = con.execute(
         "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='crimes' "
@@ -84,22 +112,24 @@ def store_rows(path: Path, rows: list[tuple], layout: dict) -> dict[str, float]:
     con.execute("BEGIN IMMEDIATE")
     for name, _ in indexes:
         con.execute(f'DROP INDEX "{name}"')
-    conflict = "ON CONFLICT(source_key) DO NOTHING"
+    conflict = " ON CONFLICT(source_key) DO NOTHING"
     if not layout["unique_while_inserting"]:
         # the table as the rows alone: a copy of crimes without its UNIQUE constraint
         (ddl,) = con.execute("SELECT sql FROM sqlite_master WHERE name='crimes'").fetchone()
         con.execute("DROP TABLE crimes")
         con.execute(ddl.replace("UNIQUE (source_key)", "CHECK (1)"))
         conflict = ""
-    sql = (
-        "INSERT INTO crimes (id, source_key, source_id, offence_code, category, occurred_at, "
-        "reported_at, place_text, area_place_id, geom, minx, miny, maxx, maxy, owner_org_id, "
-        "sensitivity, created_at, updated_at, created_by) VALUES (?1, ?2, ?3, NULL, ?4, ?5, NULL, "
-        f"'Norrmalm', NULL, ?6, ?7, ?8, ?7, ?8, {org}, 'shared', '2026-01-01 00:00:00.000000', "
-        f"'2026-01-01 00:00:00.000000', NULL) {conflict}"
-    )
     t0 = time.perf_counter()
-    con.executemany(sql, rows)
+    if rows is None:
+        source = _SQL_SOURCE.format(n=n, org=org, now=_CONSTANT)
+        con.execute(f"INSERT INTO crimes ({_COLUMNS}) {source}{conflict}")
+    else:
+        con.executemany(
+            f"INSERT INTO crimes ({_COLUMNS}) VALUES (?1, ?2, ?3, NULL, ?4, ?5, NULL, "
+            f"'Norrmalm', NULL, ?6, ?7, ?8, ?7, ?8, {org}, 'shared', {_CONSTANT}, {_CONSTANT}, "
+            f"NULL){conflict}",
+            rows,
+        )
     t1 = time.perf_counter()
     wanted = {
         "all": [s for _, s in indexes],
@@ -117,7 +147,7 @@ def store_rows(path: Path, rows: list[tuple], layout: dict) -> dict[str, float]:
     t3 = time.perf_counter()
     (stored,) = con.execute("SELECT COUNT(*) FROM crimes").fetchone()
     con.close()
-    assert stored == len(rows), stored
+    assert stored == n, stored
     return {"insert": t1 - t0, "indexes": t2 - t1, "commit": t3 - t2, "total": t3 - t0}
 
 
@@ -130,17 +160,18 @@ def main() -> None:
     n = args.rows
     print(f"building {n:,} rows as driver tuples ...", flush=True)
     rows = _rows(n)
-    head = ("layout", "insert s", "indexes s", "commit s", "total s", "rows/s")
-    print(f"{head[0]:<24}" + "".join(f"{h:>11}" for h in head[1:]))
+    head = ("layout", "rows from", "insert s", "indexes s", "commit s", "total s", "rows/s")
+    print(f"{head[0]:<24}{head[1]:<8}" + "".join(f"{h:>11}" for h in head[2:]))
     totals = {}
     for k, (name, layout) in enumerate(LAYOUTS.items()):
-        r = store_rows(folder / f"floor{k}.sqlite", rows, layout)
-        totals[name] = r["total"]
-        print(
-            f"{name:<24}{r['insert']:>11.2f}{r['indexes']:>11.2f}{r['commit']:>11.2f}"
-            f"{r['total']:>11.2f}{n / r['total']:>11,.0f}",
-            flush=True,
-        )
+        for source, given in (("Python", rows), ("SQL", None)):
+            r = store_rows(folder / f"floor{k}{source}.sqlite", given, layout, n)
+            totals[name, source] = r["total"]
+            print(
+                f"{name:<24}{source:<8}{r['insert']:>11.2f}{r['indexes']:>11.2f}"
+                f"{r['commit']:>11.2f}{r['total']:>11.2f}{n / r['total']:>11,.0f}",
+                flush=True,
+            )
     del rows
     if not args.no_geopandas:
         places, crimes = make_places(folder), make_crimes(folder, n)
@@ -149,8 +180,8 @@ def main() -> None:
             f"geopandas pipeline (read, points, sjoin, GPKG): {gp:.2f} s; a third is {gp / 3:.2f} s"
         )
     print(f"200,000 rows/s is {n / 200_000:.2f} s for these rows")
-    for name, total in totals.items():
-        print(f"  storing alone, {name}: {n / total:,.0f} rows/s")
+    for (name, source), total in totals.items():
+        print(f"  storing alone, {name}, rows from {source}: {n / total:,.0f} rows/s")
 
 
 if __name__ == "__main__":

@@ -40,18 +40,27 @@ def open_store_cli(db: str | None):
     return open_store(db)
 
 
+def _show_version(value: bool) -> None:
+    # eager: `lagesbild --version` answers on its own, without a command
+    if value:
+        console.print(f"lagesbild {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     db: DbOption = None,
-    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", callback=_show_version, is_eager=True
+        ),
+    ] = False,
 ) -> None:
     if db:  # `lagesbild --db URL COMMAND` works as well as `lagesbild COMMAND --db URL`
         import os
 
         os.environ["LAGESBILD_DB"] = db
-    if version:
-        console.print(f"lagesbild {__version__}")
-        raise typer.Exit()
 
 
 @app.command()

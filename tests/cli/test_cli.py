@@ -29,6 +29,14 @@ def test_help_everywhere():
         assert r.returncode == 0 and "Usage" in r.stdout
 
 
+def test_version_needs_no_command():
+    from lagesbild import __version__
+
+    r = run("--version")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == f"lagesbild {__version__}"
+
+
 def test_init_info_places(store_url):
     r = run("init", "--db", store_url, "--crs", "EPSG:3006", check=True)
     assert "Store ready" in r.stdout and "EPSG:3006" in r.stdout
@@ -57,9 +65,11 @@ def test_user_mistakes_give_one_clear_line(args, message, tmp_path):
         assert not (tmp_path / "s.sqlite").exists()
 
 
-def test_info_on_missing_store(tmp_path):
-    r = run("info", db=f"sqlite:///{tmp_path / 'x.sqlite'}")
+@pytest.mark.parametrize("args", [["info"], ["places"], ["audit"]])
+def test_read_on_missing_store_leaves_no_file(tmp_path, args):
+    r = run(*args, db=f"sqlite:///{tmp_path / 'x.sqlite'}")
     assert r.returncode == 2 and "run `lagesbild init` first" in r.stderr
+    assert list(tmp_path.iterdir()) == []  # no empty store made by asking
 
 
 def test_every_command_is_documented_in_the_readme():

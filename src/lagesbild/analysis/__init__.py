@@ -12,40 +12,70 @@ series, difference-in-differences), :mod:`.survey` (Wilson intervals, area vs ci
 :mod:`.assign` (points in polygons).
 """
 
+import importlib
+
 from .assign import Assignment, assign_points, count_in_polygons
 from .coverage import CoverageResult, UncoveredSegment, camera_sector, camera_sectors, coverage
 from .displacement import DisplacementResult, weighted_displacement_quotient
-from .effects import (
-    DiDResult,
-    ITSResult,
-    PoissonFit,
-    difference_in_differences,
-    fit_poisson,
-    interrupted_time_series,
-    its_design,
-)
-from .emerging import (
-    EmergingResult,
-    MannKendallResult,
-    emerging_hot_spots,
-    mann_kendall,
-    space_time_gi_star,
-)
-from .extent import ExtentComparison, ExtentResult, compare_extents, dbscan_labels, propose_extent
 from .grid import Grid, bin_points, grid_for_points, make_grid
-from .hotspots import (
-    CLASS_LABELS,
-    GiStarResult,
-    band_stencil,
-    benjamini_hochberg,
-    classify_hot_cold,
-    gi_star,
-    gi_star_points,
-    gi_star_sparse,
-)
-from .kde import KDEResult, kde_quartic, quartic_kernel
-from .rates import PoissonInterval, RateRatio, area_ha, per_hectare, poisson_interval, rate_ratio
-from .survey import ShareComparison, ShareInterval, compare_shares, survey_series, wilson_interval
+
+# The statistics modules load SciPy (about 2 s); they are imported when first used, so that
+# the command line and an import, which need only the cheap modules above, start quickly.
+_LAZY = {
+    "DiDResult": "effects",
+    "ITSResult": "effects",
+    "PoissonFit": "effects",
+    "difference_in_differences": "effects",
+    "fit_poisson": "effects",
+    "interrupted_time_series": "effects",
+    "its_design": "effects",
+    "EmergingResult": "emerging",
+    "MannKendallResult": "emerging",
+    "emerging_hot_spots": "emerging",
+    "mann_kendall": "emerging",
+    "space_time_gi_star": "emerging",
+    "ExtentComparison": "extent",
+    "ExtentResult": "extent",
+    "compare_extents": "extent",
+    "dbscan_labels": "extent",
+    "propose_extent": "extent",
+    "CLASS_LABELS": "hotspots",
+    "GiStarResult": "hotspots",
+    "band_stencil": "hotspots",
+    "benjamini_hochberg": "hotspots",
+    "classify_hot_cold": "hotspots",
+    "gi_star": "hotspots",
+    "gi_star_points": "hotspots",
+    "gi_star_sparse": "hotspots",
+    "KDEResult": "kde",
+    "kde_quartic": "kde",
+    "quartic_kernel": "kde",
+    "PoissonInterval": "rates",
+    "RateRatio": "rates",
+    "area_ha": "rates",
+    "per_hectare": "rates",
+    "poisson_interval": "rates",
+    "rate_ratio": "rates",
+    "ShareComparison": "survey",
+    "ShareInterval": "survey",
+    "compare_shares": "survey",
+    "survey_series": "survey",
+    "wilson_interval": "survey",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "CLASS_LABELS",

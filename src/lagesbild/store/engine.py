@@ -104,6 +104,18 @@ def _lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases, in-memory ones or a bad URL)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return None
+    return Path(path).expanduser()
+
+
 def _sqlite_engine(parsed) -> Engine:
     path = parsed.database
     if path and path != ":memory:":

@@ -22,6 +22,7 @@ from lagesbild.store.engine import (
     make_engine,
     read_settings,
     read_taxonomy,
+    sqlite_file,
 )
 from lagesbild.store.schema import organisations, store_settings
 
@@ -132,16 +133,19 @@ def _ensure_default_organisation(conn: Connection, name: str) -> None:
 def open_store(url: str | None = None, _engine: Engine | None = None) -> Store:
     """Open an initialised store, refusing one that is missing, older or newer than this code."""
     url = database_url(url)
+    missing = StoreError(
+        f"no lagesbild store at {_describe(url)}", "run `lagesbild init` first (with the same --db)"
+    )
+    file = sqlite_file(url)
+    if _engine is None and file is not None and not file.exists():
+        raise missing  # before connecting, which would leave an empty file behind
     engine = _engine or make_engine(url)
     check_connection(engine, url)
     with engine.connect() as conn:
         rev = current_revision(conn)
         if rev is None:
             engine.dispose()
-            raise StoreError(
-                f"no lagesbild store at {_describe(url)}",
-                "run `lagesbild init` first (with the same --db)",
-            )
+            raise missing
         _check_not_newer(conn, url)
         if rev != head_revision():
             engine.dispose()
