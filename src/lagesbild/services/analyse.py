@@ -495,27 +495,37 @@ def coverage(
     view and inside guard-designated areas valid on a date; uncovered streets, longest first."""
     p = data.find_place(store, viewer, place)
     target = data.find_extent(store, viewer, p, round_).geom if round_ else p.geom
+    what = f"the {round_} extent of {p.name}" if round_ else p.name
     day = parse_period(on, store.tz, "date").start.date() if on else date.today()
     cams = data.cameras_on(store, viewer, day)
     sectors = an.camera_sectors(
-        [(c["x"], c["y"], c["bearing"], c["angle"], c["range_m"]) for c in cams]
+        [(c["x"], c["y"], c["grid_bearing"], c["angle"], c["range_m"]) for c in cams]
     )
-    guards = data.guard_areas_on(store, viewer, day)
+    # only what reaches the place is counted: the store holds the whole city's cameras
+    sectors = _reaching(sectors, target)
+    guards = _reaching(data.guard_areas_on(store, viewer, day), target)
     streets = data.streets_near(store, viewer, target)
     names = [s[0] for s in streets]
     lines = [s[1] for s in streets]
     cam = an.coverage(target, sectors, lines, street_names=names, label="cameras")
     grd = an.coverage(target, guards, lines, street_names=names, label="guard areas")
+    notes = []
+    if not sectors:
+        notes.append(f"On {day}, no camera you may see has any of {what} in its field of view.")
+    if not guards:
+        notes.append(f"On {day}, no guard-designated area you may see overlaps {what}.")
+    if not cam.street_length_m:
+        notes.append(f"There is no street (of the streets layer) in {what}: no street shares.")
     summary = {
         "place": p.name,
         "round": round_,
         "date": day.isoformat(),
-        "cameras": len(cams),
+        "cameras": len(sectors),
         "guard_areas": len(guards),
         "camera_area_share": cam.area_share,
-        "camera_street_share": cam.street_share,
+        "camera_street_share": _share(cam.street_share),
         "guard_area_share": grd.area_share,
-        "guard_street_share": grd.street_share,
+        "guard_street_share": _share(grd.street_share),
         "area_ha": cam.area_ha,
         "street_length_m": cam.street_length_m,
     }
@@ -535,9 +545,19 @@ def coverage(
         summary,
         rows,
         geoms,
-        [],
+        notes,
         {"place": place, "round": round_, "date": day.isoformat()},
     )
+
+
+def _reaching(polygons: list, target) -> list:
+    """The polygons that share some area with `target` (touching its edge is not covering)."""
+    return [g for g in polygons if shapely.intersects(g, target) and g.intersection(target).area]
+
+
+def _share(value: float) -> float | None:
+    """No figure (not NaN, printed "nan") for a share of nothing."""
+    return None if math.isnan(value) else value
 
 
 # ---------------------------------------------------------------- displacement, effects, survey

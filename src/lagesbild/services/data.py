@@ -316,6 +316,7 @@ def to_wgs84_many(store: Store, geoms) -> np.ndarray:
 
 
 def cameras_on(store: Store, viewer: Viewer, day) -> list[dict]:
+    """Cameras active on `day`, at projected x/y, with the bearing turned to grid north."""
     from lagesbild.store.schema import cameras
 
     t = cameras
@@ -335,7 +336,10 @@ def cameras_on(store: Store, viewer: Viewer, day) -> list[dict]:
                 "id": r.id,
                 "x": float(x[0]),
                 "y": float(y[0]),
-                "bearing": r.bearing,
+                "bearing": r.bearing,  # from true north, as recorded
+                "grid_bearing": float(
+                    store.projector.grid_bearing(r.geom.x, r.geom.y, r.bearing)
+                ),
                 "angle": r.angle,
                 "range_m": r.range_m,
                 "operator": r.operator,
