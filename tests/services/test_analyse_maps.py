@@ -227,3 +227,15 @@ def test_extent_of_points_that_form_no_cluster_is_refused(sqlite_store):
         analyse.extent(store, SYSTEM, "Plattan", "2023", "2023")
     assert "no cluster" in str(e.value)
     assert Point(lon, lat).within(NE)
+
+
+def test_the_map_draws_camera_fields_of_view_from_true_north(sqlite_store):
+    from lagesbild.services.pages import camera_sectors
+
+    store = sqlite_store
+    write_records(store, "cameras", [_camera(1, *CAM, 75.0, 30.0, 100.0)])
+    fc = camera_sectors(store, SYSTEM)
+    drawn = _projected(shapely.geometry.shape(fc["features"][0]["geometry"]))
+    ref = _geodesic_sector(*CAM, 75.0, 30.0, 100.0)
+    # drawn with 5-degree chords: the same sector up to the chords' sliver (< 0.3 %)
+    assert drawn.symmetric_difference(ref).area / ref.area < 3e-3

@@ -405,6 +405,10 @@ def extent(
     area gained, lost and kept and the centroid shift between two stored extents."""
     p = data.find_place(store, viewer, place)
     if compare:
+        if str(compare[0]).strip() == str(compare[1]).strip():
+            raise ValidationError(
+                "compare", f"give two different mapping rounds; got {compare[0]} twice"
+            )
         a, b = (data.find_extent(store, viewer, p, r) for r in compare)
         cmp = an.compare_extents(a.geom, b.geom)
         row = {
@@ -419,7 +423,13 @@ def extent(
                 "centroid_shift_m",
             )
         }
-        row.update(round_a=a.round, round_b=b.round)
+        row.update(round_a=a.round, round_b=b.round, status_a=a.status, status_b=b.status)
+        notes = [
+            f"In round {e.round} the scene was {e.status}, not listed: its extent is the area "
+            "assessed, not an open drug scene of that round."
+            for e in (a, b)
+            if e.status != "listed"
+        ]
         gained = b.geom.difference(a.geom)
         lost = a.geom.difference(b.geom)
         kept = a.geom.intersection(b.geom)
@@ -429,7 +439,7 @@ def extent(
         ]
         geoms = [store.projector.to_wgs84(g) for g in (gained, lost, kept)]
         return AnalysisOutput(
-            "extent-compare", row, rows, geoms, [], {"place": place, "compare": list(compare)}
+            "extent-compare", row, rows, geoms, notes, {"place": place, "compare": list(compare)}
         )
     if not (date_from and date_to):
         raise ValidationError("from/to", "give --from and --to (or --compare ROUND_A ROUND_B)")
@@ -451,6 +461,13 @@ def extent(
             "from/to", f"only {len(x)} points in the period; too few for an extent"
         )
     res = an.propose_extent(x, y, seed=seed)
+    if not res.area_ha > 0:
+        # all points at one spot or on one line: no boundary to propose, not a scene of 0 ha
+        raise ValidationError(
+            "from/to",
+            f"the {len(x)} points in the period form no cluster with an area (they lie at one "
+            "spot or along one line); widen the period or the category",
+        )
     summary = {
         "place": p.name,
         "points": int(len(x)),
@@ -786,10 +803,17 @@ def survey(store: Store, viewer: Viewer, area: str, question: str | None = None)
             "question", "several questions match; give one of: " + "; ".join(questions)
         )
     qtext = questions[0]
-    city = {r.year: r for r in rows if r.area == "city" and r.question == qtext}
+    notes = []
+    if area.strip().lower() == "city":
+        city = {}  # the city against itself is no comparison
+        notes.append("These are the city's own figures; there is no city average to compare.")
+    else:
+        city = {r.year: r for r in rows if r.area == "city" and r.question == qtext}
     out = []
     for r in sorted(mine, key=lambda r: r.year):
-        wi = an.wilson_interval(round(r.share * r.n), r.n)
+        # share x n, not rounded: a survey's share is weighted, and the interval must be that
+        # of the share shown
+        wi = an.wilson_interval(r.share * r.n, r.n)
         rec = {
             "year": r.year,
             "area": r.area,
@@ -800,8 +824,8 @@ def survey(store: Store, viewer: Viewer, area: str, question: str | None = None)
         }
         if r.year in city:
             c = city[r.year]
-            ci = an.wilson_interval(round(c.share * c.n), c.n)
-            cmp = an.compare_shares(round(r.share * r.n), r.n, round(c.share * c.n), c.n)
+            ci = an.wilson_interval(c.share * c.n, c.n)
+            cmp = an.compare_shares(r.share * r.n, r.n, c.share * c.n, c.n)
             rec.update(
                 city_share=c.share,
                 city_n=c.n,
@@ -819,6 +843,6 @@ def survey(store: Store, viewer: Viewer, area: str, question: str | None = None)
         {"area": area, "question": qtext, "years": len(out)},
         out,
         None,
-        [],
+        notes,
         {"area": area, "question": question},
     )
