@@ -425,7 +425,7 @@ def extent(
         }
         row.update(round_a=a.round, round_b=b.round, status_a=a.status, status_b=b.status)
         notes = [
-            f"In round {e.round} the scene was {e.status}, not listed: its extent is the area "
+            f"In round {e.round} the status was {e.status}, not listed: its extent is the area "
             "assessed, not an open drug scene of that round."
             for e in (a, b)
             if e.status != "listed"
