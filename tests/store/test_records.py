@@ -113,7 +113,7 @@ def test_reimport_is_idempotent_and_updates_changed_rows(store):
 
 def test_rejected_rows_leave_no_trace_and_strict_stores_nothing(store):
     good = {"occurred_at": "2023-05-01", "category": "theft", "lat": 59.33, "lon": 18.06}
-    bad_round = {"name": "X", "kind": "scene", "round": 2031, "status": "bogus"}
+    bad_round = {"name": "X", "kind": "scene", "round": 2024, "status": "bogus"}
     s = write_records(store, "places", [(2, bad_round, box(18.0, 59.3, 18.01, 59.31))])
     assert s.rejected and "status" in s.rejected[0].reason
     with store.read() as conn:  # the round the bad row would have created is not there

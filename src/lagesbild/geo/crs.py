@@ -61,6 +61,18 @@ class Projector:
     def length_m(self, geom_wgs84: BaseGeometry) -> float:
         return float(self.to_projected(geom_wgs84).length)
 
+    def grid_bearing(self, lon: np.ndarray, lat: np.ndarray, bearing: np.ndarray) -> np.ndarray:
+        """Bearings from true north at (lon, lat) turned into bearings from the projected CRS's
+        grid north (the meridian convergence: about -2.6 degrees at Sergels torg in SWEREF 99
+        TM), in [0, 360). Conformal projections keep angles, so a field of view drawn in the
+        grid with this bearing points where the camera looks."""
+        lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+        # the grid direction of a step of 1e-5 degrees (about a metre) to the north
+        x0, y0 = self._fwd.transform(lon, lat)
+        x1, y1 = self._fwd.transform(lon, lat + 1e-5)
+        north = np.degrees(np.arctan2(np.subtract(x1, x0), np.subtract(y1, y0)))
+        return np.mod(np.asarray(bearing, float) + north, 360.0)
+
     def _fwd_xy(self, coords: np.ndarray) -> np.ndarray:
         x, y = self._fwd.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])

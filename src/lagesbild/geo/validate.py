@@ -4,6 +4,8 @@ outside the store's region are refused, with a hint when swapping lon/lat would 
 
 from __future__ import annotations
 
+import math
+
 import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -51,9 +53,25 @@ def clean_polygon(geom: BaseGeometry, region: Region, what: str = "polygon") -> 
         if not polys:
             raise GeometryError(f"{what} is invalid ({reason}) and cannot be repaired")
         geom = shapely.union_all(polys)
-    if geom.area <= 0:
-        raise GeometryError(f"{what} has no area")
+    if _approx_m2(geom) < MIN_AREA_M2:
+        # GEOS calls a ring of points on one line valid when rounding leaves it a sliver of
+        # area: as a place or extent it would divide counts by almost nothing
+        raise GeometryError(
+            f"{what} has no area (about {_approx_m2(geom):.2g} m²)",
+            "check that its corners do not lie on one line",
+        )
     return shapely.orient_polygons(geom) if hasattr(shapely, "orient_polygons") else _orient(geom)
+
+
+MIN_AREA_M2 = 1.0
+_M_PER_DEG = 111_320.0  # along a meridian, and along the equator
+
+
+def _approx_m2(geom: BaseGeometry) -> float:
+    """Area of a WGS84 geometry in square metres, to within a few per cent (enough to tell a
+    sliver from a polygon; the store's projected CRS gives the exact figures)."""
+    lat = math.radians(geom.centroid.y)
+    return geom.area * _M_PER_DEG**2 * max(math.cos(lat), 1e-6)
 
 
 def _orient(geom: BaseGeometry) -> BaseGeometry:

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -205,6 +205,11 @@ def _extent(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dict[str
     year = parse_int(rec.get("round"), "round", minimum=1900)
     if year is None:
         raise ValidationError("round", "is required (the mapping round's year, e.g. 2023)")
+    # a round is assessed in its year's first quarter: next year's at the latest is planned
+    if year > date.today().year + 1:
+        raise ValidationError(
+            "round", f"{year} is not a mapping round's year (at most {date.today().year + 1})"
+        )
     return {
         "place_id": ctx.resolver.place(_text(rec, "place") or _text(rec, "name"), "place"),
         "round_id": ctx.resolver.mapping_round(year),

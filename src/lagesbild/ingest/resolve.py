@@ -25,6 +25,8 @@ class Resolver:
         self._orgs: dict[str, int] = {}
         self._places: dict[str, int] = {}
         self._rounds: dict[int, int] = {}
+        # (cache, key) of records this resolver inserted since the last keep_created()
+        self._created: list[tuple[dict, object]] = []
         self._default_org: int | None = None
         self._complete = False  # everything is cached: a miss is unknown, without a query
 
@@ -81,6 +83,7 @@ class Resolver:
                         )
                     ).inserted_primary_key[0],
                 )
+                self._created.append((self._orgs, key))
             self._orgs[key] = row[0]
         return self._orgs[key]
 
@@ -116,7 +119,21 @@ class Resolver:
         return number
 
     def forget_place(self, name: str) -> None:
-        self._places.pop(name.strip().lower(), None)
+        """Look the place up again (it may have just been stored), and again after a rollback."""
+        key = name.strip().lower()
+        self._places.pop(key, None)
+        self._created.append((self._places, key))
+
+    def keep_created(self) -> None:
+        """The row that created records went in: they stay."""
+        self._created.clear()
+
+    def forget_created(self) -> None:
+        """The row's savepoint was rolled back: the records it created are gone, and a later
+        row must create them again, not refer to their ids."""
+        for cache, key in self._created:
+            cache.pop(key, None)
+        self._created.clear()
 
     def mapping_round(self, year: int) -> int:
         if year not in self._rounds:
@@ -129,5 +146,6 @@ class Resolver:
                         insert(mapping_rounds).values(year=year, name=f"Kartläggning {year}")
                     ).inserted_primary_key[0],
                 )
+                self._created.append((self._rounds, year))
             self._rounds[year] = row[0]
         return self._rounds[year]

@@ -210,14 +210,21 @@ def _conflict(exc: IntegrityError, spec: LayerSpec, rec: Record) -> ValidationEr
 def _store_row(conn, ctx, spec, table, line, rec, geom, summary, touched):
     """Store one row in a savepoint (a bad row's side effects, such as a new round, roll back).
     None if it went in, else (its rejection, whether an unknown parent may still come)."""
+    counts, n_touched = (summary.stored, summary.updated, summary.duplicates), len(touched)
     try:
         with conn.begin_nested():
             _store_one(conn, ctx, spec, table, rec, geom, summary, touched)
-    except LagesbildError as exc:
+    except (LagesbildError, IntegrityError) as exc:
+        # the savepoint took back what the row wrote (a place before its extent failed, a new
+        # round): take back its counts and the ids the resolver cached for it as well
+        summary.stored, summary.updated, summary.duplicates = counts
+        del touched[n_touched:]
+        ctx.resolver.forget_created()
+        if isinstance(exc, IntegrityError):
+            return Rejected(line, str(_conflict(exc, spec, rec)), rec), False
         parent = isinstance(exc, ValidationError) and exc.field == "parent"
         return Rejected(line, str(exc), rec), parent
-    except IntegrityError as exc:
-        return Rejected(line, str(_conflict(exc, spec, rec)), rec), False
+    ctx.resolver.keep_created()
     return None
 
 

@@ -405,6 +405,10 @@ def extent(
     area gained, lost and kept and the centroid shift between two stored extents."""
     p = data.find_place(store, viewer, place)
     if compare:
+        if str(compare[0]).strip() == str(compare[1]).strip():
+            raise ValidationError(
+                "compare", f"give two different mapping rounds; got {compare[0]} twice"
+            )
         a, b = (data.find_extent(store, viewer, p, r) for r in compare)
         cmp = an.compare_extents(a.geom, b.geom)
         row = {
@@ -419,7 +423,13 @@ def extent(
                 "centroid_shift_m",
             )
         }
-        row.update(round_a=a.round, round_b=b.round)
+        row.update(round_a=a.round, round_b=b.round, status_a=a.status, status_b=b.status)
+        notes = [
+            f"In round {e.round} the status was {e.status}, not listed: its extent is the area "
+            "assessed, not an open drug scene of that round."
+            for e in (a, b)
+            if e.status != "listed"
+        ]
         gained = b.geom.difference(a.geom)
         lost = a.geom.difference(b.geom)
         kept = a.geom.intersection(b.geom)
@@ -429,7 +439,7 @@ def extent(
         ]
         geoms = [store.projector.to_wgs84(g) for g in (gained, lost, kept)]
         return AnalysisOutput(
-            "extent-compare", row, rows, geoms, [], {"place": place, "compare": list(compare)}
+            "extent-compare", row, rows, geoms, notes, {"place": place, "compare": list(compare)}
         )
     if not (date_from and date_to):
         raise ValidationError("from/to", "give --from and --to (or --compare ROUND_A ROUND_B)")
@@ -451,6 +461,13 @@ def extent(
             "from/to", f"only {len(x)} points in the period; too few for an extent"
         )
     res = an.propose_extent(x, y, seed=seed)
+    if not res.area_ha > 0:
+        # all points at one spot or on one line: no boundary to propose, not a scene of 0 ha
+        raise ValidationError(
+            "from/to",
+            f"the {len(x)} points in the period form no cluster with an area (they lie at one "
+            "spot or along one line); widen the period or the category",
+        )
     summary = {
         "place": p.name,
         "points": int(len(x)),
@@ -495,27 +512,37 @@ def coverage(
     view and inside guard-designated areas valid on a date; uncovered streets, longest first."""
     p = data.find_place(store, viewer, place)
     target = data.find_extent(store, viewer, p, round_).geom if round_ else p.geom
+    what = f"the {round_} extent of {p.name}" if round_ else p.name
     day = parse_period(on, store.tz, "date").start.date() if on else date.today()
     cams = data.cameras_on(store, viewer, day)
     sectors = an.camera_sectors(
-        [(c["x"], c["y"], c["bearing"], c["angle"], c["range_m"]) for c in cams]
+        [(c["x"], c["y"], c["grid_bearing"], c["angle"], c["range_m"]) for c in cams]
     )
-    guards = data.guard_areas_on(store, viewer, day)
+    # only what reaches the place is counted: the store holds the whole city's cameras
+    sectors = _reaching(sectors, target)
+    guards = _reaching(data.guard_areas_on(store, viewer, day), target)
     streets = data.streets_near(store, viewer, target)
     names = [s[0] for s in streets]
     lines = [s[1] for s in streets]
     cam = an.coverage(target, sectors, lines, street_names=names, label="cameras")
     grd = an.coverage(target, guards, lines, street_names=names, label="guard areas")
+    notes = []
+    if not sectors:
+        notes.append(f"On {day}, no camera you may see has any of {what} in its field of view.")
+    if not guards:
+        notes.append(f"On {day}, no guard-designated area you may see overlaps {what}.")
+    if not cam.street_length_m:
+        notes.append(f"There is no street (of the streets layer) in {what}: no street shares.")
     summary = {
         "place": p.name,
         "round": round_,
         "date": day.isoformat(),
-        "cameras": len(cams),
+        "cameras": len(sectors),
         "guard_areas": len(guards),
         "camera_area_share": cam.area_share,
-        "camera_street_share": cam.street_share,
+        "camera_street_share": _share(cam.street_share),
         "guard_area_share": grd.area_share,
-        "guard_street_share": grd.street_share,
+        "guard_street_share": _share(grd.street_share),
         "area_ha": cam.area_ha,
         "street_length_m": cam.street_length_m,
     }
@@ -535,9 +562,19 @@ def coverage(
         summary,
         rows,
         geoms,
-        [],
+        notes,
         {"place": place, "round": round_, "date": day.isoformat()},
     )
+
+
+def _reaching(polygons: list, target) -> list:
+    """The polygons that share some area with `target` (touching its edge is not covering)."""
+    return [g for g in polygons if shapely.intersects(g, target) and g.intersection(target).area]
+
+
+def _share(value: float) -> float | None:
+    """No figure (not NaN, printed "nan") for a share of nothing."""
+    return None if math.isnan(value) else value
 
 
 # ---------------------------------------------------------------- displacement, effects, survey
@@ -766,10 +803,17 @@ def survey(store: Store, viewer: Viewer, area: str, question: str | None = None)
             "question", "several questions match; give one of: " + "; ".join(questions)
         )
     qtext = questions[0]
-    city = {r.year: r for r in rows if r.area == "city" and r.question == qtext}
+    notes = []
+    if area.strip().lower() == "city":
+        city = {}  # the city against itself is no comparison
+        notes.append("These are the city's own figures; there is no city average to compare.")
+    else:
+        city = {r.year: r for r in rows if r.area == "city" and r.question == qtext}
     out = []
     for r in sorted(mine, key=lambda r: r.year):
-        wi = an.wilson_interval(round(r.share * r.n), r.n)
+        # share x n, not rounded: a survey's share is weighted, and the interval must be that
+        # of the share shown
+        wi = an.wilson_interval(r.share * r.n, r.n)
         rec = {
             "year": r.year,
             "area": r.area,
@@ -780,8 +824,8 @@ def survey(store: Store, viewer: Viewer, area: str, question: str | None = None)
         }
         if r.year in city:
             c = city[r.year]
-            ci = an.wilson_interval(round(c.share * c.n), c.n)
-            cmp = an.compare_shares(round(r.share * r.n), r.n, round(c.share * c.n), c.n)
+            ci = an.wilson_interval(c.share * c.n, c.n)
+            cmp = an.compare_shares(r.share * r.n, r.n, c.share * c.n, c.n)
             rec.update(
                 city_share=c.share,
                 city_n=c.n,
@@ -799,6 +843,6 @@ def survey(store: Store, viewer: Viewer, area: str, question: str | None = None)
         {"area": area, "question": qtext, "years": len(out)},
         out,
         None,
-        [],
+        notes,
         {"area": area, "question": question},
     )

@@ -128,10 +128,15 @@ def place_extents(store: Store, viewer: Viewer, place: PlaceGeo) -> list[ExtentG
 
 
 def find_extent(store: Store, viewer: Viewer, place: PlaceGeo, year: int | str) -> ExtentGeo:
-    for e in place_extents(store, viewer, place):
+    found = place_extents(store, viewer, place)
+    for e in found:
         if str(e.round) == str(year).strip():
             return e
-    raise NotFound(f"{place.name} has no extent in mapping round {year}")
+    rounds = ", ".join(str(e.round) for e in found) or "none"
+    raise NotFound(
+        f"{place.name} has no extent in mapping round {year}",
+        f"the mapping rounds with an extent of {place.name}: {rounds}",
+    )
 
 
 def _points_query(table, viewer: Viewer, period: Period | None, categories: list[str] | None):
@@ -316,6 +321,7 @@ def to_wgs84_many(store: Store, geoms) -> np.ndarray:
 
 
 def cameras_on(store: Store, viewer: Viewer, day) -> list[dict]:
+    """Cameras active on `day`, at projected x/y, with the bearing turned to grid north."""
     from lagesbild.store.schema import cameras
 
     t = cameras
@@ -335,7 +341,8 @@ def cameras_on(store: Store, viewer: Viewer, day) -> list[dict]:
                 "id": r.id,
                 "x": float(x[0]),
                 "y": float(y[0]),
-                "bearing": r.bearing,
+                "bearing": r.bearing,  # from true north, as recorded
+                "grid_bearing": float(store.projector.grid_bearing(r.geom.x, r.geom.y, r.bearing)),
                 "angle": r.angle,
                 "range_m": r.range_m,
                 "operator": r.operator,

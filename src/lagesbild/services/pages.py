@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import shapely
-from shapely.geometry import Point, Polygon
 from sqlalchemy import func, select
 
+from lagesbild import analysis as an
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.services import data, records
@@ -138,20 +138,6 @@ def cluster(
     }
 
 
-def sector(x: float, y: float, bearing: float, angle: float, range_m: float) -> Polygon:
-    """A camera's field of view in projected metres: a circular sector of `angle` degrees (the
-    whole opening) centred on `bearing` (degrees clockwise from north), `range_m` long."""
-    if angle >= 360:
-        return Point(x, y).buffer(range_m, 32)
-    steps = max(4, int(angle / 5))
-    ring = [(x, y)]
-    for i in range(steps + 1):
-        a = math.radians(bearing - angle / 2 + angle * i / steps)
-        ring.append((x + range_m * math.sin(a), y + range_m * math.cos(a)))
-    ring.append((x, y))
-    return Polygon(ring)
-
-
 def camera_sectors(
     store: Store, viewer: Viewer, period: Period | None = None, remote: str | None = None
 ) -> dict:
@@ -163,7 +149,11 @@ def camera_sectors(
     for r in rows:
         geom = r["geom"]
         x, y = store.projector.lonlat_to_xy([geom.x], [geom.y])
-        poly = sector(float(x[0]), float(y[0]), r["bearing"], r["angle"], r["range_m"])
+        # the same field of view as `analyse coverage` measures (bearing from true north)
+        bearing = store.projector.grid_bearing(geom.x, geom.y, r["bearing"])
+        poly = an.camera_sector(
+            float(x[0]), float(y[0]), float(bearing), r["angle"], r["range_m"], arc_step_deg=5.0
+        )
         props = records.to_properties(r, store)
         props["range_m"] = r["range_m"]
         features.append(
