@@ -239,3 +239,37 @@ def test_the_map_draws_camera_fields_of_view_from_true_north(sqlite_store):
     ref = _geodesic_sector(*CAM, 75.0, 30.0, 100.0)
     # drawn with 5-degree chords: the same sector up to the chords' sliver (< 0.3 %)
     assert drawn.symmetric_difference(ref).area / ref.area < 3e-3
+
+
+@pytest.mark.parametrize("on", ["2023", "2023-06", "2023-01-01..2023-06-30", "juni"])
+def test_coverage_date_is_one_day(places, on):
+    # a year or month was read as its first day: "coverage on 2023" has no one answer
+    with pytest.raises(ValidationError) as e:
+        analyse.coverage(places, SYSTEM, "Plattan", on=on)
+    assert e.value.field == "date" and "2023-06-01" in str(e.value)
+
+
+def test_survey_question_is_plain_text_in_any_case(places):
+    store = places
+    write_records(
+        store,
+        "survey_results",
+        [
+            (1, {"survey": "S", "year": 2017, "area": "Plattan", "question": "Otrygg 100%",
+                 "share": 0.4, "n": 100}, None),
+            (2, {"survey": "S", "year": 2017, "area": "Plattan", "question": "Otrygg 1000",
+                 "share": 0.2, "n": 100}, None),
+            (3, {"survey": "S", "year": 2017, "area": "Plattan", "question": "Ängslig",
+                 "share": 0.3, "n": 100}, None),
+        ],
+    )
+    # % is a character to look for, not a wildcard; Ä/ä and Ö/ö match in any case
+    out = analyse.survey(store, SYSTEM, "Plattan", question="100%")
+    assert out.summary["question"] == "Otrygg 100%" and out.rows[0]["share"] == 0.4
+    out = analyse.survey(store, SYSTEM, "PLATTAN", question="äNGS")
+    assert out.summary["question"] == "Ängslig"
+    # a question that is exactly the one asked wins over others that contain it
+    out = analyse.survey(store, SYSTEM, "Plattan", question="otrygg 1000")
+    assert out.summary["question"] == "Otrygg 1000"
+    with pytest.raises(ValidationError):  # two questions contain "otrygg": say which
+        analyse.survey(store, SYSTEM, "Plattan", question="otrygg")

@@ -83,6 +83,20 @@ def parse_period(text: str, tz: ZoneInfo, field: str = "period") -> Period:
     return Period(raw, _midnight(first, tz), _midnight(last + timedelta(days=1), tz))
 
 
+def parse_day(text: str, field: str = "date") -> date:
+    """One day, written YYYY-MM-DD. A year or a month is refused rather than read as its first
+    day: "coverage on 2023" has no one answer."""
+    raw = str(text or "").strip()
+    try:
+        first, last = _days(raw, field)
+    except ValueError:
+        first = last = None
+    if first is None or first != last or ".." in raw:
+        raise ValidationError(field, f"{raw!r} is not a day; expected a date such as 2023-06-01")
+    check_year(first, field, raw)
+    return first
+
+
 def between(start: datetime, end: datetime, label: str | None = None) -> Period:
     if end <= start:
         raise ValidationError("to", "must be after from")

@@ -12,7 +12,7 @@ import shapely
 
 from lagesbild import analysis as an
 from lagesbild.domain.model import Viewer
-from lagesbild.domain.periods import Period, between, parse_period
+from lagesbild.domain.periods import Period, between, parse_day, parse_period
 from lagesbild.domain.taxonomy import DRUG_OFFENCE, GROUPS
 from lagesbild.errors import NotFound, ValidationError
 from lagesbild.services import data
@@ -513,7 +513,7 @@ def coverage(
     p = data.find_place(store, viewer, place)
     target = data.find_extent(store, viewer, p, round_).geom if round_ else p.geom
     what = f"the {round_} extent of {p.name}" if round_ else p.name
-    day = parse_period(on, store.tz, "date").start.date() if on else date.today()
+    day = parse_day(on, "date") if on else date.today()
     cams = data.cameras_on(store, viewer, day)
     sectors = an.camera_sectors(
         [(c["x"], c["y"], c["grid_bearing"], c["angle"], c["range_m"]) for c in cams]
@@ -781,23 +781,28 @@ def _add_years(t: datetime, years: int) -> datetime:
 def survey(store: Store, viewer: Viewer, area: str, question: str | None = None) -> AnalysisOutput:
     """Shares with Wilson intervals by year for the area and the city, and whether the gap is
     significant (two-proportion z test, Newcombe interval of the difference)."""
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from lagesbild.store.access import visible
 
     t = survey_results
     with store.read() as conn:
         q = select(t.c.year, t.c.area, t.c.question, t.c.share, t.c.n).where(visible(t, viewer))
-        if question:
-            q = q.where(func.lower(t.c.question).like(f"%{question.lower()}%"))
         rows = conn.execute(q).all()
-    mine = [r for r in rows if r.area.lower() == area.strip().lower()]
+    if question:  # a plain substring in any case (in SQL, % and _ would be wildcards)
+        needle = question.strip().casefold()
+        rows = [r for r in rows if needle in r.question.casefold()]
+    mine = [r for r in rows if r.area.casefold() == area.strip().casefold()]
     if not mine:
         raise NotFound(
             f"no survey results for area {area!r}"
             + (f" and question {question!r}" if question else "")
         )
     questions = sorted({r.question for r in mine})
+    exact = [q for q in questions if question and q.casefold() == question.strip().casefold()]
+    if exact:  # "Otrygg" is that question, even if "Otrygg kväll" contains it too
+        questions = exact[:1]
+        mine = [r for r in mine if r.question == questions[0]]
     if len(questions) > 1:
         raise ValidationError(
             "question", "several questions match; give one of: " + "; ".join(questions)
