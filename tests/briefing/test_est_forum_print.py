@@ -139,3 +139,52 @@ def test_web_routes(demo_store):
         page = client.get(f"/briefings/{bid}/print?lang=en", headers=auth)
         assert page.status_code == 200 and "Operational briefing" in page.text
         assert client.get("/api/v1/goals?month=2024-12", headers=auth).json()["goals"]
+
+
+def test_ranking_compares_the_months_before_and_ranks_nothing_after_the_data(demo_store):
+    """Four months to 2024-12-31 are compared with May-August (the four months before, as the
+    docstring says), not with the 122 days from 2 May; after the last crime nothing is ranked."""
+    r = est.ranking(demo_store, SYSTEM, "Norra innerstaden", date(2024, 12, 31), 4)
+    assert str(r["period"]["from"])[:10] == "2024-09-01"
+    assert str(r["previous"]["from"])[:10] == "2024-05-01"
+    assert str(r["previous"]["to"])[:10] == "2024-09-01"
+    late = est.ranking(demo_store, SYSTEM, "Norra innerstaden", date(2026, 6, 30), 4)
+    assert late["no_data"] and late["areas"] == []
+    assert str(late["data_ends"]).startswith("2024-12")
+
+
+def test_weekly_and_forum_meetings_have_minutes(demo_store, tmp_path):
+    """`briefing new --kind weekly|forum`: the EST meeting and the strategic forum get their
+    own picture and minutes, titled as such when printed; an unknown kind names the choices."""
+    from lagesbild.errors import ValidationError
+
+    at = datetime(2024, 12, 18, 9, tzinfo=TZ)
+    fid = service.new_briefing(demo_store, SYSTEM, "Norra innerstaden", at, kind="forum")
+    b = service.get_briefing(demo_store, SYSTEM, fid)
+    assert b["kind"] == "forum"
+    assert b["picture"]["period"]["days"] == pytest.approx(30)  # the first forum: a month
+    service.decide(demo_store, SYSTEM, fid, "Bjud in Länsstyrelsen i februari")
+    html = render.briefing_html(demo_store, service.get_briefing(demo_store, SYSTEM, fid), "sv")
+    assert "Strategiskt samverkansforum" in html and "Samverkansuppställning" not in html
+    wid = service.new_briefing(demo_store, SYSTEM, "Norra innerstaden", at, kind="weekly")
+    assert wid != fid  # a weekly meeting at the same time as the forum is not a clash
+    listed = service.list_briefings(demo_store, SYSTEM, kind="weekly")
+    assert [x["id"] for x in listed] == [wid]
+    with pytest.raises(ValidationError) as info:
+        service.new_briefing(demo_store, SYSTEM, "Klara", at, kind="monthly")
+    assert info.value.field == "kind" and "operational, weekly, forum" in str(info.value)
+
+
+def test_briefing_show_refuses_an_unknown_language(demo_store):
+    """`briefing show --lang xx` said nothing and showed English: now one line naming the
+    accepted values, and exit code 2 as for every user mistake."""
+    import subprocess
+    import sys
+
+    bid = service.list_briefings(demo_store, SYSTEM)[0]["id"]
+    cmd = [sys.executable, "-m", "lagesbild", "--db", demo_store.url, "briefing", "show", str(bid)]
+    bad = subprocess.run([*cmd, "--lang", "xx"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "expected sv or en" in bad.stderr + bad.stdout
+    assert "Traceback" not in bad.stderr
+    ok = subprocess.run([*cmd, "--lang", "en"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr

@@ -120,3 +120,14 @@ def test_an_item_is_closed_once_and_an_organisation_attends_once(demo_store):
     assert info.value.field == "status"
     present = service.attend(demo_store, SYSTEM, bid, ["polis", "POLIS"])
     assert len(present) == len(set(present))
+
+
+def test_the_demo_goal_keeps_the_baseline_its_readers_may_see(demo_store):
+    """The demo's public violent-crime goal stored every generated crime of 2022 (restricted
+    ones too) as its baseline: `goals list` showed 340 where the dashboard counts 320, and the
+    difference was the restricted count. It is now counted as `add_goal` counts it."""
+    goal = next(g for g in forum.list_goals(demo_store, SYSTEM) if g["indicator"] != "status")
+    dash = forum.dashboard(demo_store, SYSTEM, "2024-12")
+    shown = next(g for g in dash["goals"] if g["id"] == goal["id"])
+    assert goal["baseline_value"] == shown["baseline_count"]
+    assert goal["target_value"] == round(shown["baseline_count"] * 0.8)

@@ -237,3 +237,96 @@ def test_a_period_after_the_data_is_no_data_not_a_decrease(demo):
         assert ("no data for the period" if lang == "en" else "inga uppgifter") in html
     _, ctx = render.place_report(demo, SYSTEM, SCENE, "2023", "2023", "en")
     assert ctx["data_ends"] is None
+
+
+def test_a_municipality_period_after_the_data_ranks_no_area(demo):
+    """The demo's crimes end in 2024: a 2026 lägesbild ranks no area on zeros and gives no
+    trend, shows no year after the data as a year of 0 crimes, and no goal ratio against it."""
+    for lang, says, trend in (
+        ("en", "No crimes are recorded after 2024-", "no certain change"),
+        ("sv", "Inga brott finns registrerade efter 2024-", "ingen säker förändring"),
+    ):
+        html, ctx = render.municipality_report(
+            demo, SYSTEM, "Norra innerstaden", "2026", "2026", lang
+        )
+        assert ctx["ranking"]["no_data"] and ctx["ranking"]["areas"] == []
+        assert says in html and trend not in html
+        assert max(next(iter(ctx["years"].values()))) == 2024
+        printed = {key for key, *_ in spans(html)}
+        assert not any(k.startswith("rank|") for k in printed)
+        assert "goal|1|rate_ratio" not in printed  # "no data", not "ratio 0.00 ... no data"
+    _, ctx = render.municipality_report(demo, SYSTEM, "Norra innerstaden", "2024", "2024", "en")
+    assert not ctx["no_data"] and ctx["ranking"]["areas"]
+
+
+def test_the_ranking_compares_the_period_the_report_names(demo):
+    """The 2024 lägesbild says "compared with 2023-01-01 – 2023-12-31": its ranking's counts
+    before are the 2023 counts of its own table by year, and the Swedish note is Swedish."""
+    html, ctx = render.municipality_report(demo, SYSTEM, "Norra innerstaden", "2024", "2024", "sv")
+    printed = {key: value for key, value, *_ in spans(html)}
+    for a in ctx["ranking"]["areas"]:
+        assert a["count_before"] == printed[f"year|{a['place']}|2023|count"], a["place"]
+    assert "records per hectare" not in html and "Nivå: anmälda brott per hektar" in html
+    # a period that is not whole months is ranked over exactly that period
+    _, ctx = render.municipality_report(
+        demo, SYSTEM, "Norra innerstaden", "2024-03-15", "2024-06-20", "en"
+    )
+    period = ctx["ranking"]["period"]
+    assert str(period["from"])[:10] == "2024-03-15" and str(period["to"])[:10] == "2024-06-21"
+    assert str(ctx["ranking"]["previous"]["from"])[:10] == ctx["before"][:10] == "2023-12-08"
+
+
+def test_the_printed_report_leaves_restricted_records_out(demo, tmp_path):
+    """`lagesbild report` writes a document for everyone who reads it: it counts public and
+    shared records, never restricted ones (the demo has restricted violent crimes in Klara)."""
+    from typer.testing import CliRunner
+
+    from lagesbild.cli import _register_plugins, app
+    from lagesbild.domain.model import SHARED_AUDIENCE
+
+    _register_plugins()
+    out = tmp_path / "klara.html"
+    args = ["report", "--place", "Klara", "--from", "2023", "--to", "2023", "--lang", "en"]
+    res = CliRunner().invoke(app, [*args, "--out", str(out), "--db", demo.url])
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    printed = {key: value for key, value, *_ in spans(html)}
+    key = "ind|place: Klara|violent_crime|count_b"
+
+    def count(viewer):
+        rows = svc.indicators(demo, viewer, "Klara", "2022", "2023").rows
+        klara = [r for r in rows if r["scope"] == "place: Klara"]
+        return next(r["count_b"] for r in klara if r["category"] == "violent_crime")
+
+    assert count(SYSTEM) > count(SHARED_AUDIENCE)  # else this test shows nothing
+    assert printed[key] == count(SHARED_AUDIENCE)
+    assert "restricted records are not included" in html
+
+
+def test_a_store_without_crimes_gives_no_verdict(tmp_path):
+    """A store with places but no crime at all: the report says so, and calls nothing "no
+    certain change"."""
+    import json
+
+    from lagesbild.ingest.service import import_file
+
+    store = init_store(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    ring = [[18.06, 59.332], [18.066, 59.332], [18.066, 59.335], [18.06, 59.335], [18.06, 59.332]]
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": "Torget", "kind": "priority_place"},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        ],
+    }
+    path = tmp_path / "places.geojson"
+    path.write_text(json.dumps(fc))
+    import_file(store, "places", path)
+    html, ctx = render.place_report(store, SYSTEM, "Torget", "2023", "2023", "en")
+    assert ctx["no_data"] and ctx["data_ends"] is None
+    assert "No crimes are recorded: the period has no data." in html
+    assert "no certain change" not in html
+    store.dispose()

@@ -15,8 +15,9 @@ from lagesbild.domain.model import SYSTEM
 from lagesbild.errors import ValidationError
 
 briefing_app = typer.Typer(
-    help="Operational briefings (samverkansuppställningar): generate the picture, mark "
-    "attendance, record decisions and action items, lock, print.",
+    help="Briefings: the operational briefing (samverkansuppställning), the weekly EST "
+    "meeting and the monthly strategic forum. Generate the picture, mark attendance, record "
+    "decisions and action items, lock, print.",
     no_args_is_help=True,
 )
 week_app = typer.Typer(
@@ -64,6 +65,14 @@ def briefing_new(
         str | None,
         typer.Option("--since", help="Period start (default: the previous briefing of the place)"),
     ] = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help="operational (samverkansuppställning), weekly (EST meeting) or forum "
+            "(strategic forum, monthly)",
+        ),
+    ] = "operational",
     db: DbOption = None,
 ) -> None:
     """Create a briefing with its generated situational picture and show it."""
@@ -72,7 +81,7 @@ def briefing_new(
     store = open_store_cli(db)
     start = _datetime(store, since, "--since") if since else None
     bid = service.new_briefing(
-        store, SYSTEM, place, _datetime(store, at, "--at"), period_from=start
+        store, SYSTEM, place, _datetime(store, at, "--at"), period_from=start, kind=kind
     )
     console.print(f"[green]briefing {bid}[/green] created")
     _show(store, bid, "sv")
@@ -84,7 +93,7 @@ def _show(store, bid: int, lang: str) -> None:
     b = service.get_briefing(store, SYSTEM, bid)
     p, tz = b["picture"], store.tz
     console.print(
-        f"[bold]{b['place']}[/bold] {fmt.when(b['at'], tz)} · {b['status']} · period "
+        f"[bold]{b['place']}[/bold] {b['kind']} {fmt.when(b['at'], tz)} · {b['status']} · period "
         f"{fmt.when(p['period']['from'], tz)} – {fmt.when(p['period']['to'], tz)}"
     )
     t = Table("layer", "category", "before", "now", "ratio (95 % CI)", title="Counts by category")
@@ -130,8 +139,9 @@ def briefing_show(
     briefing_id: int, lang: Lang = "sv", as_json: Json = False, db: DbOption = None
 ) -> None:
     """Show a briefing: its picture and minutes."""
-    from lagesbild.briefing import service
+    from lagesbild.briefing import fmt, service
 
+    lang = fmt.check_lang(lang)  # an unknown language is refused, not shown in English
     store = open_store_cli(db)
     if as_json:
         _dump(service.get_briefing(store, SYSTEM, briefing_id))
@@ -338,6 +348,14 @@ def week_ranking(
     )
     if as_json:
         return _dump(res)
+    if res["no_data"]:  # zeros after the last record are missing data: nothing to rank
+        ends = res["data_ends"]
+        console.print(
+            f"no records after {ends}: the period has no data, no area is ranked"
+            if ends
+            else "no records: no area is ranked"
+        )
+        return None
     t = Table("rank", "place", "now", "before", "per ha (95 % CI)", "ratio (95 % CI)", "trend")
     for r in res["areas"]:
         t.add_row(

@@ -214,6 +214,22 @@ def priorities_on(store: Store, viewer: Viewer, day: date) -> list[dict[str, Any
 # ---------------------------------------------------------------- ranking by need
 
 
+RANKING_METHOD = (
+    "level: records per hectare in the period, exact Poisson 95 % interval; trend: rate ratio "
+    "per day against the period just before (as many calendar months, else as many days), "
+    "exact 95 % interval; need = level x trend when p < 0.05, else level"
+)
+
+
+def previous_start(start: date, stop: date) -> date:
+    """The first day of the period compared with [start, stop): whole calendar months are
+    compared with as many calendar months before (2024 with 2023, not with the 366 days
+    before 2024), other periods with as many days before."""
+    if start.day == 1 and stop.day == 1:
+        return _months_back(start, (stop.year - start.year) * 12 + stop.month - start.month)
+    return start - (stop - start)
+
+
 def _months_back(end: date, months: int) -> date:
     import calendar
 
@@ -229,23 +245,53 @@ def ranking(
     months: int = 4,
     layer: str = "crimes",
     category: str | None = None,
+    start: date | None = None,
 ) -> dict:
     """Areas ranked by need for the coming period: the level (records per hectare in the
     `months` up to and including the day `end`, with its exact Poisson interval) and the trend
     (rate ratio against the `months` before, exact interval). Need = level x trend when the
-    trend is significant (p < 0.05), else the level alone: high and rising comes first."""
+    trend is significant (p < 0.05), else the level alone: high and rising comes first.
+
+    `start` (a report's first day) replaces `months`: the period is then [start, end] and the
+    one before it as `previous_start` says. A period after the layer's last record ranks no
+    area (`no_data`, `data_ends`): its zeros are missing data, not a fall."""
     if months < 1:
         raise ValidationError("months", "must be at least 1")
     d = data.find_place(store, viewer, district)
     stop = end + timedelta(days=1)  # `end` is the last day, included
-    start = _months_back(stop, months)
+    if start is None:
+        start = _months_back(stop, months)
+        first_before = _months_back(start, months)  # calendar months, as the docstring says
+    elif start > end:
+        raise ValidationError("start", "must not be after end")
+    else:
+        first_before = previous_start(start, stop)
     now = Period(
         f"{start}..{end}",
         datetime.combine(start, time(), store.tz),
         datetime.combine(stop, time(), store.tz),
     )
-    before = now.previous()
+    before = Period(
+        f"{first_before}..{start - timedelta(days=1)}",
+        datetime.combine(first_before, time(), store.tz),
+        now.start,
+    )
     cats = store.taxonomy.expand(layer, category)
+    result = {
+        "district": d.name,
+        "layer": layer,
+        "category": category,
+        "period": {"from": now.start, "to": now.end},
+        "previous": {"from": before.start, "to": before.end},
+        "months": months,
+        "no_data": False,
+        "data_ends": None,
+        "method": RANKING_METHOD,
+    }
+    last = data.latest(store, viewer, layer)
+    if last is None or last < now.start:
+        last_day = last.astimezone(store.tz).date() if last is not None else None
+        return clean({**result, "areas": [], "no_data": True, "data_ends": last_day})
     rows = []
     for p in areas(store, viewer, d):
         if p.kind not in AREA_KINDS:
@@ -279,20 +325,7 @@ def ranking(
     rows.sort(key=lambda r: (-r["need"], r["place"]))
     for rank, r in enumerate(rows, start=1):
         r["rank"] = rank
-    return clean(
-        {
-            "district": d.name,
-            "layer": layer,
-            "category": category,
-            "period": {"from": now.start, "to": now.end},
-            "previous": {"from": before.start, "to": before.end},
-            "months": months,
-            "areas": rows,
-            "method": "level: records per hectare in the period, exact Poisson 95 % interval; "
-            "trend: rate ratio against the previous period of equal length, exact 95 % "
-            "interval; need = level x trend when p < 0.05, else level",
-        }
-    )
+    return clean({**result, "areas": rows})
 
 
 # ---------------------------------------------------------------- feedback to reporters

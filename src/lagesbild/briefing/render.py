@@ -21,6 +21,8 @@ HERE = Path(__file__).parent
 LABELS: dict[str, dict[str, str]] = {
     "sv": {
         "title": "Samverkansuppställning",
+        "title_weekly": "Veckomöte (EST)",
+        "title_forum": "Strategiskt samverkansforum",
         "period": "Period",
         "compared": "jämfört med föregående period lika lång",
         "status": "Status",
@@ -61,6 +63,8 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Operational briefing",
+        "title_weekly": "Weekly meeting (EST)",
+        "title_forum": "Strategic forum",
         "period": "Period",
         "compared": "compared with the previous period of equal length",
         "status": "Status",
@@ -123,11 +127,14 @@ def briefing_html(store: Store, briefing: dict[str, Any], lang: str = "sv") -> s
     tz = store.tz
     env = environment(HERE / "templates")
     pic = briefing["picture"]
+    labels = LABELS[lang]
+    # a weekly meeting's or a forum's minutes are titled as such, not as an operational briefing
+    t = {**labels, "title": labels.get(f"title_{briefing.get('kind')}", labels["title"])}
     return env.get_template("briefing.html").render(
         b=briefing,
         p=pic,
         m=briefing["minutes"],
-        t=LABELS[lang],
+        t=t,
         lang=lang,
         when=lambda v, with_time=True: fmt.when(v, tz, lang, with_time),
         clock=lambda v: fmt.clock(v, tz),

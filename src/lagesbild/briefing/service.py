@@ -36,6 +36,8 @@ from lagesbild.store.engine import Store
 from lagesbild.store.schema import action_items, briefings, decisions, places, store_settings
 
 DEFAULT_LOOKBACK = timedelta(days=7)  # the first briefing of a place looks back a week
+# ... and the first strategic forum (monthly) a month
+LOOKBACK = {BriefingKind.FORUM.value: timedelta(days=30)}
 
 
 class BriefingLocked(LagesbildError):
@@ -77,6 +79,10 @@ def _open_row(conn: Connection, viewer: Viewer, briefing_id: int) -> dict[str, A
     return row
 
 
+def _lookback(kind: str) -> timedelta:
+    return LOOKBACK.get(kind, DEFAULT_LOOKBACK)
+
+
 def previous_briefing(
     store: Store, viewer: Viewer, place_id: int, kind: str, at: datetime
 ) -> dict[str, Any] | None:
@@ -107,12 +113,15 @@ def new_briefing(
     *,
     period_from: datetime | None = None,
     sensitivity: str = Sensitivity.SHARED.value,
+    kind: str = BriefingKind.OPERATIONAL.value,
 ) -> int:
-    """An operational briefing of `place` at `at` with its generated picture for the period
-    since the previous briefing of the place (a week for the first one)."""
+    """A briefing of `place` at `at` with its generated picture for the period since the
+    previous briefing of that kind at the place (a week for the first one, a month for the
+    first forum). `kind`: operational (samverkansuppställning), weekly (the EST meeting) or
+    forum (the monthly strategic forum); each keeps its minutes the same way."""
     _may_write(viewer)
+    kind = parse_enum(BriefingKind, kind, "kind").value
     p = data.find_place(store, viewer, place)
-    kind = BriefingKind.OPERATIONAL.value
     sens = parse_enum(Sensitivity, sensitivity, "sensitivity").value
     with store.read() as conn:
         clash = conn.execute(
@@ -124,7 +133,7 @@ def new_briefing(
         raise ValidationError("at", f"{p.name} already has briefing {clash} at that time")
     if period_from is None:
         prev = previous_briefing(store, viewer, p.id, kind, at)
-        period_from = prev["at"] if prev else at - DEFAULT_LOOKBACK
+        period_from = prev["at"] if prev else at - _lookback(kind)
     with store.read() as conn:
         owner = _owner(conn, viewer)
     pic = picture.generate(store, readers(sens, owner), p, at, period_from)
@@ -174,7 +183,7 @@ def _generate_for(store: Store, viewer: Viewer, row: dict[str, Any]) -> dict[str
     start = row["period_from"]
     if start is None:
         prev = previous_briefing(store, viewer, p.id, row["kind"], row["at"])
-        start = prev["at"] if prev else row["at"] - DEFAULT_LOOKBACK
+        start = prev["at"] if prev else row["at"] - _lookback(row["kind"])
     who = readers(row["sensitivity"], row["owner_org_id"])
     return picture.generate(store, who, p, row["at"], start, row["id"])
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from lagesbild.cli import DbOption, console, open_store_cli
-from lagesbild.domain.model import SYSTEM
+from lagesbild.domain.model import SHARED_AUDIENCE, SYSTEM
 
 
 def report(
@@ -29,17 +29,21 @@ def report(
 ) -> None:
     """Write the follow-up report: maps of the extent per round, counts and rates per hectare
     with intervals, the survey against the city, coverage, activation and its effect, and a
-    short text stating each finding with its number."""
+    short text stating each finding with its number. It counts public and shared records
+    only: restricted records are never in a report."""
     from lagesbild.errors import ValidationError
     from lagesbild.report import render
 
     if bool(place) == bool(municipality):
         raise ValidationError("--place", "give either --place or --municipality")
     store = open_store_cli(db)
+    # a printed report goes to everyone who reads it (the committee, every partner): it holds
+    # public and shared records only, never restricted ones (see store.access)
+    who = SHARED_AUDIENCE
     if place:
-        html, _ = render.place_report(store, SYSTEM, place, date_from, date_to, lang)
+        html, _ = render.place_report(store, who, place, date_from, date_to, lang)
     else:
-        html, _ = render.municipality_report(store, SYSTEM, municipality, date_from, date_to, lang)
+        html, _ = render.municipality_report(store, who, municipality, date_from, date_to, lang)
     path = render.write(html, out)
     from lagesbild.store import audit
 

@@ -24,6 +24,7 @@ S = {
             "Inga brott finns registrerade efter {day}: perioden saknar uppgifter, och dess "
             "tal är inte en minskning."
         ),
+        "no_crimes": "Inga brott finns registrerade: perioden saknar uppgifter.",
         "up": "en säker ökning",
         "flat": "ingen säker förändring",
         "area": "{place} omfattar {ha} hektar.",
@@ -61,6 +62,7 @@ S = {
             "No crimes are recorded after {day}: the period has no data, and its figures are "
             "not a decrease."
         ),
+        "no_crimes": "No crimes are recorded: the period has no data.",
         "up": "a certain increase",
         "flat": "no certain change",
         "area": "{place} covers {ha} hectares.",
@@ -88,6 +90,14 @@ S = {
         "told apart from a change in police activity.",
     },
 }
+
+
+def no_data_sentence(ends, lang: str) -> Markup:
+    """Why the period's crime figures are not counts: the store's crimes end before it
+    (`ends`, the last day) or none is recorded (`ends` None)."""
+    if ends is None:
+        return Markup(S[lang]["no_crimes"])
+    return Markup(S[lang]["data_ends"]).format(day=ends.isoformat())
 
 
 def verdict(row: dict, lang: str, no_data: bool = False) -> str:
@@ -124,14 +134,14 @@ def place_findings(ctx: dict[str, Any], f: Figures) -> list[Markup]:
     out = [Markup(s["area"]).format(place=ctx["place"], ha=f("place|area_ha", ctx["area_ha"], 1))]
     scope = f"place: {ctx['place']}"
     rows = ctx["indicators"].rows
-    ends = ctx.get("data_ends")  # the last day with a crime, when that is before the period
-    if ends is not None:
-        out.append(Markup(s["data_ends"]).format(day=ends.isoformat()))
+    missing = ctx.get("no_data", False)
+    if missing:
+        out.append(no_data_sentence(ctx.get("data_ends"), lang))
     for cat in ("drug_offence", "violent_crime"):
         row = next((r for r in rows if r["scope"] == scope and r["category"] == cat), None)
         if row is not None:
             label = fmt.category("crimes", cat, lang).capitalize()
-            out.append(_cat_sentence(f, s, row, ctx["place"], lang, label, ends is not None))
+            out.append(_cat_sentence(f, s, row, ctx["place"], lang, label, missing))
     cmp = ctx["compare"]
     if cmp:
         out.append(

@@ -17,8 +17,9 @@ from lagesbild.domain.periods import Period
 from lagesbild.errors import LagesbildError
 from lagesbild.report import charts
 from lagesbild.report.findings import S as PLACE_TEXT
+from lagesbild.report.findings import no_data_sentence
 from lagesbild.report.numbers import Figures
-from lagesbild.report.place import days, period_strings
+from lagesbild.report.place import days, no_data, period_strings
 from lagesbild.services import analyse as svc
 from lagesbild.services import data
 from lagesbild.store.access import visible
@@ -95,9 +96,13 @@ def build(
     first, last = days(store, date_from, date_to)
     now_s, before_s = period_strings(first, last)
     areas = [p for p in est.areas(store, viewer, d) if p.kind in est.AREA_KINDS]
-    months = max(1, round(((last - first).days + 1) / 30.44))
-    ranking = est.ranking(store, viewer, d.name, last, months)
-    years = _years(store, viewer, areas, max(first.year - YEARS_BACK, 2000), last.year)
+    # ranked over exactly the report's period and the one before it that the header names
+    ranking = est.ranking(store, viewer, d.name, last, start=first)
+    start = datetime.combine(first, time(), store.tz)
+    missing, ends = no_data(store, viewer, start)
+    # years after the last crime have no data: not shown as years of 0 crimes
+    last_year = last.year if ends is None else min(last.year, ends.year)
+    years = _years(store, viewer, areas, max(first.year - YEARS_BACK, 2000), last_year)
     survey = {}
     for p in areas:
         try:
@@ -105,7 +110,6 @@ def build(
         except LagesbildError:
             continue
     family = bfig.family(store, viewer, d.id)
-    start = datetime.combine(first, time(), store.tz)
     end = datetime.combine(last + timedelta(days=1), time(), store.tz)
     dash = forum.dashboard(store, viewer, f"{last:%Y-%m}")
     names = bfig.place_names(store, viewer)
@@ -128,15 +132,17 @@ def build(
         "open_actions": open_now,
         "done_actions": done,
         "caveat": svc.ENFORCEMENT_CAVEAT[lang],
+        "no_data": missing,
+        "data_ends": ends if missing else None,
     }
-    ctx["maps"] = {
-        "years": charts.area_years_chart(
+    ctx["maps"] = {}
+    if any(years.values()):
+        ctx["maps"]["years"] = charts.area_years_chart(
             {a: {y: v["per_ha"] for y, v in ys.items()} for a, ys in years.items()},
             lang,
             "Anmälda brott per hektar och år" if lang == "sv" else "Reported crimes per hectare",
             "/ ha",
         )
-    }
     if survey:
         ctx["maps"]["survey"] = charts.survey_chart(
             {a: rows for a, rows in survey.items()}, lang, ""
@@ -150,7 +156,7 @@ def _findings(ctx: dict[str, Any], f: Figures, lang: str) -> list[Markup]:
     from lagesbild.report.render import LABELS
 
     s, lab = TEXT[lang], LABELS[lang]
-    out = []
+    out = [no_data_sentence(ctx["data_ends"], lang)] if ctx["no_data"] else []
     for r in ctx["ranking"]["areas"]:
         k = f"rank|{r['place']}"
         out.append(
@@ -181,7 +187,7 @@ def _findings(ctx: dict[str, Any], f: Figures, lang: str) -> list[Markup]:
             )
     for g in ctx["goals"]:
         status = lab.get(g.get("status"), g.get("status"))
-        if "rate_ratio" in g:
+        if "rate_ratio" in g and g.get("status") != "no data":  # no ratio against missing data
             k = f"goal|{g['id']}"
             out.append(
                 Markup(s["goal_count"]).format(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from lagesbild import analysis as an
 from lagesbild.briefing import figures as bfig
 from lagesbild.briefing import fmt
+from lagesbild.briefing.est import previous_start
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.errors import LagesbildError, ValidationError
@@ -38,28 +39,21 @@ def days(store: Store, date_from: str, date_to: str) -> tuple[date, date]:
     return a, b
 
 
-def _data_ends_before(store: Store, viewer: Viewer, start: datetime) -> date | None:
-    """The local day of the store's last crime, if it is before `start`: the report's period
-    then has no data. None otherwise."""
+def no_data(store: Store, viewer: Viewer, start: datetime) -> tuple[bool, date | None]:
+    """Whether a period from `start` has no crime data: no crime is recorded at all, or the
+    last is before `start` (a count of 0 there is missing data, not a fall); and the local day
+    of the last crime when there is one."""
     last = data.latest(store, viewer, "crimes")
-    if last is None or last >= start:
-        return None
-    return last.astimezone(store.tz).date()
+    if last is None:
+        return True, None
+    return last < start, last.astimezone(store.tz).date()
 
 
 def period_strings(first: date, last: date) -> tuple[str, str]:
-    """The report's period and the one before it, as `analyse` periods: whole calendar years
-    or months are compared with as many calendar years or months before (2024 with 2023, not
-    with the 366 days before 2024); other periods with as many days before. Rates are per
-    hectare-day, so periods of unequal length still compare."""
-    after_last = last + timedelta(days=1)
-    if first.day == 1 and after_last.day == 1:
-        months = (after_last.year - first.year) * 12 + after_last.month - first.month
-        y, m = divmod(first.year * 12 + first.month - 1 - months, 12)
-        start = date(y, m + 1, 1)
-        return f"{first}..{last}", f"{start}..{first - timedelta(days=1)}"
-    n = (last - first).days + 1
-    return f"{first}..{last}", f"{first - timedelta(days=n)}..{first - timedelta(days=1)}"
+    """The report's period and the one before it (`est.previous_start`), as `analyse`
+    periods. Rates are per hectare-day, so periods of unequal length still compare."""
+    start = previous_start(first, last + timedelta(days=1))
+    return f"{first}..{last}", f"{start}..{first - timedelta(days=1)}"
 
 
 def comparison_area(store: Store, viewer: Viewer, exclude: int) -> str | None:
@@ -195,8 +189,9 @@ def build(
         "effect": effect,
         "control": control,
         "caveat": svc.ENFORCEMENT_CAVEAT[lang],
-        "data_ends": _data_ends_before(store, viewer, period.start),
     }
+    ctx["no_data"], ends = no_data(store, viewer, period.start)
+    ctx["data_ends"] = ends if ctx["no_data"] else None
     ctx["maps"] = {
         "extents": charts.extent_maps(p.name, p.geom, extents, streets, lang, hot_cells),
     }

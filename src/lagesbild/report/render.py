@@ -8,7 +8,7 @@ from typing import Any
 
 from lagesbild.briefing import fmt
 from lagesbild.briefing.render import environment, write_document
-from lagesbild.domain.model import Viewer
+from lagesbild.domain.model import SHARED_AUDIENCE, Viewer
 from lagesbild.store.engine import Store
 
 HERE = Path(__file__).parent
@@ -64,11 +64,16 @@ LABELS: dict[str, dict[str, str]] = {
         "no_effect": "Effekten kunde inte skattas: det behövs minst tre månader före och efter "
         "en aktivitet inom perioden.",
         "generated": "Skapad",
+        "shared_only": "Räknar offentliga och delade uppgifter; begränsade uppgifter ingår inte.",
         "areas": "Områden",
         "ranking": "Områden rangordnade efter behov",
         "rank": "Plats",
         "trend": "Trend",
         "need": "Behov",
+        "no_ranking": "Inget område rangordnas: perioden saknar uppgifter om brott.",
+        "ranking_method": "Nivå: anmälda brott per hektar under perioden, exakt Poisson-intervall "
+        "(95 %); trend: kvoten per dag mot perioden före (lika många kalendermånader, annars "
+        "dagar), exakt 95 %-intervall; behov = nivå × trend när p < 0,05, annars nivå.",
         "over_time": "Brott per område och år",
         "per_ha_year": "Anmälda brott per hektar och år",
         "action_plan": "Åtgärdsplan",
@@ -146,11 +151,17 @@ LABELS: dict[str, dict[str, str]] = {
         "no_effect": "The effect could not be estimated: it needs at least three months before and "
         "after an event inside the period.",
         "generated": "Generated",
+        "shared_only": "Counts public and shared records; restricted records are not included.",
         "areas": "Areas",
         "ranking": "Areas ranked by need",
         "rank": "Rank",
         "trend": "Trend",
         "need": "Need",
+        "no_ranking": "No area is ranked: the period has no crime data.",
+        "ranking_method": "Level: reported crimes per hectare in the period, exact Poisson 95 % "
+        "interval; trend: rate ratio per day against the period before (as many calendar "
+        "months, else days), exact 95 % interval; need = level × trend when p < 0.05, else "
+        "level.",
         "over_time": "Crime by area and year",
         "per_ha_year": "Reported crimes per hectare and year",
         "action_plan": "Action plan",
@@ -181,8 +192,9 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def render(store: Store, ctx: dict[str, Any], template: str) -> str:
+def render(store: Store, ctx: dict[str, Any], template: str, viewer: Viewer) -> str:
     lang = ctx["lang"]
+    ctx["shared_only"] = viewer is SHARED_AUDIENCE  # the footer says what it counts
     env = environment(HERE / "templates")
     return env.get_template(template).render(
         r=ctx,
@@ -201,7 +213,7 @@ def place_report(
     from lagesbild.report import place as build
 
     ctx = build.build(store, viewer, place, date_from, date_to, lang)
-    return render(store, ctx, "place.html"), ctx
+    return render(store, ctx, "place.html", viewer), ctx
 
 
 def municipality_report(
@@ -210,7 +222,7 @@ def municipality_report(
     from lagesbild.report import municipality as build
 
     ctx = build.build(store, viewer, area, date_from, date_to, lang)
-    return render(store, ctx, "municipality.html"), ctx
+    return render(store, ctx, "municipality.html", viewer), ctx
 
 
 def write(html: str, out: str | Path) -> Path:
