@@ -240,6 +240,10 @@ def organisation_id(store: Store, name_or_code: str) -> int:
 
     with store.read() as conn:
         found = find_id(conn, organisations, name_or_code)
-    if found is None:
-        raise NotFound(f"unknown organisation {name_or_code!r}")
+        if found is None:
+            names = conn.execute(select(organisations.c.name).order_by(organisations.c.name))
+            raise NotFound(
+                f"unknown organisation {name_or_code!r}",
+                "the organisations are: " + "; ".join(r[0] for r in names),
+            )
     return int(found)

@@ -339,6 +339,9 @@ def add_action(
     org = figures.organisation_id(store, responsible)
     with store.write() as conn:
         row = _open_row(conn, viewer, briefing_id)
+        held = row["at"].astimezone(store.tz).date()
+        if due is not None and due < held:
+            raise ValidationError("due", f"{due} is before the briefing, held {held}")
         # created at the briefing's own time, so that it shows from this briefing on
         created = min(datetime.now(UTC), row["at"])
         aid = conn.execute(

@@ -39,7 +39,7 @@ TEXT = {
             "Målet ”{title}”: {b} de senaste tolv månaderna mot {a} under {base}, kvot {rr} "
             "(95 % KI {ci}) mot målet {target}: {status}."
         ),
-        "actions": "{open} åtgärder pågår och {done} genomfördes under perioden.",
+        "actions": "Åtgärder: {open} pågår, {done} genomförda under perioden.",
     },
     "en": {
         "area": (
@@ -51,7 +51,7 @@ TEXT = {
             "Goal “{title}”: {b} in the last twelve months against {a} in {base}, ratio {rr} "
             "(95 % CI {ci}) against the target {target}: {status}."
         ),
-        "actions": "{open} action items are ongoing and {done} were done in the period.",
+        "actions": "Action items: {open} ongoing, {done} done in the period.",  # any number
     },
 }
 
