@@ -179,6 +179,32 @@ def list_records(
     return rows, total
 
 
+@dataclass(frozen=True)
+class Extent:
+    """The bounding box (WGS84) and time span of the records of a layer a viewer may see."""
+
+    bbox: tuple[float, float, float, float] | None
+    first: datetime | None = None
+    last: datetime | None = None
+
+
+def extent(store: Store, layer: str, viewer: Viewer) -> Extent:
+    """The extent of what the viewer may see of a layer (so it tells nothing of the rest)."""
+    layer = layer_spec(layer).name
+    table = table_of(layer)
+    if "minx" not in table.c:
+        return Extent(None)
+    cols = [func.min(table.c.minx), func.min(table.c.miny)]
+    cols += [func.max(table.c.maxx), func.max(table.c.maxy)]
+    when = TIME_COLUMNS.get(layer)
+    if isinstance(when, str):
+        cols += [func.min(table.c[when]), func.max(table.c[when])]
+    with store.read() as conn:
+        row = conn.execute(select(*cols).where(visible(table, viewer))).one()
+    box_ = None if row[0] is None else (row[0], row[1], row[2], row[3])
+    return Extent(box_, *(row[4:] if len(row) > 4 else ()))
+
+
 def get_record(
     store: Store, layer: str, record_id: int, viewer: Viewer, remote: str | None = None
 ) -> dict:
