@@ -225,22 +225,24 @@ def get_record(
     return row
 
 
+AUDIT_IDS_PER_ENTRY = 80  # 80 ids of up to 19 digits fit the entry's 2,000 characters
+
+
 def audit_listing(
     store: Store, viewer: Viewer, layer: str, ids: list[int], remote: str | None = None
 ) -> None:
-    """Listing restricted records is opening them: one audit entry per listing, saying from
-    where (`remote`) as every other entry of a web request does."""
-    if ids and viewer != SYSTEM and viewer.user_id is not None:
-        with store.write() as conn:
-            audit.record(
-                conn,
-                viewer,
-                "open",
-                layer,
-                None,
-                f"listed {len(ids)} restricted record(s): {ids[:50]}",
-                remote,
-            )
+    """Listing restricted records is opening them: an audit entry per listing, saying from
+    where (`remote`) as every other entry of a web request does, naming every record (in as
+    many entries as it takes), so that who saw a record can be answered for each one."""
+    if not ids or viewer == SYSTEM or viewer.user_id is None:
+        return
+    with store.write() as conn:
+        for start in range(0, len(ids), AUDIT_IDS_PER_ENTRY):
+            part = ids[start : start + AUDIT_IDS_PER_ENTRY]
+            detail = f"listed {len(ids)} restricted record(s): {part}"
+            if len(ids) > AUDIT_IDS_PER_ENTRY:
+                detail = f"listed {len(ids)} restricted record(s), from #{start + 1}: {part}"
+            audit.record(conn, viewer, "open", layer, None, detail, remote)
 
 
 def to_properties(row: dict, store: Store) -> dict[str, Any]:
