@@ -118,3 +118,14 @@ def test_a_long_listing_of_restricted_records_names_every_one_in_the_audit_log(c
     restricted = sorted(f["id"] for f in listed if f["properties"]["sensitivity"] == "restricted")
     assert len(restricted) == 121
     assert sorted(_opened(app_store, "analyst-polis", "crimes")) == restricted
+
+
+def test_a_web_export_says_from_where_in_the_audit_log(client, app_store):
+    """Every other audit entry of a web request has the client's address; exports had none."""
+    login(client, "analyst-polis")
+    assert client.get("/api/v1/exports/crimes?format=csv").status_code == 200
+    with app_store.read() as conn:
+        remote = conn.execute(
+            select(audit_log.c.remote).where(audit_log.c.action == "export")
+        ).scalar_one()
+    assert remote == "testclient"

@@ -421,6 +421,7 @@ def export(
         out,
         viewer=caller.viewer,
         filters=ExportFilter(place, period, category),
+        remote=remote_of(request),
     )
     media = {
         "geojson": "application/geo+json",
