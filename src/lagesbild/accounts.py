@@ -2,8 +2,8 @@
 
 Passwords are hashed with Argon2id (argon2-cffi). Session and API tokens are 256-bit random
 strings given to the client once; the store keeps only their SHA-256, so a copy of the database
-does not let anyone in. Log-in is throttled per user name from the failures recorded in the
-store (so every app process sees the same count).
+does not let anyone in. Log-in is throttled per user name and client address from the failures
+recorded in the store (so every app process sees the same count).
 """
 
 from __future__ import annotations
@@ -215,25 +215,39 @@ def set_password(store: Store, username: str, password: str, actor: Viewer) -> N
 
 
 def authenticate(store: Store, username: str, password: str, remote: str | None = None) -> User:
-    """The user, or LoginFailed / TooManyAttempts. Every attempt is recorded."""
+    """The user, or LoginFailed / TooManyAttempts. Every attempt is recorded.
+
+    Failures are counted per user name and client address: someone who guesses a name cannot
+    lock its user out of every other address (the real user's), only themselves. Unknown and
+    disabled users cost a hash check too, so the time taken does not tell which names exist."""
     key = user_key(username)  # attempts are stored and counted by the key find_user matches
     with store.write() as conn:
         since = _now() - THROTTLE_WINDOW
+        same_remote = (
+            login_attempts.c.remote.is_(None)
+            if remote is None
+            else login_attempts.c.remote == remote
+        )
         failures = conn.execute(
             select(func.count())
             .select_from(login_attempts)
             .where(
                 and_(
                     login_attempts.c.username == key,
+                    same_remote,
                     login_attempts.c.at >= since,
                     login_attempts.c.success.is_(False),
                 )
             )
         ).scalar_one()
         if failures >= MAX_FAILURES:
-            raise TooManyAttempts("too many failed log-ins for this user; try again in 15 minutes")
+            raise TooManyAttempts(
+                "too many failed log-ins for this user from here; try again in 15 minutes"
+            )
         row = find_user(conn, username)
-        ok = row is not None and bool(row.active) and _verify(row.password_hash, password)
+        stored = row.password_hash if row is not None and row.password_hash else None
+        verified = _verify(stored or _decoy_hash(), password)
+        ok = stored is not None and bool(row.active) and verified
         conn.execute(
             insert(login_attempts).values(username=key, remote=remote, at=_now(), success=ok)
         )
@@ -249,6 +263,18 @@ def authenticate(store: Store, username: str, password: str, remote: str | None 
                 .values(password_hash=HASHER.hash(password))
             )
     return user
+
+
+_DECOY: dict[int, str] = {}
+
+
+def _decoy_hash() -> str:
+    """A hash of nothing anyone knows, made by the current hasher (so checking it costs what
+    checking a user's does)."""
+    found = _DECOY.get(id(HASHER))
+    if found is None:
+        found = _DECOY[id(HASHER)] = HASHER.hash(secrets.token_urlsafe(16))
+    return found
 
 
 def _verify(password_hash: str | None, password: str) -> bool:

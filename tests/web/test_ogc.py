@@ -155,3 +155,66 @@ def test_gdal_oapif_driver_reads_the_layers(app_store):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_datetime_dates_are_whole_local_days_as_in_the_api(client):
+    """A date means the whole day and a time without offset a local time, in the store's zone,
+    as the API's `period` does; a date as the end of an interval includes that day. The records
+    are at 2023-05-01 21:30 Stockholm (19:30Z)."""
+
+    def matched(value: str) -> int:
+        r = client.get("/ogc/collections/crimes/items", params={"datetime": value})
+        assert r.status_code == 200, r.text
+        return r.json()["numberMatched"]
+
+    assert matched("2023-05-01") == 2
+    assert matched("2023-04-01/2023-05-01") == 2  # was 0: the end date's midnight, in UTC
+    assert matched("2023-05-02/..") == 0
+    assert matched("2023-05-01T21:30:00") == 2  # local time; was read as 21:30Z
+    assert matched("2023-05-01T21:30:00 02:00") == 2  # an unencoded '+' arrives as a space
+    assert matched("2023-05-01T19:30:00Z") == 2
+    api = client.get("/api/v1/crimes", params={"period": "2023-04-01..2023-05-01"}).json()
+    assert api["numberMatched"] == matched("2023-04-01/2023-05-01")
+    bad = client.get("/ogc/collections/crimes/items", params={"datetime": "2023-05-02/2023-05-01"})
+    assert bad.status_code == 400 and bad.json()["code"] == "InvalidParameterValue"
+
+
+def test_api_definition_declares_the_items_parameters(client):
+    """QGIS and GDAL (3.8+) read limit's maximum from the API definition to size their pages;
+    the items' parameters were missing from it."""
+    service_desc = next(
+        link["href"] for link in client.get("/ogc").json()["links"] if link["rel"] == "service-desc"
+    )
+    api = client.get(service_desc.replace("https://testserver", "")).json()
+    params = {
+        p["name"]: p for p in api["paths"]["/ogc/collections/{cid}/items"]["get"]["parameters"]
+    }
+    assert {"limit", "offset", "bbox", "datetime", "bbox-crs"} <= set(params)
+    assert params["limit"]["schema"]["maximum"] == 10_000
+    over = client.get("/ogc/collections/crimes/items?limit=20000")
+    assert over.status_code == 200  # a larger limit is capped, as the standard allows
+
+
+def _box(points: list[tuple[float, float]]) -> list[float]:
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    return [min(xs), min(ys), max(xs), max(ys)]
+
+
+def test_collection_extent_is_that_of_the_records_the_caller_may_see(client):
+    """The extent was the store's region (all of Sweden), so QGIS zoomed to the country; now it
+    is the box and time span of the caller's records, which tells nothing of the others."""
+    from .conftest import login
+
+    def crimes_extent() -> dict:
+        return client.get("/ogc/collections/crimes").json()["extent"]
+
+    def crimes_seen_by(org: str | None) -> list[tuple[float, float]]:
+        return [(x, y) for lay, _, o, s, x, y in POINTS if lay == "crimes" and may_see(org, o, s)]
+
+    assert crimes_extent()["spatial"]["bbox"][0] == pytest.approx(_box(crimes_seen_by(None)))
+    login(client, "analyst-polis")
+    ext = crimes_extent()
+    assert ext["spatial"]["bbox"][0] == pytest.approx(_box(crimes_seen_by("polis")))
+    assert ext["temporal"]["interval"] == [["2023-05-01T19:30:00Z", "2023-05-01T19:30:00Z"]]
+    listed = client.get("/ogc/collections").json()["collections"]
+    assert next(c for c in listed if c["id"] == "crimes")["extent"] == ext

@@ -146,8 +146,10 @@ def export_layer(
     viewer: Viewer,
     filters: ExportFilter | None = None,
     on_progress: Callable[[int], None] | None = None,
+    remote: str | None = None,
 ) -> ExportResult:
-    """Write the records of `layer` that `viewer` may see and that pass `filters` to `out`."""
+    """Write the records of `layer` that `viewer` may see and that pass `filters` to `out`;
+    `remote` is where a web request came from, for the audit entry."""
     spec = layer_spec(layer)
     fmt = fmt.strip().lower()
     if fmt not in FORMATS:
@@ -181,7 +183,7 @@ def export_layer(
         "category": filters.category,
     }
     with store.write() as conn:
-        audit.record(conn, viewer, "export", spec.name, None, json.dumps(detail))
+        audit.record(conn, viewer, "export", spec.name, None, json.dumps(detail), remote)
     return ExportResult(out, spec.name, fmt, count)
 
 

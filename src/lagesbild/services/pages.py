@@ -16,7 +16,7 @@ import shapely
 from sqlalchemy import func, select
 
 from lagesbild import analysis as an
-from lagesbild.domain.model import Viewer
+from lagesbild.domain.model import Sensitivity, Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.services import data, records
 from lagesbild.store.access import visible
@@ -42,6 +42,7 @@ class MapPoints:
     points: data.PointSet  # with lon and lat as stored
     names: np.ndarray  # the categories, sorted
     codes: np.ndarray  # each point's category as an index into names
+    restricted: np.ndarray  # whether each point is a restricted record (its view is audited)
 
     def within(self, bbox: tuple[float, float, float, float] | None) -> MapPoints:
         """Those in the box, as the store's bounding-box filter would keep them."""
@@ -49,7 +50,13 @@ class MapPoints:
             return self
         lon, lat = self.points.lon, self.points.lat
         keep = (lon >= bbox[0]) & (lat >= bbox[1]) & (lon <= bbox[2]) & (lat <= bbox[3])
-        return MapPoints(self.points.select(keep), self.names, self.codes[keep])
+        return MapPoints(
+            self.points.select(keep), self.names, self.codes[keep], self.restricted[keep]
+        )
+
+    def restricted_ids(self) -> list[int]:
+        """The restricted records among the points: a map showing them opens them."""
+        return sorted(self.points.ids[self.restricted].tolist())
 
 
 def map_points(
@@ -64,7 +71,22 @@ def map_points(
         store, viewer, layer, period=period, categories=categories, bounds_wgs84=bbox
     )
     names, codes = np.unique(pts.categories, return_inverse=True)
-    return MapPoints(pts, names, codes.ravel())
+    return MapPoints(pts, names, codes.ravel(), np.isin(pts.ids, _restricted(store, viewer, layer)))
+
+
+def _restricted(store: Store, viewer: Viewer, layer: str) -> list[int]:
+    """The ids of the layer's restricted records the viewer may see (none for the public)."""
+    if viewer.is_public:
+        return []
+    table = data.point_table(layer)
+    with store.read() as conn:
+        return list(
+            conn.execute(
+                select(table.c.id).where(
+                    visible(table, viewer), table.c.sensitivity == Sensitivity.RESTRICTED.value
+                )
+            ).scalars()
+        )
 
 
 def clustered_points(

@@ -179,6 +179,32 @@ def list_records(
     return rows, total
 
 
+@dataclass(frozen=True)
+class Extent:
+    """The bounding box (WGS84) and time span of the records of a layer a viewer may see."""
+
+    bbox: tuple[float, float, float, float] | None
+    first: datetime | None = None
+    last: datetime | None = None
+
+
+def extent(store: Store, layer: str, viewer: Viewer) -> Extent:
+    """The extent of what the viewer may see of a layer (so it tells nothing of the rest)."""
+    layer = layer_spec(layer).name
+    table = table_of(layer)
+    if "minx" not in table.c:
+        return Extent(None)
+    cols = [func.min(table.c.minx), func.min(table.c.miny)]
+    cols += [func.max(table.c.maxx), func.max(table.c.maxy)]
+    when = TIME_COLUMNS.get(layer)
+    if isinstance(when, str):
+        cols += [func.min(table.c[when]), func.max(table.c[when])]
+    with store.read() as conn:
+        row = conn.execute(select(*cols).where(visible(table, viewer))).one()
+    box_ = None if row[0] is None else (row[0], row[1], row[2], row[3])
+    return Extent(box_, *(row[4:] if len(row) > 4 else ()))
+
+
 def get_record(
     store: Store, layer: str, record_id: int, viewer: Viewer, remote: str | None = None
 ) -> dict:
@@ -199,22 +225,24 @@ def get_record(
     return row
 
 
+AUDIT_IDS_PER_ENTRY = 80  # 80 ids of up to 19 digits fit the entry's 2,000 characters
+
+
 def audit_listing(
     store: Store, viewer: Viewer, layer: str, ids: list[int], remote: str | None = None
 ) -> None:
-    """Listing restricted records is opening them: one audit entry per listing, saying from
-    where (`remote`) as every other entry of a web request does."""
-    if ids and viewer != SYSTEM and viewer.user_id is not None:
-        with store.write() as conn:
-            audit.record(
-                conn,
-                viewer,
-                "open",
-                layer,
-                None,
-                f"listed {len(ids)} restricted record(s): {ids[:50]}",
-                remote,
-            )
+    """Listing restricted records is opening them: an audit entry per listing, saying from
+    where (`remote`) as every other entry of a web request does, naming every record (in as
+    many entries as it takes), so that who saw a record can be answered for each one."""
+    if not ids or viewer == SYSTEM or viewer.user_id is None:
+        return
+    with store.write() as conn:
+        for start in range(0, len(ids), AUDIT_IDS_PER_ENTRY):
+            part = ids[start : start + AUDIT_IDS_PER_ENTRY]
+            detail = f"listed {len(ids)} restricted record(s): {part}"
+            if len(ids) > AUDIT_IDS_PER_ENTRY:
+                detail = f"listed {len(ids)} restricted record(s), from #{start + 1}: {part}"
+            audit.record(conn, viewer, "open", layer, None, detail, remote)
 
 
 def to_properties(row: dict, store: Store) -> dict[str, Any]:

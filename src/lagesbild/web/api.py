@@ -201,7 +201,7 @@ def layers() -> list[dict]:
     ]
 
 
-async def _audit_listing(
+async def audit_listed(
     store, caller: Caller, layer: str, restricted: list[int], remote: str | None
 ) -> None:
     if restricted:  # a write: in the thread pool
@@ -260,7 +260,7 @@ def _layer_routes(layer: str) -> None:
             compute,
             "application/geo+json",
             # an answer served again lists its restricted records again: that is opening them
-            on_reuse=lambda restricted: _audit_listing(store, caller, layer, restricted, remote),
+            on_reuse=lambda restricted: audit_listed(store, caller, layer, restricted, remote),
         )
 
     @router.get(f"/{layer}/{{record_id}}", tags=tag, name=f"get_{layer}")
@@ -421,6 +421,7 @@ def export(
         out,
         viewer=caller.viewer,
         filters=ExportFilter(place, period, category),
+        remote=remote_of(request),
     )
     media = {
         "geojson": "application/geo+json",

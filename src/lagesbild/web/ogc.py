@@ -8,11 +8,13 @@ records only; a token or session sees what its user may see (`store.access`)."""
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import MAX_YEAR, MIN_YEAR, Period
 from lagesbild.errors import LagesbildError
 from lagesbild.ingest.values import MAX_INT, as_id
@@ -54,7 +56,7 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/ogc"
 
 
-def _collection(request: Request, cid: str) -> dict:
+def _collection(request: Request, cid: str, viewer: Viewer) -> dict:
     title, description = COLLECTIONS[cid]
     base = _base(request)
     return {
@@ -63,7 +65,7 @@ def _collection(request: Request, cid: str) -> dict:
         "description": description,
         "itemType": "feature",
         "crs": [CRS84],
-        "extent": {"spatial": {"bbox": [_region_bbox(request)], "crs": CRS84}},
+        "extent": _extent(request, cid, viewer),
         "links": [
             {"href": f"{base}/collections/{cid}", "rel": "self", "type": "application/json"},
             {
@@ -76,9 +78,24 @@ def _collection(request: Request, cid: str) -> dict:
     }
 
 
-def _region_bbox(request: Request) -> list[float]:
-    r = request.app.state.store.settings.region
-    return [r.min_lon, r.min_lat, r.max_lon, r.max_lat]
+def _extent(request: Request, cid: str, viewer: Viewer) -> dict:
+    """The extent of the records the caller may see (what QGIS zooms to and GDAL reports as
+    the layer's extent); the store's region when there are none."""
+    store = request.app.state.store
+    found = records.extent(store, cid, viewer)
+    r = store.settings.region
+    bbox = list(found.bbox) if found.bbox else [r.min_lon, r.min_lat, r.max_lon, r.max_lat]
+    out: dict = {"spatial": {"bbox": [bbox], "crs": CRS84}}
+    if found.first is not None:
+        out["temporal"] = {
+            "interval": [[_utc(found.first), _utc(found.last)]],
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+        }
+    return out
+
+
+def _utc(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @router.get("")
@@ -107,11 +124,11 @@ def conformance() -> dict:
 
 
 @router.get("/collections")
-def collections(request: Request) -> dict:
+def collections(request: Request, caller: Caller = Depends(identify)) -> dict:
     base = _base(request)
     return {
         "links": [{"href": f"{base}/collections", "rel": "self", "type": "application/json"}],
-        "collections": [_collection(request, cid) for cid in COLLECTIONS],
+        "collections": [_collection(request, cid, caller.viewer) for cid in COLLECTIONS],
     }
 
 
@@ -121,9 +138,9 @@ def _known(cid: str) -> None:
 
 
 @router.get("/collections/{cid}")
-def collection(cid: str, request: Request) -> dict:
+def collection(cid: str, request: Request, caller: Caller = Depends(identify)) -> dict:
     _known(cid)
-    return _collection(request, cid)
+    return _collection(request, cid, caller.viewer)
 
 
 def _parse_limit(value: str | None) -> int:
@@ -174,11 +191,16 @@ def _parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:
 
 
 OPEN = ("..", "")  # an open end of an interval
+DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# a '+' offset sent unencoded arrives as a space: "...T10:00:00 01:00"
+SPACED_OFFSET = re.compile(r"(?<=\d) (?=\d{2}:?\d{2}$)")
 
 
-def _instant(text: str, open_default: datetime) -> datetime:
-    if text in OPEN:
-        return open_default
+def _span(text: str, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The instants [start, end) a datetime value covers: a date is its whole day and a time
+    without offset a local time, both in the store's time zone (as the API's `period`); a
+    time with offset is that instant."""
+    text = SPACED_OFFSET.sub("+", text.strip())
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -187,11 +209,16 @@ def _instant(text: str, open_default: datetime) -> datetime:
         raise OGCError(
             400, "InvalidParameterValue", f"datetime must lie in the years {MIN_YEAR}-{MAX_YEAR}"
         )
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    if DATE_ONLY.fullmatch(text):
+        start = datetime.combine(dt.date(), time(), tz)
+        return start, datetime.combine(dt.date() + timedelta(days=1), time(), tz)
+    dt = dt if dt.tzinfo else dt.replace(tzinfo=tz)
+    return dt, dt + timedelta(microseconds=1)
 
 
-def _parse_datetime(value: str | None) -> Period | None:
-    """An instant, or an interval `start/end` with `..` for an open end (RFC 3339)."""
+def _parse_datetime(value: str | None, tz: tzinfo) -> Period | None:
+    """An instant, or an interval `start/end` with `..` (or nothing) for an open end; both ends
+    are included."""
     if value is None:
         return None
     lo = datetime(MIN_YEAR, 1, 1, tzinfo=UTC)
@@ -200,23 +227,62 @@ def _parse_datetime(value: str | None) -> Period | None:
         a, b = value.split("/", 1)
         if a in OPEN and b in OPEN:
             raise OGCError(400, "InvalidParameterValue", "datetime: at most one end may be open")
-        start, end = _instant(a, lo), _instant(b, hi)
-        if end < start:
+        start = lo if a in OPEN else _span(a, tz)[0]
+        end = hi if b in OPEN else _span(b, tz)[1]
+        if end <= start:
             raise OGCError(400, "InvalidParameterValue", "datetime interval ends before it starts")
-        return Period(value, start, end if b in OPEN else end + _tick())  # b is included
+        return Period(value, start, end)
     if value in OPEN:
         raise OGCError(400, "InvalidParameterValue", "datetime: give an instant or an interval")
-    t = _instant(value, lo)
-    return Period(value, t, t + _tick())
+    return Period(value, *_span(value, tz))
 
 
-def _tick():
-    from datetime import timedelta
+# The items' query parameters, for the API definition: read by hand (OGC exception bodies, not
+# FastAPI's 422), so declared here; QGIS and GDAL take their page size from limit's maximum.
+ITEMS_PARAMETERS = [
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 100},
+    },
+    {
+        "name": "offset",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 0, "default": 0},
+    },
+    {
+        "name": "bbox",
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": False,
+        "schema": {
+            "type": "array",
+            "oneOf": [{"minItems": 4, "maxItems": 4}, {"minItems": 6, "maxItems": 6}],
+            "items": {"type": "number"},
+        },
+    },
+    {
+        "name": "bbox-crs",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "format": "uri", "enum": [CRS84]},
+    },
+    {"name": "datetime", "in": "query", "required": False, "schema": {"type": "string"}},
+    {
+        "name": "f",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": ["json", "geojson"]},
+    },
+]
 
-    return timedelta(microseconds=1)
 
-
-@router.get("/collections/{cid}/items")
+@router.get("/collections/{cid}/items", openapi_extra={"parameters": ITEMS_PARAMETERS})
 def items(cid: str, request: Request, caller: Caller = Depends(identify)) -> JSONResponse:
     _known(cid)
     q = request.query_params
@@ -229,7 +295,7 @@ def items(cid: str, request: Request, caller: Caller = Depends(identify)) -> JSO
     if q.get("bbox-crs") not in (None, CRS84):
         raise OGCError(400, "InvalidParameterValue", f"bbox-crs must be {CRS84}")
     limit, offset = _parse_limit(q.get("limit")), _parse_offset(q.get("offset"))
-    period = _parse_datetime(q.get("datetime"))
+    period = _parse_datetime(q.get("datetime"), request.app.state.store.tz)
     if period is not None and cid not in records.TIME_COLUMNS:
         period = None  # a collection without time: every item matches (OGC Part 1, 7.15.4)
     f = records.RecordFilter(

@@ -29,6 +29,7 @@ from lagesbild.services import analyse
 from lagesbild.services import pages as svc
 from lagesbild.store.queries import extent_features, place_summaries
 from lagesbild.web import cache
+from lagesbild.web.api import audit_listed
 from lagesbild.web.i18n import LANG_COOKIE, LANGS, Translator, lang_of
 from lagesbild.web.security import Caller, NotSignedIn, identify, remote_of, set_session_cookie
 
@@ -228,13 +229,30 @@ async def map_points(
             lambda: svc.map_points(store, caller.viewer, layer, window, cats),
         )
 
-    def compute() -> bytes:  # about a millisecond for 10,000 points
-        fc = svc.cluster(store, loaded.within(box), box, max(0.0, min(zoom, 22.0)))
-        return orjson.dumps(fc)
+    remote = remote_of(request)
+    fresh: list[list[int]] = []
 
-    return await cache.cached_answer(
-        request, caller.viewer, (layer,), MAP_CACHE, compute, "application/geo+json", cheap=True
+    def compute() -> tuple[bytes, list[int]]:  # about a millisecond for 10,000 points
+        view = loaded.within(box)
+        fc = svc.cluster(store, view, box, max(0.0, min(zoom, 22.0)))
+        fresh.append(view.restricted_ids())
+        return orjson.dumps(fc), fresh[-1]
+
+    # a view shows where its restricted records are (a cluster of one is the record): it opens
+    # them, and is audited as a listing of them is, whether computed now or served again
+    answer = await cache.cached_answer(
+        request,
+        caller.viewer,
+        (layer,),
+        MAP_CACHE,
+        compute,
+        "application/geo+json",
+        cheap=True,
+        on_reuse=lambda ids: audit_listed(store, caller, layer, ids, remote),
     )
+    if fresh:
+        await audit_listed(store, caller, layer, fresh[0], remote)
+    return answer
 
 
 @router.get("/map/hotspots.geojson")

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lagesbild.domain.model import REPORT_ROLES
 from lagesbild.errors import ValidationError
+from lagesbild.geo.region import Region
 from lagesbild.services import pages as svc
 from lagesbild.services import records
 from lagesbild.web.i18n import Translator, lang_of
@@ -34,9 +35,16 @@ router = APIRouter(include_in_schema=False)
 # ------------------------------------------------------------------ field reports
 
 
+def region_config(region: Region) -> list[float]:
+    """The store's region for the scripts: [minlon, minlat, maxlon, maxlat]."""
+    return [region.min_lon, region.min_lat, region.max_lon, region.max_lat]
+
+
 def report_context(request: Request, caller: Caller, values: dict, errors: dict) -> dict:
     store = request.app.state.store
     t = Translator(lang_of(request))
+    region = store.settings.region
+    where = position_messages(t, region)
     cats = [
         (c, t.label(store.taxonomy.get("observations", c)))
         for c in store.taxonomy.codes("observations")
@@ -44,18 +52,19 @@ def report_context(request: Request, caller: Caller, values: dict, errors: dict)
     return {
         "categories": cats,
         "values": values,
-        "errors": errors,
+        "errors": with_messages(errors, where),
         "mine": svc.own_observations(store, caller.viewer, 10),
         "config": {
             "tiles": os.environ.get(TILES_ENV) or None,
             "attribution": os.environ.get(TILES_ATTRIBUTION_ENV, ""),
             "msg": t.js(),
             "lang": t.lang,
+            "region": region_config(region),
         },
         "text_max": TEXT_MAX,
         "sent": request.query_params.get("sent"),
         "errmsgs": {
-            code: t(f"err.{code}", n=TEXT_MAX)
+            code: where.get(f"err.{code}") or t(f"err.{code}", n=TEXT_MAX)
             for code in ("position", "lat", "lon", "category", "count", "when")
         },
     }
@@ -70,17 +79,46 @@ def report_page(request: Request, caller: CallerDep):
     return render(request, caller, "report.html", report_context(request, caller, values, {}))
 
 
-def check_report(form: dict[str, str], codes: list[str], text_max: int = TEXT_MAX) -> dict:
-    """Field errors (field -> message key) of a field report, the same rules the script uses."""
+def check_position(values: dict, region: Region) -> tuple[dict[str, float], dict[str, str]]:
+    """(lat and lon, field errors as message keys) of a typed position: numbers inside the
+    store's region (Sweden unless the store was set up for elsewhere), decimal comma or point."""
+    clean: dict[str, float] = {}
     errors: dict[str, str] = {}
-    for name, lo, hi in (("lat", 55.0, 69.5), ("lon", 10.0, 24.5)):
-        raw = (form.get(name) or "").strip().replace(",", ".")
+    bounds = (("lat", region.min_lat, region.max_lat), ("lon", region.min_lon, region.max_lon))
+    for name, lo, hi in bounds:
+        raw = str(values.get(name) or "").strip().replace(",", ".")
         try:
             v = float(raw)
-            if not (lo <= v <= hi and math.isfinite(v)):
-                errors[name] = f"err.{name}"
+            if not (math.isfinite(v) and lo <= v <= hi):
+                raise ValueError
+            clean[name] = v
         except ValueError:
             errors[name] = "err.position" if not raw else f"err.{name}"
+    return clean, errors
+
+
+def position_messages(t: Translator, region: Region) -> dict[str, str]:
+    """The messages of a position outside the region, with the region's bounds."""
+
+    def deg(v: float) -> str:
+        return t.num(v, 0 if float(v).is_integer() else len(f"{v:g}".partition(".")[2]))
+
+    return {
+        "err.lat": t("err.lat", lo=deg(region.min_lat), hi=deg(region.max_lat)),
+        "err.lon": t("err.lon", lo=deg(region.min_lon), hi=deg(region.max_lon)),
+    }
+
+
+def with_messages(errors: dict[str, str], messages: dict[str, str]) -> dict[str, str]:
+    """Field errors with the position's message keys replaced by their texts."""
+    return {k: messages.get(v, v) for k, v in errors.items()}
+
+
+def check_report(
+    form: dict[str, str], codes: list[str], region: Region, text_max: int = TEXT_MAX
+) -> dict:
+    """Field errors (field -> message key) of a field report, the same rules the script uses."""
+    errors = check_position(form, region)[1]
     if form.get("category") not in codes:
         errors["category"] = "err.category"
     try:
@@ -102,7 +140,7 @@ async def report_submit(request: Request, caller: CallerDep):
     need(caller, REPORT_ROLES)
     store = request.app.state.store
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
-    errors = check_report(form, store.taxonomy.codes("observations"))
+    errors = check_report(form, store.taxonomy.codes("observations"), store.settings.region)
     if not errors:
         props = {
             "category": form["category"],

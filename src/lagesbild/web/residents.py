@@ -10,7 +10,6 @@ GET /api/v1/resident-reports (moderators), POST /api/v1/resident-reports/{id}/{a
 
 from __future__ import annotations
 
-import math
 import os
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -23,6 +22,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from lagesbild.domain.model import DELETE_ROLES, Viewer
 from lagesbild.errors import AccessDenied, LagesbildError, NotFound, ValidationError
+from lagesbild.geo.region import Region
 from lagesbild.ingest.values import MAX_INT, as_id
 from lagesbild.services import records
 from lagesbild.store import audit
@@ -30,6 +30,12 @@ from lagesbild.store.engine import Store
 from lagesbild.store.schema import rate_events, resident_reports
 from lagesbild.web.i18n import Translator, lang_of
 from lagesbild.web.pages import TILES_ENV, need, page, render
+from lagesbild.web.pages_field import (
+    check_position,
+    position_messages,
+    region_config,
+    with_messages,
+)
 from lagesbild.web.params import Id
 from lagesbild.web.security import Caller, identify, remote_of, require_user
 
@@ -73,7 +79,7 @@ def take_rate(store: Store, key: str, limit: int, window: timedelta = RATE_WINDO
     return True
 
 
-def check_report(values: dict[str, Any]) -> tuple[dict, dict[str, str]]:
+def check_report(values: dict[str, Any], region: Region) -> tuple[dict, dict[str, str]]:
     """(clean values, field errors as message keys) of a resident's report."""
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
@@ -81,15 +87,9 @@ def check_report(values: dict[str, Any]) -> tuple[dict, dict[str, str]]:
         errors["category"] = "err.category"
     else:
         clean["category"] = values["category"]
-    for name, lo, hi in (("lat", 55.0, 69.5), ("lon", 10.0, 24.5)):
-        raw = str(values.get(name) or "").strip().replace(",", ".")
-        try:
-            v = float(raw)
-            if not (math.isfinite(v) and lo <= v <= hi):
-                raise ValueError
-            clean[name] = v
-        except ValueError:
-            errors[name] = "err.position" if not raw else f"err.{name}"
+    position, position_errors = check_position(values, region)
+    clean.update(position)
+    errors.update(position_errors)
     text = str(values.get("text") or "").strip()
     if len(text) > TEXT_MAX:
         errors["text"] = "err.text_long"
@@ -99,7 +99,7 @@ def check_report(values: dict[str, Any]) -> tuple[dict, dict[str, str]]:
 
 def submit(store: Store, values: dict[str, Any], sender: str | None) -> int:
     """Store a resident's report as pending; raises ValidationError or RateLimited."""
-    clean, errors = check_report(values)
+    clean, errors = check_report(values, store.settings.region)
     if errors:
         field = next(iter(errors))
         raise ValidationError(field, errors[field])
@@ -235,13 +235,19 @@ def _mark(store: Store, viewer: Viewer, report_id: int, status: str, remote, **e
 
 def _form_context(request: Request, values: dict, errors: dict, status: str | None = None):
     t = Translator(lang_of(request))
+    region = request.app.state.store.settings.region
     return {
         "categories": [(c, t(f"res.cat.{c}")) for c in CATEGORIES],
         "values": values,
-        "errors": errors,
+        "errors": with_messages(errors, position_messages(t, region)),
         "done": status,
         "text_max": TEXT_MAX,
-        "config": {"tiles": os.environ.get(TILES_ENV) or None, "msg": t.js(), "lang": t.lang},
+        "config": {
+            "tiles": os.environ.get(TILES_ENV) or None,
+            "msg": t.js(),
+            "lang": t.lang,
+            "region": region_config(region),
+        },
     }
 
 
@@ -261,7 +267,7 @@ async def residents_submit(request: Request, caller: CallerDep):
     try:
         submit(request.app.state.store, form, remote_of(request))
     except ValidationError as exc:
-        _clean, errors = check_report(form)
+        _clean, errors = check_report(form, request.app.state.store.settings.region)
         ctx = _form_context(request, form, errors or {exc.field: exc.message})
         return render(request, caller, "residents.html", ctx, 400)
     except RateLimited:

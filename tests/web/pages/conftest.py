@@ -12,6 +12,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -61,14 +63,9 @@ class Server:
             return conn.execute(sql, params).fetchall()
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    db = tmp_path_factory.mktemp("pages") / "demo.sqlite"
-    db_url = f"sqlite:///{db}"
-    env = {**os.environ, "LAGESBILD_DB": db_url}
-    env.pop("LAGESBILD_TILES", None)  # the map must work with no tiles
-    _run(["init"], env)
-    _run(["demo"], env)
+@contextmanager
+def serving(env: dict) -> Iterator[str]:
+    """`lagesbild serve` on a free port with `env` (its store) until the block ends: the URL."""
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "lagesbild", "serve", "--port", str(port)],
@@ -87,12 +84,26 @@ def server(tmp_path_factory):
         assert proc.poll() is None, proc.stdout.read().decode()
         assert time.time() < deadline, "the server did not come up"
         time.sleep(0.2)
-    yield Server(url, db, db_url)
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    db = tmp_path_factory.mktemp("pages") / "demo.sqlite"
+    db_url = f"sqlite:///{db}"
+    env = {**os.environ, "LAGESBILD_DB": db_url}
+    env.pop("LAGESBILD_TILES", None)  # the map must work with no tiles
+    _run(["init"], env)
+    _run(["demo"], env)
+    with serving(env) as url:
+        yield Server(url, db, db_url)
 
 
 @pytest.fixture(scope="module")  # closed after its module: Playwright's loop must not

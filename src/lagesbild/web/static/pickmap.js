@@ -9,8 +9,13 @@
   const lon = document.getElementById('lon');
   const status = document.getElementById('report-status');
   const num = v => parseFloat(String(v).replace(',', '.'));
+  // With no position yet: Sergels torg, or the middle of the store's region when that lies
+  // elsewhere (a store set up for Oslo or Manchester).
+  const r = cfg.region || [10, 55, 24.5, 69.5];
+  const home = r[0] <= 18.0649 && 18.0649 <= r[2] && r[1] <= 59.3326 && 59.3326 <= r[3]
+    ? [59.3326, 18.0649] : [(r[1] + r[3]) / 2, (r[0] + r[2]) / 2];
   const start = isFinite(num(lat.value)) && isFinite(num(lon.value))
-    ? [num(lat.value), num(lon.value)] : [59.3326, 18.0649];
+    ? [num(lat.value), num(lon.value)] : home;
   const map = L.map(el).setView(start, isFinite(num(lat.value)) ? 17 : 15);
   if (cfg.tiles) L.tileLayer(cfg.tiles, { maxZoom: 19, attribution: cfg.attribution || '' }).addTo(map);
   // Without tiles, show the places' outlines as landmarks.

@@ -27,9 +27,15 @@
   }
 
   // ------------------------------------------------------------ validation beside the fields
+  // the store's region [minlon, minlat, maxlon, maxlat], as the server checks it
+  const [minLon, minLat, maxLon, maxLat] = cfg.region || [10, 55, 24.5, 69.5];
+  const inside = (v, lo, hi) => {
+    const x = Number(v.replace(',', '.'));
+    return v !== '' && x >= lo && x <= hi;
+  };
   const RULES = {
-    lat: v => { const x = parseFloat(v.replace(',', '.')); return v === '' ? 'position' : (x >= 55 && x <= 69.5 ? null : 'lat'); },
-    lon: v => { const x = parseFloat(v.replace(',', '.')); return v === '' ? 'position' : (x >= 10 && x <= 24.5 ? null : 'lon'); },
+    lat: v => (v === '' ? 'position' : (inside(v, minLat, maxLat) ? null : 'lat')),
+    lon: v => (v === '' ? 'position' : (inside(v, minLon, maxLon) ? null : 'lon')),
     category: v => (v ? null : 'category'),
     count: v => (/^\d+$/.test(v) && +v >= 1 && +v <= 1000 ? null : 'count'),
     occurred_at: v => (v ? null : 'when'),
