@@ -117,6 +117,8 @@ def test_web_routes(demo_store):
     user = authenticate(demo_store, "samordnare", "demo")
     _, token = create_token(demo_store, user, "test")
     auth = {"Authorization": f"Bearer {token}"}
+    # the briefing before the one made below (not left to another test to have made it)
+    service.new_briefing(demo_store, SYSTEM, "Klara", datetime(2025, 3, 18, 18, tzinfo=TZ))
     with TestClient(app) as client:
         assert client.get("/api/v1/briefings/21").status_code == 404  # the public
         r = client.post(
@@ -138,6 +140,19 @@ def test_web_routes(demo_store):
         assert locked.status_code == 409
         page = client.get(f"/briefings/{bid}/print?lang=en", headers=auth)
         assert page.status_code == 200 and "Operational briefing" in page.text
+        # a weekly (EST) meeting and a forum have minutes through the API as well
+        r = client.post(
+            "/api/v1/briefings",
+            json={"place": "Klara", "at": "2025-04-02T10:00:00", "kind": "weekly"},
+            headers=auth,
+        )
+        assert r.status_code == 201 and r.json()["kind"] == "weekly", r.text
+        r = client.post(
+            "/api/v1/briefings",
+            json={"place": "Klara", "at": "2025-04-02T11:00:00", "kind": "monthly"},
+            headers=auth,
+        )
+        assert r.status_code == 422 and "kind" in r.text
         assert client.get("/api/v1/goals?month=2024-12", headers=auth).json()["goals"]
 
 

@@ -611,3 +611,25 @@ def test_an_extent_is_created_through_the_api(client):
     assert r.status_code == 201, r.text
     got = client.get(f"/api/v1/extents/{r.json()['id']}").json()
     assert got["properties"]["status"] == "watch"
+
+
+def test_coverage_without_a_date_is_todays_also_after_midnight(client, monkeypatch):
+    """Without a date the answer is today's; a cached answer of yesterday is not served."""
+    from datetime import datetime as real
+
+    import lagesbild.web.api_analyse as api_analyse
+
+    class Clock(real):
+        day = real(2024, 6, 1, 23, 59)
+
+        @classmethod
+        def now(cls, tz=None):
+            return cls.day.replace(tzinfo=tz)
+
+    monkeypatch.setattr(api_analyse, "datetime", Clock)
+    url = "/api/v1/analyse/coverage?place=Klara"
+    first = client.get(url)
+    assert first.status_code == 200, first.text
+    assert first.json()["summary"]["date"] == "2024-06-01"
+    Clock.day = real(2024, 6, 2, 0, 1)
+    assert client.get(url).json()["summary"]["date"] == "2024-06-02"

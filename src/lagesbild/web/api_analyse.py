@@ -3,6 +3,7 @@ and the same service functions, so the numbers are the same; the caller's access
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import orjson
@@ -31,7 +32,7 @@ SOURCES = (
 )
 
 
-async def _cached(request: Request, caller: Caller, compute) -> Response:
+async def _cached(request: Request, caller: Caller, compute, vary: str = "") -> Response:
     """An analysis answer, computed once per (query, audience, data version), in the thread
     pool; a cached answer is sent without leaving the event loop."""
 
@@ -39,7 +40,7 @@ async def _cached(request: Request, caller: Caller, compute) -> Response:
         out: AnalysisOutput = compute()
         return orjson.dumps(out.to_json(), option=orjson.OPT_NON_STR_KEYS)
 
-    return await cache.cached_answer(request, caller.viewer, SOURCES, RESULTS, run)
+    return await cache.cached_answer(request, caller.viewer, SOURCES, RESULTS, run, vary=vary)
 
 
 @router.get("/indicators")
@@ -158,10 +159,13 @@ async def coverage(
     round: str | None = None,
     date: str | None = None,
 ) -> Response:  # noqa: A002
+    store = request.app.state.store
+    # without a date the answer is today's: a server running past midnight must not serve
+    # yesterday's from its cache
+    today = datetime.now(store.tz).date().isoformat()
+    on = date or today
     return await _cached(
-        request,
-        caller,
-        lambda: svc.coverage(request.app.state.store, caller.viewer, place, round, date),
+        request, caller, lambda: svc.coverage(store, caller.viewer, place, round, on), vary=on
     )
 
 

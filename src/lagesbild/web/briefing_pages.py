@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from lagesbild.briefing import fmt, service
-from lagesbild.domain.model import WRITE_ROLES, ActionStatus, BriefingStatus
+from lagesbild.domain.model import WRITE_ROLES, ActionStatus, BriefingKind, BriefingStatus
 from lagesbild.errors import NotFound, ValidationError
 from lagesbild.services import records
 from lagesbild.store.access import visible
@@ -101,13 +101,13 @@ def _list_context(
     errors = dict(errors or {})
     place = (place or "").strip()
     try:
-        rows = service.list_briefings(store, caller.viewer, place or None, "operational")
+        rows = service.list_briefings(store, caller.viewer, place or None)
     except (NotFound, ValidationError):
         errors["filter"] = "briefing.err.place"
         rows = []
     if values is None:
         now = datetime.now(store.tz).replace(second=0, microsecond=0)
-        values = {"place": place, "at": now.strftime("%Y-%m-%dT%H:%M")}
+        values = {"place": place, "at": now.strftime("%Y-%m-%dT%H:%M"), "kind": "operational"}
     return {
         "rows": rows,
         "place": place,
@@ -116,6 +116,7 @@ def _list_context(
         "values": values,
         "errors": errors,
         "text_max": NAME_MAX,
+        "kinds": [k.value for k in BriefingKind],
     }
 
 
@@ -130,14 +131,21 @@ def briefings_page(request: Request, caller: CallerDep, place: str | None = None
 @router.post("/briefings", response_class=HTMLResponse)
 @page
 async def briefing_create(request: Request, caller: CallerDep):
-    """A new operational briefing with its generated picture; then its page."""
+    """A new briefing (operational, weekly or forum) with its generated picture; then its
+    page."""
     from lagesbild.ingest.values import parse_datetime
 
     need(caller, WRITE_ROLES)
     store = request.app.state.store
     form = await _form(request)
-    values = {"place": (form.get("place") or "").strip(), "at": (form.get("at") or "").strip()}
+    values = {
+        "place": (form.get("place") or "").strip(),
+        "at": (form.get("at") or "").strip(),
+        "kind": (form.get("kind") or "operational").strip(),
+    }
     errors: dict[str, str] = {}
+    if values["kind"] not in {k.value for k in BriefingKind}:
+        errors["kind"] = "briefing.err.kind"
     if not values["place"]:
         errors["place"] = "err.required"
     elif len(values["place"]) > NAME_MAX:
@@ -152,7 +160,9 @@ async def briefing_create(request: Request, caller: CallerDep):
             errors["at"] = "briefing.err.at"
     if not errors:
         try:
-            bid = service.new_briefing(store, caller.viewer, values["place"], at)
+            bid = service.new_briefing(
+                store, caller.viewer, values["place"], at, kind=values["kind"]
+            )
         except NotFound:
             errors["place"] = "briefing.err.place"
         except ValidationError as exc:

@@ -25,6 +25,11 @@ class NewBriefing(BaseModel):
     place: str = Field(min_length=1, max_length=200)
     at: Instant = Field(description="ISO 8601; without an offset, local time of the store")
     since: Instant | None = None
+    kind: str = Field(
+        default="operational",
+        pattern="^(operational|weekly|forum)$",
+        description="operational (samverkansuppställning), weekly (EST) or forum (strategic)",
+    )
 
 
 class Attendance(BaseModel):
@@ -79,7 +84,12 @@ def new_briefing(request: Request, caller: CallerDep, body: NewBriefing) -> dict
     store = request.app.state.store
     viewer = _signed_in(caller)
     bid = service.new_briefing(
-        store, viewer, body.place, _local(request, body.at), period_from=_local(request, body.since)
+        store,
+        viewer,
+        body.place,
+        _local(request, body.at),
+        period_from=_local(request, body.since),
+        kind=body.kind,
     )
     return service.get_briefing(store, viewer, bid)
 

@@ -126,19 +126,21 @@ async def cached_answer(
     media_type: str = "application/json",
     cheap: bool = False,
     on_reuse: Callable[[list[int]], Awaitable[None]] | None = None,
+    vary: str = "",
 ):
     """An answer computed once per (URL, audience, data version of `tables`): the
     same request from the same kind of caller on unchanged data is served from memory, and a
     client that sends the ETag back gets 304. `compute` returns the serialised body, or the
     body and the ids of the restricted records in it; it runs in the thread pool unless it is
     `cheap` (a millisecond or so, no store access). `on_reuse(ids)` runs for every answer this
-    request did not compute itself (a 304 included): listings audit it."""
+    request did not compute itself (a 304 included): listings audit it. `vary` is whatever
+    else the answer depends on that the URL does not say (such as today's date)."""
     from starlette.responses import Response
 
     version = await request_version(request, tables)
     # the base URL (scheme, Host, root path) is part of the key: answers hold absolute links
     # built from it, and one request's Host must never show up in another client's answer
-    where = f"{request.base_url}{request.url.path.lstrip('/')}"
+    where = f"{request.base_url}{request.url.path.lstrip('/')}|{vary}"
     key = cache_key(where, list(request.query_params.multi_items()), viewer, version)
     headers = {"ETag": f'"{key}"', "Cache-Control": "private, no-cache"}
     item = results.get(key)

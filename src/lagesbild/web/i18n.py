@@ -356,8 +356,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "footer.about": ("lagesbild {version}", "lagesbild {version}"),
     # briefings (samverkansuppställningar)
     "nav.briefings": ("Samverkansuppställningar", "Briefings"),
-    "briefing.list_title": ("Samverkansuppställningar", "Operational briefings"),
+    "briefing.list_title": ("Samverkansuppställningar och möten", "Briefings and meetings"),
     "briefing.title": ("Samverkansuppställning", "Operational briefing"),
+    "briefing.title.weekly": ("Veckomöte (EST)", "Weekly meeting (EST)"),
+    "briefing.title.forum": ("Strategiskt samverkansforum", "Strategic forum"),
     "briefing.place": ("Plats", "Place"),
     "briefing.at": ("Tid", "Time"),
     "briefing.at_help": (
@@ -373,6 +375,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "briefing.new": ("Ny samverkansuppställning", "New briefing"),
     "briefing.create": ("Skapa och generera lägesbild", "Create and generate the picture"),
     "briefing.err.place": ("Okänd plats.", "Unknown place."),
+    "briefing.err.kind": ("Välj ett slag av möte i listan.", "Choose a kind of meeting."),
+    "briefing.kind": ("Möte", "Meeting"),
+    "briefing.kind.operational": ("samverkansuppställning", "operational briefing"),
+    "briefing.kind.weekly": ("veckomöte (EST)", "weekly meeting (EST)"),
+    "briefing.kind.forum": ("strategiskt samverkansforum", "strategic forum"),
     "briefing.err.at": (
         "Ange datum och tid, t.ex. 2024-12-17 18:00.",
         "Enter date and time, e.g. 2024-12-17 18:00.",

@@ -163,6 +163,27 @@ def test_the_new_briefing_form_keeps_what_was_typed(client):
     assert f'href="/briefings/{bid}"' in client.get("/briefings").text
 
 
+def test_a_weekly_meeting_and_a_forum_are_made_from_the_form(client, app_store):
+    csrf = login(client, "analyst-soc")
+    r = client.post(
+        "/briefings",
+        data={"csrf_token": csrf, "place": "Klara", "at": AT, "kind": "forum"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    bid = int(r.headers["location"].rsplit("/", 1)[1])
+    assert service.get_briefing(app_store, SYSTEM, bid)["kind"] == "forum"
+    listing = client.get("/briefings", params={"lang": "sv"}).text
+    assert f'data-id="{bid}" data-kind="forum"' in listing
+    assert "strategiskt samverkansforum" in listing
+    page = client.get(f"/briefings/{bid}", params={"lang": "en"}).text
+    assert "<h1>Strategic forum: Klara" in page
+    r = client.post(
+        "/briefings", data={"csrf_token": csrf, "place": "Klara", "at": AT, "kind": "fika"}
+    )
+    assert r.status_code == 400 and 'id="kind-error"' in r.text
+
+
 def test_a_viewer_reads_but_cannot_change(client, app_store):
     bid = service.new_briefing(
         app_store, SYSTEM, "Klara", datetime.fromisoformat(AT).replace(tzinfo=app_store.tz)
@@ -232,7 +253,7 @@ def test_both_languages_render(client):
     assert f"/briefings/{bid}/print?lang=en" in en.text
     assert "Samverkansuppställningar" in client.get("/briefings", params={"lang": "sv"}).text
     listing = client.get("/briefings", params={"lang": "en"}).text
-    assert "Operational briefings" in listing and ">Briefings</a>" in listing
+    assert "Briefings and meetings" in listing and ">Briefings</a>" in listing
     for text in (sv.text, en.text, listing):
         assert not re.search(r"briefing\.[a-z_.]+", re.sub(r"/briefings[^\"]*", "", text)), text
 
