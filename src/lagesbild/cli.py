@@ -135,31 +135,41 @@ def places(
 ) -> None:
     """Each place with its kind, its area in hectares and, per mapping round, its extent's area
     and status."""
+    from lagesbild.briefing.fmt import check_lang
     from lagesbild.domain.model import SYSTEM
     from lagesbild.store.queries import place_summaries
+    from lagesbild.web.i18n import Translator
+
+    t = Translator(check_lang(lang))
+
+    def label(prefix: str, code: str) -> str:
+        return t(f"{prefix}.{code}") if t.has(f"{prefix}.{code}") else code
 
     store = open_store_cli(db)
     rounds, rows = place_summaries(store, SYSTEM)
     table = Table(
-        "place",
-        "kind",
-        "area (ha)",
-        *[f"{y}: ha / status" for y in rounds],
-        title="Places and extents per mapping round",
+        t("place.name"),
+        t("place.kind"),
+        f"{t('place.area')} (ha)",
+        *[str(y) for y in rounds],  # a mapping round: its extent's hectares and status
+        title=t("places.title"),
     )
+    for column in table.columns[:2]:  # names wrap rather than lose their end
+        column.overflow = "fold"
     for p in rows:
         cells = []
         for y in rounds:
             e = p.extents.get(y)
-            cells.append(f"{_ha(e.area_ha, lang)} / {e.status}" if e else "-")
-        table.add_row(p.name, p.kind, _ha(p.area_ha, lang), *cells)
+            cells.append(f"{_ha(e.area_ha, t.lang)} ha {label('status', e.status)}" if e else "-")
+        table.add_row(p.name, label("kind", p.kind), _ha(p.area_ha, t.lang), *cells)
     console.print(table)
     store.dispose()
 
 
 def _ha(value: float, lang: str) -> str:
-    text = f"{value:,.2f}".replace(",", "\u00a0")
-    return text.replace(".", ",") if lang == "sv" else text
+    from lagesbild.briefing.fmt import num
+
+    return num(value, lang, 2)
 
 
 @app.command()

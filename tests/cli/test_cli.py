@@ -43,7 +43,10 @@ def test_init_info_places(store_url):
     r = run("--db", store_url, "info", check=True)
     assert "Europe/Stockholm" in r.stdout and "crimes" in r.stdout
     r = run("places", db=store_url, check=True)
-    assert "Places" in r.stdout
+    assert "Platser" in r.stdout  # Swedish by default
+    assert "Places" in run("places", "--lang", "en", db=store_url, check=True).stdout
+    r = run("places", "--lang", "de", db=store_url)
+    assert r.returncode == 2 and "expected sv or en" in r.stderr
 
 
 @pytest.mark.parametrize(
