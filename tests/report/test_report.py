@@ -239,6 +239,21 @@ def test_a_period_after_the_data_is_no_data_not_a_decrease(demo):
     assert ctx["data_ends"] is None
 
 
+def test_a_period_that_runs_past_the_data_gets_no_verdict(demo):
+    """July 2024 - June 2025 holds half a year of the demo's crimes: its counts lack the days
+    after 2024-12-31 and would read as a fall, so the report says so and gives no verdict."""
+    for lang, says, verdict in (
+        ("en", "Crimes are recorded up to 2024-12-31", "incomplete data, no verdict"),
+        ("sv", "till och med 2024-12-31", "ofullständiga uppgifter"),
+    ):
+        html, ctx = render.place_report(demo, SYSTEM, SCENE, "2024-07", "2025-06", lang)
+        assert str(ctx["data_incomplete"]) == "2024-12-31" and not ctx["no_data"]
+        assert says in html and "2025-06-30" in html and verdict in html
+        assert "certain decrease" not in html and "säker minskning" not in html
+    _, ctx = render.place_report(demo, SYSTEM, SCENE, "2024", "2024", "en")
+    assert ctx["data_incomplete"] is None  # the data reach the period's last day
+
+
 def test_a_municipality_period_after_the_data_ranks_no_area(demo):
     """The demo's crimes end in 2024: a 2026 lägesbild ranks no area on zeros and gives no
     trend, shows no year after the data as a year of 0 crimes, and no goal ratio against it."""

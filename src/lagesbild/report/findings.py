@@ -25,6 +25,11 @@ S = {
             "tal är inte en minskning."
         ),
         "no_crimes": "Inga brott finns registrerade: perioden saknar uppgifter.",
+        "incomplete": "ofullständiga uppgifter, ingen bedömning",
+        "data_partial": (
+            "Brott finns registrerade till och med {day}, före periodens sista dag {last}: "
+            "periodens tal är ofullständiga och ges ingen bedömning."
+        ),
         "up": "en säker ökning",
         "flat": "ingen säker förändring",
         "area": "{place} omfattar {ha} hektar.",
@@ -63,6 +68,11 @@ S = {
             "not a decrease."
         ),
         "no_crimes": "No crimes are recorded: the period has no data.",
+        "incomplete": "incomplete data, no verdict",
+        "data_partial": (
+            "Crimes are recorded up to {day}, before the period's last day {last}: the "
+            "period's figures are incomplete and get no verdict."
+        ),
         "up": "a certain increase",
         "flat": "no certain change",
         "area": "{place} covers {ha} hectares.",
@@ -100,12 +110,15 @@ def no_data_sentence(ends, lang: str) -> Markup:
     return Markup(S[lang]["data_ends"]).format(day=ends.isoformat())
 
 
-def verdict(row: dict, lang: str, no_data: bool = False) -> str:
+def verdict(row: dict, lang: str, no_data: bool = False, incomplete: bool = False) -> str:
     """What a rate ratio says; `no_data` when the store's records end before the period (a
-    count of 0 there is missing data, not a fall)."""
+    count of 0 there is missing data, not a fall), `incomplete` when they end within it (its
+    count lacks the days after, which would read as a fall)."""
     s = S[lang]
     if no_data:
         return s["no_data"]
+    if incomplete:
+        return s["incomplete"]
     if row["ci_high"] is not None and row["ci_high"] < 1:
         return s["down"]
     if row["ci_low"] is not None and row["ci_low"] > 1:
@@ -114,7 +127,14 @@ def verdict(row: dict, lang: str, no_data: bool = False) -> str:
 
 
 def _cat_sentence(
-    f: Figures, s, row: dict, place: str, lang: str, label: str, no_data: bool = False
+    f: Figures,
+    s,
+    row: dict,
+    place: str,
+    lang: str,
+    label: str,
+    no_data: bool = False,
+    incomplete: bool = False,
 ) -> Markup:
     key = f"ind|{row['scope']}|{row['category']}"
     return Markup(s["cat"]).format(
@@ -124,7 +144,7 @@ def _cat_sentence(
         b=f(f"{key}|count_b", row["count_b"]),
         rr=f(f"{key}|rate_ratio", row["rate_ratio"], 2),
         ci=f.interval(key, row["ci_low"], row["ci_high"]),
-        verdict=verdict(row, lang, no_data),
+        verdict=verdict(row, lang, no_data, incomplete),
     )
 
 
@@ -135,13 +155,20 @@ def place_findings(ctx: dict[str, Any], f: Figures) -> list[Markup]:
     scope = f"place: {ctx['place']}"
     rows = ctx["indicators"].rows
     missing = ctx.get("no_data", False)
+    partial = ctx.get("data_incomplete")
     if missing:
         out.append(no_data_sentence(ctx.get("data_ends"), lang))
+    elif partial:
+        out.append(
+            Markup(s["data_partial"]).format(day=partial.isoformat(), last=ctx["last"].isoformat())
+        )
     for cat in ("drug_offence", "violent_crime"):
         row = next((r for r in rows if r["scope"] == scope and r["category"] == cat), None)
         if row is not None:
             label = fmt.category("crimes", cat, lang).capitalize()
-            out.append(_cat_sentence(f, s, row, ctx["place"], lang, label, missing))
+            out.append(
+                _cat_sentence(f, s, row, ctx["place"], lang, label, missing, bool(partial))
+            )
     cmp = ctx["compare"]
     if cmp:
         out.append(

@@ -192,6 +192,8 @@ def build(
     }
     ctx["no_data"], ends = no_data(store, viewer, period.start)
     ctx["data_ends"] = ends if ctx["no_data"] else None
+    # the records end within the period: its counts lack the days after
+    ctx["data_incomplete"] = ends if not ctx["no_data"] and ends and ends < last else None
     ctx["maps"] = {
         "extents": charts.extent_maps(p.name, p.geom, extents, streets, lang, hot_cells),
     }
