@@ -235,8 +235,9 @@ def test_a_period_after_the_data_is_no_data_not_a_decrease(demo):
         assert says in html
         assert "certain decrease" not in html and "säker minskning" not in html
         assert ("no data for the period" if lang == "en" else "inga uppgifter") in html
-    _, ctx = render.place_report(demo, SYSTEM, SCENE, "2023", "2023", "en")
+    html, ctx = render.place_report(demo, SYSTEM, SCENE, "2023", "2023", "en")
     assert ctx["data_ends"] is None
+    assert f"Coverage of {SCENE}, mapping round 2023" in unescape(html)  # not "Coverage of 2023"
 
 
 def test_a_period_that_runs_past_the_data_gets_no_verdict(demo):
