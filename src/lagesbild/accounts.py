@@ -84,6 +84,8 @@ def user_key(username: str) -> str:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise ValidationError("password", f"must be at least {MIN_PASSWORD} characters")
+    if not password.strip():  # eight spaces passed the length check
+        raise ValidationError("password", "must not be only spaces")
 
 
 def _user_query():

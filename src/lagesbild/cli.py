@@ -87,18 +87,11 @@ def init(
 ) -> None:
     """Create the store (or upgrade an older one in place) and fix its settings."""
     from lagesbild.geo.region import Region
-    from lagesbild.store.engine import StoreSettings
     from lagesbild.store.lifecycle import init_store
 
-    settings = None
-    if crs or region or timezone:
-        base = StoreSettings()
-        settings = StoreSettings(
-            crs=crs or base.crs,
-            region=Region.parse(region) if region else base.region,
-            timezone=timezone or base.timezone,
-        )
-    store = init_store(db, settings, organisation)
+    given = {"crs": crs, "region": Region.parse(region) if region else None, "timezone": timezone}
+    # only what is given changes: the other settings of an existing store stay as they are
+    store = init_store(db, None, organisation, {k: v for k, v in given.items() if v})
     console.print(f"[green]Store ready[/green] at {store.display_url} ({store.backend})")
     _print_settings(store)
     store.dispose()

@@ -96,7 +96,9 @@ def audit_command(
     ] = None,
     layer: Annotated[str | None, typer.Option(help="Only this layer.")] = None,
     since: Annotated[datetime | None, typer.Option(help="From this time (UTC).")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many entries, newest first.")] = 50,
+    limit: Annotated[
+        int, typer.Option(min=1, help="At most this many entries, newest first.")
+    ] = 50,
 ) -> None:
     """Read the audit log: who created, changed, exported or opened restricted records."""
 

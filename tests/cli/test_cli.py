@@ -116,3 +116,11 @@ def test_ctrl_c_while_loading_ends_quietly(tmp_path, after):
     _, err = proc.communicate(timeout=60)
     assert "Traceback" not in err
     assert proc.returncode in (0, 130), (proc.returncode, err)  # 0: it was done already
+
+
+def test_init_again_with_one_setting_keeps_the_others(tmp_path):
+    db = f"sqlite:///{tmp_path / 's.sqlite'}"
+    run("init", "--crs", "EPSG:27700", "--region", "-3,53,-1.5,54", db=db, check=True)
+    r = run("init", "--timezone", "Europe/London", db=db, check=True)
+    assert "EPSG:27700" in r.stdout and "-3,53,-1.5,54" in r.stdout
+    assert "Europe/London" in r.stdout

@@ -18,3 +18,17 @@ def test_audit_rows_cannot_be_changed_or_deleted(store):
     rows = audit.read(store, audit.AuditFilter(action="export"))
     assert [r["detail"] for r in rows] == ["export of 10 rows"]
     assert rows[0]["remote"] == "cli" and rows[0]["at"].tzinfo is not None
+
+
+def test_user_filter_folds_case_and_unknown_actions_are_refused(store):
+    from lagesbild.accounts import add_user, authenticate
+    from lagesbild.errors import ValidationError
+
+    add_user(store, "Anna", "password-1", "analyst", "Stadsdelsförvaltningen", actor=SYSTEM)
+    authenticate(store, "anna", "password-1")
+    for name in ("Anna", "anna", "ANNA"):  # as log-in compares names
+        rows = audit.read(store, audit.AuditFilter(username=name))
+        assert [r["action"] for r in rows] == ["login"], name
+    assert audit.read(store, audit.AuditFilter(username="bertil")) == []
+    with pytest.raises(ValidationError, match="unknown action 'creat'.*create"):
+        audit.read(store, audit.AuditFilter(action="creat"))

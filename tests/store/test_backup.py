@@ -18,9 +18,11 @@ from lagesbild.domain.model import SYSTEM
 from lagesbild.errors import LagesbildError, StoreError
 from lagesbild.ingest.writer import write_records
 from lagesbild.services.retention import MARK, apply_retention
+from lagesbild.store.audit import AuditFilter
+from lagesbild.store.audit import read as audit_read
 from lagesbild.store.backup import backup, restore
 from lagesbild.store.lifecycle import init_store
-from lagesbild.store.schema import audit_log, crimes, metadata, observations
+from lagesbild.store.schema import audit_log, cameras, crimes, metadata, observations
 
 
 def _fill(store):
@@ -88,8 +90,9 @@ def _fill(store):
     add_user(store, "anna", "password-1", "analyst", "Stadsdelsförvaltningen", actor=SYSTEM)
 
 
-def _snapshot(store) -> dict[str, tuple[int, str]]:
-    """Counts and a digest of every data table's rows, computed here (not by backup.py)."""
+def _snapshot(store, restored: bool = False) -> dict[str, tuple[int, str]]:
+    """Counts and a digest of every data table's rows, computed here (not by backup.py).
+    `restored`: leave out the audit entry that the restore itself wrote, the last one."""
     out = {}
     with store.read() as conn:
         for name in (
@@ -105,6 +108,9 @@ def _snapshot(store) -> dict[str, tuple[int, str]]:
         ):
             t = metadata.tables[name]
             rows = conn.execute(select(t).order_by(*t.primary_key.columns)).all()
+            if restored and name == "audit_log":
+                assert rows[-1].layer == "backup" and rows[-1].action == "import"
+                rows = rows[:-1]
             h = hashlib.sha256()
             for r in rows:
                 h.update(repr([v.wkt if hasattr(v, "wkt") else v for v in r]).encode())
@@ -120,7 +126,7 @@ def test_round_trip_keeps_every_record(store, tmp_path):
     assert manifest["tables"]["crimes"]["rows"] == 250
     target = init_store(f"sqlite:///{tmp_path / 'restored.sqlite'}")
     restore(target, path)
-    assert _snapshot(target) == before
+    assert _snapshot(target, restored=True) == before
     # ids continue after the restored ones (sequences reset on PostGIS)
     s = write_records(
         target,
@@ -149,7 +155,7 @@ def test_restore_into_postgis_from_sqlite(sqlite_store, pg_url, tmp_path):
     backup(sqlite_store, tmp_path / "b.zip")
     target = init_store(pg_url)
     restore(target, tmp_path / "b.zip")
-    assert _snapshot(target) == before
+    assert _snapshot(target, restored=True) == before
     with target.read() as conn:  # spatial queries work on the restored geometries
         n = conn.execute(
             select(func.count())
@@ -224,3 +230,168 @@ def test_retention_pseudonymises_old_text_with_an_audit_entry(store):
     assert texts == {"o1": MARK, "o2": "Skräp"}
     assert "1 record" in entry.detail
     assert apply_retention(store, 30, "delete", SYSTEM) == 0  # already pseudonymised
+
+
+def test_backup_to_a_folder_is_refused_and_leaves_nothing(sqlite_store, tmp_path):
+    with pytest.raises(LagesbildError, match="is a folder"):
+        backup(sqlite_store, tmp_path)
+    with pytest.raises(LagesbildError, match="does not exist"):
+        backup(sqlite_store, tmp_path / "no" / "b.zip")
+    assert sorted(p.name for p in tmp_path.parent.iterdir() if p.name.endswith(".part")) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "store.sqlite",
+        "store.sqlite-shm",
+        "store.sqlite-wal",
+    ]
+
+
+def _rewrite(src, dst, change) -> None:
+    """Copy backup `src` to `dst`, with `change(name, data) -> data | None` per member."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.namelist():
+            data = change(item, zin.read(item))
+            if data is not None:
+                zout.writestr(item, data)
+
+
+def _bad_time(name: str, data: bytes) -> bytes:
+    """A crime whose time is not a time, with the manifest's checksum made to fit."""
+    if name == "crimes.jsonl":
+        lines = data.decode().splitlines()
+        row = json.loads(lines[0])
+        row["occurred_at"] = "yesterday"
+        lines[0] = json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return ("\n".join(lines) + "\n").encode()
+    if name == "manifest.json":
+        return data  # fixed below by _with_checksums
+    return data
+
+
+def _with_checksums(path) -> None:
+    """Recompute the manifest of a backup whose rows were changed on purpose."""
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    manifest = json.loads(members["manifest.json"])
+    for name, data in members.items():
+        if name.endswith(".jsonl"):
+            h = hashlib.sha256()
+            lines = data.splitlines()
+            for line in lines:
+                h.update(line)
+            manifest["tables"][name[:-6]] = {"rows": len(lines), "sha256": h.hexdigest()}
+    members["manifest.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("flipped", "is damaged"),
+        ("bad_json", "places.jsonl, row 2: not a row of places"),
+        ("bad_time", "crimes.jsonl, row 1: not a row of crimes"),
+        ("orphan", "do not fit this store"),
+        ("no_revision", "manifest.json is damaged"),
+        ("other_schema", "tables this store does not have: briefings_v9"),
+    ],
+)
+def test_damaged_backups_give_one_clear_error_and_restore_nothing(
+    sqlite_store, tmp_path, damage, message
+):
+    """Each was a traceback (zlib.error, JSONDecodeError, ValueError, KeyError, IntegrityError)
+    or, for a table the store does not have, its rows were dropped without a word."""
+    _fill(sqlite_store)
+    good = tmp_path / "b.zip"
+    backup(sqlite_store, good)
+    bad = tmp_path / "bad.zip"
+    if damage == "flipped":  # one byte of compressed data
+        with zipfile.ZipFile(good) as z:
+            info = z.getinfo("crimes.jsonl")
+        data = bytearray(good.read_bytes())
+        data[info.header_offset + 30 + len(info.filename) + 200] ^= 0xFF
+        bad.write_bytes(bytes(data))
+    elif damage == "bad_json":
+        _rewrite(good, bad, lambda n, d: d + b"{not json\n" if n == "places.jsonl" else d)
+        _with_checksums(bad)
+    elif damage == "bad_time":
+        _rewrite(good, bad, _bad_time)
+        _with_checksums(bad)
+    elif damage == "orphan":  # a crime whose owner organisation is not in the backup
+
+        def orphan(n, d):
+            if n != "crimes.jsonl":
+                return d
+            row = json.loads(d.splitlines()[0])
+            row["owner_org_id"] = 999
+            return json.dumps(row).encode() + b"\n" + b"\n".join(d.splitlines()[1:]) + b"\n"
+
+        _rewrite(good, bad, orphan)
+        _with_checksums(bad)
+    elif damage == "no_revision":
+        _rewrite(
+            good,
+            bad,
+            lambda n, d: (
+                json.dumps({"format": "lagesbild-backup/1"}).encode() if n == "manifest.json" else d
+            ),
+        )
+    else:
+        _rewrite(good, bad, lambda n, d: d)
+        with zipfile.ZipFile(bad, "a") as z:
+            z.writestr("briefings_v9.jsonl", b"")
+        _with_checksums(bad)
+    target = init_store(f"sqlite:///{tmp_path / 't.sqlite'}")
+    with pytest.raises(LagesbildError, match=message):
+        restore(target, bad)
+    with target.read() as conn:
+        for name in ("crimes", "places", "audit_log"):
+            t = metadata.tables[name]
+            assert conn.execute(select(func.count()).select_from(t)).scalar() == 0
+    target.dispose()
+
+
+def test_restore_refuses_a_store_with_any_records(sqlite_store, tmp_path):
+    """Only places, crimes, observations and users were looked at: a target holding cameras
+    (or any other layer) had them deleted by the restore without a word."""
+    _fill(sqlite_store)
+    backup(sqlite_store, tmp_path / "b.zip")
+    target = init_store(f"sqlite:///{tmp_path / 't.sqlite'}")
+    write_records(
+        target,
+        "cameras",
+        [
+            (
+                1,
+                {
+                    "id": "c1",
+                    "lat": 59.33,
+                    "lon": 18.06,
+                    "operator": "Polisen",
+                    "bearing": 90,
+                    "angle": 60,
+                    "range": 40,
+                },
+                None,
+            )
+        ],
+    )
+    with pytest.raises(StoreError, match="already holds data .*cameras"):
+        restore(target, tmp_path / "b.zip")
+    with target.read() as conn:
+        assert conn.execute(select(func.count()).select_from(cameras)).scalar() == 1
+    target.dispose()
+
+
+def test_backup_and_restore_are_in_the_audit_log(store, tmp_path):
+    """A backup copies every restricted record and password hash: it is an export."""
+    _fill(store)
+    backup(store, tmp_path / "b.zip")
+    rows = audit_read(store, AuditFilter(action="export", layer="backup"))
+    assert len(rows) == 1 and "b.zip" in rows[0]["detail"]
+    target = init_store(f"sqlite:///{tmp_path / 't.sqlite'}")
+    restore(target, tmp_path / "b.zip")
+    last = audit_read(target, AuditFilter(limit=1))[0]
+    assert (last["action"], last["layer"]) == ("import", "backup")
+    assert "restored b.zip" in last["detail"]
+    target.dispose()

@@ -147,3 +147,27 @@ def test_engine_for_plain_postgres_url_uses_psycopg():
     eng = make_engine("postgresql://u:p@127.0.0.1:1/x")
     assert eng.dialect.driver == "psycopg"
     assert create_engine  # imported for readers: the engine is SQLAlchemy's own
+
+
+def test_init_again_changes_only_the_settings_given(store_url):
+    """`init --timezone X` on a store made with its own CRS and region keeps them (the region
+    was reset to Sweden's, and a store with another CRS refused any change)."""
+    manchester = Region.parse("-3,53,-1.5,54")
+    init_store(store_url, StoreSettings("EPSG:27700", manchester, "Europe/London")).dispose()
+    init_store(store_url, changes={"timezone": "Europe/Oslo"}).dispose()
+    store = init_store(store_url, changes={"region": Region.parse("-3,53,-1.4,54")})
+    assert store.settings.crs == "EPSG:27700"
+    assert str(store.settings.region) == "-3,53,-1.4,54"
+    assert store.settings.timezone == "Europe/Oslo"
+    store.dispose()
+    with pytest.raises(StoreError, match="cannot be changed"):
+        init_store(store_url, changes={"crs": "EPSG:3006"})
+    with pytest.raises(ValidationError, match="unknown time zone"):
+        init_store(store_url, changes={"timezone": "Nowhere/Land"})
+    store = open_store(store_url)
+    assert store.settings.as_rows() == {
+        "crs": "EPSG:27700",
+        "region": "-3,53,-1.4,54",
+        "timezone": "Europe/Oslo",
+    }
+    store.dispose()

@@ -110,7 +110,7 @@ def write_records(
     spec = layer_spec(layer)
     table = metadata.tables[spec.table]
     summary = WriteSummary(spec.name)
-    with store.write() as conn:
+    with store.write(serial="import") as conn:  # on PostGIS one import at a time
         ctx = RowContext(
             store.tz,
             store.settings.region,

@@ -11,6 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from lagesbild.domain.model import Viewer
+from lagesbild.errors import ValidationError
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import audit_log
 
@@ -68,9 +69,15 @@ class AuditFilter:
 
 
 def read(store: Store, f: AuditFilter) -> list[dict]:
+    """The entries that pass the filter, newest first. The user name is compared as log-in
+    compares it (case and Unicode form folded): `--user anna` finds what 'Anna' did."""
+    from lagesbild.accounts import user_key  # accounts writes the log itself
+
+    if f.action and f.action not in ACTIONS:  # a typo would read as "nothing happened"
+        raise ValidationError(
+            "action", f"unknown action {f.action!r}; one of: {', '.join(ACTIONS)}"
+        )
     q = select(audit_log).order_by(audit_log.c.id.desc()).limit(f.limit).offset(f.offset)
-    if f.username:
-        q = q.where(audit_log.c.username == f.username)
     if f.action:
         q = q.where(audit_log.c.action == f.action)
     if f.layer:
@@ -80,4 +87,9 @@ def read(store: Store, f: AuditFilter) -> list[dict]:
     if f.until:
         q = q.where(audit_log.c.at < f.until)
     with store.read() as conn:
+        if f.username:
+            key = user_key(f.username)
+            names = conn.execute(select(audit_log.c.username).distinct()).scalars()
+            same = [n for n in names if n is not None and user_key(n) == key]
+            q = q.where(audit_log.c.username.in_(same or [f.username]))
         return [dict(r) for r in conn.execute(q).mappings()]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+import zlib
 from base64 import b64decode, b64encode
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -22,8 +23,11 @@ from typing import Any
 import shapely
 from sqlalchemy import Date, Integer, Table, func, insert, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 
+from lagesbild.domain.model import SYSTEM, Viewer
 from lagesbild.errors import LagesbildError, StoreError
+from lagesbild.store import audit
 from lagesbild.store.engine import Store
 from lagesbild.store.lifecycle import current_revision
 from lagesbild.store.schema import metadata
@@ -88,13 +92,33 @@ def _rows(conn: Connection, table: Table) -> Iterator[dict]:
         last = page[-1][pk[0].name] if len(pk) == 1 else (last or 0) + len(page)
 
 
-def backup(store: Store, out: str | Path, progress=None) -> dict:
-    """Write a consistent backup of the store to `out` (a .zip). Returns the manifest."""
+def backup(store: Store, out: str | Path, progress=None, actor: Viewer = SYSTEM) -> dict:
+    """Write a consistent backup of the store to `out` (a .zip). Returns the manifest. The
+    backup holds every record, restricted ones and password hashes too: it is written to the
+    audit log as an export."""
     out = Path(out)
+    if out.is_dir():
+        raise LagesbildError(
+            f"{out} is a folder; give the backup file's name", f"e.g. --out {out / 'lagesbild.zip'}"
+        )
     if not out.parent.is_dir():
         raise LagesbildError(f"folder {out.parent} does not exist")
     tmp = out.with_suffix(out.suffix + ".part")
     manifest: dict[str, Any] = {"format": FORMAT, "tables": {}}
+    try:
+        _write_backup(store, tmp, manifest, progress)
+        tmp.replace(out)  # a backup file is complete or absent, never half-written
+    except OSError as exc:
+        raise LagesbildError(f"cannot write the backup {out}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    total = sum(t["rows"] for t in manifest["tables"].values())
+    with store.write() as conn:
+        audit.record(conn, actor, "export", "backup", None, f"{out.name}: {total} rows")
+    return manifest
+
+
+def _write_backup(store: Store, tmp: Path, manifest: dict[str, Any], progress) -> None:
     with store.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -115,8 +139,6 @@ def backup(store: Store, out: str | Path, progress=None) -> dict:
                     if progress:
                         progress(table.name, count)
                 zf.writestr("manifest.json", json.dumps(manifest, indent=1))
-    tmp.replace(out)  # a backup file is complete or absent, never half-written
-    return manifest
 
 
 def read_manifest(path: str | Path) -> dict:
@@ -130,12 +152,28 @@ def read_manifest(path: str | Path) -> dict:
         raise LagesbildError(
             f"{path}: not a lagesbild backup (expected a zip with manifest.json)"
         ) from None
-    if manifest.get("format") != FORMAT:
-        raise LagesbildError(f"{path}: unknown backup format {manifest.get('format')!r}")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise LagesbildError(f"{path}: unknown backup format {found!r}", f"expected {FORMAT}")
+    tables = manifest.get("tables")
+    if (
+        not isinstance(manifest.get("revision"), str)
+        or not isinstance(tables, dict)
+        or not all(
+            isinstance(t, dict)
+            and isinstance(t.get("rows"), int)
+            and isinstance(t.get("sha256"), str)
+            for t in tables.values()
+        )
+    ):
+        raise LagesbildError(
+            f"{path}: manifest.json is damaged",
+            "expected a schema revision and, per table, its rows and sha256",
+        )
     return manifest
 
 
-def restore(store: Store, path: str | Path, progress=None) -> dict:
+def restore(store: Store, path: str | Path, progress=None, actor: Viewer = SYSTEM) -> dict:
     """Restore a backup into this (empty, initialised) store, all or nothing."""
     manifest = read_manifest(path)
     with store.engine.connect() as conn:
@@ -145,45 +183,81 @@ def restore(store: Store, path: str | Path, progress=None) -> dict:
             f"the backup has schema revision {manifest['revision']}, this store {rev}",
             "restore into a store of the same lagesbild version",
         )
+    unknown = sorted(set(manifest["tables"]) - {t.name for t in _tables()})
+    if unknown:  # rows this schema has no place for would be dropped without a word
+        raise StoreError(
+            f"{path}: the backup holds tables this store does not have: {', '.join(unknown)}",
+            "restore into a store of the lagesbild version that wrote the backup",
+        )
     with store.write() as conn:
         _check_empty(conn)
         for table in reversed(_tables()):  # children first: what `init` made (settings, org)
             conn.execute(table.delete())
         with zipfile.ZipFile(path) as zf:
             for table in _tables():
-                empty = {"rows": 0, "sha256": hashlib.sha256().hexdigest()}
-                expected = manifest["tables"].get(table.name, empty)
-                digest, count, batch = hashlib.sha256(), 0, []
-                if f"{table.name}.jsonl" in zf.namelist():
-                    with zf.open(f"{table.name}.jsonl") as fh:
-                        for raw in fh:
-                            digest.update(raw.rstrip(b"\n"))
-                            row = json.loads(raw)
-                            batch.append(
-                                {c.name: _decode(row.get(c.name), c.type) for c in table.columns}
-                            )
-                            count += 1
-                            if len(batch) >= BATCH:
-                                conn.execute(insert(table), batch)
-                                batch = []
-                if batch:
-                    conn.execute(insert(table), batch)
-                if count != expected["rows"] or digest.hexdigest() != expected["sha256"]:
-                    raise LagesbildError(
-                        f"{path}: table {table.name} does not match its manifest "
-                        f"({count} rows read, {expected['rows']} expected); nothing restored"
-                    )
+                count = _restore_table(conn, zf, table, manifest, path)
                 if progress:
                     progress(table.name, count)
         _reset_sequences(conn)
+        total = sum(t["rows"] for t in manifest["tables"].values())
+        audit.record(
+            conn, actor, "import", "backup", None, f"restored {Path(path).name}: {total} rows"
+        )
     return manifest
 
 
+def _restore_table(conn: Connection, zf: zipfile.ZipFile, table: Table, manifest, path) -> int:
+    """Insert the rows of one table from the backup; any damage raises (and the caller's
+    transaction restores nothing)."""
+    empty = {"rows": 0, "sha256": hashlib.sha256().hexdigest()}
+    expected = manifest["tables"].get(table.name, empty)
+    member = f"{table.name}.jsonl"
+    digest, count, batch = hashlib.sha256(), 0, []
+    try:
+        if member in zf.namelist():
+            with zf.open(member) as fh:
+                for raw in fh:
+                    digest.update(raw.rstrip(b"\n"))
+                    row = json.loads(raw)
+                    batch.append({c.name: _decode(row.get(c.name), c.type) for c in table.columns})
+                    count += 1
+                    if len(batch) >= BATCH:
+                        conn.execute(insert(table), batch)
+                        batch = []
+        if batch:
+            conn.execute(insert(table), batch)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise LagesbildError(f"{path}: {member} is damaged ({exc}); nothing restored") from None
+    except (ValueError, TypeError, AttributeError) as exc:  # JSON, WKB hex, times, dates
+        raise LagesbildError(
+            f"{path}: {member}, row {count + 1}: not a row of {table.name} ({exc}); "
+            "nothing restored"
+        ) from None
+    except (IntegrityError, DataError, StatementError) as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise LagesbildError(
+            f"{path}: the rows of {member} do not fit this store ({reason}); nothing restored"
+        ) from None
+    if count != expected["rows"] or digest.hexdigest() != expected["sha256"]:
+        raise LagesbildError(
+            f"{path}: table {table.name} does not match its manifest "
+            f"({count} rows read, {expected['rows']} expected); nothing restored"
+        )
+    return count
+
+
 def _check_empty(conn: Connection) -> None:
-    for name in ("places", "crimes", "observations", "users"):
-        if conn.execute(select(func.count()).select_from(metadata.tables[name])).scalar_one():
+    """Refuse a store that holds anything `init` did not put there (its settings and one
+    organisation): restore replaces every table, so such records would be lost."""
+    for table in _tables():
+        allowed = {"store_settings": None, "organisations": 1}.get(table.name, 0)
+        if allowed is None:
+            continue
+        n = conn.execute(select(func.count()).select_from(table)).scalar_one()
+        if n > allowed:
             raise StoreError(
-                "the target store already holds data; restore needs an empty store",
+                f"the target store already holds data ({n} rows in {table.name}); "
+                "restore needs an empty store",
                 "run `lagesbild init` on a new database and restore into that",
             )
 

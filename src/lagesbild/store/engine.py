@@ -9,6 +9,7 @@ instead of failing half-way with "database is locked".
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -180,11 +181,20 @@ class Store:
             yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """One transaction: everything in the block is stored, or nothing is."""
+    def write(self, serial: str | None = None) -> Iterator[Connection]:
+        """One transaction: everything in the block is stored, or nothing is.
+
+        `serial` names a kind of write that runs one at a time. On SQLite every write does
+        (BEGIN IMMEDIATE); on PostgreSQL a transaction-scoped advisory lock, taken before the
+        block reads anything, makes a second import wait for the first: two large imports
+        each locked their table and then the other's referenced tables, and one was aborted
+        as a deadlock."""
         with _translate_errors(self.url), self.engine.connect() as conn:
             conn = conn.execution_options(lagesbild_write=True)
             with conn.begin():
+                if serial and conn.dialect.name == "postgresql":
+                    key = zlib.crc32(f"lagesbild:{serial}".encode())
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
                 yield conn
 
     def dispose(self) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -86,20 +88,27 @@ def init_store(
     url: str | None = None,
     settings: StoreSettings | None = None,
     organisation: str = "Stadsdelsförvaltningen",
+    changes: dict[str, Any] | None = None,
 ) -> Store:
     """Create (or upgrade) the schema and fix the store's settings. Safe to run again: an
-    existing store keeps its settings unless new ones are given."""
+    existing store keeps its settings unless new ones are given. `settings` replaces all of
+    them; `changes` (crs, region, timezone) only those it names, the others stay as stored."""
     url = database_url(url)
     if settings is not None:
         settings.validate()  # before anything is written
+    if changes:
+        replace(StoreSettings(), **changes).validate()
     engine = make_engine(url)
     check_connection(engine, url)
     try:
         upgrade(engine)
         with engine.begin() as conn:
             existing = {k: v for k, v in conn.execute(select(store_settings))}
-            if settings is not None or not existing:
-                wanted = (settings or StoreSettings()).validate().as_rows()
+            if settings is not None or changes or not existing:
+                # `init --timezone X` on a store made with --region R keeps R (it was reset to
+                # Sweden's, and a store with another CRS was refused a time zone)
+                stored = StoreSettings.from_rows(existing) if existing else StoreSettings()
+                wanted = (settings or replace(stored, **(changes or {}))).validate().as_rows()
                 if existing and existing.get("crs") not in (None, wanted["crs"]):
                     raise StoreError(
                         f"this store's CRS is {existing['crs']}; it cannot be changed to "
