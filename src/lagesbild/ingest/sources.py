@@ -40,6 +40,7 @@ CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 GIS_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip"}
 LOCATION_COLUMNS = ("lat", "lon", "x", "y")
 CHUNK = 50_000
+DBF_NAME_LENGTH = 10  # a shapefile's field names are cut to this length
 FIELD_LIMIT = 64 << 20  # characters in one CSV field; the csv module's default is 128 KB
 
 
@@ -363,7 +364,8 @@ def _open_gis(p: Path, spec: LayerSpec, options: ReadOptions) -> Source:
             crs = parse_crs(crs).to_string()
         except LagesbildError as exc:
             raise FileProblem(f"{p}: {exc}") from None
-    index, ignored = _map_columns(p, columns, spec, options.mapping)
+    shapefile = p.suffix.lower() in (".zip", ".shp")
+    index, ignored = _map_columns(p, columns, spec, options.mapping, dbf_names=shapefile)
     return Source(
         p,
         spec.name,
@@ -391,8 +393,15 @@ def _geojson_crs_member(p: Path) -> str | None:
 
 
 def _map_columns(
-    p: Path, columns: list[str], spec: LayerSpec, mapping: Mapping[str, str]
+    p: Path,
+    columns: list[str],
+    spec: LayerSpec,
+    mapping: Mapping[str, str],
+    dbf_names: bool = False,
 ) -> tuple[dict[str, int], list[str]]:
+    """Canonical name -> position of the file's column. `dbf_names`: a shapefile, whose field
+    names dBASE cuts to 10 characters (`occurred_at` is `occurred_a`, `organisation` is
+    `organisati`); the cut name reads as the canonical one when the full one is not there."""
     canon = canonical_columns(spec)
     by_lower: dict[str, int] = {}
     twins: dict[str, list[str]] = {}
@@ -425,9 +434,12 @@ def _map_columns(
         index[name] = pos
     taken = set(index.values())
     for name in canon:
-        pos = by_lower.get(name)
+        key = name
+        if dbf_names and key not in by_lower:
+            key = name[:DBF_NAME_LENGTH]
+        pos = by_lower.get(key)
         if name not in index and pos is not None and pos not in taken:
-            unique(name)
+            unique(key)
             index[name] = pos
             taken.add(pos)
     ignored = [c for i, c in enumerate(columns) if i not in taken]
