@@ -3,6 +3,7 @@ dBASE's 10-character field names, and others that an earlier review did not cove
 
 from __future__ import annotations
 
+import json
 import warnings
 import zipfile
 from pathlib import Path
@@ -104,3 +105,34 @@ def test_shapefile_field_names_cut_to_ten_characters(store, tmp_path):
 def _csv(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def _point_features(rows: list[dict]) -> dict:
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": props,
+                "geometry": {"type": "Point", "coordinates": list(SERGEL)},
+            }
+            for props in rows
+        ],
+    }
+
+
+def test_numeric_id_next_to_a_null_keeps_its_key(store, tmp_path):
+    # GDAL gives an integer field with a null as floats: the id 7 became the key "7.0", and
+    # the same source's next extract, without a null, stored the record a second time
+    row = {"id": 7, "occurred_at": "2023-05-01 21:30", "category": "theft"}
+    other = {"id": None, "occurred_at": "2023-05-02 21:30", "category": "theft"}
+    first = tmp_path / "brott_maj.geojson"
+    first.write_text(json.dumps(_point_features([row, other])))
+    second = tmp_path / "brott_maj_igen.geojson"
+    second.write_text(json.dumps(_point_features([row])))
+    assert import_file(store, "crimes", first).summary.stored == 2
+    s = import_file(store, "crimes", second).summary
+    assert (s.stored, s.updated, s.duplicates) == (0, 0, 1)
+    with store.read() as conn:
+        ids = set(conn.execute(select(crimes.c.source_id)).scalars())
+    assert "7" in ids and "7.0" not in ids

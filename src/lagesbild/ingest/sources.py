@@ -137,7 +137,7 @@ class Source:
                     # GDAL's own warnings (an unclosed ring, time zones) would print beside the
                     # progress; such a feature is rejected with its reason (`_geometries`)
                     warnings.simplefilter("ignore", RuntimeWarning)
-                    _meta, _fids, wkb, fields = pyogrio.raw.read(
+                    meta, _fids, wkb, fields = pyogrio.raw.read(
                         ogr_path,
                         layer=layer,
                         skip_features=start,
@@ -160,7 +160,11 @@ class Source:
                 geoms = shapely.transform(
                     geoms, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
                 )
-            columns = [(name, _plain(fields[i])) for name, i in wanted]
+            dtypes = meta.get("dtypes")
+            columns = [
+                (name, _plain(fields[i], None if dtypes is None else str(dtypes[i])))
+                for name, i in wanted
+            ]
             for k in range(n):
                 geom = geoms[k]
                 rec = {name: values[k] for name, values in columns}
@@ -198,11 +202,14 @@ def wrong_width(row: list[str], width: int, wanted) -> dict[str, Any]:
     return {REJECT: reason, **{name: row[i] for name, i in wanted if i < len(row)}}
 
 
-def _plain(values: np.ndarray) -> list[Any]:
-    """Numpy field values as plain Python, NaN (OGR's null for reals) as None."""
+def _plain(values: np.ndarray, declared: str | None = None) -> list[Any]:
+    """Numpy field values as plain Python, NaN (OGR's null for reals) as None. An integer
+    field with nulls comes as floats: its values are integers again, or an id 10 would be
+    the key "10.0" here and "10" in a file of the same source without a null."""
     out = values.tolist()
     if values.dtype.kind == "f":
-        return [None if (v is None or math.isnan(v)) else v for v in out]
+        whole = declared is not None and declared.startswith(("int", "uint"))
+        return [None if (v is None or math.isnan(v)) else (int(v) if whole else v) for v in out]
     return out
 
 
