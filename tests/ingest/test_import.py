@@ -301,6 +301,27 @@ def test_bulk_path_equals_row_by_row(store, tmp_path, monkeypatch):
     _compare_paths(store, path, monkeypatch)
 
 
+def test_a_key_met_again_in_the_file_compares_with_the_row_before(store, tmp_path, monkeypatch):
+    # an extract with one case on several rows: the last row wins on both paths (the fast
+    # one kept the middle row, counting the last as a duplicate of the first)
+    rows = [
+        "id,occurred_at,category,lat,lon",
+        "A,2023-05-01 21:30,theft,59.33,18.06",
+        "A,2023-05-02 21:30,theft,59.33,18.06",
+        "A,2023-05-01 21:30,theft,59.33,18.06",
+        "B,2023-05-01 21:30,theft,59.33,18.06",
+    ]
+    path = tmp_path / "one_case_three_rows.csv"
+    path.write_text("\n".join(rows) + "\n")
+    summary, _, (stored, _) = _compare_paths(store, path, monkeypatch)
+    assert (summary.stored, summary.updated, summary.duplicates) == (2, 2, 0)
+    again = import_file(store, "crimes", path).summary
+    assert (again.stored, again.updated, again.duplicates) == (0, 2, 2)
+    with store.read() as conn:
+        when = conn.execute(select(crimes.c.occurred_at).where(crimes.c.source_id == "A"))
+        assert when.scalar_one().date().isoformat() == "2023-05-01"
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
 def test_arrow_csv_reads_as_the_csv_module(store, tmp_path, monkeypatch, encoding):
     """Quoted fields with new lines and delimiters, rows with too few or too many fields, a

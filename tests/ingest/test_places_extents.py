@@ -82,3 +82,28 @@ def test_a_polygon_with_no_area_is_refused(store, tmp_path):
     s = import_file(store, "places", path).summary
     assert (s.stored, s.rejected_count) == (0, 1)
     assert "no area" in _rejects(path)["1"]
+
+
+def test_a_changed_extent_in_a_places_file_counts_and_moves_its_points(store, tmp_path):
+    # re-importing a places file whose row carries a changed extent: the row was counted as
+    # nothing (read 1, all else 0) and the points kept their assignment to the old polygon
+    from lagesbild.store.schema import assignments
+
+    place = {"name": "Klara", "kind": "scene", "round": 2023, "status": "listed"}
+    import_file(store, "places", _file(tmp_path, [(place, BOX)]))
+    crime = tmp_path / "crimes.csv"
+    crime.write_text("id,occurred_at,category,lat,lon\nK1,2023-05-01,theft,59.3335,18.0645\n")
+    import_file(store, "crimes", crime)
+
+    def in_extent() -> int:
+        with store.read() as conn:
+            return conn.execute(
+                select(func.count()).select_from(assignments).where(assignments.c.round_id != 0)
+            ).scalar_one()
+
+    assert in_extent() == 1
+    s = import_file(store, "places", _file(tmp_path, [(place, BOX)])).summary
+    assert (s.read, s.stored, s.updated, s.duplicates) == (1, 0, 0, 1)
+    s = import_file(store, "places", _file(tmp_path, [(place, SMALL)])).summary
+    assert (s.read, s.stored, s.updated, s.duplicates) == (1, 0, 1, 0)
+    assert in_extent() == 0  # the point lies outside the smaller extent

@@ -785,6 +785,15 @@ def _store(sink: _Sink, spec: LayerSpec, prep: _Prepared, summary, update_one) -
     again = np.flatnonzero(~inserted).tolist()
     if again:  # the same row again: compare stored values, no build
         same = sink.unchanged(again, prep.rows)
+        keys = [prep.keys[j] for j in again]
+        if len(set(keys)) < len(keys):
+            # a key met again later in the chunk compares with the row before it, not with
+            # what was stored: (A c1, A c2, A c1) ends as c1, so those go to `update_one`
+            seen: set[str] = set()
+            for n, key in enumerate(keys):
+                if key in seen:
+                    same[n] = False
+                seen.add(key)
         summary.duplicates += int(same.sum())
         again = [j for j, s in zip(again, same.tolist(), strict=True) if not s]
     if again:

@@ -40,6 +40,7 @@ CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 GIS_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip"}
 LOCATION_COLUMNS = ("lat", "lon", "x", "y")
 CHUNK = 50_000
+DBF_NAME_LENGTH = 10  # a shapefile's field names are cut to this length
 FIELD_LIMIT = 64 << 20  # characters in one CSV field; the csv module's default is 128 KB
 
 
@@ -136,7 +137,7 @@ class Source:
                     # GDAL's own warnings (an unclosed ring, time zones) would print beside the
                     # progress; such a feature is rejected with its reason (`_geometries`)
                     warnings.simplefilter("ignore", RuntimeWarning)
-                    _meta, _fids, wkb, fields = pyogrio.raw.read(
+                    meta, _fids, wkb, fields = pyogrio.raw.read(
                         ogr_path,
                         layer=layer,
                         skip_features=start,
@@ -159,7 +160,11 @@ class Source:
                 geoms = shapely.transform(
                     geoms, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
                 )
-            columns = [(name, _plain(fields[i])) for name, i in wanted]
+            dtypes = meta.get("dtypes")
+            columns = [
+                (name, _plain(fields[i], None if dtypes is None else str(dtypes[i])))
+                for name, i in wanted
+            ]
             for k in range(n):
                 geom = geoms[k]
                 rec = {name: values[k] for name, values in columns}
@@ -197,11 +202,14 @@ def wrong_width(row: list[str], width: int, wanted) -> dict[str, Any]:
     return {REJECT: reason, **{name: row[i] for name, i in wanted if i < len(row)}}
 
 
-def _plain(values: np.ndarray) -> list[Any]:
-    """Numpy field values as plain Python, NaN (OGR's null for reals) as None."""
+def _plain(values: np.ndarray, declared: str | None = None) -> list[Any]:
+    """Numpy field values as plain Python, NaN (OGR's null for reals) as None. An integer
+    field with nulls comes as floats: its values are integers again, or an id 10 would be
+    the key "10.0" here and "10" in a file of the same source without a null."""
     out = values.tolist()
     if values.dtype.kind == "f":
-        return [None if (v is None or math.isnan(v)) else v for v in out]
+        whole = declared is not None and declared.startswith(("int", "uint"))
+        return [None if (v is None or math.isnan(v)) else (int(v) if whole else v) for v in out]
     return out
 
 
@@ -363,7 +371,8 @@ def _open_gis(p: Path, spec: LayerSpec, options: ReadOptions) -> Source:
             crs = parse_crs(crs).to_string()
         except LagesbildError as exc:
             raise FileProblem(f"{p}: {exc}") from None
-    index, ignored = _map_columns(p, columns, spec, options.mapping)
+    shapefile = p.suffix.lower() in (".zip", ".shp")
+    index, ignored = _map_columns(p, columns, spec, options.mapping, dbf_names=shapefile)
     return Source(
         p,
         spec.name,
@@ -391,8 +400,15 @@ def _geojson_crs_member(p: Path) -> str | None:
 
 
 def _map_columns(
-    p: Path, columns: list[str], spec: LayerSpec, mapping: Mapping[str, str]
+    p: Path,
+    columns: list[str],
+    spec: LayerSpec,
+    mapping: Mapping[str, str],
+    dbf_names: bool = False,
 ) -> tuple[dict[str, int], list[str]]:
+    """Canonical name -> position of the file's column. `dbf_names`: a shapefile, whose field
+    names dBASE cuts to 10 characters (`occurred_at` is `occurred_a`, `organisation` is
+    `organisati`); the cut name reads as the canonical one when the full one is not there."""
     canon = canonical_columns(spec)
     by_lower: dict[str, int] = {}
     twins: dict[str, list[str]] = {}
@@ -425,9 +441,12 @@ def _map_columns(
         index[name] = pos
     taken = set(index.values())
     for name in canon:
-        pos = by_lower.get(name)
+        key = name
+        if dbf_names and key not in by_lower:
+            key = name[:DBF_NAME_LENGTH]
+        pos = by_lower.get(key)
         if name not in index and pos is not None and pos not in taken:
-            unique(name)
+            unique(key)
             index[name] = pos
             taken.add(pos)
     ignored = [c for i, c in enumerate(columns) if i not in taken]

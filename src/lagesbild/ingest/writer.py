@@ -234,19 +234,22 @@ def _store_one(conn, ctx, spec, table, rec, geom, summary, touched) -> None:
     except (ValueError, TypeError) as exc:  # a parser's own complaint, reworded for the user
         raise ValidationError("row", str(exc)) from None
     existing = conn.execute(select(table).where(_natural_key(spec, table, row))).mappings().first()
+    carries_extent = spec.name == "places" and rec.get("round") not in (None, "")
     if existing is None:
         new_id = conn.execute(insert(table).values(**row)).inserted_primary_key[0]
         summary.stored += 1
         touched.append((new_id, row.get("geom")))
-    elif spec.name == "places" and rec.get("round") not in (None, ""):
+    elif carries_extent:
         pass  # a place row that carries an extent creates the place only if it is new
     else:
         if not _update_if_changed(conn, table, existing, row, ctx, summary, touched):
             return
-    if spec.name == "places" and rec.get("round") not in (None, ""):
+    if carries_extent:
         extent_rec = {**rec, "place": row["name"]}
         extent_spec = layer_spec("extents")
         ctx.resolver.forget_place(row["name"])
+        # the row of a stored place counts as its extent went (stored, updated, duplicate),
+        # and a changed extent is `touched`, so points are assigned to its new polygon
         _store_one(
             conn,
             ctx,
@@ -254,8 +257,8 @@ def _store_one(conn, ctx, spec, table, rec, geom, summary, touched) -> None:
             metadata.tables["extents"],
             extent_rec,
             geom,
-            WriteSummary("extents"),
-            [],
+            WriteSummary("extents") if existing is None else summary,
+            touched,
         )
 
 
