@@ -73,6 +73,15 @@ def test_import_export_with_profile(db, tmp_path):
     )
     assert res.exit_code == 0, res.output
     assert "Exported 1 crimes record(s)" in res.output
+    # the terminal's imports are in the audit log, as the web's are
+    from lagesbild.store import audit
+    from lagesbild.store.lifecycle import open_store
+
+    store = open_store(db)
+    entries = audit.read(store, audit.AuditFilter(None, "import", "crimes", None, None, 10, 0))
+    store.dispose()
+    assert len(entries) == 2 and all(e["remote"] == "cli" for e in entries)
+    assert "polisen.csv" in entries[0]["detail"] and "'stored': 4" in entries[-1]["detail"]
 
 
 def test_file_error_is_one_line_exit_2(db, tmp_path):

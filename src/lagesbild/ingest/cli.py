@@ -88,9 +88,10 @@ def import_command(
 ) -> None:
     """Import FILE into LAYER. Valid rows are stored in one transaction; rejected rows are
     listed in FILE.rejected.csv. Importing the same file again adds nothing twice."""
+    from lagesbild.domain.model import SYSTEM
     from lagesbild.ingest.profiles import MappingProfile, load_profile, parse_map
     from lagesbild.ingest.profiles import save_profile as store_profile
-    from lagesbild.ingest.service import ImportOptions, import_file, open_file
+    from lagesbild.ingest.service import ImportOptions, audit_import, import_file, open_file
     from lagesbild.ingest.writer import StrictRejection
 
     store = open_store_cli(db)
@@ -123,6 +124,7 @@ def import_command(
                 )
             except StrictRejection:
                 raise
+        audit_import(store, SYSTEM, result)  # the terminal's imports are logged as the web's
         if save_profile:
             store_profile(store, save_profile, MappingProfile(source.layer, mapping, crs, table))
             console.print(f"Saved mapping profile [bold]{save_profile}[/bold]")

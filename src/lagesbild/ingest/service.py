@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lagesbild.domain.model import Viewer
 from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.ingest import bulk
 from lagesbild.ingest.columns import CsvColumns
@@ -54,6 +55,18 @@ def report_path(path: Path) -> Path:
 def open_file(store: Store, layer: str, path: str | Path, options: ImportOptions) -> Source:
     """Open and check a file without storing anything (raises `FileProblem`)."""
     return open_source(path, layer, ReadOptions(options.mapping, options.crs, options.encoding))
+
+
+def audit_import(
+    store: Store, viewer: Viewer, result: ImportResult, remote: str | None = None
+) -> None:
+    """The audit entry of an import (the terminal's, the API's and the import page's alike):
+    who brought which file into which layer, with its counts."""
+    from lagesbild.store import audit
+
+    detail = f"{result.path.name}: {result.summary.as_dict()}"
+    with store.write() as conn:
+        audit.record(conn, viewer, "import", result.layer, None, detail, remote)
 
 
 def import_file(

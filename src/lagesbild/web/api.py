@@ -339,7 +339,7 @@ async def import_layer(
     import tempfile
     from pathlib import Path
 
-    from lagesbild.ingest.service import ImportOptions, import_file
+    from lagesbild.ingest.service import ImportOptions, audit_import, import_file
 
     user = require_user(caller)
     if user.role not in WRITE_ROLES:
@@ -360,16 +360,7 @@ async def import_layer(
         store = request.app.state.store
         result = await run_in_threadpool(import_file, store, layer, path, options)
         rejected = [{"line": r.line, "reason": r.reason} for r in result.summary.rejected[:1000]]
-    with store.write() as conn:
-        audit.record(
-            conn,
-            caller.viewer,
-            "import",
-            layer,
-            None,
-            f"{name}: {result.summary.as_dict()}",
-            remote_of(request),
-        )
+    audit_import(store, caller.viewer, result, remote_of(request))
     return {
         "file": name,
         "read_as": result.source,

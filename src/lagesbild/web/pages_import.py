@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from lagesbild.domain.model import WRITE_ROLES, Role
 from lagesbild.errors import LagesbildError
 from lagesbild.ingest.layers import LAYERS
-from lagesbild.store import audit
 from lagesbild.web.i18n import Translator, lang_of
 from lagesbild.web.pages import (
     CallerDep,
@@ -51,7 +50,7 @@ async def import_submit(
 ):
     """The CLI's `lagesbild import` for one uploaded file, with the same summary and the same
     list of rejected rows; rows are owned by the importer's organisation."""
-    from lagesbild.ingest.service import ImportOptions, import_file, open_file
+    from lagesbild.ingest.service import ImportOptions, audit_import, import_file, open_file
     from lagesbild.ingest.writer import StrictRejection
 
     need(caller, WRITE_ROLES)
@@ -91,16 +90,7 @@ async def import_submit(
             field = getattr(exc, "field", None)
             errors["crs" if field and "crs" in field else "file"] = exc.message
             return render(request, caller, "import.html", _import_context(values, errors), 400)
-    with store.write() as conn:
-        audit.record(
-            conn,
-            caller.viewer,
-            "import",
-            result.layer,
-            None,
-            f"{name}: {result.summary.as_dict()}",
-            remote_of(request),
-        )
+    audit_import(store, caller.viewer, result, remote_of(request))
     rejected = sorted(result.summary.rejected, key=lambda r: r.line)[:500]
     shown = {
         "source": result.source,
