@@ -85,16 +85,18 @@ def test_swedish_clock_times(store, tmp_path):
         "id,occurred_at,category,lat,lon\n"
         "A,2023-05-01 22.15,theft,59.3326,18.0649\n"
         "B,2023-05-01 9.05,theft,59.3326,18.0649\n"
-        "C,2023-05-01 22.5,theft,59.3326,18.0649\n",  # not 22:00:00.5: rejected
+        "C,2023-05-01 22.5,theft,59.3326,18.0649\n"  # not 22:00:00.5: rejected
+        "D,2023-05-01t19:30:00z,theft,59.3326,18.0649\n",  # RFC 3339 in lowercase
         encoding="utf-8",
     )
     s = import_file(store, "crimes", path).summary
-    assert (s.stored, s.rejected_count) == (2, 1)
+    assert (s.stored, s.rejected_count) == (3, 1)
     with store.read() as conn:
         got = dict(conn.execute(select(crimes.c.source_id, crimes.c.occurred_at)).all())
     # CEST is UTC+2
     assert got["A"].isoformat().startswith("2023-05-01T20:15:00")
     assert got["B"].isoformat().startswith("2023-05-01T07:05:00")
+    assert got["D"].isoformat().startswith("2023-05-01T19:30:00")
     assert _rejects(path)[0]["line"] == "4"
 
 

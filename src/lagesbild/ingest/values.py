@@ -106,6 +106,8 @@ def parse_datetime(value: object, field: str, tz: ZoneInfo) -> datetime | None:
         dt = datetime.combine(value, time())
     else:
         text = str(value).strip().replace("Z", "+00:00")
+        if text.endswith("z"):  # RFC 3339 allows a lowercase z as it does a lowercase t
+            text = text[:-1] + "+00:00"
         clock = _LOCAL_CLOCK.match(text)
         if clock:
             day, hour, minute, second = clock.groups()
