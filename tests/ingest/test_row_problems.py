@@ -206,3 +206,25 @@ def test_empty_feature_collection_reads_no_rows(store, tmp_path):
     path.write_text('{"type": "FeatureCollection", "features": []}')
     s = import_file(store, "places", path).summary
     assert (s.read, s.stored, s.rejected_count) == (0, 0, 0)
+
+
+def test_survey_interval_must_hold_its_share(store, tmp_path):
+    from shapely.geometry import box
+
+    from lagesbild.ingest.writer import write_records
+
+    klara = box(18.06, 59.331, 18.07, 59.335)
+    write_records(store, "places", [(1, {"name": "Klara", "kind": "scene"}, klara)])
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "survey,year,area,question,share,n,ci_low,ci_high\n"
+        "T,2023,Klara,Otrygg,0.12,400,0.09,0.16\n"
+        "T,2022,Klara,Otrygg,0.12,400,0.13,0.16\n"  # the low end above the share
+        "T,2021,Klara,Otrygg,25 %,400,21 %,24 %\n",  # the high end below it
+        encoding="utf-8",
+    )
+    s = import_file(store, "survey_results", path).summary
+    assert (s.stored, s.rejected_count) == (1, 2)
+    reasons = [r["reason"] for r in _rejects(path)]
+    assert reasons[0].startswith("ci_low: 0.13 is above the share 0.12")
+    assert reasons[1].startswith("ci_high: 0.24 is below the share 0.25")

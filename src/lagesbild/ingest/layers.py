@@ -381,6 +381,13 @@ def _survey_result(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> d
     n = parse_int(rec.get("n"), "n", minimum=1)
     if year is None or share is None or n is None:
         raise ValidationError("year/share/n", "are required")
+    ci_low = parse_share(rec.get("ci_low"), "ci_low")
+    ci_high = parse_share(rec.get("ci_high"), "ci_high")
+    # an interval that does not hold its share is a column mix-up, not a result
+    if ci_low is not None and ci_low > share:
+        raise ValidationError("ci_low", f"{ci_low:g} is above the share {share:g}")
+    if ci_high is not None and ci_high < share:
+        raise ValidationError("ci_high", f"{ci_high:g} is below the share {share:g}")
     is_city = area.lower() in ("city", "staden", "stockholms stad")
     return {
         **_keyed("survey_results", rec, geom),
@@ -391,8 +398,8 @@ def _survey_result(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> d
         "question": _text(rec, "question", True, 500),
         "share": share,
         "n": n,
-        "ci_low": parse_share(rec.get("ci_low"), "ci_low"),
-        "ci_high": parse_share(rec.get("ci_high"), "ci_high"),
+        "ci_low": ci_low,
+        "ci_high": ci_high,
         **_owned(ctx, rec),
     }
 
