@@ -156,14 +156,21 @@ def restore_command(
 def retention_command(
     days: Annotated[int, typer.Option("--days", min=1, help="Free text older than this many days")],
     mode: Annotated[str, typer.Option("--mode", help="pseudonymise or delete")] = "pseudonymise",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count the records it would change.")
+    ] = False,
     db: DbOption = None,
 ) -> None:
-    """Pseudonymise or delete the free text of observations older than N days (GDPR). Safe to
-    run from cron; each run writes an audit entry."""
+    """Pseudonymise or delete the free text of observations and residents' reports older than
+    N days (GDPR). Safe to run from cron; each run writes an audit entry."""
     from lagesbild.services.retention import apply_retention
 
-    n = apply_retention(open_store_cli(db), days, mode, SYSTEM)
-    console.print(f"{mode}: free text of {n} observation(s) older than {days} days")
+    n = apply_retention(open_store_cli(db), days, mode, SYSTEM, dry_run=dry_run)
+    what = f"free text of {n} record(s) (observations and residents' reports)"
+    if dry_run:
+        console.print(f"{mode} would change the {what} older than {days} days; nothing changed")
+    else:
+        console.print(f"{mode}: {what} older than {days} days")
 
 
 category_app = typer.Typer(

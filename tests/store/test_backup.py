@@ -221,6 +221,12 @@ def test_damaged_backup_restores_nothing(sqlite_store, tmp_path):
 
 def test_retention_pseudonymises_old_text_with_an_audit_entry(store):
     _fill(store)
+    # a dry run counts and changes nothing, nor writes an entry
+    assert apply_retention(store, 30, "delete", SYSTEM, dry_run=True) == 1
+    with store.read() as conn:
+        retention = select(func.count()).where(audit_log.c.action == "retention")
+        assert conn.execute(retention).scalar_one() == 0
+        assert MARK not in {t for (t,) in conn.execute(select(observations.c.text))}
     assert apply_retention(store, 30, "pseudonymise", SYSTEM) == 1
     with store.read() as conn:
         texts = dict(conn.execute(select(observations.c.source_id, observations.c.text)).all())

@@ -17,7 +17,12 @@ from lagesbild.store.schema import observations, resident_reports
 MARK = "[text removed after retention period]"
 
 
-def apply_retention(store: Store, days: int, mode: str, actor: Viewer) -> int:
+def apply_retention(
+    store: Store, days: int, mode: str, actor: Viewer, dry_run: bool = False
+) -> int:
+    """Pseudonymise or delete the free text of field observations and residents' reports older
+    than `days`; the number of records changed. `dry_run` only counts them (and writes no
+    audit entry, since nothing changes)."""
     if days < 1:
         raise ValidationError("days", "must be at least 1")
     if mode not in ("pseudonymise", "delete"):
@@ -32,9 +37,11 @@ def apply_retention(store: Store, days: int, mode: str, actor: Viewer) -> int:
         ):
             old = (when < cutoff, table.c.text.is_not(None), table.c.text != MARK)
             n = conn.execute(select(func.count()).select_from(table).where(*old)).scalar_one()
-            if n:
+            if n and not dry_run:
                 conn.execute(update(table).where(*old).values(text=new_text))
             done += n
+        if dry_run:
+            return done
         audit.record(
             conn,
             actor,
