@@ -145,6 +145,35 @@ def test_offline_report_is_kept_and_stored_exactly_once(server, context):
     )
 
 
+def test_outbox_report_is_sent_only_by_the_user_who_made_it(server, context):
+    """A report queued on a shared phone is not sent in the next user's session, where it
+    would belong to their organisation; it waits for its own reporter."""
+    page = context.new_page()
+    login(page, server.url, "falt", "/report")
+    text = f"delad telefon {uuid.uuid4().hex[:8]}"
+    page.route("**/api/v1/observations", lambda route: route.abort())  # no network for it
+    _fill_report(page, text)
+    page.click("#report-form button[type=submit]")
+    page.wait_for_selector("body[data-outbox='1']")
+    page.unroute("**/api/v1/observations")
+    context.clear_cookies()  # the session ends; a coordinator signs in on the same phone
+    login(page, server.url, "samordnare", "/report")
+    page.wait_for_selector("#report-form")
+    page.evaluate("LBOutbox.flush()")
+    page.wait_for_selector("body[data-outbox='0']")
+    assert f"{text}" not in page.inner_text("#mine")
+    assert server.query("SELECT count(*) FROM observations WHERE text = ?", text)[0][0] == 0
+    context.clear_cookies()
+    login(page, server.url, "falt", "/report")
+    page.wait_for_selector("body[data-outbox='0']", timeout=20_000)
+    rows = server.query(
+        "SELECT o.name, u.username FROM observations r JOIN organisations o "
+        "ON o.id = r.owner_org_id JOIN users u ON u.id = r.created_by WHERE r.text = ?",
+        text,
+    )
+    assert rows == [("Stadens mobila ordningsvakter", "falt")]
+
+
 def test_validation_message_beside_the_field_keeps_what_was_typed(server, context):
     page = context.new_page()
     login(page, server.url, "falt", "/report")
