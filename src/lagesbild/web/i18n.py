@@ -260,6 +260,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "mod.status.merged": ("sammanslagen", "merged"),
     "mod.received": ("Mottaget", "Received"),
     "mod.observation": ("Observation", "Observation"),
+    "mod.err.status": (
+        "Rapporten har redan modererats (kanske av någon annan just nu).",
+        "The report has already been moderated (perhaps by someone else just now).",
+    ),
+    "mod.err.into": (
+        "Välj en annan väntande eller godkänd rapport att slå ihop med.",
+        "Choose another pending or accepted report to merge into.",
+    ),
+    "mod.err.other": (
+        "Rapporten kunde inte modereras: kontrollera kategorin och försök igen.",
+        "The report could not be moderated: check the category and try again.",
+    ),
     # lists
     "list.none": ("Inga poster.", "No records."),
     "list.more": ("Fler", "More"),
