@@ -126,6 +126,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.listed": ("listad", "listed"),
     "status.delisted": ("avförd", "delisted"),
     "status.watch": ("bevakas", "watched"),
+    "public.fewer": ("färre än {n}", "fewer than {n}"),
     "place.rounds": ("Kartläggningar och utbredning", "Mapping rounds and extent"),
     "place.round": ("Kartläggning", "Round"),
     "place.status": ("Status", "Status"),
@@ -259,6 +260,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "mod.status.merged": ("sammanslagen", "merged"),
     "mod.received": ("Mottaget", "Received"),
     "mod.observation": ("Observation", "Observation"),
+    "mod.err.status": (
+        "Rapporten har redan modererats (kanske av någon annan just nu).",
+        "The report has already been moderated (perhaps by someone else just now).",
+    ),
+    "mod.err.into": (
+        "Välj en annan väntande eller godkänd rapport att slå ihop med.",
+        "Choose another pending or accepted report to merge into.",
+    ),
+    "mod.err.other": (
+        "Rapporten kunde inte modereras: kontrollera kategorin och försök igen.",
+        "The report could not be moderated: check the category and try again.",
+    ),
     # lists
     "list.none": ("Inga poster.", "No records."),
     "list.more": ("Fler", "More"),
@@ -543,5 +556,12 @@ class Translator:
         return category.label(self.lang)
 
     def js(self) -> dict[str, str]:
-        """The messages the scripts need, keyed without the `js.` prefix."""
-        return {k[3:]: v[self._i] for k, v in MESSAGES.items() if k.startswith("js.")}
+        """The messages the scripts need, keyed without the `js.` prefix, and the extents'
+        statuses under their own keys (`status.listed`), which the maps' tooltips show."""
+        out = {k[3:]: v[self._i] for k, v in MESSAGES.items() if k.startswith("js.")}
+        out.update(self.statuses())
+        return out
+
+    def statuses(self) -> dict[str, str]:
+        """An extent's status code -> its label, keyed `status.CODE`."""
+        return {k: v[self._i] for k, v in MESSAGES.items() if k.startswith("status.")}

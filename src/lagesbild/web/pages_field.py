@@ -60,6 +60,7 @@ def report_context(request: Request, caller: Caller, values: dict, errors: dict)
             "msg": t.js(),
             "lang": t.lang,
             "region": region_config(region),
+            "user": caller.user.username if caller.user else None,  # whose outbox items
         },
         "text_max": TEXT_MAX,
         "sent": request.query_params.get("sent"),

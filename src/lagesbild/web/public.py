@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 from lagesbild.domain.model import PUBLIC_VIEWER
 from lagesbild.services.public import SUPPRESS_BELOW, public_counts
 from lagesbild.store.queries import extent_features
-from lagesbild.web.i18n import LANG_COOKIE, LANGS, lang_of
+from lagesbild.web.i18n import LANG_COOKIE, LANGS, Translator, lang_of
 
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -41,16 +41,18 @@ def counts(request: Request, year: int | None = Query(None, ge=1900, le=2200)) -
 @router.get("/public", response_class=HTMLResponse)
 def public_page(request: Request, year: int | None = None):
     lang = lang_of(request)  # ?lang=, else the lang cookie, as on every other page
-    rows = public_counts(request.app.state.store, year)
+    store = request.app.state.store
+    t = Translator(lang, store.tz)
+    rows = public_counts(store, year)
     years = sorted({r.year for r in rows})
+    fewer = t("public.fewer", n=SUPPRESS_BELOW)
     table: dict[tuple[str, str, str], dict[int, str]] = {}
-    for r in rows:
-        table.setdefault((r.place, r.layer, r.category), {})[r.year] = (
-            ("färre än 5" if lang != "en" else "fewer than 5") if r.count is None else str(r.count)
-        )
-    response = templates.TemplateResponse(
-        request, "public.html", {"lang": lang, "years": years, "table": table}
-    )
+    for r in rows:  # layers and categories by their labels, counts in the language's form
+        cat = store.taxonomy.get(r.layer, r.category)
+        key = (r.place, t(f"layer.{r.layer}"), t.label(cat) if cat else r.category)
+        table.setdefault(key, {})[r.year] = fewer if r.count is None else t.num(r.count)
+    context = {"lang": lang, "years": years, "table": table, "statuses": t.statuses()}
+    response = templates.TemplateResponse(request, "public.html", context)
     if request.query_params.get("lang") in LANGS:  # the choice holds for the other pages too
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
     return response

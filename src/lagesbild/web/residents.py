@@ -51,6 +51,8 @@ AS_OBSERVATION = {
     "drug_litter": "drug_litter",
 }
 TEXT_MAX = 500
+# A moderation's error (the ValidationError's field) -> its message key.
+MOD_ERRORS = {"status": "mod.err.status", "into": "mod.err.into", "other": "mod.err.other"}
 # Per sender (address) and in all: several app processes agree, since the events are stored.
 RATE_PER_SENDER = int(os.environ.get("LAGESBILD_RESIDENT_RATE", "5"))
 RATE_TOTAL = int(os.environ.get("LAGESBILD_RESIDENT_RATE_TOTAL", "500"))
@@ -299,7 +301,7 @@ def moderation_page(request: Request, caller: CallerDep):
             "obs_categories": obs_cats,
             "as_observation": AS_OBSERVATION,
             "targets": targets,
-            "error": request.query_params.get("error"),
+            "error": MOD_ERRORS.get(request.query_params.get("error") or ""),
         },
     )
 
@@ -324,11 +326,10 @@ async def moderate_submit(request: Request, caller: CallerDep, report_id: Id, ac
         else:
             raise NotFound(f"no action {action}")
     except ValidationError as exc:
-        from urllib.parse import quote
-
-        return RedirectResponse(
-            f"/residents/moderate?error={quote(exc.message)}#r{report_id}", status_code=303
-        )
+        # a message key, not the (English) text: shown in the page's language, and a link can
+        # put no text of its own on the page
+        code = exc.field if exc.field in MOD_ERRORS else "other"
+        return RedirectResponse(f"/residents/moderate?error={code}#r{report_id}", status_code=303)
     return RedirectResponse("/residents/moderate", status_code=303)
 
 

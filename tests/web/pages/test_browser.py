@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -143,6 +144,35 @@ def test_offline_report_is_kept_and_stored_exactly_once(server, context):
     assert server.query("SELECT source_key FROM observations WHERE text = ?", text2)[0][0].endswith(
         lost[0]
     )
+
+
+def test_outbox_report_is_sent_only_by_the_user_who_made_it(server, context):
+    """A report queued on a shared phone is not sent in the next user's session, where it
+    would belong to their organisation; it waits for its own reporter."""
+    page = context.new_page()
+    login(page, server.url, "falt", "/report")
+    text = f"delad telefon {uuid.uuid4().hex[:8]}"
+    page.route("**/api/v1/observations", lambda route: route.abort())  # no network for it
+    _fill_report(page, text)
+    page.click("#report-form button[type=submit]")
+    page.wait_for_selector("body[data-outbox='1']")
+    page.unroute("**/api/v1/observations")
+    context.clear_cookies()  # the session ends; a coordinator signs in on the same phone
+    login(page, server.url, "samordnare", "/report")
+    page.wait_for_selector("#report-form")
+    page.evaluate("LBOutbox.flush()")
+    page.wait_for_selector("body[data-outbox='0']")
+    assert f"{text}" not in page.inner_text("#mine")
+    assert server.query("SELECT count(*) FROM observations WHERE text = ?", text)[0][0] == 0
+    context.clear_cookies()
+    login(page, server.url, "falt", "/report")
+    page.wait_for_selector("body[data-outbox='0']", timeout=20_000)
+    rows = server.query(
+        "SELECT o.name, u.username FROM observations r JOIN organisations o "
+        "ON o.id = r.owner_org_id JOIN users u ON u.id = r.created_by WHERE r.text = ?",
+        text,
+    )
+    assert rows == [("Stadens mobila ordningsvakter", "falt")]
 
 
 def test_validation_message_beside_the_field_keeps_what_was_typed(server, context):
@@ -307,7 +337,7 @@ def test_screenshots_of_map_and_place_page_are_not_blank(server, context, tmp_pa
 def test_phone_width_has_no_sideways_scrolling(server, phone):
     page = phone.new_page()
     login(page, server.url, "falt", "/report")
-    for path in ("/report", "/", "/residents"):
+    for path in ("/report", "/", "/residents", "/public"):
         page.goto(server.url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (path, width)
@@ -369,3 +399,36 @@ def test_place_names_in_map_tooltips_are_text_not_html(server, context):
     assert any("&lt;b id=" in t for t in shown), shown
     shown = tooltips(page, f"{server.url}/public")
     assert any("&lt;b id=" in t for t in shown), shown
+
+
+def _extent_tooltips(page) -> list[str]:
+    """Hover each extent of the map in view: the tooltips' texts."""
+    page.wait_for_selector(".leaflet-overlay-pane path")
+    page.wait_for_timeout(300)  # fitBounds
+    seen = []
+    for path in page.locator(".leaflet-overlay-pane path").all():
+        box = path.bounding_box()
+        if box and box["width"] > 4 and box["height"] > 4:
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            tip = page.locator(".leaflet-tooltip")
+            if tip.count():
+                seen.append(tip.first.inner_text())
+    return seen
+
+
+def test_extent_tooltips_in_the_pages_language(server, context):
+    """An extent's status and hectares in the page's language: a Swedish map said "(listed)"
+    and the public map "14.1 ha"."""
+    page = context.new_page()
+    page.goto(server.url + "/public?lang=sv")
+    shown = [t for t in _extent_tooltips(page) if " ha (" in t]
+    assert shown and all("(listed)" not in t for t in shown), shown
+    assert any(re.search(r"\d,\d ha \(listad\)", t) for t in shown), shown
+    page.goto(server.url + "/public?lang=en")
+    shown = [t for t in _extent_tooltips(page) if " ha (" in t]
+    assert any(re.search(r"\d\.\d ha \(listed\)", t) for t in shown), shown
+    login(page, server.url, "lasare", "/")
+    page.goto(server.url + "/?lang=sv#z=15&c=59.3330,18.0640&layers=extents")
+    wait_map(page)
+    shown = [t for t in _extent_tooltips(page) if " ha (" in t]
+    assert shown and all("(listed)" not in t for t in shown), shown

@@ -92,7 +92,7 @@
       return [fc, L.geoJSON(fc, {
         style: f => ({ color: colour(f.properties.round), weight: 3, fillOpacity: 0.12 }),
         onEachFeature: (f, l) => l.bindTooltip(
-          `${esc(f.properties.place)} ${f.properties.round}: ${nf.format(f.properties.area_ha)} ha (${esc(f.properties.status)})`),
+          `${esc(f.properties.place)} ${f.properties.round}: ${nf.format(f.properties.area_ha)} ha (${esc(LB.msg['status.' + f.properties.status] || f.properties.status)})`),
       })];
     },
     async places() {

@@ -2,6 +2,9 @@
 (function () {
   const el = document.getElementById('map');
   const map = L.map(el);
+  // numbers and statuses in the page's language (data-lang, data-statuses)
+  const nf = new Intl.NumberFormat(el.dataset.lang === 'en' ? 'en-GB' : 'sv-SE', { maximumFractionDigits: 1 });
+  const statuses = JSON.parse(el.dataset.statuses || '{}');
   const colours = ['#1f78b4', '#e31a1c', '#33a02c', '#ff7f00', '#6a3d9a'];
   // Leaflet shows a tooltip's text as HTML: names come from users, so they are escaped
   const esc = s => String(s == null ? '' : s).replace(/[&<>"']/g, ch => (
@@ -13,7 +16,7 @@
       overlays[String(round)] = L.geoJSON(fc.features.filter(f => f.properties.round === round), {
         style: { color: colours[i % colours.length], weight: 2, fillOpacity: 0.15 },
         onEachFeature: (f, l) => l.bindTooltip(
-          `${esc(f.properties.place)} ${esc(round)}: ${f.properties.area_ha.toFixed(1)} ha (${esc(f.properties.status)})`)
+          `${esc(f.properties.place)} ${esc(round)}: ${nf.format(f.properties.area_ha)} ha (${esc(statuses['status.' + f.properties.status] || f.properties.status)})`)
       }).addTo(map);
     });
     const all = L.featureGroup(Object.values(overlays));

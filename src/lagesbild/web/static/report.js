@@ -13,8 +13,13 @@
   let csrf = document.querySelector('meta[name="csrf-token"]').content;
   let sending = false;
 
-  const readBox = () => { try { return JSON.parse(localStorage.getItem(KEY) || '[]'); } catch (e) { return []; } };
+  const readAll = () => { try { return JSON.parse(localStorage.getItem(KEY) || '[]'); } catch (e) { return []; } };
   const writeBox = items => localStorage.setItem(KEY, JSON.stringify(items));
+  // The outbox is shared by everyone who signs in on this device: each report carries the
+  // user who made it and is sent only in that user's session, never as someone else's (their
+  // organisation would own it). Reports kept before users were recorded count as anyone's.
+  const ownedHere = i => !i.user || i.user === cfg.user;
+  const readBox = () => readAll().filter(ownedHere);
   function newKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     const b = new Uint8Array(16); crypto.getRandomValues(b);
@@ -75,6 +80,7 @@
   async function freshCsrf() {
     const r = await fetch('/api/v1/me', { credentials: 'same-origin' });
     const me = await r.json();
+    if (me.username !== cfg.user) return false;  // someone else's session: keep the reports
     if (me.csrf_token) csrf = me.csrf_token;
     return me.signed_in;
   }
@@ -105,12 +111,12 @@
           break;  // still offline: keep the rest for later
         }
         if (r.ok) {
-          writeBox(readBox().filter(i => i.key !== item.key));
+          writeBox(readAll().filter(i => i.key !== item.key));
           status.textContent = msg('sent');
         } else if (r.status >= 400 && r.status < 500 && r.status !== 401 && r.status !== 403 && r.status !== 429) {
           let detail = String(r.status);
           try { detail = (await r.json()).detail || detail; } catch (e) { /* keep the status */ }
-          writeBox(readBox().filter(i => i.key !== item.key));
+          writeBox(readAll().filter(i => i.key !== item.key));
           status.textContent = msg('rejected', { msg: detail });
           restore(item);
         } else {
@@ -166,6 +172,7 @@
     const sel = f.category;
     const item = {
       key: newKey(),
+      user: cfg.user,
       label: sel.options[sel.selectedIndex].text,
       properties: {
         category: sel.value,
@@ -176,7 +183,7 @@
         lon: parseFloat(f.lon.value.replace(',', '.')),
       },
     };
-    writeBox([...readBox(), item]);  // kept on the device first, then sent
+    writeBox([...readAll(), item]);  // kept on the device first, then sent
     f.text.value = '';
     f.count.value = '1';
     showOutbox();
