@@ -175,6 +175,22 @@ def test_outbox_report_is_sent_only_by_the_user_who_made_it(server, context):
     assert rows == [("Stadens mobila ordningsvakter", "falt")]
 
 
+_CACHED = "caches.open('lagesbild-v1').then(c => c.match('/report')).then(r => !!r)"
+
+
+def test_signing_out_forgets_the_report_page_kept_for_offline_use(server, context):
+    """The report page kept on the device lists its user's own reports with their texts: on a
+    shared phone it must not outlive the session."""
+    page = context.new_page()
+    login(page, server.url, "falt", "/report")
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    page.reload()  # fetched through the service worker, which keeps a copy
+    page.wait_for_function(_CACHED, timeout=20_000)
+    page.click("form[action='/logout'] button")
+    page.wait_for_url(f"{server.url}/")
+    assert page.evaluate(_CACHED) is False
+
+
 def test_validation_message_beside_the_field_keeps_what_was_typed(server, context):
     page = context.new_page()
     login(page, server.url, "falt", "/report")

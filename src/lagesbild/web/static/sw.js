@@ -15,9 +15,15 @@ self.addEventListener('activate', event => {
 });
 self.addEventListener('fetch', event => {
   const req = event.request;
-  if (req.method !== 'GET') return;
   const url = new URL(req.url);
   if (url.origin !== location.origin) return;
+  if (req.method === 'POST' && (url.pathname === '/logout' || url.pathname === '/api/v1/logout')) {
+    // the device may be shared: the report page kept for offline use lists the user's own
+    // reports, so it goes with the session (the outbox of unsent reports stays, per user)
+    event.waitUntil(caches.open(CACHE).then(c => c.delete('/report')));
+    return;
+  }
+  if (req.method !== 'GET') return;
   if (url.pathname === '/report') {  // network first, the last copy when offline
     event.respondWith(fetch(req).then(res => {
       if (res.ok) { const copy = res.clone(); caches.open(CACHE).then(c => c.put('/report', copy)); }
