@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -178,14 +179,22 @@ def test_outbox_report_is_sent_only_by_the_user_who_made_it(server, context):
 _CACHED = "caches.open('lagesbild-v1').then(c => c.match('/report')).then(r => !!r)"
 
 
+def _until(page, expression: str, seconds: float = 20) -> None:
+    # polled with evaluate: wait_for_function evaluates a string, which the CSP forbids
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        time.sleep(0.2)
+
+
 def test_signing_out_forgets_the_report_page_kept_for_offline_use(server, context):
     """The report page kept on the device lists its user's own reports with their texts: on a
     shared phone it must not outlive the session."""
     page = context.new_page()
     login(page, server.url, "falt", "/report")
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20_000)
+    _until(page, "navigator.serviceWorker.controller !== null")
     page.reload()  # fetched through the service worker, which keeps a copy
-    page.wait_for_function(_CACHED, timeout=20_000)
+    _until(page, _CACHED)
     page.click("form[action='/logout'] button")
     page.wait_for_url(f"{server.url}/")
     assert page.evaluate(_CACHED) is False
