@@ -128,7 +128,7 @@ def places(
 ) -> None:
     """Each place with its kind, its area in hectares and, per mapping round, its extent's area
     and status."""
-    from lagesbild.briefing.fmt import check_lang
+    from lagesbild.briefing.fmt import check_lang, num
     from lagesbild.domain.model import SYSTEM
     from lagesbild.store.queries import place_summaries
     from lagesbild.web.i18n import Translator
@@ -153,16 +153,13 @@ def places(
         cells = []
         for y in rounds:
             e = p.extents.get(y)
-            cells.append(f"{_ha(e.area_ha, t.lang)} ha {label('status', e.status)}" if e else "-")
-        table.add_row(p.name, label("kind", p.kind), _ha(p.area_ha, t.lang), *cells)
+            if e is None:
+                cells.append("-")
+            else:
+                cells.append(f"{num(e.area_ha, t.lang, 2)} ha {label('status', e.status)}")
+        table.add_row(p.name, label("kind", p.kind), num(p.area_ha, t.lang, 2), *cells)
     console.print(table)
     store.dispose()
-
-
-def _ha(value: float, lang: str) -> str:
-    from lagesbild.briefing.fmt import num
-
-    return num(value, lang, 2)
 
 
 @app.command()

@@ -25,6 +25,13 @@ def _rejects(path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def _import_text(store, layer, path, text):
+    """Import `text` written to `path`: the summary and the reason of each rejected row."""
+    path.write_text(text, encoding="utf-8")
+    summary = import_file(store, layer, path).summary
+    return summary, [r["reason"] for r in _rejects(path)] if summary.rejected_count else []
+
+
 def test_taken_code_and_twin_rows_are_rejected(store, tmp_path):
     path = tmp_path / "orgs.csv"
     path.write_text(
@@ -109,17 +116,16 @@ def test_empty_category_says_it_is_empty(store, tmp_path):
 
 
 def test_camera_bearing_and_dates_are_checked(store, tmp_path):
-    path = tmp_path / "cams.csv"
     head = "operator,bearing,angle,range,lat,lon,active_from,active_to\n"
-    path.write_text(
+    s, reasons = _import_text(
+        store,
+        "cameras",
+        tmp_path / "cams.csv",
         head + "Polisen,400,90,50,59.3326,18.0649,,\n"
         "Polisen,90,90,50,59.3326,18.0649,2024-05-01,2024-01-01\n"
         "Polisen,360,90,50,59.3326,18.0649,2024-01-01,2024-05-01\n",
-        encoding="utf-8",
     )
-    s = import_file(store, "cameras", path).summary
     assert (s.stored, s.rejected_count) == (1, 2)
-    reasons = [r["reason"] for r in _rejects(path)]
     assert reasons[0].startswith("bearing: 400.0 is not a compass bearing")
     assert reasons[1].startswith("active_to: 2024-01-01 is before active_from")
     with store.read() as conn:
@@ -215,16 +221,15 @@ def test_survey_interval_must_hold_its_share(store, tmp_path):
 
     klara = box(18.06, 59.331, 18.07, 59.335)
     write_records(store, "places", [(1, {"name": "Klara", "kind": "scene"}, klara)])
-    path = tmp_path / "s.csv"
-    path.write_text(
+    s, reasons = _import_text(
+        store,
+        "survey_results",
+        tmp_path / "s.csv",
         "survey,year,area,question,share,n,ci_low,ci_high\n"
         "T,2023,Klara,Otrygg,0.12,400,0.09,0.16\n"
         "T,2022,Klara,Otrygg,0.12,400,0.13,0.16\n"  # the low end above the share
         "T,2021,Klara,Otrygg,25 %,400,21 %,24 %\n",  # the high end below it
-        encoding="utf-8",
     )
-    s = import_file(store, "survey_results", path).summary
     assert (s.stored, s.rejected_count) == (1, 2)
-    reasons = [r["reason"] for r in _rejects(path)]
     assert reasons[0].startswith("ci_low: 0.13 is above the share 0.12")
     assert reasons[1].startswith("ci_high: 0.24 is below the share 0.25")

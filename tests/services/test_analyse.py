@@ -19,6 +19,7 @@ from lagesbild.services import analyse
 from lagesbild.services.results import write_output
 from lagesbild.store.engine import StoreSettings
 from lagesbild.store.lifecycle import init_store
+from tests.services.surveys import write_survey
 
 BIG = box(18.055, 59.329, 18.070, 59.336)
 SMALL = box(18.058, 59.331, 18.064, 59.334)
@@ -194,30 +195,13 @@ def test_survey_wilson_against_statsmodels(store):
     from statsmodels.stats.proportion import proportion_confint
 
     write_records(store, "places", [(1, {"name": "Klara", "kind": "priority_place"}, BIG)])
-    write_records(
+    write_survey(
         store,
-        "survey_results",
         [
-            (
-                i,
-                {
-                    "survey": "Trygghetsmätning",
-                    "year": y,
-                    "area": a,
-                    "question": "Narkotikahandel",
-                    "share": s,
-                    "n": n,
-                },
-                None,
-            )
-            for i, (y, a, s, n) in enumerate(
-                [
-                    (2022, "Klara", 0.31, 420),
-                    (2022, "city", 0.074, 9000),
-                    (2023, "Klara", "25 %", 400),
-                    (2023, "city", 0.07, 9100),
-                ]
-            )
+            (2022, "Klara", 0.31, 420),
+            (2022, "city", 0.074, 9000),
+            (2023, "Klara", "25 %", 400),
+            (2023, "city", 0.07, 9100),
         ],
     )
     out = analyse.survey(store, SYSTEM, "Klara", "narkotika")

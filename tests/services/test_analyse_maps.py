@@ -16,6 +16,7 @@ from lagesbild.domain.model import SYSTEM
 from lagesbild.errors import NotFound, ValidationError
 from lagesbild.ingest.writer import write_records
 from lagesbild.services import analyse
+from tests.services.surveys import write_survey
 
 CAM = (18.0649, 59.3326)  # Sergels torg, ~2.6 degrees east of SWEREF 99 TM's central meridian
 # a lon/lat box north-east of the camera: its south edge is the camera's parallel (true east)
@@ -120,28 +121,6 @@ def test_coverage_of_a_place_without_cameras_or_streets_says_so(places):
     assert analyse.coverage(store, SYSTEM, "Långt bort").summary["camera_street_share"] is None
 
 
-def _survey(store, rows):
-    write_records(
-        store,
-        "survey_results",
-        [
-            (
-                i,
-                {
-                    "survey": "Trygghetsmätning",
-                    "year": y,
-                    "area": a,
-                    "question": "Narkotikahandel",
-                    "share": s,
-                    "n": n,
-                },
-                None,
-            )
-            for i, (y, a, s, n) in enumerate(rows)
-        ],
-    )
-
-
 def test_survey_interval_is_that_of_the_share_shown(places):
     from statsmodels.stats.proportion import (
         confint_proportions_2indep,
@@ -150,7 +129,7 @@ def test_survey_interval_is_that_of_the_share_shown(places):
     )
 
     store = places
-    _survey(store, [(2017, "Plattan", 0.38, 420), (2017, "city", 0.072, 24500)])
+    write_survey(store, [(2017, "Plattan", 0.38, 420), (2017, "city", 0.072, 24500)])
     row = analyse.survey(store, SYSTEM, "Plattan").rows[0]
     # 0.38 x 420 = 159.6 respondents: a weighted share, not 160 of 420
     lo, hi = proportion_confint(0.38 * 420, 420, method="wilson")
@@ -168,7 +147,7 @@ def test_survey_interval_is_that_of_the_share_shown(places):
 
 def test_survey_of_the_city_is_not_compared_with_itself(places):
     store = places
-    _survey(store, [(2017, "Plattan", 0.38, 420), (2017, "city", 0.072, 24500)])
+    write_survey(store, [(2017, "Plattan", 0.38, 420), (2017, "city", 0.072, 24500)])
     out = analyse.survey(store, SYSTEM, "city")
     assert "difference" not in out.rows[0] and "p_value" not in out.rows[0]
     assert any("city" in n for n in out.notes)

@@ -792,7 +792,8 @@ def survey(store: Store, viewer: Viewer, area: str, question: str | None = None)
     if question:  # a plain substring in any case (in SQL, % and _ would be wildcards)
         needle = question.strip().casefold()
         rows = [r for r in rows if needle in r.question.casefold()]
-    mine = [r for r in rows if r.area.casefold() == area.strip().casefold()]
+    wanted = area.strip().casefold()
+    mine = [r for r in rows if r.area.casefold() == wanted]
     if not mine:
         raise NotFound(
             f"no survey results for area {area!r}"
@@ -809,7 +810,7 @@ def survey(store: Store, viewer: Viewer, area: str, question: str | None = None)
         )
     qtext = questions[0]
     notes = []
-    if area.strip().lower() == "city":
+    if wanted == "city":
         city = {}  # the city against itself is no comparison
         notes.append("These are the city's own figures; there is no city average to compare.")
     else:
