@@ -12,11 +12,12 @@ from fastapi.responses import HTMLResponse
 
 from lagesbild.domain.model import Role
 from lagesbild.errors import NotFound, ValidationError
+from lagesbild.i18n import Translator
 from lagesbild.services import analyse, records
 from lagesbild.services import pages as svc
 from lagesbild.store import audit
 from lagesbild.store.queries import extent_features, place_summaries
-from lagesbild.web.i18n import Translator, lang_of
+from lagesbild.web.lang import lang_of
 from lagesbild.web.pages import (
     PAGE_SIZE,
     TILES_ENV,
@@ -35,19 +36,6 @@ router = APIRouter(include_in_schema=False)
 
 
 SCOPE_KEYS = {"place": "scope.place", "extent": "scope.extent", "city": "scope.city"}
-
-
-def scope_label(t: Translator, scope: str) -> str:
-    if scope.startswith("place: "):
-        return scope[7:]
-    if scope.startswith("city: "):
-        return f"{scope[6:]} ({t('kind.city')})"
-    if scope.startswith("extent of each period's round"):
-        years = scope[scope.find("(") + 1 : scope.find(")")].split(" vs ")
-        return t("scope.each_round", a=years[0], b=years[-1])
-    if scope.startswith("extent "):
-        return t("scope.extent", year=scope[7:])
-    return scope
 
 
 def _default_periods(extent_years: list[int], span) -> tuple[str, str]:
@@ -88,7 +76,7 @@ def place_page(
         errors["a" if "A" in exc.field else "b" if "B" in exc.field else "form"] = exc.message
     rows = result.rows if result else []
     for r in rows:
-        r["label"] = scope_label(t, r["scope"])
+        r["label"] = t.scope(r["scope"])
         cat = store.taxonomy.get(layer, r["category"])
         r["category_label"] = t.label(cat) if cat else r["category"]
     chart_scope = next(
@@ -110,7 +98,7 @@ def place_page(
             "layer": layer,
             "errors": errors,
             "rows": rows,
-            "chart_label": scope_label(t, chart_scope) if chart_scope else "",
+            "chart_label": t.scope(chart_scope) if chart_scope else "",
             "bar_chart": bar_model(chart_rows, "per_ha_a", "per_ha_b"),
             "forest_chart": forest_model(chart_rows),
             "drug": drug,
