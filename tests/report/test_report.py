@@ -17,7 +17,7 @@ import pytest
 
 from lagesbild import analysis as an
 from lagesbild.briefing import est
-from lagesbild.briefing.fmt import parse_num
+from lagesbild.i18n.format import parse_num
 from lagesbild.demo.scenario import load_demo
 from lagesbild.domain.model import SYSTEM
 from lagesbild.report import render

@@ -62,16 +62,16 @@ def ha(value: float | None, lang: str = DEFAULT_LANG, digits: int = 1) -> str:
     return f"{num(value, lang, digits)} ha"
 
 
-def parse_num(text: str) -> float:
-    """Read back what `num` or `pct` wrote (tests compare printed figures with the engine's)."""
+def parse_num(text: str, lang: str | None = None) -> float:
+    """Read back what `num` or `pct` wrote (tests compare printed figures with the engine's).
+    Without `lang`, a lone comma is taken as Swedish decimals (as `num` writes 0,79)."""
     t = text.strip()
-    for ch in (NBSP, "\u202f", MINUS, "%", " "):
-        t = t.replace(ch, "-" if ch == MINUS else "")
-    if "," in t and "." not in t:
-        t = t.replace(",", ".")
-    else:
-        t = t.replace(",", "")
-    return float(t)
+    for ch in (NBSP, "\u202f", "%", " "):
+        t = t.replace(ch, "")
+    t = t.replace(MINUS, "-")
+    if lang == "en" or ("," in t and "." in t):
+        return float(t.replace(",", ""))
+    return float(t.replace(",", "."))
 
 
 def _as_time(value: date | datetime | str) -> date | datetime:

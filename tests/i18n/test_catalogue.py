@@ -1,0 +1,120 @@
+"""The catalogue: both languages for every key with the same placeholders, keys unique across
+the files, every code of the domain's vocabularies labelled, and the one formatter's output in
+each language checked against the written-out form (CLDR's sv: U+00A0 between thousands)."""
+
+from __future__ import annotations
+
+import string
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from lagesbild.domain.model import (
+    LAYERS,
+    ActionStatus,
+    BriefingKind,
+    BriefingStatus,
+    ExtentStatus,
+    PlaceKind,
+    Role,
+    Sensitivity,
+)
+from lagesbild.i18n import catalogue, codes, format, label, rejects, scope, section, text
+from lagesbild.store.audit import ACTIONS
+
+
+def _fields(message: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(message) if f}
+
+
+@pytest.mark.parametrize("area", catalogue.AREAS)
+def test_every_key_has_both_languages_and_the_same_placeholders(area):
+    for key, texts in catalogue.area(area).items():
+        assert set(texts) == {"sv", "en"}, key
+        assert texts["sv"].strip() and texts["en"].strip(), key
+        assert _fields(texts["sv"]) == _fields(texts["en"]), key
+
+
+def test_keys_are_unique_across_the_files():
+    total = sum(len(catalogue.area(a)) for a in catalogue.AREAS)
+    assert len(catalogue.messages()) == total
+
+
+@pytest.mark.parametrize(
+    ("vocabulary", "values"),
+    [
+        ("place_kind", PlaceKind),
+        ("extent_status", ExtentStatus),
+        ("sensitivity", Sensitivity),
+        ("role", Role),
+        ("briefing_kind", BriefingKind),
+        ("briefing_status", BriefingStatus),
+        ("action_status", ActionStatus),
+        ("layer", LAYERS),
+        ("audit_action", ACTIONS),
+        ("trend", ("rising", "falling", "stable")),
+        ("goal_status", ("met", "on track", "not yet", "no target", "no data", "cannot compute")),
+        ("coverage", ("cameras", "guard areas")),
+    ],
+)
+def test_every_code_of_a_vocabulary_has_a_label(vocabulary, values):
+    for v in values:
+        code = getattr(v, "value", v)
+        for lang in ("sv", "en"):
+            assert catalogue.has(f"{codes.PREFIX[vocabulary]}.{code}"), (vocabulary, code)
+        assert label(vocabulary, code, "sv") != code or code in ("admin",), (vocabulary, code)
+
+
+def test_an_unknown_free_text_kind_shows_as_written():
+    assert label("organisation_kind", "bibliotek", "sv") == "bibliotek"
+    assert label("organisation_kind", "property_owner", "sv") == "fastighetsägare"
+    assert label("activation_kind", None) == ""
+
+
+def test_text_fills_placeholders_and_a_missing_key_shows_itself():
+    assert text("public.fewer", "sv", n=5) == "färre än 5"
+    assert text("public.fewer", "en", n=5) == "fewer than 5"
+    assert text("no.such.key", "sv") == "no.such.key"
+    assert section("doc", "en")["title"] == "Follow-up"
+
+
+def test_scopes_of_the_indicators():
+    assert scope("place: Klara", "sv") == "Klara"
+    assert scope("extent 2022", "sv") == "Utbredning 2022"
+    assert scope("extent of each period's round (2022 vs 2023)", "en") == (
+        "Scene extent of each period's round (2022 against 2023)"
+    )
+    assert scope("city: Stockholm", "sv") == "Stockholm (stad)"
+
+
+def test_numbers_in_each_language():
+    assert format.num(17850, "sv") == "17\u00a0850" and format.num(17850, "en") == "17,850"
+    assert format.num(1234567.891, "sv", 2) == "1\u00a0234\u00a0567,89"
+    assert format.num(-0.5, "sv", 1) == "\u22120,5" and format.num(-0.5, "en", 1) == "\u22120.5"
+    assert format.num(None) == format.num(float("nan")) == "–"
+    assert format.num(float("inf")) == "∞"
+    assert format.pct(0.335, "sv") == "34\u00a0%" and format.pct(0.335, "en") == "34%"
+    assert format.ha(12.53, "sv") == "12,5 ha" and format.ha(12.53, "en") == "12.5 ha"
+    assert format.count(1200, "en") == "1,200"
+    assert format.parse_num("17\u00a0850") == 17850 and format.parse_num("\u22120,5") == -0.5
+    assert format.parse_num("34\u00a0%") == 34 and format.parse_num("0,79") == 0.79
+    assert format.parse_num("1,200", "en") == 1200 and format.parse_num("0.79") == 0.79
+
+
+def test_dates_in_each_language():
+    tz = ZoneInfo("Europe/Stockholm")
+    at = datetime(2023, 4, 30, 22, 30, tzinfo=UTC)  # 00:30 on 1 May in Stockholm
+    assert format.day(date(2023, 5, 1), "sv") == "2023-05-01"
+    assert format.day(date(2023, 5, 1), "en") == "1 May 2023"
+    assert format.moment(at, "sv", tz) == "2023-05-01 00:30"
+    assert format.moment(at, "en", tz) == "1 May 2023 00:30"
+    assert format.when(at, tz, "en") == "2023-05-01 00:30"
+    assert format.clock(at, tz) == "00:30"
+
+
+def test_rejected_row_reasons_in_swedish():
+    assert rejects.reason("lat: is required", "en") == "lat: is required"
+    assert rejects.reason("lat: is required", "sv") == "lat: krävs"
+    assert rejects.reason("count: 'x' is not a number", "sv") == "count: 'x' är inte ett tal"
+    assert rejects.reason("something new", "sv") == "something new"  # unmatched: as written
