@@ -118,3 +118,10 @@ def test_rejected_row_reasons_in_swedish():
     assert rejects.reason("lat: is required", "sv") == "lat: krävs"
     assert rejects.reason("count: 'x' is not a number", "sv") == "count: 'x' är inte ett tal"
     assert rejects.reason("something new", "sv") == "something new"  # unmatched: as written
+
+
+def test_a_strict_import_names_its_first_reason_in_swedish():
+    en = "2 row(s) rejected with --strict, so nothing was stored; first at line 3: lat: is required"
+    assert rejects.reason(en, "sv") == (
+        "2 rad(er) avvisades med --strict, så ingenting sparades; den första på rad 3: lat: krävs"
+    )

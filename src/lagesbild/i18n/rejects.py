@@ -31,7 +31,9 @@ def _message(message: str, lang: str) -> str:
     for rx, texts in _patterns():
         m = rx.fullmatch(message)
         if m:
-            return texts[lang].format(**m.groupdict())
+            # a reason quoted inside a message (the first rejected row's) is translated too
+            values = {k: reason(v, lang) if k == "reason" else v for k, v in m.groupdict().items()}
+            return texts[lang].format(**values)
     return message
 
 

@@ -43,3 +43,26 @@ def test_pages_need_the_right_role(client):
     assert client.get("/audit").status_code == 403
     login(client, "admin-polis")
     assert client.get("/audit").status_code == 200
+
+
+def test_the_import_page_gives_rejected_rows_in_the_readers_language(client):
+    from tests.web.conftest import login
+
+    csrf = login(client, "admin-polis")
+    csv_text = (
+        "id,occurred_at,category,lat,lon\n"
+        "i-1,2024-03-01 21:00,theft,59.3325,18.0645\n"
+        "i-2,,theft,59.3326,18.0646\n"
+    )
+    shown = {}
+    for lang in ("sv", "en"):
+        r = client.post(
+            f"/import?lang={lang}",
+            data={"csrf_token": csrf, "layer": "crimes"},
+            files={"file": ("t.csv", csv_text.encode(), "text/csv")},
+        )
+        assert r.status_code == 200, r.text
+        shown[lang] = r.text
+    assert "occurred_at: krävs (datum och tid, t.ex. 2023-05-01 21:30)" in shown["sv"]
+    assert "anmälda brott" in shown["sv"]  # the layer's name, not its code
+    assert "occurred_at: is required (a date-time, e.g. 2023-05-01 21:30)" in shown["en"]
