@@ -125,3 +125,26 @@ def test_a_strict_import_names_its_first_reason_in_swedish():
     assert rejects.reason(en, "sv") == (
         "2 rad(er) avvisades med --strict, så ingenting sparades; den första på rad 3: lat: krävs"
     )
+
+
+def test_the_package_sits_at_the_bottom():
+    """lagesbild.i18n imports the standard library, lagesbild.errors and lagesbild.domain
+    only: no web framework, no store, so every layer may use it."""
+    import ast
+    from pathlib import Path
+
+    import lagesbild.i18n
+
+    allowed = ("lagesbild.i18n", "lagesbild.domain", "lagesbild.errors")
+    for path in Path(lagesbild.i18n.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                if name.startswith("lagesbild"):
+                    assert name.startswith(allowed), (path.name, name)
+                else:
+                    assert name.split(".")[0] in __import__("sys").stdlib_module_names, name

@@ -19,6 +19,7 @@ ENGLISH = {
     "met", "track", "target", "data", "create", "update", "delete", "login", "logout",
     "the", "and", "of", "with", "is", "not", "row", "missing", "unknown", "expected",
     "mapping", "round", "event", "events", "cleanup", "music", "sports", "guard", "areas",
+    "spots", "hotspots", "cold", "significant", "share", "ratio", "count",
 }
 # Swedish words that in English text mean a Swedish text was shown.
 SWEDISH = {
@@ -55,11 +56,27 @@ def visible_text(html: str) -> str:
     return " ".join(" ".join(p.parts).split())
 
 
+def _other_messages(lang: str) -> set[str]:
+    """The catalogue's texts in the other language (of three words or more, and unlike this
+    language's): one of them whole in a page is a message shown in the wrong language."""
+    from lagesbild.i18n import messages
+
+    other = "en" if lang == "sv" else "sv"
+    out = set()
+    for texts in messages().values():
+        t = texts[other]
+        if t != texts[lang] and "{" not in t and len(t.split()) >= 3:
+            out.add(" ".join(t.split()))
+    return out
+
+
 def offending(text: str, lang: str, allowed: set[str] = frozenset()) -> set[str]:
-    """snake_case codes, and the other language's words, found in `text` written in `lang`."""
+    """snake_case codes, the other language's words and the other language's messages found
+    in `text` written in `lang`."""
     found = set(CODE.findall(text))
     words = {w.lower() for w in WORD.findall(text)} if lang else set()
     found |= words & (ENGLISH if lang == "sv" else SWEDISH)
+    found |= {m for m in _other_messages(lang) if m in text}
     return found - set(allowed)
 
 
@@ -110,5 +127,6 @@ def user_text(store) -> list[str]:
 def without(text: str, pieces: list[str]) -> str:
     """`text` with every user text taken out (also when a page shortens it with "...")."""
     for piece in pieces:
-        text = text.replace(piece, " ")
+        if piece in text:  # whole words only: an organisation's code "sl" is not in "slagsmål"
+            text = re.sub(rf"(?<!\w){re.escape(piece)}(?!\w)", " ", text)
     return text
