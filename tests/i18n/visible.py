@@ -10,25 +10,26 @@ CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 WORD = re.compile(r"[A-Za-zÅÄÖåäöÉé]+")
 
 # Codes and status words that are English: in Swedish text each means a code was shown as it is.
-ENGLISH = {
-    "listed", "delisted", "watch", "watched", "public", "shared", "restricted", "open", "done",
-    "pending", "accepted", "rejected", "merged", "locked", "cancelled", "overdue", "rising",
-    "falling", "stable", "scene", "district", "city", "police", "operational", "weekly",
-    "coordinator", "analyst", "viewer", "admin", "extent", "extents", "place", "places",
-    "crimes", "observations", "cameras", "streets", "roster", "measurements", "organisations",
-    "met", "track", "target", "data", "create", "update", "delete", "login", "logout",
-    "the", "and", "of", "with", "is", "not", "row", "missing", "unknown", "expected",
-    "mapping", "round", "event", "events", "cleanup", "music", "sports", "guard", "areas",
-    "spots", "hotspots", "cold", "significant", "share", "ratio", "count",
-}
+ENGLISH = set(
+    """
+    listed delisted watch watched public shared restricted open done pending accepted rejected
+    merged locked cancelled overdue rising falling stable scene district city police
+    operational weekly coordinator analyst viewer admin extent extents place places crimes
+    observations cameras streets roster measurements organisations met track target
+    create update delete login logout the and of with is not row missing unknown expected
+    mapping round event events cleanup music sports guard areas spots hotspots cold
+    significant share ratio count
+    """.split()
+)
 # Swedish words that in English text mean a Swedish text was shown.
-SWEDISH = {
-    "och", "platser", "plats", "antal", "brott", "är", "för", "inte", "med", "av", "till",
-    "kartläggning", "utbredning", "listad", "avförd", "bevakas", "öppen", "delad", "begränsad",
-    "stadsdel", "stad", "kameror", "gata", "gator", "område", "perioden", "kvot", "ökande",
-    "minskande", "åtgärd", "åtgärder", "samordnare", "läsare", "polis", "ordningsvakter",
-    "narkotikabrott", "våldsbrott", "rad", "saknas", "okänd", "uppnått",
-}
+SWEDISH = set(
+    """
+    och platser plats antal brott är för inte med av till kartläggning utbredning listad
+    avförd bevakas öppen delad begränsad stadsdel stad kameror gata gator område perioden kvot
+    ökande minskande åtgärd åtgärder samordnare läsare polis ordningsvakter narkotikabrott
+    våldsbrott rad saknas okänd uppnått
+    """.split()
+)
 
 
 class _Text(HTMLParser):
