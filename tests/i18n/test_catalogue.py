@@ -116,6 +116,10 @@ def test_rejected_row_reasons_in_swedish():
     assert rejects.reason("lat: is required", "en") == "lat: is required"
     assert rejects.reason("lat: is required", "sv") == "lat: krävs"
     assert rejects.reason("count: 'x' is not a number", "sv") == "count: 'x' är inte ett tal"
+    used = "name: 'Klara' is already used by another record of places (give each record its own"
+    assert rejects.reason(used + " value, or the name of the record it is)", "sv").startswith(
+        "name: 'Klara' används redan av en annan post i platser"
+    )
     assert rejects.reason("something new", "sv") == "something new"  # unmatched: as written
 
 

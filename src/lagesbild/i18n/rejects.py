@@ -13,6 +13,7 @@ import re
 from functools import cache
 
 from lagesbild.i18n.catalogue import DEFAULT_LANG, area
+from lagesbild.i18n.codes import label
 
 _FIELD = re.compile(r"(?P<field>[A-Za-z_/ ]+): (?P<message>.*)", re.S)
 
@@ -27,13 +28,21 @@ def _patterns() -> list[tuple[re.Pattern[str], dict[str, str]]]:
     return out
 
 
+def _value(name: str, value: str, lang: str) -> str:
+    """A captured part: a reason quoted inside a message (a strict import's first rejected
+    row) and a layer's name are translated too; the row's own values stay as written."""
+    if name == "reason":
+        return reason(value, lang)
+    if name == "layer":
+        return label("layer", value, lang)
+    return value
+
+
 def _message(message: str, lang: str) -> str:
     for rx, texts in _patterns():
         m = rx.fullmatch(message)
         if m:
-            # a reason quoted inside a message (the first rejected row's) is translated too
-            values = {k: reason(v, lang) if k == "reason" else v for k, v in m.groupdict().items()}
-            return texts[lang].format(**values)
+            return texts[lang].format(**{k: _value(k, v, lang) for k, v in m.groupdict().items()})
     return message
 
 
