@@ -37,7 +37,7 @@ def _dump(value) -> None:
 
 
 def _datetime(store, text: str, field: str):
-    from lagesbild.ingest.values import parse_datetime
+    from lagesbild.domain.values import parse_datetime
 
     value = parse_datetime(text, field, store.tz)
     if value is None:  # given, but empty
@@ -46,7 +46,7 @@ def _datetime(store, text: str, field: str):
 
 
 def _date(text: str | None, field: str, required: bool = False) -> date | None:
-    from lagesbild.ingest.values import parse_date
+    from lagesbild.domain.values import parse_date
 
     value = parse_date(text, field)
     if value is None and required:

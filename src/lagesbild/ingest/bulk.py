@@ -40,12 +40,12 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
 from lagesbild.domain.periods import MAX_YEAR, MIN_YEAR
+from lagesbild.domain.values import parse_int
 from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.ingest.columns import Columns, CsvColumns, from_records
 from lagesbild.ingest.layers import LayerSpec, RowContext, parse_sensitivity, record_key
 from lagesbild.ingest.offences import category_for, default_table
-from lagesbild.ingest.values import parse_int
-from lagesbild.ingest.writer import REJECT, Rejected
+from lagesbild.ingest.rejects import REJECT, Rejected
 from lagesbild.store import assign
 
 BULK_LAYERS = frozenset({"crimes", "observations"})
