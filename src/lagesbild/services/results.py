@@ -13,8 +13,8 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from lagesbild.domain.values import safe_cell
 from lagesbild.errors import ValidationError
-from lagesbild.ingest.values import safe_cell
 
 
 @dataclass

@@ -4,7 +4,7 @@ and its data, and log-in. The other pages live beside it: `pages_field` (field r
 
 Pages read through the same services as the API (`services.records`, `services.analyse`,
 `services.pages`), so a page shows exactly what the caller's access allows. Every text comes
-from `web.i18n`; forms carry the session's CSRF token and keep what was typed on an error.
+from `lagesbild.i18n`; forms carry the session's CSRF token and keep what was typed on an error.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from lagesbild.store.queries import extent_features, place_summaries
 from lagesbild.web import cache
 from lagesbild.web.api import audit_listed
 from lagesbild.web.lang import LANG_COOKIE, lang_of
+from lagesbild.web.lru import LRU
 from lagesbild.web.security import Caller, NotSignedIn, identify, remote_of, set_session_cookie
 
 HERE = Path(__file__).parent
@@ -42,7 +43,7 @@ TILES_ATTRIBUTION_ENV = "LAGESBILD_TILES_ATTRIBUTION"
 TEXT_MAX = 500
 PAGE_SIZE = 100
 MAP_CACHE = cache.ResponseCache(256)  # clustered map views
-MAP_POINTS = cache.LRU(16)  # the points those views cluster (per layer, period, audience)
+MAP_POINTS = LRU(16)  # the points those views cluster (per layer, period, audience)
 
 
 @functools.cache

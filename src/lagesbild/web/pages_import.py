@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from lagesbild.domain.layers import LAYERS
 from lagesbild.domain.model import WRITE_ROLES, Role
 from lagesbild.errors import LagesbildError
 from lagesbild.i18n import Translator
-from lagesbild.ingest.layers import LAYERS
 from lagesbild.web.lang import lang_of
 from lagesbild.web.pages import (
     CallerDep,
