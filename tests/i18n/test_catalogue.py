@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from lagesbild.domain.layers import LAYERS
 from lagesbild.domain.model import (
-    LAYERS,
     ActionStatus,
     BriefingKind,
     BriefingStatus,
