@@ -23,19 +23,28 @@ class Scope(str):
     """What a row of `indicators` is about. It is the label the row shows and serialises
     ("place: Klara", "extent 2023", "extent of each period's round (2022 vs 2023)",
     "city: Stockholm") and carries `kind` (place, extent, rounds, city), `place_id` and the
-    mapping `rounds` it compares, so callers pick rows by these, never by parsing the label."""
+    mapping `rounds` it compares, and the place's `name`, so callers pick rows by these, never
+    by parsing the label."""
 
     kind: str
     place_id: int
+    name: str
     rounds: tuple[int, ...]
 
-    def __new__(cls, label: str, kind: str, place_id: int, rounds: tuple[int, ...] = ()) -> Scope:
+    def __new__(cls, label: str, kind: str, place: PlaceGeo, rounds: tuple[int, ...] = ()) -> Scope:
         self = super().__new__(cls, label)
-        self.kind, self.place_id, self.rounds = kind, place_id, tuple(rounds)
+        self.kind, self.place_id, self.name = kind, place.id, place.name
+        self.rounds = tuple(rounds)
         return self
 
-    def __getnewargs__(self) -> tuple[Any, ...]:  # copy and pickle keep the fields
-        return (str(self), self.kind, self.place_id, self.rounds)
+    def __reduce__(self) -> tuple[Any, ...]:  # copy and pickle keep the fields
+        return (_scope, (str(self), self.kind, self.place_id, self.name, self.rounds))
+
+
+def _scope(label: str, kind: str, place_id: int, name: str, rounds: tuple[int, ...]) -> Scope:
+    s = str.__new__(Scope, label)
+    s.kind, s.place_id, s.name, s.rounds = kind, place_id, name, rounds
+    return s
 
 
 def _rate_rows(scope, area_a, area_b, counts_a, counts_b, period_a, period_b, cats) -> list[dict]:
@@ -85,7 +94,7 @@ def place_rows(
     a = data.count_in(store, viewer, layer, place.id, 0, period_a, cats)
     b = data.count_in(store, viewer, layer, place.id, 0, period_b, cats)
     ha = place.geom.area / 1e4
-    scope = Scope(f"place: {place.name}", PLACE, place.id)
+    scope = Scope(f"place: {place.name}", PLACE, place)
     return _rate_rows(scope, ha, ha, a, b, period_a, period_b, cats)
 
 
@@ -115,7 +124,7 @@ def indicators(
     for e in extents:
         ha = e.geom.area / 1e4
         scope(
-            Scope(f"extent {e.round}", EXTENT, p.id, (e.round,)),
+            Scope(f"extent {e.round}", EXTENT, p, (e.round,)),
             p.id,
             e.round_id,
             e.round_id,
@@ -127,7 +136,7 @@ def indicators(
     if ea and eb and ea.round != eb.round:
         label = f"extent of each period's round ({ea.round} vs {eb.round})"
         scope(
-            Scope(label, ROUNDS, p.id, (ea.round, eb.round)),
+            Scope(label, ROUNDS, p, (ea.round, eb.round)),
             p.id,
             ea.round_id,
             eb.round_id,
@@ -137,7 +146,7 @@ def indicators(
     c = data.city(store, viewer)
     if c is not None and c.id != p.id:
         ha = c.geom.area / 1e4
-        scope(Scope(f"city: {c.name}", CITY, c.id), c.id, 0, 0, ha, ha)
+        scope(Scope(f"city: {c.name}", CITY, c), c.id, 0, 0, ha, ha)
 
     summary: dict[str, Any] = {
         "place": p.name,
@@ -145,17 +154,32 @@ def indicators(
         "period_a": pa.label,
         "period_b": pb.label,
     }
-    notes: list[str] = []
-    if layer == "crimes" and DRUG_OFFENCE in cats:
-        hours_a = data.police_presence_hours(store, viewer, pa, p.id)
-        hours_b = data.police_presence_hours(store, viewer, pb, p.id)
-        summary["police_presence_hours_a"], summary["police_presence_hours_b"] = hours_a, hours_b
-        notes.append(texts.ENFORCEMENT_CAVEAT["en"])
-        if hours_a is None or hours_b is None:
-            notes.append(texts.NO_POLICE_PRESENCE)
-        else:
-            notes.append(texts.police_presence(hours_a, hours_b))
+    presence, notes = caveats(store, viewer, p, pa, pb, layer, cats)
+    summary.update(presence)
     return AnalysisOutput("indicators", summary, rows, None, notes)
+
+
+def caveats(
+    store: Store,
+    viewer: Viewer,
+    place: PlaceGeo,
+    period_a: Period,
+    period_b: Period,
+    layer: str,
+    categories: Sequence[str],
+) -> tuple[dict[str, float | None], list[str]]:
+    """For drug offences, which police activity finds: the police presence in each period
+    (person-hours on the roster) and the notes that say what a change may mean."""
+    if layer != "crimes" or DRUG_OFFENCE not in categories:
+        return {}, []
+    hours_a = data.police_presence_hours(store, viewer, period_a, place.id)
+    hours_b = data.police_presence_hours(store, viewer, period_b, place.id)
+    notes = [texts.ENFORCEMENT_CAVEAT["en"]]
+    if hours_a is None or hours_b is None:
+        notes.append(texts.NO_POLICE_PRESENCE)
+    else:
+        notes.append(texts.police_presence(hours_a, hours_b))
+    return {"police_presence_hours_a": hours_a, "police_presence_hours_b": hours_b}, notes
 
 
 def rows_of(rows: list[dict], kind: str) -> list[dict]:

@@ -21,6 +21,11 @@ def place(store: Store, viewer: Viewer, text: str) -> PlaceGeo:
     return data.find_place(store, viewer, text)
 
 
+def place_by_id(store: Store, viewer: Viewer, place_id: int) -> PlaceGeo:
+    """The place of a page's address (/places/ID)."""
+    return data.place_by_id(store, viewer, place_id)
+
+
 def extent(store: Store, viewer: Viewer, of: PlaceGeo, round_: int | str) -> ExtentGeo:
     """The place's extent of a mapping round."""
     return data.find_extent(store, viewer, of, round_)
