@@ -21,9 +21,9 @@ from lagesbild.briefing.fmt import parse_num
 from lagesbild.demo.scenario import load_demo
 from lagesbild.domain.model import SYSTEM
 from lagesbild.report import render
-from lagesbild.services import analyse as svc
 from lagesbild.services import data
 from lagesbild.store.lifecycle import init_store
+from tests.services import asked as svc
 
 SCENE = "Sergels torg/Klara"
 SPAN = re.compile(

@@ -95,7 +95,7 @@ def build(
     f = Figures(lang)
     d = data.find_place(store, viewer, area)
     first, last = days(store, date_from, date_to)
-    now, before = periods(store, first, last)
+    now, before = periods(first, last, store.tz)
     areas = [p for p in est.areas(store, viewer, d) if p.kind in est.AREA_KINDS]
     # ranked over exactly the report's period and the one before it that the header names
     ranking = est.ranking(store, viewer, d, last, start=first)

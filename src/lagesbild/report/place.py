@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -58,18 +59,18 @@ def no_data(store: Store, viewer: Viewer, start: datetime) -> tuple[bool, date |
     return last < start, last.astimezone(store.tz).date()
 
 
-def periods(store: Store, first: date, last: date) -> tuple[Period, Period]:
+def periods(first: date, last: date, tz: ZoneInfo) -> tuple[Period, Period]:
     """The report's period (its days `first`..`last`) and the one before it
     (`est.previous_start`), labelled as `analyse` writes periods. Rates are per hectare-day, so
     periods of unequal length still compare."""
     start = previous_start(first, last + timedelta(days=1))
     before_last = first - timedelta(days=1)
-    return _days(store, first, last), _days(store, start, before_last)
+    return _days(first, last, tz), _days(start, before_last, tz)
 
 
-def _days(store: Store, first: date, last: date) -> Period:
+def _days(first: date, last: date, tz: ZoneInfo) -> Period:
     """The days `first`..`last` (both included) from midnight to midnight, local time."""
-    start, end = (datetime.combine(d, time(), store.tz) for d in (first, last + timedelta(days=1)))
+    start, end = (datetime.combine(d, time(), tz) for d in (first, last + timedelta(days=1)))
     return Period(f"{first}..{last}", start, end)
 
 
@@ -134,7 +135,7 @@ def build(
     f = Figures(lang)
     p = resolve.place(store, viewer, place)  # the one look-up: every section takes `p`
     first, last = days(store, date_from, date_to)
-    period, before = periods(store, first, last)
+    period, before = periods(first, last, store.tz)
     ind = indicators.indicators(store, viewer, p, before, period)
     rows = ind.rows
     place_rows = [
