@@ -30,6 +30,7 @@ from lagesbild.services.analyse import (
     indicators,
     resolve,
 )
+from lagesbild.services.analyse import survey as surveys
 from lagesbild.services.analyse.texts import ENFORCEMENT_CAVEAT
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
@@ -163,7 +164,7 @@ def build(
     survey, question = {}, ""
     for area in survey_areas(store, viewer, p):
         try:
-            res = survey.survey(store, viewer, area)
+            res = surveys.survey(store, viewer, area)
         except LagesbildError:
             continue
         survey[area], question = res.rows, res.summary["question"]
