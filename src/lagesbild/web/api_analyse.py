@@ -21,6 +21,8 @@ from lagesbild.web.security import Caller, identify
 router = APIRouter(prefix="/api/v1/analyse", tags=["analyses"])
 CallerDep = Annotated[Caller, Depends(identify)]
 RESULTS = cache.ResponseCache(128)
+# The fields whose absence means "today" (coverage's date): the cached answer varies by the day.
+TODAY_FIELDS = {spec.COVERAGE.name: "date"}
 # The tables an analysis may read: their data versions make up the cache key.
 SOURCES = (
     "crimes",
@@ -69,15 +71,15 @@ def endpoint(q: spec.Query):
     """`GET /api/v1/analyse/{q.name}`: a function whose signature FastAPI reads (the request,
     the caller, one parameter per field) and which answers through the response cache."""
 
+    today = TODAY_FIELDS.get(q.name)
+
     async def answer(request: Request, caller: CallerDep, **values: Any) -> Response:
         store = request.app.state.store
         vary = ""
-        if q is spec.COVERAGE and not values.get("date"):
+        if today:
             # without a date the answer is today's: a server running past midnight must not
             # serve yesterday's from its cache
-            values["date"] = vary = datetime.now(store.tz).date().isoformat()
-        elif q is spec.COVERAGE:
-            vary = values["date"]
+            values[today] = vary = values[today] or datetime.now(store.tz).date().isoformat()
         return await _cached(
             request,
             caller,

@@ -13,7 +13,7 @@ import shapely
 from lagesbild import analysis as an
 from lagesbild.domain.model import Viewer
 from lagesbild.services import data
-from lagesbild.services.analyse import resolve
+from lagesbild.services.analyse import resolve, texts
 from lagesbild.services.data import ExtentGeo, PlaceGeo
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
@@ -42,11 +42,11 @@ def coverage(
     grd = an.coverage(target, guards, lines, street_names=names, label="guard areas")
     notes = []
     if not sectors:
-        notes.append(f"On {day}, no camera you may see has any of {what} in its field of view.")
+        notes.append(texts.no_camera(day, what))
     if not guards:
-        notes.append(f"On {day}, no guard-designated area you may see overlaps {what}.")
+        notes.append(texts.no_guard_area(day, what))
     if not cam.street_length_m:
-        notes.append(f"There is no street (of the streets layer) in {what}: no street shares.")
+        notes.append(texts.no_street(what))
     summary = {
         "place": place.name,
         "round": round_,

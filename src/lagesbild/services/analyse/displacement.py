@@ -12,7 +12,7 @@ from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.errors import ValidationError
 from lagesbild.services import data
-from lagesbild.services.analyse import resolve
+from lagesbild.services.analyse import resolve, texts
 from lagesbild.services.data import PlaceGeo
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
@@ -53,11 +53,8 @@ def displacement(
                 f"{control.name} lies within {target.name} and its {buffer_m:g} m buffer; "
                 "choose a control area apart from them",
             )
-        notes.append(
-            f"The control area {control.name} overlaps {target.name} or its {buffer_m:g} m "
-            f"buffer; the overlap ({overlap / 1e4:.2f} of {control.geom.area / 1e4:.2f} ha) is "
-            "left out of the control, which must not contain them (Bowers & Johnson 2003)."
-        )
+        ha = control.geom.area / 1e4
+        notes.append(texts.control_overlap(control.name, target.name, buffer_m, overlap / 1e4, ha))
     cats = None if categories is None else list(categories)
 
     def n(geom, period):

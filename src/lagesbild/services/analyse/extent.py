@@ -14,7 +14,7 @@ from lagesbild.domain.periods import Period
 from lagesbild.domain.taxonomy import GROUPS
 from lagesbild.errors import ValidationError
 from lagesbild.services import data
-from lagesbild.services.analyse import resolve
+from lagesbild.services.analyse import resolve, texts
 from lagesbild.services.data import ExtentGeo, PlaceGeo
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
@@ -30,12 +30,7 @@ def compare(a: ExtentGeo, b: ExtentGeo) -> AnalysisOutput:
     cmp = an.compare_extents(a.geom, b.geom)
     row: dict[str, Any] = {k: getattr(cmp, k) for k in COMPARED}
     row.update(round_a=a.round, round_b=b.round, status_a=a.status, status_b=b.status)
-    notes = [
-        f"In round {e.round} the status was {e.status}, not listed: its extent is the area "
-        "assessed, not an open drug scene of that round."
-        for e in (a, b)
-        if e.status != "listed"
-    ]
+    notes = [texts.not_listed(e.round, e.status) for e in (a, b) if e.status != "listed"]
     parts = (
         ("gained", b.geom.difference(a.geom)),
         ("lost", a.geom.difference(b.geom)),
