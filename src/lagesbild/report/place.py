@@ -79,7 +79,7 @@ def comparison_area(store: Store, viewer: Viewer, exclude: int) -> data.PlaceGeo
     """The first comparison area the viewer may see, other than the place itself."""
     with store.read() as conn:
         row = conn.execute(
-            select(places.c.id, places.c.name, places.c.kind, places.c.geom)
+            select(*data.PLACE_COLUMNS)
             .where(
                 places.c.kind == "comparison_area", places.c.id != exclude, visible(places, viewer)
             )
