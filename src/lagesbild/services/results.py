@@ -14,9 +14,9 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from lagesbild.domain.values import safe_cell
 from lagesbild.errors import ValidationError
 from lagesbild.geo.crs import Projector
-from lagesbild.ingest.values import safe_cell
 
 
 @dataclass(frozen=True)

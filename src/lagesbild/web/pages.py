@@ -31,6 +31,7 @@ from lagesbild.store.queries import extent_features, place_summaries
 from lagesbild.web import cache
 from lagesbild.web.api import audit_listed
 from lagesbild.web.i18n import LANG_COOKIE, LANGS, Translator, lang_of
+from lagesbild.web.lru import LRU
 from lagesbild.web.security import Caller, NotSignedIn, identify, remote_of, set_session_cookie
 
 HERE = Path(__file__).parent
@@ -41,7 +42,7 @@ TILES_ATTRIBUTION_ENV = "LAGESBILD_TILES_ATTRIBUTION"
 TEXT_MAX = 500
 PAGE_SIZE = 100
 MAP_CACHE = cache.ResponseCache(256)  # clustered map views
-MAP_POINTS = cache.LRU(16)  # the points those views cluster (per layer, period, audience)
+MAP_POINTS = LRU(16)  # the points those views cluster (per layer, period, audience)
 
 
 @functools.cache
