@@ -60,8 +60,18 @@ _EACH_ROUND = re.compile(r"extent of each period's round \((\d+) vs (\d+)\)")
 
 
 def scope(value: str, lang: str = DEFAULT_LANG) -> str:
-    """An indicator row's scope (`place: X`, `extent 2022`, `extent of each period's round
-    (2022 vs 2023)`, `city: X`, as `services.analyse.indicators` names them) for a reader."""
+    """An indicator row's scope for a reader. `services.analyse.indicators` gives a `Scope`
+    (a str label such as "extent 2022" that carries `kind`, `name` and `rounds`): labelled from
+    those fields; a plain label (e.g. read back from JSON) is read as written."""
+    kind = getattr(value, "kind", None)
+    if kind == "place":
+        return text("scope.place", lang, name=value.name)
+    if kind == "city":
+        return text("scope.city", lang, name=value.name)
+    if kind == "rounds":
+        return text("scope.each_round", lang, a=value.rounds[0], b=value.rounds[-1])
+    if kind == "extent":
+        return text("scope.extent", lang, year=value.rounds[0])
     if value.startswith("place: "):
         return text("scope.place", lang, name=value[7:])
     if value.startswith("city: "):

@@ -275,15 +275,18 @@ def map_hotspots(
     if not date_from or not date_to:
         raise ValidationError("from", "give from and to")
     try:
-        out = analyse.hotspots(
+        out = analyse.answer(
+            "hotspots",
             store,
             caller.viewer,
-            place,
-            date_from,
-            date_to,
-            layer=layer if layer in ("crimes", "observations") else "crimes",
-            category=category,
-            cell=max(25.0, min(cell, 1000.0)),
+            {
+                "place": place,
+                "date_from": date_from,
+                "date_to": date_to,
+                "layer": layer if layer in ("crimes", "observations") else "crimes",
+                "category": category,
+                "cell": max(25.0, min(cell, 1000.0)),
+            },
         )
     except ValidationError as exc:
         if exc.field == "place":  # nothing to analyse for this viewer and period

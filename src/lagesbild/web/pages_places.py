@@ -13,8 +13,10 @@ from fastapi.responses import HTMLResponse
 from lagesbild.domain.model import Role
 from lagesbild.errors import NotFound, ValidationError
 from lagesbild.i18n import Translator
-from lagesbild.services import analyse, records
 from lagesbild.services import pages as svc
+from lagesbild.services import records
+from lagesbild.services.analyse import indicators, resolve, survey
+from lagesbild.services.analyse.texts import ENFORCEMENT_CAVEAT
 from lagesbild.store import audit
 from lagesbild.store.queries import extent_features, place_summaries
 from lagesbild.web.lang import lang_of
@@ -71,7 +73,9 @@ def place_page(
     errors: dict[str, str] = {}
     result = None
     try:
-        result = analyse.indicators(store, caller.viewer, place.name, a, b, None, layer)
+        pa, pb = resolve.period(store, a, "period A"), resolve.period(store, b, "period B")
+        geo = resolve.place_by_id(store, caller.viewer, place.id)
+        result = indicators.indicators(store, caller.viewer, geo, pa, pb, layer=layer)
     except ValidationError as exc:
         errors["a" if "A" in exc.field else "b" if "B" in exc.field else "form"] = exc.message
     rows = result.rows if result else []
@@ -80,10 +84,10 @@ def place_page(
         cat = store.taxonomy.get(layer, r["category"])
         r["category_label"] = t.label(cat) if cat else r["category"]
     chart_scope = next(
-        (r["scope"] for r in rows if r["scope"].startswith("extent of each")),
+        (r["scope"] for r in indicators.rows_of(rows, indicators.ROUNDS)),
         rows[0]["scope"] if rows else None,
     )
-    chart_rows = [r for r in rows if r["scope"] == chart_scope and (r["count_a"] or r["count_b"])]
+    chart_rows = [r for r in rows if r["scope"] is chart_scope and (r["count_a"] or r["count_b"])]
     summary = result.summary if result else {}
     drug = layer == "crimes" and any(r["category"] == "drug_offence" for r in rows)
     return render(
@@ -102,7 +106,7 @@ def place_page(
             "bar_chart": bar_model(chart_rows, "per_ha_a", "per_ha_b"),
             "forest_chart": forest_model(chart_rows),
             "drug": drug,
-            "caveat": analyse.ENFORCEMENT_CAVEAT[t.lang],
+            "caveat": ENFORCEMENT_CAVEAT[t.lang],
             "presence": (
                 summary.get("police_presence_hours_a"),
                 summary.get("police_presence_hours_b"),
@@ -233,7 +237,7 @@ def survey_page(
     if area:
         q = question or (questions[0] if len(questions) == 1 else None)
         try:
-            result = analyse.survey(store, caller.viewer, area, q)
+            result = survey.survey(store, caller.viewer, area, q)
         except (ValidationError, NotFound) as exc:
             error = exc.message
     data = result.rows if result else []
