@@ -151,3 +151,15 @@ def test_the_package_sits_at_the_bottom():
                     assert name.startswith(allowed), (path.name, name)
                 else:
                     assert name.split(".")[0] in __import__("sys").stdlib_module_names, name
+
+
+def test_scopes_are_labelled_from_what_they_name():
+    from types import SimpleNamespace
+
+    from lagesbild.services.analyse.indicators import Scope
+
+    place = SimpleNamespace(id=1, name="Klara")
+    rounds = Scope("extent of each period's round (2022 vs 2023)", "rounds", place, (2022, 2023))
+    assert scope(rounds, "sv") == "Scenens utbredning enligt periodens kartläggning (2022 mot 2023)"
+    assert scope(Scope("extent 2022", "extent", place, (2022,)), "en") == "Extent 2022"
+    assert scope(Scope("place: Klara", "place", place), "en") == "Klara"
