@@ -13,8 +13,9 @@ from pathlib import Path
 
 LANGS: tuple[str, ...] = ("sv", "en")
 DEFAULT_LANG = "sv"
-AREAS: tuple[str, ...] = ("pages", "codes", "report", "briefing", "rejects")
 FOLDER = Path(__file__).parent / "messages"
+# every file in the folder: a feature brings its texts in a file of its own
+AREAS: tuple[str, ...] = tuple(sorted(p.stem for p in FOLDER.glob("*.json")))
 
 
 @cache
