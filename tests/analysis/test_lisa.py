@@ -86,3 +86,14 @@ def test_records_carry_the_contract_fields_for_every_cell():
 def test_constant_values_give_nan_not_crash():
     r = local_moran(np.ones((4, 4)), permutations=9)
     assert np.isnan(r.i).all() and (r.quadrant == 0).all()
+
+
+def test_a_cell_without_neighbours_has_no_p_value():
+    rng = np.random.default_rng(2)
+    c = rng.normal(0, 1, (6, 6))
+    mask = np.zeros(c.shape, bool)
+    mask[:, :3] = True
+    mask[5, 5] = True  # an island: no queen neighbour inside the study area
+    r = local_moran(c, mask=mask, permutations=99)
+    assert r.n_neighbours[5, 5] == 0 and np.isnan(r.p[5, 5]) and r.quadrant[5, 5] == 0
+    assert np.isfinite(r.p[mask & (r.n_neighbours > 0)]).all()
