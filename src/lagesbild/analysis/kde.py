@@ -157,7 +157,7 @@ def _exact_offsets(bandwidth: float, cell: float) -> int:
 def predict_kde_seconds(
     n_points: int, grid: Grid, bandwidth: float, *, oversample: int = 2
 ) -> tuple[float, float]:
-    """Predicted seconds of ``(exact, binned)`` on this project's 2-core machine.
+    r"""Predicted seconds of ``(exact, binned)`` on this project's 2-core machine.
 
     Exact: :math:`T_e = O (a N + b n)` with :math:`O` the cell offsets a point reaches
     (about :math:`\pi (h/s + 1/2)^2`), :math:`N` points and :math:`n` cells: one vectorised
