@@ -82,7 +82,6 @@ def test_every_command_is_documented_in_the_readme():
 
     from lagesbild import cli
 
-    cli._register_plugins()
     group = typer.main.get_command(cli.app)
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     missing = [name for name in group.commands if f"lagesbild {name}" not in readme]

@@ -10,11 +10,7 @@ def cli_surface() -> dict[str, list[str]]:
     """`command path -> sorted option names and argument names`, for every (sub)command."""
     import typer
 
-    import lagesbild.cli as cli_module
     from lagesbild.cli import app
-
-    if hasattr(cli_module, "_register_plugins"):  # before the redesign: groups registered late
-        cli_module._register_plugins()
 
     out: dict[str, list[str]] = {}
 

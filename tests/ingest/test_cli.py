@@ -9,7 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from lagesbild.cli import _register_plugins, app
+from lagesbild.cli import app
 from lagesbild.store.lifecycle import init_store
 
 from .conftest import write_police_csv
@@ -44,7 +44,6 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_import_export_with_profile(db, tmp_path):
-    _register_plugins()
     runner = CliRunner()
     path = write_police_csv(tmp_path / "polisen.csv")
     res = runner.invoke(

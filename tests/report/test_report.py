@@ -195,9 +195,8 @@ def test_pdf_pages_are_not_blank(reports, tmp_path, lang):
 def test_cli_writes_html_and_pdf(demo, tmp_path):
     from typer.testing import CliRunner
 
-    from lagesbild.cli import _register_plugins, app
+    from lagesbild.cli import app
 
-    _register_plugins()
     runner = CliRunner()
     for out in ("r.html", "r.pdf"):
         res = runner.invoke(
@@ -297,10 +296,9 @@ def test_the_printed_report_leaves_restricted_records_out(demo, tmp_path):
     shared records, never restricted ones (the demo has restricted violent crimes in Klara)."""
     from typer.testing import CliRunner
 
-    from lagesbild.cli import _register_plugins, app
+    from lagesbild.cli import app
     from lagesbild.domain.model import SHARED_AUDIENCE
 
-    _register_plugins()
     out = tmp_path / "klara.html"
     args = ["report", "--place", "Klara", "--from", "2023", "--to", "2023", "--lang", "en"]
     res = CliRunner().invoke(app, [*args, "--out", str(out), "--db", demo.url])

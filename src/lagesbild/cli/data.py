@@ -1,5 +1,5 @@
 """`lagesbild import` and `lagesbild export`: thin Typer commands over `ingest.service` and
-`ingest.export`. Registered by `lagesbild.cli` through `register(app)`."""
+`ingest.export`."""
 
 from __future__ import annotations
 
@@ -9,13 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lagesbild.cli import DbOption, open_store_cli
+from lagesbild.cli.options import DbOption, console, open_store_cli
 
-console = Console()
 PROGRESS_FROM = 5_000  # rows: smaller files get no progress bar
 
 
@@ -181,8 +179,3 @@ def export_command(
     console.print(
         f"Exported {result.count:,} {result.layer} record(s) to {result.path} ({result.format})"
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.command("import")(import_command)
-    app.command("export")(export_command)

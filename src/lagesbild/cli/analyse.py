@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lagesbild.cli import DbOption, console, open_store_cli
+from lagesbild.cli.options import DbOption, console, open_store_cli
 from lagesbild.domain.model import SYSTEM
 from lagesbild.services import analyse as svc
 from lagesbild.services.results import AnalysisOutput, write_output
@@ -308,7 +308,3 @@ def survey(
             "significant",
         ],
     )
-
-
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="analyse")

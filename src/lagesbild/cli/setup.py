@@ -1,69 +1,16 @@
-"""The `lagesbild` command line. Every command takes `--db URL` (or LAGESBILD_DB); a user's
-mistake ends as one clear line on stderr and a non-zero exit, never as a traceback."""
+"""Setting up and looking at a store: `init`, `info`, `demo`, `places`, and `serve`."""
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from lagesbild import __version__
-from lagesbild.errors import LagesbildError
-
-app = typer.Typer(
-    name="lagesbild",
-    help="A shared situational picture (lägesbild) of open drug scenes and priority places.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-console = Console()
-err_console = Console(stderr=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar="LAGESBILD_DB",
-        help="Database URL: sqlite:///file.sqlite (default "
-        "./lagesbild.sqlite) or postgresql://user:pass@host/db (PostGIS).",
-    ),
-]
+from lagesbild.cli.options import DbOption, console, open_store_cli
 
 
-def open_store_cli(db: str | None):
-    from lagesbild.store.lifecycle import open_store
-
-    return open_store(db)
-
-
-def _show_version(value: bool) -> None:
-    # eager: `lagesbild --version` answers on its own, without a command
-    if value:
-        console.print(f"lagesbild {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    db: DbOption = None,
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", help="Show the version and exit.", callback=_show_version, is_eager=True
-        ),
-    ] = False,
-) -> None:
-    if db:  # `lagesbild --db URL COMMAND` works as well as `lagesbild COMMAND --db URL`
-        import os
-
-        os.environ["LAGESBILD_DB"] = db
-
-
-@app.command()
 def init(
     db: DbOption = None,
     crs: Annotated[
@@ -106,7 +53,6 @@ def _print_settings(store) -> None:
     console.print(f"  schema:        revision {head_revision()}")
 
 
-@app.command()
 def info(db: DbOption = None) -> None:
     """Show the store's backend, settings and how many records each layer holds."""
     from lagesbild.store.queries import layer_counts
@@ -121,7 +67,6 @@ def info(db: DbOption = None) -> None:
     store.dispose()
 
 
-@app.command()
 def places(
     db: DbOption = None,
     lang: Annotated[str, typer.Option(help="sv or en")] = "sv",
@@ -162,7 +107,6 @@ def places(
     store.dispose()
 
 
-@app.command()
 def demo(
     db: DbOption = None,
     seed: Annotated[
@@ -191,7 +135,6 @@ def demo(
     store.dispose()
 
 
-@app.command()
 def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -217,34 +160,3 @@ def serve(
         workers=workers,
         log_level="warning",
     )
-
-
-def _register_plugins() -> None:
-    """Command groups that live beside their services."""
-    import importlib
-
-    for module in (
-        "lagesbild.cli_admin",
-        "lagesbild.ingest.cli",
-        "lagesbild.analysis_cli",
-        "lagesbild.briefing.cli",
-        "lagesbild.report.cli",
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name == module:
-                continue
-            raise
-        mod.register(app)
-
-
-def main() -> None:
-    _register_plugins()
-    try:
-        app()  # click handles its own usage errors (exit 2) and Ctrl-C
-    except LagesbildError as exc:
-        err_console.print(f"[red]error:[/red] {exc.message}", highlight=False)
-        if exc.hint:
-            err_console.print(f"  {exc.hint}", highlight=False)
-        sys.exit(2)

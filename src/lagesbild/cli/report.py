@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from lagesbild.cli import DbOption, console, open_store_cli
+from lagesbild.cli.options import DbOption, console, open_store_cli
 from lagesbild.domain.model import SHARED_AUDIENCE, SYSTEM
 
 
@@ -50,7 +50,3 @@ def report(
     with store.write() as conn:
         audit.record(conn, SYSTEM, "export", "report", None, f"{place or municipality} {path.name}")
     console.print(f"wrote {path}")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("report")(report)

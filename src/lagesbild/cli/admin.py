@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lagesbild.cli import DbOption, console, open_store_cli
+from lagesbild.cli.options import DbOption, console, open_store_cli
 from lagesbild.domain.model import SYSTEM
 
 user_app = typer.Typer(help="Add, list, disable users and set passwords.", no_args_is_help=True)
@@ -226,12 +226,3 @@ def category_add(
         conn.execute(insert(store_settings).values(key="taxonomy", value=json.dumps(extra)))
         audit.record(conn, SYSTEM, "update", "taxonomy", None, f"added {layer} category {code}")
     console.print(f"added {layer} category [bold]{code}[/bold] ({sv} / {en})")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(user_app, name="user")
-    app.command("audit")(audit_command)
-    app.command("backup")(backup_command)
-    app.command("restore")(restore_command)
-    app.command("retention")(retention_command)
-    app.add_typer(category_app, name="category")
