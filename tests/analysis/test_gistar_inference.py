@@ -127,9 +127,10 @@ def test_999_simulations_of_a_200_by_200_grid_take_under_two_seconds():
     gi_star(c, 50.0, inference="montecarlo", simulations=9)  # warm up
     best = np.inf
     for _ in range(3):
-        t = time.perf_counter()
+        # CPU time of this process: other work on a shared machine does not count
+        t = time.process_time()
         gi_star(c, 50.0, inference="montecarlo", simulations=999)
-        best = min(best, time.perf_counter() - t)
+        best = min(best, time.process_time() - t)
     assert best < 2.0
 
 
