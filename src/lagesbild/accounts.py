@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -20,10 +19,11 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from lagesbild.domain.model import Role, Viewer, parse_enum
+from lagesbild.domain.users import user_key
 from lagesbild.errors import LagesbildError, NotFound, ValidationError
-from lagesbild.ingest.resolve import Resolver
 from lagesbild.store import audit
 from lagesbild.store.engine import Store
+from lagesbild.store.resolve import Resolver
 from lagesbild.store.schema import api_tokens, login_attempts, organisations, users, web_sessions
 
 HASHER = PasswordHasher()  # Argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile)
@@ -71,14 +71,6 @@ def _now() -> datetime:
 def digest(token: str) -> str:
     """How tokens and session ids are stored (and remembered): never the secret itself."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def user_key(username: str) -> str:
-    """How user names are compared, for finding the user and for counting failed log-ins alike:
-    NFKC with the case folded, in Python (SQLite's lower() folds ASCII only, so 'Åsa' and the
-    Kelvin sign in 'analyti\u212aer' would be compared differently by the two)."""
-    folded = unicodedata.normalize("NFKC", username.strip()).casefold()
-    return unicodedata.normalize("NFKC", folded)[:100]
 
 
 def _check_password(password: str) -> None:

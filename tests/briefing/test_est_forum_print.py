@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from lagesbild.briefing import est, forum, render, service
 from lagesbild.domain.model import SHARED_AUDIENCE, SYSTEM
-from lagesbild.services import analyse as svc
 from lagesbild.store.schema import observations, organisations
+from tests.services import asked as svc
 
 TZ = ZoneInfo("Europe/Stockholm")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,7 +15,7 @@ from lagesbild.briefing import forum, service
 from lagesbild.domain.model import SYSTEM
 from lagesbild.errors import ValidationError
 from lagesbild.ingest.writer import write_records
-from lagesbild.report.place import period_strings
+from lagesbild.report.place import periods
 
 
 def test_a_locked_briefing_does_not_change_when_late_records_arrive(demo_store):
@@ -80,10 +81,20 @@ def test_goals_that_cannot_be_are_refused(demo_store, kwargs, field):
     assert info.value.field == field
 
 
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
 def test_report_compares_calendar_years_and_months():
-    assert period_strings(date(2024, 1, 1), date(2024, 12, 31))[1] == "2023-01-01..2023-12-31"
-    assert period_strings(date(2024, 3, 1), date(2024, 3, 31))[1] == "2024-02-01..2024-02-29"
-    assert period_strings(date(2024, 3, 5), date(2024, 3, 11))[1] == "2024-02-27..2024-03-04"
+    assert (
+        periods(date(2024, 1, 1), date(2024, 12, 31), STOCKHOLM)[1].label
+        == "2023-01-01..2023-12-31"
+    )
+    assert (
+        periods(date(2024, 3, 1), date(2024, 3, 31), STOCKHOLM)[1].label == "2024-02-01..2024-02-29"
+    )
+    assert (
+        periods(date(2024, 3, 5), date(2024, 3, 11), STOCKHOLM)[1].label == "2024-02-27..2024-03-04"
+    )
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from lagesbild.domain.model import SYSTEM
 from lagesbild.ingest import bulk
+from lagesbild.ingest.bulk import pipeline, sink
 from lagesbild.ingest.columns import CsvColumns
 from lagesbild.ingest.service import ImportOptions, import_file
 from lagesbild.ingest.writer import StrictRejection, write_records
@@ -153,14 +154,14 @@ def _crime_indexes(store) -> set[str]:
 def test_big_import_rebuilds_the_indexes_it_dropped(store, police_csv, monkeypatch):
     """An import larger than the layer drops its secondary indexes and builds them again."""
     dropped = []
-    real = bulk._Sink.defer_indexes
+    real = sink.Sink.defer_indexes
 
     def spy(self, expected_rows):
         real(self, expected_rows)
         dropped.extend(name for name, _ in self._deferred)
 
-    monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 1)
-    monkeypatch.setattr(bulk._Sink, "defer_indexes", spy)
+    monkeypatch.setattr(sink, "DEFER_INDEXES_FROM", 1)
+    monkeypatch.setattr(sink.Sink, "defer_indexes", spy)
     import_file(store, "crimes", police_csv, ImportOptions(mapping=POLICE_MAP))
     assert EXPECTED_INDEXES[store.backend] <= set(dropped)
     assert _crime_indexes(store) >= EXPECTED_INDEXES[store.backend]
@@ -190,12 +191,12 @@ def test_big_import_keeps_foreign_keys_and_numbering(store, police_csv, monkeypa
     back afterwards, and later rows numbered by the table's sequence do not collide."""
     keys = _foreign_keys(store)
     assert ("crimes", "organisations") in keys and ("assignments", "places") in keys
-    monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 1)
+    monkeypatch.setattr(sink, "DEFER_INDEXES_FROM", 1)
     import_file(store, "crimes", police_csv, ImportOptions(mapping=POLICE_MAP))
     assert _foreign_keys(store) == keys
     with store.read() as conn:
         top = conn.execute(select(func.max(crimes.c.id))).scalar_one()
-    monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 10**9)  # a small import: the sequence
+    monkeypatch.setattr(sink, "DEFER_INDEXES_FROM", 10**9)  # a small import: the sequence
     row = {"id": "NEW", "occurred_at": "2023-05-02 20:00", "category": "theft"}
     s = write_records(store, "crimes", [(2, {**row, "lat": "59.33", "lon": "18.06"}, None)])
     assert s.stored == 1
@@ -206,8 +207,8 @@ def test_big_import_keeps_foreign_keys_and_numbering(store, police_csv, monkeypa
 
 def test_interrupted_import_leaves_store_unchanged(store, police_csv, monkeypatch):
     import_file(store, "crimes", police_csv, ImportOptions(mapping=POLICE_MAP))
-    monkeypatch.setattr(bulk, "CHUNK", 10)  # the first chunks are written before the interrupt
-    monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 10)  # and the indexes dropped for the import
+    monkeypatch.setattr(pipeline, "CHUNK", 10)  # the first chunks are written before the interrupt
+    monkeypatch.setattr(sink, "DEFER_INDEXES_FROM", 10)  # and the indexes dropped for the import
 
     def records():
         for i in range(35):

@@ -20,10 +20,11 @@ from lagesbild.briefing import est
 from lagesbild.briefing.fmt import parse_num
 from lagesbild.demo.scenario import load_demo
 from lagesbild.domain.model import SYSTEM
-from lagesbild.report import render
-from lagesbild.services import analyse as svc
+from lagesbild.report import municipality, render
+from lagesbild.report import place as build
 from lagesbild.services import data
 from lagesbild.store.lifecycle import init_store
+from tests.services import asked as svc
 
 SCENE = "Sergels torg/Klara"
 SPAN = re.compile(
@@ -344,3 +345,21 @@ def test_a_store_without_crimes_gives_no_verdict(tmp_path):
     assert "No crimes are recorded: the period has no data." in html
     assert "no certain change" not in html
     store.dispose()
+
+
+def test_a_report_looks_its_place_up_once(demo, monkeypatch):
+    """Every section takes the place the report resolved: no analysis looks it up again by
+    its name, and the municipality report's ranking takes the district it holds."""
+    asked: list[str] = []
+    find = data.find_place
+
+    def counting(store, viewer, name):
+        asked.append(name)
+        return find(store, viewer, name)
+
+    monkeypatch.setattr(data, "find_place", counting)
+    build.build(demo, SYSTEM, SCENE, "2023", "2023", "en")
+    assert asked == [SCENE]
+    asked.clear()
+    municipality.build(demo, SYSTEM, "Norra innerstaden", "2024", "2024", "en")
+    assert asked.count("Norra innerstaden") == 1

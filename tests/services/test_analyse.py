@@ -15,10 +15,10 @@ from shapely.geometry import Point, box
 from lagesbild.domain.model import PUBLIC_VIEWER, SYSTEM
 from lagesbild.geo.region import Region
 from lagesbild.ingest.writer import write_records
-from lagesbild.services import analyse
 from lagesbild.services.results import write_output
 from lagesbild.store.engine import StoreSettings
 from lagesbild.store.lifecycle import init_store
+from tests.services import asked as analyse
 from tests.services.surveys import write_survey
 
 BIG = box(18.055, 59.329, 18.070, 59.336)

@@ -16,8 +16,8 @@ from shapely.geometry import Point, Polygon, box
 from lagesbild.domain.model import SYSTEM
 from lagesbild.errors import ValidationError
 from lagesbild.ingest.writer import write_records
-from lagesbild.services import analyse
 from lagesbild.services.results import AnalysisOutput
+from tests.services import asked as analyse
 
 from .test_analyse import BIG, scene  # noqa: F401  (the shared fixture)
 

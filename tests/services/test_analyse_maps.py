@@ -15,7 +15,7 @@ from shapely.geometry import LineString, Point, box
 from lagesbild.domain.model import SYSTEM
 from lagesbild.errors import NotFound, ValidationError
 from lagesbild.ingest.writer import write_records
-from lagesbild.services import analyse
+from tests.services import asked as analyse
 from tests.services.surveys import write_survey
 
 CAM = (18.0649, 59.3326)  # Sergels torg, ~2.6 degrees east of SWEREF 99 TM's central meridian

@@ -6,7 +6,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from lagesbild.ingest import bulk
+from lagesbild.ingest.bulk import sink
 from lagesbild.ingest.writer import write_records
 from lagesbild.store.lifecycle import init_store
 from lagesbild.store.schema import crimes
@@ -34,9 +34,9 @@ def test_two_large_imports_at_once_on_postgis_both_store_everything(pg_url, monk
     a second import that had read organisations then waited for the table: deadlock, and one
     import ended in a traceback. Imports now run one at a time on PostGIS."""
     store = init_store(pg_url)
-    monkeypatch.setattr(bulk, "DEFER_INDEXES_FROM", 10)  # "large" without a large file
+    monkeypatch.setattr(sink, "DEFER_INDEXES_FROM", 10)  # "large" without a large file
     both_read = threading.Barrier(2)
-    original = bulk._Sink.defer_indexes
+    original = sink.Sink.defer_indexes
 
     def after_both_read(self, expected_rows):  # both have read organisations by now
         try:
@@ -45,7 +45,7 @@ def test_two_large_imports_at_once_on_postgis_both_store_everything(pg_url, monk
             pass  # the other import waits for this one to end: as it should
         return original(self, expected_rows)
 
-    monkeypatch.setattr(bulk._Sink, "defer_indexes", after_both_read)
+    monkeypatch.setattr(sink.Sink, "defer_indexes", after_both_read)
     errors: list[BaseException] = []
 
     def run(offset: int) -> None:

@@ -68,13 +68,12 @@ def areas(store: Store, viewer: Viewer, district: data.PlaceGeo) -> list[data.Pl
     """The places below a district (or a municipality), the district itself excluded."""
     ids = [i for i in figures.family(store, viewer, district.id) if i != district.id]
     with store.read() as conn:
-        names = conn.execute(
-            select(places.c.name)
+        rows = conn.execute(
+            select(*data.PLACE_COLUMNS)
             .where(places.c.id.in_(ids), visible(places, viewer))
             .order_by(places.c.name)
-        ).scalars()
-        names = list(names)
-    return [data.find_place(store, viewer, n) for n in names]
+        ).all()
+    return [data.place_geo(store, r) for r in rows]
 
 
 def _severity(store: Store, layer: str, code: str) -> int:
@@ -240,7 +239,7 @@ def _months_back(end: date, months: int) -> date:
 def ranking(
     store: Store,
     viewer: Viewer,
-    district: str,
+    district: str | data.PlaceGeo,
     end: date,
     months: int = 4,
     layer: str = "crimes",
@@ -257,7 +256,12 @@ def ranking(
     area (`no_data`, `data_ends`): its zeros are missing data, not a fall."""
     if months < 1:
         raise ValidationError("months", "must be at least 1")
-    d = data.find_place(store, viewer, district)
+    # a report already holds its district; the CLI and the pages give its name
+    d = (
+        district
+        if isinstance(district, data.PlaceGeo)
+        else data.find_place(store, viewer, district)
+    )
     stop = end + timedelta(days=1)  # `end` is the last day, included
     if start is None:
         start = _months_back(stop, months)

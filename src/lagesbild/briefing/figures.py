@@ -2,10 +2,9 @@
 records of a period in a place, observations per organisation, the roster, activation events,
 action items, the place hierarchy. Every query filters with `store.access.visible`.
 
-Counts by category against an earlier period reuse the analysis engine's own row builder
-(`services.analyse.rate_rows`, the one behind `lagesbild analyse indicators`), so a briefing's
-rate ratio is the engine's figure for the same counts and exposures; briefings need instants
-(the previous briefing at 18:00), which `indicators`' day-based period strings cannot express.
+Counts by category against an earlier period are the place's own rows of `analyse indicators`
+(`services.analyse.indicators.place_rows`), over the briefing's periods between instants (the
+previous briefing at 18:00), so a briefing's rate ratio is the engine's figure.
 """
 
 from __future__ import annotations
@@ -17,8 +16,8 @@ from sqlalchemy import and_, or_, select
 
 from lagesbild.domain.model import ActionStatus, Viewer
 from lagesbild.domain.periods import Period
-from lagesbild.services import analyse as svc
 from lagesbild.services import data
+from lagesbild.services.analyse import indicators
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import (
@@ -42,11 +41,7 @@ def category_rows(
 ) -> list[dict[str, Any]]:
     """Per category: count before and now, per hectare, and the rate ratio now/before with its
     exact 95 % interval (exposure hectare-days, as `analyse indicators`)."""
-    cats = store.taxonomy.codes(layer)
-    a = data.count_in(store, viewer, layer, place.id, 0, before, cats)
-    b = data.count_in(store, viewer, layer, place.id, 0, now, cats)
-    ha = place.geom.area / 1e4
-    return svc.rate_rows(f"place: {place.name}", ha, ha, a, b, before, now, cats)
+    return indicators.place_rows(store, viewer, place, before, now, layer)
 
 
 def records_in(

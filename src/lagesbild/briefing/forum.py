@@ -23,8 +23,8 @@ from lagesbild import analysis as an
 from lagesbild.domain.model import SYSTEM, WRITE_ROLES, Sensitivity, Viewer, parse_enum
 from lagesbild.domain.periods import Period, parse_period
 from lagesbild.errors import AccessDenied, LagesbildError, ValidationError
-from lagesbild.services import analyse as svc
 from lagesbild.services import data
+from lagesbild.services.analyse import indicators
 from lagesbild.services.results import clean
 from lagesbild.store import audit
 from lagesbild.store.access import counted_for, visible
@@ -161,12 +161,14 @@ def _count_goal(store: Store, viewer: Viewer, g: dict, month: date) -> dict[str,
     edges = _month_edges(store, month, 12)
     last_day = date.fromordinal(edges[-1].date().toordinal() - 1)
     current = f"{edges[0].date()}..{last_day}"
-    res = svc.indicators(store, viewer, g["place"], g["baseline_period"], current, cat, layer)
-    scope = f"place: {g['place']}"
-    rows = [r for r in res.rows if r["scope"] == scope]
-    a, b = sum(r["count_a"] for r in rows), sum(r["count_b"] for r in rows)
     pa = parse_period(g["baseline_period"], store.tz)
     pb = parse_period(current, store.tz)
+    place = data.find_place(store, viewer, g["place"])
+    codes = (store.taxonomy.expand(layer, cat) if cat else None) or store.taxonomy.codes(layer)
+    # the place's own rows of `analyse indicators` and its caveats, for the goal's categories
+    rows = indicators.place_rows(store, viewer, place, pa, pb, layer, codes)
+    _presence, notes = indicators.caveats(store, viewer, place, pa, pb, layer, codes)
+    a, b = sum(r["count_a"] for r in rows), sum(r["count_b"] for r in rows)
     if len(rows) == 1:
         row = rows[0]
         rr = (row["rate_ratio"], row["ci_low"], row["ci_high"], row["p_value"])
@@ -218,7 +220,7 @@ def _count_goal(store: Store, viewer: Viewer, g: dict, month: date) -> dict[str,
                 "falling" if trend_p < 0.05 and mk.s < 0 else "rising" if trend_p < 0.05 else "none"
             ),
         },
-        "notes": res.notes,
+        "notes": notes,
     }
 
 

@@ -18,9 +18,10 @@ from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.domain.taxonomy import DRUG_OFFENCE
 from lagesbild.errors import ValidationError
-from lagesbild.services import analyse as svc
 from lagesbild.services import data
-from lagesbild.services.results import clean
+from lagesbild.services.analyse import hotspots
+from lagesbild.services.analyse.texts import ENFORCEMENT_CAVEAT
+from lagesbild.services.results import clean, geometries_to_wgs84
 from lagesbild.store.engine import Store
 
 SEVERE = 3
@@ -55,15 +56,7 @@ def _hot_spots(store: Store, viewer: Viewer, place: data.PlaceGeo, period: Perio
     first = period.start.astimezone(store.tz).date()
     last = (period.end - timedelta(seconds=1)).astimezone(store.tz).date()
     try:
-        out = svc.hotspots(
-            store,
-            viewer,
-            place.name,
-            first.isoformat(),
-            last.isoformat(),
-            layer=layer,
-            window=period,
-        )
+        out = hotspots.hotspots(store, viewer, place, period, layer=layer)
     except ValidationError as exc:
         return {
             "from": first.isoformat(),
@@ -72,10 +65,13 @@ def _hot_spots(store: Store, viewer: Viewer, place: data.PlaceGeo, period: Perio
             "cells": [],
         }
     cells = []
-    for row, geom in zip(out.rows, out.geometries or [], strict=False):
-        if str(row["class"]).startswith("hot"):
-            c = geom.centroid
-            cells.append({**row, "lon": c.x, "lat": c.y})
+    hot = [(row, geom) for row, geom in zip(out.rows, out.geometries or [], strict=False)]
+    hot = [(row, geom) for row, geom in hot if str(row["class"]).startswith("hot")]
+    # the centre of the cell as drawn on the map (WGS84), as the picture has always kept it
+    drawn = geometries_to_wgs84(store.projector, [geom for _, geom in hot])
+    for (row, _), geom in zip(hot, drawn, strict=True):
+        c = geom.centroid
+        cells.append({**row, "lon": c.x, "lat": c.y})
     cells.sort(key=lambda r: -(r["z"] or 0))
     return {
         "from": first.isoformat(),
@@ -121,7 +117,7 @@ def generate(
     roster = figures.roster(store, viewer, night_start, night_end, family, briefing_id)
     notes = []
     if any(r["category"] == DRUG_OFFENCE for r in counts["crimes"]):
-        notes.append(svc.ENFORCEMENT_CAVEAT)
+        notes.append(ENFORCEMENT_CAVEAT)
     picture = {
         "version": PICTURE_VERSION,
         "place": place.name,

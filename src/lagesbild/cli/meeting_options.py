@@ -20,7 +20,7 @@ def dump_json(value) -> None:
 
 
 def local_time(store, text: str, field: str):
-    from lagesbild.ingest.values import parse_datetime
+    from lagesbild.domain.values import parse_datetime
 
     value = parse_datetime(text, field, store.tz)
     if value is None:  # given, but empty
@@ -29,7 +29,7 @@ def local_time(store, text: str, field: str):
 
 
 def day_option(text: str | None, field: str, required: bool = False) -> date | None:
-    from lagesbild.ingest.values import parse_date
+    from lagesbild.domain.values import parse_date
 
     value = parse_date(text, field)
     if value is None and required:

@@ -57,23 +57,6 @@ class BriefingStatus(StrEnum):
     LOCKED = "locked"
 
 
-# The layers of the model, by their canonical (import/export) names.
-LAYERS: tuple[str, ...] = (
-    "organisations",
-    "places",
-    "extents",
-    "crimes",
-    "observations",
-    "measurements",
-    "cameras",
-    "guard_areas",
-    "streets",
-    "activation_events",
-    "survey_results",
-    "roster",
-)
-
-
 def parse_enum(enum: type[StrEnum], value: object, field: str) -> StrEnum:
     """Read an enum value case-insensitively, or raise a ValidationError naming the field."""
     from lagesbild.errors import ValidationError

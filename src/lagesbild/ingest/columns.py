@@ -26,8 +26,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from shapely.geometry.base import BaseGeometry
 
+from lagesbild.domain.values import UNSAFE_START
 from lagesbild.ingest.sources import FileProblem, Source, wrong_width
-from lagesbild.ingest.values import UNSAFE_START
 
 BLOCK = 4 << 20  # bytes of CSV per chunk (~50,000 rows of a police extract)
 

@@ -28,9 +28,9 @@ from sqlalchemy.engine import Connection
 
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import parse_period
+from lagesbild.domain.values import safe_cell
 from lagesbild.errors import LagesbildError, NotFound, ValidationError
 from lagesbild.ingest.layers import layer_spec
-from lagesbild.ingest.values import safe_cell
 from lagesbild.store import audit
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store

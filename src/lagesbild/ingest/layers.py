@@ -1,6 +1,6 @@
-"""The canonical layers (docs/formats.md): which columns each needs, and how a record of
-canonical values becomes a row of the store. Used by every way data comes in: files, the demo
-scenario, the API, so that the rules are written once.
+"""How a record of canonical values becomes a row of the store, one builder per canonical
+layer (what the layers are, their names and columns, is `domain.layers`). Used by every way data
+comes in: files, the demo scenario, the API, so that the rules are written once.
 """
 
 from __future__ import annotations
@@ -17,14 +17,10 @@ from zoneinfo import ZoneInfo
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
+from lagesbild.domain.layers import LAYERS, Layer, layer_named
 from lagesbild.domain.model import ExtentStatus, PlaceKind, Sensitivity, parse_enum
 from lagesbild.domain.taxonomy import Taxonomy
-from lagesbild.errors import GeometryError, ValidationError
-from lagesbild.geo.crs import transform_from
-from lagesbild.geo.region import Region
-from lagesbild.geo.validate import check_point, clean_line, clean_polygon
-from lagesbild.ingest.resolve import Resolver
-from lagesbild.ingest.values import (
+from lagesbild.domain.values import (
     blank,
     parse_date,
     parse_datetime,
@@ -33,6 +29,11 @@ from lagesbild.ingest.values import (
     parse_share,
     parse_text,
 )
+from lagesbild.errors import GeometryError, ValidationError
+from lagesbild.geo.crs import transform_from
+from lagesbild.geo.region import Region
+from lagesbild.geo.validate import check_point, clean_line, clean_polygon
+from lagesbild.store.resolve import Resolver
 
 Record = dict[str, Any]
 # `lagesbild export` writes the key of a record without a source id as `id` = "h:<sha1>"
@@ -55,20 +56,6 @@ class RowContext:
     # A user's write: the organisation that owns every row, and the only one whose stored
     # records the write may change. None: the operator (terminal, administrator).
     writer_org: int | None = None
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    name: str
-    table: str
-    required: tuple[str, ...]
-    optional: tuple[str, ...]
-    geometry: str | None  # "point", "polygon", "line", "point?" (optional) or None
-    build: Callable[[RowContext, Record, BaseGeometry | None], dict[str, Any]]
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return self.required + self.optional
 
 
 # ---------------------------------------------------------------- shared pieces
@@ -427,126 +414,35 @@ def _roster(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dict[str
     return row
 
 
-LAYERS: dict[str, LayerSpec] = {
-    spec.name: spec
-    for spec in (
-        LayerSpec(
-            "organisations",
-            "organisations",
-            ("name",),
-            ("code", "kind", "parent"),
-            None,
-            _organisation,
-        ),
-        LayerSpec(
-            "places",
-            "places",
-            ("name", "kind"),
-            (
-                "code",
-                "parent",
-                "organisation",
-                "sensitivity",
-                "round",
-                "status",
-                "assessed_at",
-                "assessed_by",
-                "criteria",
-            ),
-            "polygon",
-            _place,
-        ),
-        LayerSpec(
-            "extents",
-            "extents",
-            ("place", "round", "status"),
-            ("assessed_at", "assessed_by", "criteria", "organisation", "sensitivity"),
-            "polygon",
-            _extent,
-        ),
-        LayerSpec(
-            "crimes",
-            "crimes",
-            ("occurred_at", "category"),
-            (
-                "id",
-                "reported_at",
-                "offence_code",
-                "place_text",
-                "place",
-                "organisation",
-                "sensitivity",
-            ),
-            "point?",
-            _crime,
-        ),
-        LayerSpec(
-            "observations",
-            "observations",
-            ("occurred_at", "category"),
-            ("id", "count", "text", "organisation", "sensitivity"),
-            "point",
-            _observation,
-        ),
-        LayerSpec(
-            "measurements",
-            "measurements",
-            ("place", "measured_at", "metric", "value"),
-            ("id", "group", "unit", "method", "organisation", "sensitivity"),
-            None,
-            _measurement,
-        ),
-        LayerSpec(
-            "cameras",
-            "cameras",
-            ("operator", "bearing", "angle", "range"),
-            ("id", "legal_basis", "active_from", "active_to", "organisation", "sensitivity"),
-            "point",
-            _camera,
-        ),
-        LayerSpec(
-            "guard_areas",
-            "guard_areas",
-            ("name", "valid_from"),
-            ("id", "valid_to", "decision", "organisation", "sensitivity"),
-            "polygon",
-            _guard_area,
-        ),
-        LayerSpec(
-            "streets", "streets", ("name",), ("id", "organisation", "sensitivity"), "line", _street
-        ),
-        LayerSpec(
-            "activation_events",
-            "activation_events",
-            ("title", "starts_at", "ends_at"),
-            ("id", "kind", "place", "organisation", "sensitivity"),
-            "point?",
-            _activation_event,
-        ),
-        LayerSpec(
-            "survey_results",
-            "survey_results",
-            ("survey", "year", "area", "question", "share", "n"),
-            ("id", "ci_low", "ci_high", "organisation", "sensitivity"),
-            None,
-            _survey_result,
-        ),
-        LayerSpec(
-            "roster",
-            "roster_entries",
-            ("organisation", "starts_at", "ends_at", "headcount"),
-            ("id", "role", "place", "briefing", "sensitivity"),
-            None,
-            _roster,
-        ),
+@dataclass(frozen=True)
+class LayerSpec(Layer):
+    """A canonical layer (`domain.layers`) with what makes a store row of one of its records."""
+
+    build: Callable[[RowContext, Record, BaseGeometry | None], dict[str, Any]]
+
+
+_BUILDERS = {
+    "organisations": _organisation,
+    "places": _place,
+    "extents": _extent,
+    "crimes": _crime,
+    "observations": _observation,
+    "measurements": _measurement,
+    "cameras": _camera,
+    "guard_areas": _guard_area,
+    "streets": _street,
+    "activation_events": _activation_event,
+    "survey_results": _survey_result,
+    "roster": _roster,
+}
+_SPECS: dict[str, LayerSpec] = {
+    name: LayerSpec(
+        layer.name, layer.table, layer.required, layer.optional, layer.geometry, _BUILDERS[name]
     )
+    for name, layer in LAYERS.items()
 }
 
 
 def layer_spec(name: str) -> LayerSpec:
-    key = name.strip().lower().replace("-", "_")
-    if key not in LAYERS:
-        raise ValidationError(
-            "layer", f"unknown layer {name!r}; expected one of: {', '.join(LAYERS)}"
-        )
-    return LAYERS[key]
+    """The layer of a name as users write it, with its builder."""
+    return _SPECS[layer_named(name).name]

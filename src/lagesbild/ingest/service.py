@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lagesbild.domain.model import Viewer
+from lagesbild.domain.values import blank, safe_cell
 from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.ingest import bulk
 from lagesbild.ingest.columns import CsvColumns
 from lagesbild.ingest.layers import layer_spec
 from lagesbild.ingest.offences import load_table
 from lagesbild.ingest.sources import ReadOptions, Source, open_source
-from lagesbild.ingest.values import blank, safe_cell
 from lagesbild.ingest.writer import StrictRejection, WriteSummary, write_records
 from lagesbild.store.engine import Store
 from lagesbild.store.names import find_id

@@ -30,11 +30,11 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
+from lagesbild.domain.values import unguard
 from lagesbild.errors import LagesbildError
 from lagesbild.geo.crs import WGS84, parse_crs
 from lagesbild.ingest.layers import LayerSpec, layer_spec
-from lagesbild.ingest.values import unguard
-from lagesbild.ingest.writer import REJECT
+from lagesbild.ingest.rejects import REJECT
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 GIS_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip"}

@@ -25,20 +25,13 @@ from sqlalchemy.exc import IntegrityError
 
 from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.ingest.layers import LayerSpec, Record, RowContext, layer_spec
-from lagesbild.ingest.resolve import Resolver
+from lagesbild.ingest.rejects import REJECT, Rejected
 from lagesbild.store import assign
 from lagesbild.store.engine import Store
+from lagesbild.store.resolve import Resolver
 from lagesbild.store.schema import metadata
 
 _BOOKKEEPING = {"created_at", "updated_at", "created_by"}
-REJECT = "__reject__"
-
-
-@dataclass(frozen=True)
-class Rejected:
-    line: int
-    reason: str
-    record: Record
 
 
 @dataclass

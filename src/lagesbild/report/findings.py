@@ -152,7 +152,6 @@ def place_findings(ctx: dict[str, Any], f: Figures) -> list[Markup]:
     lang = ctx["lang"]
     s = S[lang]
     out = [Markup(s["area"]).format(place=ctx["place"], ha=f("place|area_ha", ctx["area_ha"], 1))]
-    scope = f"place: {ctx['place']}"
     rows = ctx["indicators"].rows
     missing = ctx.get("no_data", False)
     partial = ctx.get("data_incomplete")
@@ -163,12 +162,10 @@ def place_findings(ctx: dict[str, Any], f: Figures) -> list[Markup]:
             Markup(s["data_partial"]).format(day=partial.isoformat(), last=ctx["last"].isoformat())
         )
     for cat in ("drug_offence", "violent_crime"):
-        row = next((r for r in rows if r["scope"] == scope and r["category"] == cat), None)
+        row = next((r for r in rows if r["scope"].kind == "place" and r["category"] == cat), None)
         if row is not None:
             label = fmt.category("crimes", cat, lang).capitalize()
-            out.append(
-                _cat_sentence(f, s, row, ctx["place"], lang, label, missing, bool(partial))
-            )
+            out.append(_cat_sentence(f, s, row, ctx["place"], lang, label, missing, bool(partial)))
     cmp = ctx["compare"]
     if cmp:
         out.append(
@@ -182,7 +179,7 @@ def place_findings(ctx: dict[str, Any], f: Figures) -> list[Markup]:
             )
         )
     for r in rows:
-        if r["scope"].startswith("extent of each") and r["category"] == "violent_crime":
+        if r["scope"].kind == "rounds" and r["category"] == "violent_crime":
             key = f"ind|{r['scope']}|{r['category']}"
             out.append(
                 Markup(s["per_ha"]).format(

@@ -19,9 +19,10 @@ from lagesbild.report import charts
 from lagesbild.report.findings import S as PLACE_TEXT
 from lagesbild.report.findings import no_data_sentence
 from lagesbild.report.numbers import Figures
-from lagesbild.report.place import days, no_data, period_strings
-from lagesbild.services import analyse as svc
+from lagesbild.report.place import days, no_data, periods
 from lagesbild.services import data
+from lagesbild.services.analyse import survey as surveys
+from lagesbild.services.analyse.texts import ENFORCEMENT_CAVEAT
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import action_items, organisations
@@ -94,10 +95,10 @@ def build(
     f = Figures(lang)
     d = data.find_place(store, viewer, area)
     first, last = days(store, date_from, date_to)
-    now_s, before_s = period_strings(first, last)
+    now, before = periods(first, last, store.tz)
     areas = [p for p in est.areas(store, viewer, d) if p.kind in est.AREA_KINDS]
     # ranked over exactly the report's period and the one before it that the header names
-    ranking = est.ranking(store, viewer, d.name, last, start=first)
+    ranking = est.ranking(store, viewer, d, last, start=first)
     start = datetime.combine(first, time(), store.tz)
     missing, ends = no_data(store, viewer, start)
     # years after the last crime have no data: not shown as years of 0 crimes
@@ -106,7 +107,7 @@ def build(
     survey = {}
     for p in areas:
         try:
-            survey[p.name] = svc.survey(store, viewer, p.name).rows
+            survey[p.name] = surveys.survey(store, viewer, p.name).rows
         except LagesbildError:
             continue
     family = bfig.family(store, viewer, d.id)
@@ -123,15 +124,15 @@ def build(
         "place": d.name,
         "first": first,
         "last": last,
-        "period": now_s,
-        "before": before_s,
+        "period": now.label,
+        "before": before.label,
         "ranking": ranking,
         "years": years,
         "survey": survey,
         "goals": goals,
         "open_actions": open_now,
         "done_actions": done,
-        "caveat": svc.ENFORCEMENT_CAVEAT[lang],
+        "caveat": ENFORCEMENT_CAVEAT[lang],
         "no_data": missing,
         "data_ends": ends if missing else None,
     }

@@ -1,12 +1,14 @@
 """The follow-up report for one place and period: the data of each section, each figure from
 `services.analyse` (indicators, extent comparison, hot spots, coverage, effect, survey) or from
 the pure functions of `lagesbild.analysis` (rates per hectare with Garwood intervals), and the
-charts and maps drawn from them."""
+charts and maps drawn from them. The place is looked up once and its period made once; every
+section takes those objects."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -19,8 +21,17 @@ from lagesbild.domain.periods import Period
 from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.report import charts, findings
 from lagesbild.report.numbers import Figures
-from lagesbild.services import analyse as svc
 from lagesbild.services import data
+from lagesbild.services.analyse import (
+    coverage,
+    effect,
+    extent,
+    hotspots,
+    indicators,
+    resolve,
+)
+from lagesbild.services.analyse import survey as surveys
+from lagesbild.services.analyse.texts import ENFORCEMENT_CAVEAT
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import places, survey_results
@@ -49,22 +60,32 @@ def no_data(store: Store, viewer: Viewer, start: datetime) -> tuple[bool, date |
     return last < start, last.astimezone(store.tz).date()
 
 
-def period_strings(first: date, last: date) -> tuple[str, str]:
-    """The report's period and the one before it (`est.previous_start`), as `analyse`
-    periods. Rates are per hectare-day, so periods of unequal length still compare."""
+def periods(first: date, last: date, tz: ZoneInfo) -> tuple[Period, Period]:
+    """The report's period (its days `first`..`last`) and the one before it
+    (`est.previous_start`), labelled as `analyse` writes periods. Rates are per hectare-day, so
+    periods of unequal length still compare."""
     start = previous_start(first, last + timedelta(days=1))
-    return f"{first}..{last}", f"{start}..{first - timedelta(days=1)}"
+    before_last = first - timedelta(days=1)
+    return _days(first, last, tz), _days(start, before_last, tz)
 
 
-def comparison_area(store: Store, viewer: Viewer, exclude: int) -> str | None:
+def _days(first: date, last: date, tz: ZoneInfo) -> Period:
+    """The days `first`..`last` (both included) from midnight to midnight, local time."""
+    start, end = (datetime.combine(d, time(), tz) for d in (first, last + timedelta(days=1)))
+    return Period(f"{first}..{last}", start, end)
+
+
+def comparison_area(store: Store, viewer: Viewer, exclude: int) -> data.PlaceGeo | None:
+    """The first comparison area the viewer may see, other than the place itself."""
     with store.read() as conn:
-        return conn.execute(
-            select(places.c.name)
+        row = conn.execute(
+            select(*data.PLACE_COLUMNS)
             .where(
                 places.c.kind == "comparison_area", places.c.id != exclude, visible(places, viewer)
             )
             .order_by(places.c.id)
-        ).scalar()
+        ).first()
+    return data.place_geo(store, row) if row else None
 
 
 def survey_areas(store: Store, viewer: Viewer, place: data.PlaceGeo) -> list[str]:
@@ -92,23 +113,16 @@ def survey_areas(store: Store, viewer: Viewer, place: data.PlaceGeo) -> list[str
     return [n for n in names if n in below]
 
 
-def _effect(store, viewer, place, first: date, last: date, events: list[dict], control):
+def _effect(store, viewer, place, period: Period, events: list[dict], control):
     """ITS (and DiD against the comparison area) at the first activation event that leaves
     three months on each side inside the period."""
     for e in events:
         start = datetime.fromisoformat(str(e["starts_at"])).astimezone(store.tz).date()
-        if start < first:
+        if start < period.start.date():
             continue
+        at = datetime.combine(start, time(), store.tz)
         try:
-            out = svc.effect(
-                store,
-                viewer,
-                place.name,
-                start.isoformat(),
-                control=control,
-                date_from=first.isoformat(),
-                date_to=last.isoformat(),
-            )
+            out = effect.effect(store, viewer, place, at, period, control=control)
         except (ValidationError, ValueError):
             continue
         return e, out
@@ -120,17 +134,18 @@ def build(
 ) -> dict[str, Any]:
     lang = fmt.check_lang(lang)
     f = Figures(lang)
-    p = data.find_place(store, viewer, place)
+    p = resolve.place(store, viewer, place)  # the one look-up: every section takes `p`
     first, last = days(store, date_from, date_to)
-    now_s, before_s = period_strings(first, last)
-    ind = svc.indicators(store, viewer, p.name, before_s, now_s)
+    period, before = periods(first, last, store.tz)
+    ind = indicators.indicators(store, viewer, p, before, period)
     rows = ind.rows
-    place_scope = f"place: {p.name}"
-    place_rows = [r for r in rows if r["scope"] == place_scope and (r["count_a"] or r["count_b"])]
+    place_rows = [
+        r for r in indicators.rows_of(rows, indicators.PLACE) if r["count_a"] or r["count_b"]
+    ]
     # rates per hectare in the period with their exact intervals, per scope and key category
     rates = []
     for r in rows:
-        if r["category"] in KEY_CATEGORIES and not r["scope"].startswith("city"):
+        if r["category"] in KEY_CATEGORIES and r["scope"].kind != indicators.CITY:
             pi_a = an.poisson_interval(r["count_a"], r["area_a_ha"])
             pi_b = an.poisson_interval(r["count_b"], r["area_b_ha"])
             rates.append({**r, "pi_a": pi_a, "pi_b": pi_b})
@@ -138,12 +153,10 @@ def build(
     extents = [(e.round, e.status, e.geom, e.geom.area / 1e4) for e in ext]
     compare = None
     if len(ext) >= 2:
-        compare = svc.extent(
-            store, viewer, p.name, compare=(str(ext[-2].round), str(ext[-1].round))
-        ).summary
-    hot = svc.hotspots(store, viewer, p.name, first.isoformat(), last.isoformat())
-    hot_cells = [
-        store.projector.to_projected(g)
+        compare = extent.compare(ext[-2], ext[-1]).summary
+    hot = hotspots.hotspots(store, viewer, p, period)
+    hot_cells = [  # in the projected CRS, as the map draws them
+        g
         for r, g in zip(hot.rows, hot.geometries or [], strict=False)
         if str(r["class"]).startswith("hot")
     ]
@@ -151,17 +164,14 @@ def build(
     survey, question = {}, ""
     for area in survey_areas(store, viewer, p):
         try:
-            res = svc.survey(store, viewer, area)
+            res = surveys.survey(store, viewer, area)
         except LagesbildError:
             continue
         survey[area], question = res.rows, res.summary["question"]
-    cov = svc.coverage(store, viewer, p.name, str(ext[-1].round) if ext else None, last.isoformat())
-    period = Period(
-        now_s, *(datetime.combine(d, time(), store.tz) for d in (first, last + timedelta(days=1)))
-    )
+    cov = coverage.coverage(store, viewer, p, ext[-1] if ext else None, last)
     events = bfig.activations(store, viewer, period.start, period.end, p)
     control = comparison_area(store, viewer, p.id)
-    event, effect = _effect(store, viewer, p, first, last, events, control)
+    event, its = _effect(store, viewer, p, period, events, control)
     ctx: dict[str, Any] = {
         "kind": "place",
         "lang": lang,
@@ -169,8 +179,8 @@ def build(
         "place_kind": p.kind,
         "first": first,
         "last": last,
-        "period": now_s,
-        "before": before_s,
+        "period": period.label,
+        "before": before.label,
         "area_ha": p.geom.area / 1e4,
         "indicators": ind,
         "place_rows": place_rows,
@@ -186,9 +196,9 @@ def build(
         )[:8],
         "events": events,
         "effect_event": event,
-        "effect": effect,
-        "control": control,
-        "caveat": svc.ENFORCEMENT_CAVEAT[lang],
+        "effect": its,
+        "control": control.name if control else None,
+        "caveat": ENFORCEMENT_CAVEAT[lang],
     }
     ctx["no_data"], ends = no_data(store, viewer, period.start)
     ctx["data_ends"] = ends if ctx["no_data"] else None
@@ -199,13 +209,13 @@ def build(
     }
     if survey:
         ctx["maps"]["survey"] = charts.survey_chart(survey, lang, question)
-    if effect is not None:
-        months = [r["slice_start"][:7] for r in effect.rows]
+    if its is not None:
+        months = [r["slice_start"][:7] for r in its.rows]
         ctx["maps"]["effect"] = charts.its_chart(
             months,
-            [r["count"] for r in effect.rows],
-            [r["counterfactual"] for r in effect.rows],
-            effect.summary["intervention_index"],
+            [r["count"] for r in its.rows],
+            [r["counterfactual"] for r in its.rows],
+            its.summary["intervention_index"],
             lang,
             event["title"],
         )

@@ -82,29 +82,44 @@ class ExtentGeo:
     geom_wgs84: BaseGeometry
 
 
+PLACE_COLUMNS = (places.c.id, places.c.name, places.c.kind, places.c.geom)
+
+
+def place_geo(store: Store, row) -> PlaceGeo:
+    """A place from a row of `PLACE_COLUMNS`, its boundary projected."""
+    return PlaceGeo(row.id, row.name, row.kind, store.projector.to_projected(row.geom), row.geom)
+
+
 def find_place(store: Store, viewer: Viewer, name: str) -> PlaceGeo:
     with store.read() as conn:
         found = find_id(conn, places, name, visible(places, viewer))
         row = None
         if found is not None:
-            row = conn.execute(
-                select(places.c.id, places.c.name, places.c.kind, places.c.geom).where(
-                    places.c.id == found
-                )
-            ).first()
+            row = conn.execute(select(*PLACE_COLUMNS).where(places.c.id == found)).first()
     if row is None:
         raise NotFound(f"unknown place {name!r}", "see `lagesbild places` for the names")
-    return PlaceGeo(row.id, row.name, row.kind, store.projector.to_projected(row.geom), row.geom)
+    return place_geo(store, row)
+
+
+def place_by_id(store: Store, viewer: Viewer, place_id: int) -> PlaceGeo:
+    """The place with this id, if the viewer may see it."""
+    with store.read() as conn:
+        row = conn.execute(
+            select(*PLACE_COLUMNS).where(places.c.id == place_id, visible(places, viewer))
+        ).first()
+    if row is None:
+        raise NotFound(f"no place {place_id}")
+    return place_geo(store, row)
 
 
 def city(store: Store, viewer: Viewer) -> PlaceGeo | None:
     with store.read() as conn:
         row = conn.execute(
-            select(places.c.name).where(
+            select(*PLACE_COLUMNS).where(
                 places.c.kind == PlaceKind.CITY.value, visible(places, viewer)
             )
         ).first()
-    return find_place(store, viewer, row.name) if row else None
+    return place_geo(store, row) if row else None
 
 
 def place_extents(store: Store, viewer: Viewer, place: PlaceGeo) -> list[ExtentGeo]:

@@ -16,10 +16,10 @@ from sqlalchemy import Date, Table, and_, delete, func, or_, select, text, updat
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from lagesbild.domain.layers import layer_named
 from lagesbild.domain.model import DELETE_ROLES, REPORT_ROLES, SYSTEM, WRITE_ROLES, Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.errors import AccessDenied, NotFound, ValidationError
-from lagesbild.ingest.layers import layer_spec
 from lagesbild.ingest.writer import write_records
 from lagesbild.store import audit
 from lagesbild.store.access import is_sensitive, visible
@@ -52,7 +52,7 @@ class RecordFilter:
 
 
 def table_of(layer: str) -> Table:
-    return metadata.tables[layer_spec(layer).table]
+    return metadata.tables[layer_named(layer).table]
 
 
 def place_id(conn: Connection, name: str) -> int:
@@ -152,7 +152,7 @@ def list_records(
 ) -> tuple[list[dict], int]:
     """One page of records (visible to the viewer) and how many match in all; `remote` is
     where the request came from, for the audit entry of listed restricted records."""
-    layer = layer_spec(layer).name
+    layer = layer_named(layer).name
     table = table_of(layer)
     with store.read() as conn:
         where = _filters(conn, layer, table, f, viewer)
@@ -190,7 +190,7 @@ class Extent:
 
 def extent(store: Store, layer: str, viewer: Viewer) -> Extent:
     """The extent of what the viewer may see of a layer (so it tells nothing of the rest)."""
-    layer = layer_spec(layer).name
+    layer = layer_named(layer).name
     table = table_of(layer)
     if "minx" not in table.c:
         return Extent(None)
@@ -208,7 +208,7 @@ def extent(store: Store, layer: str, viewer: Viewer) -> Extent:
 def get_record(
     store: Store, layer: str, record_id: int, viewer: Viewer, remote: str | None = None
 ) -> dict:
-    layer = layer_spec(layer).name
+    layer = layer_named(layer).name
     table = table_of(layer)
     with store.read() as conn:
         row = (
@@ -292,7 +292,7 @@ def create_record(
 ) -> tuple[int, bool]:
     """Create one record the way an import would. Returns (id, created); a repeated
     idempotency key returns the first record's id with created False."""
-    spec = layer_spec(layer)
+    spec = layer_named(layer)
     allowed = REPORT_ROLES if spec.name == "observations" else WRITE_ROLES
     if viewer != SYSTEM and viewer.role not in allowed:
         raise AccessDenied(f"your role may not create {spec.name}")
@@ -386,7 +386,7 @@ def update_record(
     remote: str | None = None,
 ) -> None:
     """Change fields of a record; the whole record is validated again as an import would."""
-    spec = layer_spec(layer)
+    spec = layer_named(layer)
     table = table_of(spec.name)
     with store.read() as conn:
         _owned_row(conn, table, record_id, viewer, WRITE_ROLES)
@@ -442,7 +442,7 @@ def update_record(
 def delete_record(
     store: Store, layer: str, record_id: int, viewer: Viewer, remote: str | None = None
 ) -> None:
-    spec = layer_spec(layer)
+    spec = layer_named(layer)
     table = table_of(spec.name)
     with store.write() as conn:
         _owned_row(conn, table, record_id, viewer, DELETE_ROLES)

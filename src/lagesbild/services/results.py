@@ -6,22 +6,27 @@ from __future__ import annotations
 import csv
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from lagesbild.domain.values import safe_cell
 from lagesbild.errors import ValidationError
-from lagesbild.ingest.values import safe_cell
+from lagesbild.geo.crs import Projector
 
 
-@dataclass
+@dataclass(frozen=True)
 class AnalysisOutput:
-    """`rows` are the full result (one dict per row); `geometries` (WGS84), when given, go with
-    the rows one to one; `summary` is the few figures a person reads first; `notes` are caveats
-    (e.g. the enforcement caveat for drug offences)."""
+    """`rows` are the full result (one dict per row); `geometries`, when given, go with the rows
+    one to one; `summary` is the few figures a person reads first; `notes` are caveats (e.g. the
+    enforcement caveat for drug offences); `parameters` the request as the caller wrote it.
+
+    The services return geometries in the store's projected CRS (reports and briefings measure
+    and draw them there); the edges that write GeoJSON take `in_wgs84` first."""
 
     name: str
     summary: dict[str, Any]
@@ -43,6 +48,16 @@ class AnalysisOutput:
             body["rows"] = self.rows
         return clean(body)
 
+    def echo(self, parameters: dict[str, Any]) -> AnalysisOutput:
+        """The same result answering `parameters` (the request as the caller wrote it)."""
+        return replace(self, parameters=parameters)
+
+    def in_wgs84(self, projector: Projector) -> AnalysisOutput:
+        """The same result with its geometries in WGS84 (lon, lat), as GeoJSON wants them."""
+        if not self.geometries:
+            return self
+        return replace(self, geometries=geometries_to_wgs84(projector, self.geometries))
+
     def features(self) -> list[dict[str, Any]]:
         geoms = self.geometries or [None] * len(self.rows)
         return [
@@ -53,6 +68,21 @@ class AnalysisOutput:
             }
             for r, g in zip(self.rows, geoms, strict=True)
         ]
+
+
+def geometries_to_wgs84(projector: Projector, geoms) -> list[BaseGeometry | None]:
+    """Projected geometries (None kept) to WGS84 in one vectorised transform."""
+    present = [k for k, g in enumerate(geoms) if g is not None]
+    out: list[BaseGeometry | None] = [None] * len(geoms)
+    if not present:
+        return out
+    arr = np.asarray([geoms[k] for k in present], dtype=object)
+    coords = shapely.get_coordinates(arr)
+    lon, lat = projector.xy_to_lonlat(coords[:, 0], coords[:, 1])
+    moved = shapely.set_coordinates(arr.copy(), np.column_stack([lon, lat]))
+    for k, g in zip(present, moved, strict=True):
+        out[k] = g
+    return out
 
 
 def _rfc7946(geom: BaseGeometry) -> BaseGeometry:

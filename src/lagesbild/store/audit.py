@@ -11,6 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from lagesbild.domain.model import Viewer
+from lagesbild.domain.users import user_key
 from lagesbild.errors import ValidationError
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import audit_log
@@ -71,8 +72,6 @@ class AuditFilter:
 def read(store: Store, f: AuditFilter) -> list[dict]:
     """The entries that pass the filter, newest first. The user name is compared as log-in
     compares it (case and Unicode form folded): `--user anna` finds what 'Anna' did."""
-    from lagesbild.accounts import user_key  # accounts writes the log itself
-
     if f.action and f.action not in ACTIONS:  # a typo would read as "nothing happened"
         raise ValidationError(
             "action", f"unknown action {f.action!r}; one of: {', '.join(ACTIONS)}"

@@ -25,10 +25,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from lagesbild import accounts
+from lagesbild.domain.layers import LAYERS
 from lagesbild.domain.model import WRITE_ROLES, Role
 from lagesbild.domain.periods import parse_period
 from lagesbild.errors import AccessDenied, ValidationError
-from lagesbild.ingest.layers import LAYERS
 from lagesbild.services import records
 from lagesbild.store import audit
 from lagesbild.web import cache

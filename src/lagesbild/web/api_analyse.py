@@ -1,23 +1,28 @@
-"""The analyses over HTTP, under /api/v1/analyse/: the same parameters as `lagesbild analyse`
-and the same service functions, so the numbers are the same; the caller's access applies."""
+"""The analyses over HTTP, under /api/v1/analyse/: one endpoint per query of
+`services.analyse.query`, its parameters generated from the query's fields (the CLI's options
+come from the same fields), answered by the same `services.analyse.answer`, so the numbers are
+the same; the caller's access applies."""
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from lagesbild.services import analyse as svc
+from lagesbild.services import analyse
+from lagesbild.services.analyse import query as spec
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.web import cache
 from lagesbild.web.security import Caller, identify
 
 router = APIRouter(prefix="/api/v1/analyse", tags=["analyses"])
 CallerDep = Annotated[Caller, Depends(identify)]
-LayerQ = Annotated[Literal["crimes", "observations"], Query()]
 RESULTS = cache.ResponseCache(128)
+# The fields whose absence means "today" (coverage's date): the cached answer varies by the day.
+TODAY_FIELDS = {spec.COVERAGE.name: "date"}
 # The tables an analysis may read: their data versions make up the cache key.
 SOURCES = (
     "crimes",
@@ -43,196 +48,63 @@ async def _cached(request: Request, caller: Caller, compute, vary: str = "") -> 
     return await cache.cached_answer(request, caller.viewer, SOURCES, RESULTS, run, vary=vary)
 
 
-@router.get("/indicators")
-async def indicators(
-    request: Request,
-    caller: CallerDep,
-    place: str,
-    period: Annotated[list[str], Query(min_length=2, max_length=2)],
-    category: str | None = None,
-    layer: LayerQ = "crimes",
-) -> Response:
-    return await _cached(
-        request,
-        caller,
-        lambda: svc.indicators(
-            request.app.state.store, caller.viewer, place, period[0], period[1], category, layer
-        ),
-    )
+def _annotation(f: spec.Field) -> Any:
+    """The field as a FastAPI query parameter: its type (a Literal of its choices), its bounds,
+    its alias and its help."""
+    one: Any = Literal[f.choices] if f.choices else f.type  # type: ignore[valid-type]
+    kind: Any = list[one] if (f.repeat or f.pair) else one
+    if not f.required and f.default is None:
+        kind = kind | None
+    bounds: dict[str, Any] = {}
+    if f.repeat:
+        bounds.update(min_length=f.repeat, max_length=f.repeat)
+    if f.pair:
+        bounds.update(max_length=2)
+    if f.gt is not None:
+        bounds["gt"] = f.gt
+    if f.le is not None:
+        bounds["le"] = f.le
+    return Annotated[kind, Query(alias=f.alias, description=f.text("en") or None, **bounds)]
 
 
-@router.get("/hotspots")
-async def hotspots(
-    request: Request,
-    caller: CallerDep,
-    date_from: Annotated[str, Query(alias="from")],
-    date_to: Annotated[str, Query(alias="to")],
-    place: str | None = None,
-    layer: LayerQ = "crimes",
-    category: str | None = None,
-    cell: Annotated[float, Query(gt=0, le=10000)] = 50.0,
-    method: Literal["gistar", "kde"] = "gistar",
-    distance: Annotated[float | None, Query(gt=0)] = None,
-    bandwidth: Annotated[float | None, Query(gt=0)] = None,
-) -> Response:
-    return await _cached(
-        request,
-        caller,
-        lambda: svc.hotspots(
-            request.app.state.store,
-            caller.viewer,
-            place,
-            date_from,
-            date_to,
-            layer=layer,
-            category=category,
-            cell=cell,
-            method=method,
-            distance=distance,
-            bandwidth=bandwidth,
-        ),
-    )
+def endpoint(q: spec.Query):
+    """`GET /api/v1/analyse/{q.name}`: a function whose signature FastAPI reads (the request,
+    the caller, one parameter per field) and which answers through the response cache."""
+
+    today = TODAY_FIELDS.get(q.name)
+
+    async def answer(request: Request, caller: CallerDep, **values: Any) -> Response:
+        store = request.app.state.store
+        vary = ""
+        if today:
+            # without a date the answer is today's: a server running past midnight must not
+            # serve yesterday's from its cache
+            values[today] = vary = values[today] or datetime.now(store.tz).date().isoformat()
+        return await _cached(
+            request,
+            caller,
+            lambda: analyse.answer(q, store, caller.viewer, values),
+            vary=vary,
+        )
+
+    params = [
+        inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
+        inspect.Parameter("caller", inspect.Parameter.KEYWORD_ONLY, annotation=CallerDep),
+    ]
+    for f in q.fields:
+        params.append(
+            inspect.Parameter(
+                f.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=_annotation(f),
+                default=inspect.Parameter.empty if f.required else f.default,
+            )
+        )
+    answer.__signature__ = inspect.Signature(params, return_annotation=Response)  # type: ignore[attr-defined]
+    answer.__name__ = answer.__qualname__ = q.name
+    answer.__doc__ = q.help["en"]
+    return answer
 
 
-@router.get("/emerging")
-async def emerging(
-    request: Request,
-    caller: CallerDep,
-    date_from: Annotated[str, Query(alias="from")],
-    date_to: Annotated[str, Query(alias="to")],
-    place: str | None = None,
-    layer: LayerQ = "crimes",
-    category: str | None = None,
-    cell: Annotated[float, Query(gt=0, le=10000)] = 100.0,
-    slice: Literal["week", "month"] = "month",
-) -> Response:  # noqa: A002 - the CLI's name
-    return await _cached(
-        request,
-        caller,
-        lambda: svc.emerging(
-            request.app.state.store,
-            caller.viewer,
-            place,
-            date_from,
-            date_to,
-            layer=layer,
-            category=category,
-            cell=cell,
-            slice_=slice,
-        ),
-    )
-
-
-@router.get("/extent")
-async def extent(
-    request: Request,
-    caller: CallerDep,
-    place: str,
-    date_from: Annotated[str | None, Query(alias="from")] = None,
-    date_to: Annotated[str | None, Query(alias="to")] = None,
-    category: str = "drug-related",
-    compare: Annotated[list[str] | None, Query(max_length=2)] = None,
-    seed: int = 0,
-) -> Response:
-    pair = (compare[0], compare[1]) if compare and len(compare) == 2 else None
-    return await _cached(
-        request,
-        caller,
-        lambda: svc.extent(
-            request.app.state.store,
-            caller.viewer,
-            place,
-            date_from,
-            date_to,
-            category=category,
-            compare=pair,
-            seed=seed,
-        ),
-    )
-
-
-@router.get("/coverage")
-async def coverage(
-    request: Request,
-    caller: CallerDep,
-    place: str,
-    round: str | None = None,
-    date: str | None = None,
-) -> Response:  # noqa: A002
-    store = request.app.state.store
-    # without a date the answer is today's: a server running past midnight must not serve
-    # yesterday's from its cache
-    today = datetime.now(store.tz).date().isoformat()
-    on = date or today
-    return await _cached(
-        request, caller, lambda: svc.coverage(store, caller.viewer, place, round, on), vary=on
-    )
-
-
-@router.get("/displacement")
-async def displacement(
-    request: Request,
-    caller: CallerDep,
-    place: str,
-    buffer: Annotated[float, Query(gt=0, le=5000)],
-    control: str,
-    before: str,
-    after: str,
-    category: str | None = None,
-    layer: LayerQ = "crimes",
-) -> Response:
-    return await _cached(
-        request,
-        caller,
-        lambda: svc.displacement(
-            request.app.state.store,
-            caller.viewer,
-            place,
-            buffer,
-            control,
-            before,
-            after,
-            category=category,
-            layer=layer,
-        ),
-    )
-
-
-@router.get("/effect")
-async def effect(
-    request: Request,
-    caller: CallerDep,
-    place: str,
-    intervention: str,
-    control: str | None = None,
-    category: str | None = None,
-    layer: LayerQ = "crimes",
-    date_from: Annotated[str | None, Query(alias="from")] = None,
-    date_to: Annotated[str | None, Query(alias="to")] = None,
-    slice: Literal["week", "month"] = "month",
-) -> Response:  # noqa: A002
-    return await _cached(
-        request,
-        caller,
-        lambda: svc.effect(
-            request.app.state.store,
-            caller.viewer,
-            place,
-            intervention,
-            control=control,
-            category=category,
-            layer=layer,
-            date_from=date_from,
-            date_to=date_to,
-            slice_=slice,
-        ),
-    )
-
-
-@router.get("/survey")
-async def survey(
-    request: Request, caller: CallerDep, area: str, question: str | None = None
-) -> Response:
-    return await _cached(
-        request, caller, lambda: svc.survey(request.app.state.store, caller.viewer, area, question)
-    )
+for _query in spec.QUERIES.values():
+    router.add_api_route(f"/{_query.name}", endpoint(_query), methods=["GET"])

@@ -133,7 +133,7 @@ def briefings_page(request: Request, caller: CallerDep, place: str | None = None
 async def briefing_create(request: Request, caller: CallerDep):
     """A new briefing (operational, weekly or forum) with its generated picture; then its
     page."""
-    from lagesbild.ingest.values import parse_datetime
+    from lagesbild.domain.values import parse_datetime
 
     need(caller, WRITE_ROLES)
     store = request.app.state.store
@@ -317,7 +317,7 @@ async def briefing_decide(request: Request, caller: CallerDep, briefing_id: Id):
 @router.post("/briefings/{briefing_id}/actions", response_class=HTMLResponse)
 @page
 async def briefing_add_action(request: Request, caller: CallerDep, briefing_id: Id):
-    from lagesbild.ingest.values import parse_date
+    from lagesbild.domain.values import parse_date
 
     if not _check_open(request, caller, briefing_id):
         return _locked(request, caller, briefing_id)

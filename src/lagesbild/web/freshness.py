@@ -26,7 +26,7 @@ from typing import TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from lagesbild.store.engine import Store
-from lagesbild.web.cache import LRU
+from lagesbild.web.lru import LRU
 
 T = TypeVar("T")
 SCOPE_KEY = "lagesbild.generation"

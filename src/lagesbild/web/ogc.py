@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse
 
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import MAX_YEAR, MIN_YEAR, Period
+from lagesbild.domain.values import MAX_INT, as_id
 from lagesbild.errors import LagesbildError
-from lagesbild.ingest.values import MAX_INT, as_id
 from lagesbild.services import records
 from lagesbild.web.security import Caller, identify, remote_of
 

@@ -31,6 +31,7 @@ from lagesbild.store.queries import extent_features, place_summaries
 from lagesbild.web import cache
 from lagesbild.web.api import audit_listed
 from lagesbild.web.i18n import LANG_COOKIE, LANGS, Translator, lang_of
+from lagesbild.web.lru import LRU
 from lagesbild.web.security import Caller, NotSignedIn, identify, remote_of, set_session_cookie
 
 HERE = Path(__file__).parent
@@ -41,7 +42,7 @@ TILES_ATTRIBUTION_ENV = "LAGESBILD_TILES_ATTRIBUTION"
 TEXT_MAX = 500
 PAGE_SIZE = 100
 MAP_CACHE = cache.ResponseCache(256)  # clustered map views
-MAP_POINTS = cache.LRU(16)  # the points those views cluster (per layer, period, audience)
+MAP_POINTS = LRU(16)  # the points those views cluster (per layer, period, audience)
 
 
 @functools.cache
@@ -273,15 +274,18 @@ def map_hotspots(
     if not date_from or not date_to:
         raise ValidationError("from", "give from and to")
     try:
-        out = analyse.hotspots(
+        out = analyse.answer(
+            "hotspots",
             store,
             caller.viewer,
-            place,
-            date_from,
-            date_to,
-            layer=layer if layer in ("crimes", "observations") else "crimes",
-            category=category,
-            cell=max(25.0, min(cell, 1000.0)),
+            {
+                "place": place,
+                "date_from": date_from,
+                "date_to": date_to,
+                "layer": layer if layer in ("crimes", "observations") else "crimes",
+                "category": category,
+                "cell": max(25.0, min(cell, 1000.0)),
+            },
         )
     except ValidationError as exc:
         if exc.field == "place":  # nothing to analyse for this viewer and period

@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from lagesbild.domain.layers import LAYERS
 from lagesbild.domain.model import WRITE_ROLES, Role
 from lagesbild.errors import LagesbildError
-from lagesbild.ingest.layers import LAYERS
 from lagesbild.web.i18n import Translator, lang_of
 from lagesbild.web.pages import (
     CallerDep,

@@ -12,8 +12,10 @@ from fastapi.responses import HTMLResponse
 
 from lagesbild.domain.model import Role
 from lagesbild.errors import NotFound, ValidationError
-from lagesbild.services import analyse, records
 from lagesbild.services import pages as svc
+from lagesbild.services import records
+from lagesbild.services.analyse import indicators, resolve, survey
+from lagesbild.services.analyse.texts import ENFORCEMENT_CAVEAT
 from lagesbild.store import audit
 from lagesbild.store.queries import extent_features, place_summaries
 from lagesbild.web.i18n import Translator, lang_of
@@ -37,17 +39,17 @@ router = APIRouter(include_in_schema=False)
 SCOPE_KEYS = {"place": "scope.place", "extent": "scope.extent", "city": "scope.city"}
 
 
-def scope_label(t: Translator, scope: str) -> str:
-    if scope.startswith("place: "):
-        return scope[7:]
-    if scope.startswith("city: "):
-        return f"{scope[6:]} ({t('kind.city')})"
-    if scope.startswith("extent of each period's round"):
-        years = scope[scope.find("(") + 1 : scope.find(")")].split(" vs ")
-        return t("scope.each_round", a=years[0], b=years[-1])
-    if scope.startswith("extent "):
-        return t("scope.extent", year=scope[7:])
-    return scope
+def scope_label(t: Translator, scope: indicators.Scope) -> str:
+    """The row's scope in the reader's language, from what it names (not from its label)."""
+    if scope.kind == indicators.PLACE:
+        return scope.name
+    if scope.kind == indicators.CITY:
+        return f"{scope.name} ({t('kind.city')})"
+    if scope.kind == indicators.ROUNDS:
+        return t("scope.each_round", a=scope.rounds[0], b=scope.rounds[-1])
+    if scope.kind == indicators.EXTENT:
+        return t("scope.extent", year=scope.rounds[0])
+    return str(scope)
 
 
 def _default_periods(extent_years: list[int], span) -> tuple[str, str]:
@@ -83,7 +85,9 @@ def place_page(
     errors: dict[str, str] = {}
     result = None
     try:
-        result = analyse.indicators(store, caller.viewer, place.name, a, b, None, layer)
+        pa, pb = resolve.period(store, a, "period A"), resolve.period(store, b, "period B")
+        geo = resolve.place_by_id(store, caller.viewer, place.id)
+        result = indicators.indicators(store, caller.viewer, geo, pa, pb, layer=layer)
     except ValidationError as exc:
         errors["a" if "A" in exc.field else "b" if "B" in exc.field else "form"] = exc.message
     rows = result.rows if result else []
@@ -92,10 +96,10 @@ def place_page(
         cat = store.taxonomy.get(layer, r["category"])
         r["category_label"] = t.label(cat) if cat else r["category"]
     chart_scope = next(
-        (r["scope"] for r in rows if r["scope"].startswith("extent of each")),
+        (r["scope"] for r in indicators.rows_of(rows, indicators.ROUNDS)),
         rows[0]["scope"] if rows else None,
     )
-    chart_rows = [r for r in rows if r["scope"] == chart_scope and (r["count_a"] or r["count_b"])]
+    chart_rows = [r for r in rows if r["scope"] is chart_scope and (r["count_a"] or r["count_b"])]
     summary = result.summary if result else {}
     drug = layer == "crimes" and any(r["category"] == "drug_offence" for r in rows)
     return render(
@@ -114,7 +118,7 @@ def place_page(
             "bar_chart": bar_model(chart_rows, "per_ha_a", "per_ha_b"),
             "forest_chart": forest_model(chart_rows),
             "drug": drug,
-            "caveat": analyse.ENFORCEMENT_CAVEAT[t.lang],
+            "caveat": ENFORCEMENT_CAVEAT[t.lang],
             "presence": (
                 summary.get("police_presence_hours_a"),
                 summary.get("police_presence_hours_b"),
@@ -245,7 +249,7 @@ def survey_page(
     if area:
         q = question or (questions[0] if len(questions) == 1 else None)
         try:
-            result = analyse.survey(store, caller.viewer, area, q)
+            result = survey.survey(store, caller.viewer, area, q)
         except (ValidationError, NotFound) as exc:
             error = exc.message
     data = result.rows if result else []

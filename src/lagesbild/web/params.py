@@ -13,7 +13,7 @@ from fastapi import Path, Query
 from pydantic import AfterValidator
 
 from lagesbild.domain.periods import MAX_YEAR, MIN_YEAR
-from lagesbild.ingest.values import MAX_INT
+from lagesbild.domain.values import MAX_INT
 
 # a record's id in a path: ids start at 1 and fit the stores' 64-bit integers
 Id = Annotated[int, Path(ge=1, le=MAX_INT)]

@@ -21,9 +21,9 @@ from shapely.geometry import Point
 from sqlalchemy import delete, func, insert, select, update
 
 from lagesbild.domain.model import DELETE_ROLES, Viewer
+from lagesbild.domain.values import MAX_INT, as_id
 from lagesbild.errors import AccessDenied, LagesbildError, NotFound, ValidationError
 from lagesbild.geo.region import Region
-from lagesbild.ingest.values import MAX_INT, as_id
 from lagesbild.services import records
 from lagesbild.store import audit
 from lagesbild.store.engine import Store

@@ -1,0 +1,32 @@
+"""The fast path of `write_records` for the big point layers (crimes, observations).
+
+Rows arrive in chunks of columns (`ingest.columns`): from Arrow's CSV reader for a CSV file, or
+made from any reader's records. Each chunk is validated column-wise with Arrow compute and numpy;
+every row that the column-wise checks do not pass goes through the layer's own `build`
+(ingest.layers), so rejects carry the same reasons and the rules stay written once.
+
+New rows are inserted with the driver's own bulk call on the connection of the caller's
+transaction: on SQLite, multi-row `INSERT ... ON CONFLICT(source_key) DO NOTHING` with numbered
+parameters (the bookkeeping columns, the same for every row, are written once in the statement);
+on PostgreSQL, `COPY` into a temporary table and one `INSERT ... SELECT ... ON CONFLICT DO
+NOTHING RETURNING`. Rows that met a stored key (a re-import, an overlapping extract) are then
+compared with the stored row: equal ones are duplicates (on SQLite compared as stored, without a
+build), the others are compared and updated through SQLAlchemy (`update_one`). Assignment to
+places and extents is done per chunk (store.assign), so memory stays bounded by the chunk size,
+not the file. An import larger than the layer drops its secondary indexes and builds them again
+at the end (`Sink.defer_indexes`).
+
+All of it is inside the caller's one write transaction, so a crash or Ctrl-C leaves the store as
+it was.
+
+The package: `sink` (the driver's side: inserts, the comparison of rows met again, deferred
+indexes), `parsers` (column-wise parsing and checks) and `pipeline` (chunks, row-by-row builds
+of what the column-wise checks leave, `write_bulk`).
+"""
+
+from lagesbild.ingest.bulk.pipeline import write_bulk
+
+BULK_LAYERS = frozenset({"crimes", "observations"})
+ENABLED = True  # tests switch it off to compare with the row-by-row path
+
+__all__ = ["BULK_LAYERS", "ENABLED", "write_bulk"]

@@ -1,0 +1,93 @@
+"""Survey shares by year with Wilson intervals for an area and the city, and whether the gap is
+significant (two-proportion z test, Newcombe interval of the difference)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from lagesbild import analysis as an
+from lagesbild.domain.model import Viewer
+from lagesbild.errors import NotFound, ValidationError
+from lagesbild.services.analyse import texts
+from lagesbild.services.results import AnalysisOutput
+from lagesbild.store.access import visible
+from lagesbild.store.engine import Store
+from lagesbild.store.schema import survey_results
+
+
+def _compared(r, city: dict) -> dict[str, Any]:
+    # share x n, not rounded: a survey's share is weighted, and the interval must be that
+    # of the share shown
+    wi = an.wilson_interval(r.share * r.n, r.n)
+    rec = {
+        "year": r.year,
+        "area": r.area,
+        "share": r.share,
+        "n": r.n,
+        "ci_low": wi.ci_low,
+        "ci_high": wi.ci_high,
+    }
+    if r.year in city:
+        c = city[r.year]
+        ci = an.wilson_interval(c.share * c.n, c.n)
+        cmp = an.compare_shares(r.share * r.n, r.n, c.share * c.n, c.n)
+        rec.update(
+            city_share=c.share,
+            city_n=c.n,
+            city_ci_low=ci.ci_low,
+            city_ci_high=ci.ci_high,
+            difference=cmp.difference,
+            diff_ci_low=cmp.ci_low,
+            diff_ci_high=cmp.ci_high,
+            p_value=cmp.p_value,
+            significant=cmp.significant,
+        )
+    return rec
+
+
+def survey(store: Store, viewer: Viewer, area: str, question: str | None = None) -> AnalysisOutput:
+    """The survey results of `area` (its name as in the survey, or "city") for the question
+    (a part of its text, in any case; None when the area has one question) by year."""
+    t = survey_results
+    with store.read() as conn:
+        q = select(t.c.year, t.c.area, t.c.question, t.c.share, t.c.n).where(visible(t, viewer))
+        rows = conn.execute(q).all()
+    if question:  # a plain substring in any case (in SQL, % and _ would be wildcards)
+        needle = question.strip().casefold()
+        rows = [r for r in rows if needle in r.question.casefold()]
+    wanted = area.strip().casefold()
+    mine = [r for r in rows if r.area.casefold() == wanted]
+    if not mine:
+        raise NotFound(
+            f"no survey results for area {area!r}"
+            + (f" and question {question!r}" if question else "")
+        )
+    questions = sorted({r.question for r in mine})
+    exact = [q for q in questions if question and q.casefold() == question.strip().casefold()]
+    if exact:  # "Otrygg" is that question, even if "Otrygg kväll" contains it too
+        questions = exact[:1]
+        mine = [r for r in mine if r.question == questions[0]]
+    if len(questions) > 1:
+        raise ValidationError(
+            "question", "several questions match; give one of: " + "; ".join(questions)
+        )
+    qtext = questions[0]
+    notes = []
+    if wanted == "city":
+        city = {}  # the city against itself is no comparison
+        notes.append(texts.CITY_ITSELF)
+    else:
+        city = {r.year: r for r in rows if r.area == "city" and r.question == qtext}
+    out = [_compared(r, city) for r in sorted(mine, key=lambda r: r.year)]
+    return AnalysisOutput(
+        "survey", {"area": area, "question": qtext, "years": len(out)}, out, None, notes
+    )
+
+
+def run(store: Store, viewer: Viewer, asked: Mapping[str, Any]) -> AnalysisOutput:
+    """`survey` from the query as written (`query.SURVEY`)."""
+    out = survey(store, viewer, asked["area"], asked["question"])
+    return out.echo({"area": asked["area"], "question": asked["question"]})

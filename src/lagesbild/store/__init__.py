@@ -1,0 +1,1 @@
+"""The store: schema, engines, migrations, the access rule and the queries."""
