@@ -105,8 +105,10 @@ def test_seeded_and_reproducible_and_auto_rule():
     assert auto.inference == "montecarlo"
     dense = np.random.default_rng(8).poisson(AUTO_MONTECARLO_MEAN + 20, (30, 30))
     assert resolve_inference(dense, np.ones(dense.shape, bool), "auto") == "normal"
-    weighted = c * 0.7  # not counts: permutation null
-    assert resolve_inference(weighted, np.ones(c.shape, bool), "auto") == "normal"
+    weighted = c * 0.7  # not counts: permutation null; mostly empty cells, so Monte Carlo
+    assert resolve_inference(weighted, np.ones(c.shape, bool), "auto") == "montecarlo"
+    busy = dense * 0.7  # weighted values in every cell: normal
+    assert resolve_inference(busy, np.ones(c.shape, bool), "auto") == "normal"
     r = gi_star(weighted, 50.0, inference="montecarlo", simulations=49)
     assert r.inference == "montecarlo" and np.isfinite(r.p).all()
     assert gi_star(c, 50.0).inference == "normal" and gi_star(c, 50.0).adjustment == "bh"

@@ -39,7 +39,8 @@ z-score is Ord & Getis's (1995) general form, with :math:`S_{1i} = \sum_j w_{ij}
 optimistic for sparse counts (see :mod:`.gistar_inference`): ``"montecarlo"`` redistributes
 the period's events over the study area's cells (conditional on their total), with
 Westfall-Young max-T adjusted p-values as ``q``; ``"auto"`` takes the Monte Carlo test when
-the values are counts with fewer than :data:`AUTO_MONTECARLO_MEAN` events per cell on average.
+the values are counts with fewer than :data:`AUTO_MONTECARLO_MEAN` events per cell on average,
+or other values (weighted observations, permuted under the null) with half the cells empty.
 
 References
 ----------
@@ -316,18 +317,25 @@ def _finish(
 
 
 def resolve_inference(counts: np.ndarray, mask: np.ndarray, inference: str) -> str:
-    """``"normal"`` or ``"montecarlo"``: what ``inference="auto"`` picks for these counts.
+    """``"normal"`` or ``"montecarlo"``: what ``inference="auto"`` picks for these values.
 
-    The Monte Carlo test when the values are counts (non-negative integers) with a mean per
-    study-area cell below :data:`AUTO_MONTECARLO_MEAN`, the normal test otherwise.
+    The Monte Carlo test for counts (non-negative integers) with a mean per study-area cell
+    below :data:`AUTO_MONTECARLO_MEAN`, and for other values (e.g. weighted observations) when
+    at least half of the cells are empty; the normal test otherwise.
     """
     if inference not in ("normal", "montecarlo", "auto"):
         raise ValueError("inference must be 'normal', 'montecarlo' or 'auto'")
     if inference != "auto":
         return inference
     v = np.asarray(counts, float)[np.asarray(mask, bool)]
-    sparse_counts = v.size > 0 and is_count_data(v) and v.mean() < AUTO_MONTECARLO_MEAN
-    return "montecarlo" if sparse_counts else "normal"
+    if v.size == 0:
+        return "normal"
+    if is_count_data(v):
+        sparse_values = v.mean() < AUTO_MONTECARLO_MEAN
+    else:
+        # mostly empty cells: the neighbourhood sums are far from normal whatever the weights
+        sparse_values = np.mean(v == 0) >= 0.5
+    return "montecarlo" if sparse_values else "normal"
 
 
 def gi_star(
