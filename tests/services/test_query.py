@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from lagesbild.cli import app as cli_app
 from lagesbild.errors import ValidationError
+from lagesbild.i18n import has
 from lagesbild.services.analyse import QUERIES
 from lagesbild.services.analyse.query import HOTSPOTS, INDICATORS, REQUIRED, Field, Query
 from lagesbild.store.lifecycle import init_store
@@ -43,14 +44,17 @@ def test_the_cli_lists_the_declared_fields_then_out_and_db(name):
     got = [(p.opts[0], p.required) for p in cmd.params if p.param_type_name == "option"]
     declared = [(f.option, f.required) for f in QUERIES[name].fields]
     assert got == [*declared, ("--out", False), ("--db", False)]
-    assert cmd.help == QUERIES[name].help["en"]
+    assert cmd.help == QUERIES[name].text("en")
 
 
 def test_every_field_has_help_in_swedish_and_english():
+    """The help is a catalogue key: each resolves to a text (not the key shown as itself) in
+    both languages, and the Swedish is a translation, not the English again."""
     for q in QUERIES.values():
-        assert q.help["sv"] and q.help["en"]
+        assert has(q.help) and q.text("sv") != q.text("en"), q.name
         for f in q.fields:
-            assert f.text("sv") and f.text("en"), (q.name, f.name)
+            assert has(f.help), (q.name, f.name)
+            assert f.text("sv") and f.text("en") and f.text("sv") != f.text("en"), (q.name, f.name)
 
 
 @pytest.mark.parametrize(
@@ -109,7 +113,7 @@ def test_a_query_fills_defaults_and_refuses_a_field_it_has_not():
 
 
 def test_a_pair_is_two_values_or_none():
-    q = Query("q", (Field("compare", pair=True), Field("x", default=REQUIRED)), {})
+    q = Query("q", (Field("compare", pair=True), Field("x", default=REQUIRED)), "")
     assert q.complete({"compare": ["2022", "2023"], "x": 1})["compare"] == ("2022", "2023")
     assert q.complete({"compare": ["2022"], "x": 1})["compare"] is None
     assert q.complete({"x": 1})["compare"] is None

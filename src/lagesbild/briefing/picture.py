@@ -19,8 +19,7 @@ from lagesbild.domain.periods import Period
 from lagesbild.domain.taxonomy import DRUG_OFFENCE
 from lagesbild.errors import ValidationError
 from lagesbild.services import data
-from lagesbild.services.analyse import hotspots
-from lagesbild.services.analyse.texts import ENFORCEMENT_CAVEAT
+from lagesbild.services.analyse import ENFORCEMENT_CAVEAT, hotspots
 from lagesbild.services.results import clean, geometries_to_wgs84
 from lagesbild.store.engine import Store
 

@@ -162,7 +162,7 @@ def command(q: spec.Query, show: Callable[[AnalysisOutput, str | None, dict[str,
     run.__signature__ = inspect.Signature(params, return_annotation=None)  # type: ignore[attr-defined]
     run.__annotations__ = {p.name: p.annotation for p in params}
     run.__name__ = run.__qualname__ = q.name
-    run.__doc__ = q.help["en"]
+    run.__doc__ = q.text("en")
     return run
 
 

@@ -1,9 +1,10 @@
 """Every sv/en text a person reads, and one way to write numbers and dates per language.
 
 - `catalogue`: the messages, as data in `messages/*.json` (one file per area: `pages`,
-  `codes`, `report`, `briefing`, `rejects`), loaded once. JSON rather than Python dicts so the
-  texts are data a translator can edit without reading code, and rather than TOML because
-  the standard library can also write JSON (tools that add or sort keys keep the format).
+  `codes`, `report`, `briefing`, `rejects`, `analyse`, ...), loaded once. JSON rather than
+  Python dicts so the texts are data a translator can edit without reading code, and rather
+  than TOML because the standard library can also write JSON (tools that add or sort keys
+  keep the format).
   `text(key, lang, **values)` is the one lookup; `section(prefix, lang)` gives a document's
   labels as a dict (``t.title`` in a template).
 - `format`: numbers, counts, percentages, hectares, days and times for `sv` and `en`

@@ -1,7 +1,7 @@
 """The message catalogue: every sv/en text, read once from the JSON files in `messages/`.
 
-One file per area (`pages`, `codes`, `report`, `briefing`, `rejects`), each a flat object
-``"key": {"sv": "...", "en": "..."}``. Keys are unique across the files (checked at load), so
+One file per area (`pages`, `codes`, `report`, `briefing`, `rejects`, `analyse`, ...), each a flat
+object ``"key": {"sv": "...", "en": "..."}``. Keys are unique across the files (checked at load), so
 a key names its text wherever it is used. Placeholders are `str.format` fields (``{n}``).
 """
 

@@ -21,8 +21,8 @@ from lagesbild.report.findings import no_data_sentence, sentences
 from lagesbild.report.numbers import Figures
 from lagesbild.report.place import days, no_data, periods
 from lagesbild.services import data
+from lagesbild.services.analyse import CAVEAT
 from lagesbild.services.analyse import survey as surveys
-from lagesbild.services.analyse.texts import ENFORCEMENT_CAVEAT
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import action_items, organisations
@@ -105,7 +105,7 @@ def build(
         "goals": goals,
         "open_actions": open_now,
         "done_actions": done,
-        "caveat": ENFORCEMENT_CAVEAT[lang],
+        "caveat": text(CAVEAT, lang),
         "no_data": missing,
         "data_ends": ends if missing else None,
     }

@@ -19,10 +19,12 @@ from lagesbild.briefing.est import previous_start
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.errors import LagesbildError, ValidationError
+from lagesbild.i18n import text
 from lagesbild.report import charts, findings
 from lagesbild.report.numbers import Figures
 from lagesbild.services import data
 from lagesbild.services.analyse import (
+    CAVEAT,
     coverage,
     effect,
     extent,
@@ -31,7 +33,6 @@ from lagesbild.services.analyse import (
     resolve,
 )
 from lagesbild.services.analyse import survey as surveys
-from lagesbild.services.analyse.texts import ENFORCEMENT_CAVEAT
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import places, survey_results
@@ -198,7 +199,7 @@ def build(
         "effect_event": event,
         "effect": its,
         "control": control.name if control else None,
-        "caveat": ENFORCEMENT_CAVEAT[lang],
+        "caveat": text(CAVEAT, lang),
     }
     ctx["no_data"], ends = no_data(store, viewer, period.start)
     ctx["data_ends"] = ends if ctx["no_data"] else None

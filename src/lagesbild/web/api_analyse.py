@@ -102,7 +102,7 @@ def endpoint(q: spec.Query):
         )
     answer.__signature__ = inspect.Signature(params, return_annotation=Response)  # type: ignore[attr-defined]
     answer.__name__ = answer.__qualname__ = q.name
-    answer.__doc__ = q.help["en"]
+    answer.__doc__ = q.text("en")
     return answer
 
 

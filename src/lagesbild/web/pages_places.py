@@ -15,8 +15,7 @@ from lagesbild.errors import NotFound, ValidationError
 from lagesbild.i18n import Translator
 from lagesbild.services import pages as svc
 from lagesbild.services import records
-from lagesbild.services.analyse import indicators, resolve, survey
-from lagesbild.services.analyse.texts import ENFORCEMENT_CAVEAT
+from lagesbild.services.analyse import CAVEAT, indicators, resolve, survey
 from lagesbild.store import audit
 from lagesbild.store.queries import extent_features, place_summaries
 from lagesbild.web.lang import lang_of
@@ -106,7 +105,7 @@ def place_page(
             "bar_chart": bar_model(chart_rows, "per_ha_a", "per_ha_b"),
             "forest_chart": forest_model(chart_rows),
             "drug": drug,
-            "caveat": ENFORCEMENT_CAVEAT[t.lang],
+            "caveat": t(CAVEAT),
             "presence": (
                 summary.get("police_presence_hours_a"),
                 summary.get("police_presence_hours_b"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from lagesbild import i18n
 from lagesbild.domain.model import Viewer
 from lagesbild.services.analyse import (
     coverage,
@@ -27,11 +28,15 @@ from lagesbild.services.analyse import (
     survey,
 )
 from lagesbild.services.analyse.query import QUERIES, Query
-from lagesbild.services.analyse.texts import ENFORCEMENT_CAVEAT
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
 
-__all__ = ["ENFORCEMENT_CAVEAT", "QUERIES", "RUNS", "answer"]
+__all__ = ["CAVEAT", "ENFORCEMENT_CAVEAT", "QUERIES", "RUNS", "answer"]
+
+# the caveat the indicators note (in English) and the reports and pages show in their reader's
+# language: the catalogue's key, and its text in both languages
+CAVEAT = "analyse.caveat.enforcement"
+ENFORCEMENT_CAVEAT: dict[str, str] = {lang: i18n.text(CAVEAT, lang) for lang in i18n.LANGS}
 
 RUNS: dict[str, Callable[[Store, Viewer, Mapping[str, Any]], AnalysisOutput]] = {
     "indicators": indicators.run,

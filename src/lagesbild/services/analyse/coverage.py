@@ -12,8 +12,9 @@ import shapely
 
 from lagesbild import analysis as an
 from lagesbild.domain.model import Viewer
+from lagesbild.i18n import text
 from lagesbild.services import data
-from lagesbild.services.analyse import resolve, texts
+from lagesbild.services.analyse import resolve
 from lagesbild.services.data import ExtentGeo, PlaceGeo
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
@@ -42,11 +43,11 @@ def coverage(
     grd = an.coverage(target, guards, lines, street_names=names, label="guard areas")
     notes = []
     if not sectors:
-        notes.append(texts.no_camera(day, what))
+        notes.append(text("analyse.note.no_camera", "en", day=day, what=what))
     if not guards:
-        notes.append(texts.no_guard_area(day, what))
+        notes.append(text("analyse.note.no_guard_area", "en", day=day, what=what))
     if not cam.street_length_m:
-        notes.append(texts.no_street(what))
+        notes.append(text("analyse.note.no_street", "en", what=what))
     summary = {
         "place": place.name,
         "round": round_,

@@ -11,8 +11,9 @@ from lagesbild import analysis as an
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.errors import ValidationError
+from lagesbild.i18n import text
 from lagesbild.services import data
-from lagesbild.services.analyse import resolve, texts
+from lagesbild.services.analyse import resolve
 from lagesbild.services.data import PlaceGeo
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
@@ -54,7 +55,17 @@ def displacement(
                 "choose a control area apart from them",
             )
         ha = control.geom.area / 1e4
-        notes.append(texts.control_overlap(control.name, target.name, buffer_m, overlap / 1e4, ha))
+        notes.append(
+            text(
+                "analyse.note.control_overlap",
+                "en",
+                control=control.name,
+                target=target.name,
+                buffer_m=buffer_m,
+                overlap_ha=overlap / 1e4,
+                ha=ha,
+            )
+        )
     cats = None if categories is None else list(categories)
 
     def n(geom, period):

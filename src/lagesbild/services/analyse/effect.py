@@ -13,8 +13,9 @@ from lagesbild import analysis as an
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period, between
 from lagesbild.errors import ValidationError
+from lagesbild.i18n import text
 from lagesbild.services import data
-from lagesbild.services.analyse import resolve, texts
+from lagesbild.services.analyse import resolve
 from lagesbild.services.analyse.grid import slices
 from lagesbild.services.data import PlaceGeo
 from lagesbild.services.results import AnalysisOutput
@@ -96,7 +97,15 @@ def effect(
         yc = series(control)
         if yc[:k].sum() == 0 or yc[k:].sum() == 0:
             # the DiD's interaction has no finite estimate when a control period has no records
-            notes.append(texts.no_did(control.name, int(yc[:k].sum()), int(yc[k:].sum())))
+            notes.append(
+                text(
+                    "analyse.note.no_did",
+                    "en",
+                    control=control.name,
+                    before=int(yc[:k].sum()),
+                    after=int(yc[k:].sum()),
+                )
+            )
         else:
             post = (np.arange(len(y)) >= k).astype(float)
             # one row per place and slice: the interaction is the DiD rate ratio

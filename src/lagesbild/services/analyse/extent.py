@@ -13,8 +13,9 @@ from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.domain.taxonomy import GROUPS
 from lagesbild.errors import ValidationError
+from lagesbild.i18n import text
 from lagesbild.services import data
-from lagesbild.services.analyse import resolve, texts
+from lagesbild.services.analyse import resolve
 from lagesbild.services.data import ExtentGeo, PlaceGeo
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
@@ -30,7 +31,11 @@ def compare(a: ExtentGeo, b: ExtentGeo) -> AnalysisOutput:
     cmp = an.compare_extents(a.geom, b.geom)
     row: dict[str, Any] = {k: getattr(cmp, k) for k in COMPARED}
     row.update(round_a=a.round, round_b=b.round, status_a=a.status, status_b=b.status)
-    notes = [texts.not_listed(e.round, e.status) for e in (a, b) if e.status != "listed"]
+    notes = [
+        text("analyse.note.not_listed", "en", round=e.round, status=e.status)
+        for e in (a, b)
+        if e.status != "listed"
+    ]
     parts = (
         ("gained", b.geom.difference(a.geom)),
         ("lost", a.geom.difference(b.geom)),

@@ -10,8 +10,9 @@ from lagesbild import analysis as an
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.domain.taxonomy import DRUG_OFFENCE
+from lagesbild.i18n import text
 from lagesbild.services import data
-from lagesbild.services.analyse import resolve, texts
+from lagesbild.services.analyse import resolve
 from lagesbild.services.data import PlaceGeo
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
@@ -174,11 +175,11 @@ def caveats(
         return {}, []
     hours_a = data.police_presence_hours(store, viewer, period_a, place.id)
     hours_b = data.police_presence_hours(store, viewer, period_b, place.id)
-    notes = [texts.ENFORCEMENT_CAVEAT["en"]]
+    notes = [text("analyse.caveat.enforcement", "en")]
     if hours_a is None or hours_b is None:
-        notes.append(texts.NO_POLICE_PRESENCE)
+        notes.append(text("analyse.note.no_police_presence", "en"))
     else:
-        notes.append(texts.police_presence(hours_a, hours_b))
+        notes.append(text("analyse.note.police_presence", "en", hours_a=hours_a, hours_b=hours_b))
     return {"police_presence_hours_a": hours_a, "police_presence_hours_b": hours_b}, notes
 
 

@@ -1,8 +1,9 @@
 """What each analysis asks for, declared once: the fields of its query (name, type, default,
-bounds, choices, help in sv and en, the CLI's option name and the API's parameter name). The
-CLI (`lagesbild analyse ...`) and the API (`/api/v1/analyse/...`) generate their options and
-parameters from these (`cli.analyse`, `web.api_analyse`), so they cannot drift apart; this
-module knows neither framework.
+bounds, choices, the catalogue key of its help, the CLI's option name and the API's parameter
+name). The CLI (`lagesbild analyse ...`) and the API (`/api/v1/analyse/...`) generate their
+options and parameters from these (`cli.analyse`, `web.api_analyse`), so they cannot drift
+apart; this module knows neither framework. The texts themselves (sv and en) are in the
+catalogue, `lagesbild.i18n`, looked up when a caller asks for `text(lang)`.
 
 Bounds and choices are the HTTP schema's: the API refuses a value outside them with a 422
 before any work. Every caller, the CLI too, also meets the analyses' own checks, which say in
@@ -11,8 +12,10 @@ the domain's words what is wrong (e.g. a cell of 0 m, a bandwidth wider than 100
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
+
+from lagesbild import i18n
 
 REQUIRED: Any = ...  # no default: the caller must give it
 
@@ -23,12 +26,13 @@ class Field:
     `flag` the CLI option (default `--name`), `alias` the API's name where it is no Python name
     (`from`). `type` is the type of one value; `repeat` n: exactly n values (the CLI repeats the
     option, the API the parameter); `pair`: two values (one CLI option followed by two values,
-    the API parameter repeated). `gt`/`le`/`choices` bound the API's values."""
+    the API parameter repeated). `gt`/`le`/`choices` bound the API's values. `help` is the key
+    of its text in the catalogue (`i18n/messages/analyse.json`)."""
 
     name: str
     type: type = str
     default: Any = None
-    help: Mapping[str, str] = field(default_factory=dict)
+    help: str = ""
     flag: str | None = None
     alias: str | None = None
     gt: float | None = None
@@ -50,7 +54,7 @@ class Field:
         return self.alias or self.name
 
     def text(self, lang: str = "en") -> str:
-        return self.help.get(lang, "")
+        return i18n.text(self.help, lang) if self.help else ""
 
     def but(self, **changes: Any) -> Field:
         """The same field with some of its declaration changed (a default, the help)."""
@@ -60,11 +64,14 @@ class Field:
 @dataclass(frozen=True)
 class Query:
     """An analysis's query: its name (the CLI command and the API path), its fields in the
-    order they are listed, and what it does in sv and en (the command's help)."""
+    order they are listed, and the catalogue key of what it does (the command's help)."""
 
     name: str
     fields: tuple[Field, ...]
-    help: Mapping[str, str]
+    help: str
+
+    def text(self, lang: str = "en") -> str:
+        return i18n.text(self.help, lang)
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -84,47 +91,36 @@ class Query:
         return out
 
 
-def _h(en: str, sv: str) -> dict[str, str]:
-    return {"en": en, "sv": sv}
-
-
 LAYERS = ("crimes", "observations")
-PLACE = Field(
-    "place", default=REQUIRED, help=_h("Place name, code or id", "Platsens namn, kod eller id")
-)
+PLACE = Field("place", default=REQUIRED, help="analyse.field.place")
 CATEGORY = Field(
     "category",
-    help=_h(
-        "Category code or group, e.g. drug-related",
-        "Kategorins kod eller grupp, t.ex. drug-related",
-    ),
+    help="analyse.field.category",
 )
 LAYER = Field(
     "layer",
     default="crimes",
     choices=LAYERS,
-    help=_h("crimes or observations", "crimes eller observations"),
+    help="analyse.field.layer",
 )
 FROM = Field(
     "date_from",
     flag="--from",
     alias="from",
-    help=_h("First day (or month/year)", "Första dagen (eller månad/år)"),
+    help="analyse.field.date_from",
 )
 TO = Field(
     "date_to",
     flag="--to",
     alias="to",
-    help=_h("Last day (or month/year), included", "Sista dagen (eller månad/år), medräknad"),
+    help="analyse.field.date_to",
 )
-CELL = Field(
-    "cell", float, 50.0, gt=0, le=10000, help=_h("Cell size in metres", "Rutans storlek i meter")
-)
+CELL = Field("cell", float, 50.0, gt=0, le=10000, help="analyse.field.cell")
 SLICE = Field(
     "slice",
     default="month",
     choices=("week", "month"),
-    help=_h("month or week", "month (månad) eller week (vecka)"),
+    help="analyse.field.slice",
 )
 
 INDICATORS = Query(
@@ -135,20 +131,12 @@ INDICATORS = Query(
             "period",
             default=REQUIRED,
             repeat=2,
-            help=_h(
-                "Two periods A then B: 2022, 2023-05 or 2023-01-01..2023-06-30",
-                "Två perioder, A sedan B: 2022, 2023-05 eller 2023-01-01..2023-06-30",
-            ),
+            help="analyse.field.indicators.period",
         ),
         CATEGORY,
         LAYER,
     ),
-    _h(
-        "Counts, area, count per hectare and the rate ratio B/A with its 95 % interval and "
-        "p-value, for the place, its extents and the city.",
-        "Antal, yta, antal per hektar och kvoten B/A med 95 % konfidensintervall och p-värde, "
-        "för platsen, dess utbredningar och staden.",
-    ),
+    "analyse.query.indicators",
 )
 
 HOTSPOTS = Query(
@@ -158,10 +146,7 @@ HOTSPOTS = Query(
         TO.but(default=REQUIRED),
         PLACE.but(
             default=None,
-            help=_h(
-                "Place whose box the grid covers",
-                "Platsen vars omslutande rektangel rutnätet täcker",
-            ),
+            help="analyse.field.hotspots.place",
         ),
         LAYER,
         CATEGORY,
@@ -170,33 +155,22 @@ HOTSPOTS = Query(
             "method",
             default="gistar",
             choices=("gistar", "kde"),
-            help=_h("gistar or kde", "gistar eller kde"),
+            help="analyse.field.hotspots.method",
         ),
         Field(
             "distance",
             float,
             gt=0,
-            help=_h(
-                "Gi* band in metres (default: the 8 neighbours)",
-                "Gi*-avstånd i meter (standard: de 8 grannrutorna)",
-            ),
+            help="analyse.field.hotspots.distance",
         ),
         Field(
             "bandwidth",
             float,
             gt=0,
-            help=_h(
-                "KDE bandwidth in metres (default 3 cells)",
-                "Bandbredd för KDE i meter (standard 3 rutor)",
-            ),
+            help="analyse.field.hotspots.bandwidth",
         ),
     ),
-    _h(
-        "Hot spots on a grid: Getis-Ord Gi* (z, p, BH q, hot/cold class) or quartic kernel "
-        "density.",
-        "Brännpunkter i ett rutnät: Getis-Ord Gi* (z, p, BH q, varm/kall klass) eller "
-        "kärntäthet (kvartisk kärna).",
-    ),
+    "analyse.query.hotspots",
 )
 
 EMERGING = Query(
@@ -210,10 +184,7 @@ EMERGING = Query(
         CELL.but(default=100.0),
         SLICE,
     ),
-    _h(
-        "Emerging hot spots: Gi* per time slice and a Mann-Kendall trend per cell.",
-        "Framväxande brännpunkter: Gi* per tidsintervall och en Mann-Kendall-trend per ruta.",
-    ),
+    "analyse.query.emerging",
 )
 
 EXTENT = Query(
@@ -226,20 +197,11 @@ EXTENT = Query(
         Field(
             "compare",
             pair=True,
-            help=_h(
-                "Two mapping rounds, e.g. --compare 2022 2023",
-                "Två kartläggningsomgångar, t.ex. --compare 2022 2023",
-            ),
+            help="analyse.field.extent.compare",
         ),
-        Field("seed", int, 0, help=_h("Seed of the bootstrap", "Slumpfrö för bootstrap")),
+        Field("seed", int, 0, help="analyse.field.extent.seed"),
     ),
-    _h(
-        "A proposed scene boundary with its area (bootstrap interval), or the comparison of "
-        "two stored extents: area gained, lost, kept and the centroid shift.",
-        "En föreslagen gräns för scenen med dess yta (bootstrapintervall), eller jämförelsen "
-        "av två sparade utbredningar: tillkommen, förlorad och kvarvarande yta och "
-        "mittpunktens förflyttning.",
-    ),
+    "analyse.query.extent",
 )
 
 COVERAGE = Query(
@@ -248,23 +210,14 @@ COVERAGE = Query(
         PLACE,
         Field(
             "round",
-            help=_h(
-                "Use the place's extent of this round",
-                "Använd platsens utbredning i denna kartläggningsomgång",
-            ),
+            help="analyse.field.coverage.round",
         ),
         Field(
             "date",
-            help=_h(
-                "Cameras and guard areas valid on this day (default today)",
-                "Kameror och förordnandeområden som gäller denna dag (standard i dag)",
-            ),
+            help="analyse.field.coverage.date",
         ),
     ),
-    _h(
-        "Camera and guard coverage of the area and the street length; uncovered streets.",
-        "Kamerornas och ordningsvakternas täckning av ytan och gatulängden; gator utan täckning.",
-    ),
+    "analyse.query.coverage",
 )
 
 DISPLACEMENT = Query(
@@ -277,22 +230,19 @@ DISPLACEMENT = Query(
             REQUIRED,
             gt=0,
             le=5000,
-            help=_h("Buffer ring width in metres", "Buffertringens bredd i meter"),
+            help="analyse.field.displacement.buffer",
         ),
         Field(
             "control",
             default=REQUIRED,
-            help=_h("Control area (a place)", "Kontrollområde (en plats)"),
+            help="analyse.field.displacement.control",
         ),
-        Field("before", default=REQUIRED, help=_h("Period before", "Perioden före")),
-        Field("after", default=REQUIRED, help=_h("Period after", "Perioden efter")),
+        Field("before", default=REQUIRED, help="analyse.field.displacement.before"),
+        Field("after", default=REQUIRED, help="analyse.field.displacement.after"),
         CATEGORY,
         LAYER,
     ),
-    _h(
-        "Weighted displacement quotient (Bowers & Johnson 2003) with its parts.",
-        "Viktad förflyttningskvot (Bowers & Johnson 2003) med dess delar.",
-    ),
+    "analyse.query.displacement",
 )
 
 EFFECT = Query(
@@ -302,19 +252,16 @@ EFFECT = Query(
         Field(
             "intervention",
             default=REQUIRED,
-            help=_h("Date of the intervention", "Datum för insatsen"),
+            help="analyse.field.effect.intervention",
         ),
-        Field("control", help=_h("Comparison area", "Jämförelseområde")),
+        Field("control", help="analyse.field.effect.control"),
         CATEGORY,
         LAYER,
         FROM,
         TO,
         SLICE,
     ),
-    _h(
-        "Interrupted time series (segmented Poisson regression) and difference-in-differences.",
-        "Avbruten tidsserie (segmenterad Poissonregression) och skillnad-i-skillnader.",
-    ),
+    "analyse.query.effect",
 )
 
 SURVEY = Query(
@@ -323,23 +270,27 @@ SURVEY = Query(
         Field(
             "area",
             default=REQUIRED,
-            help=_h(
-                "Place name (as in the survey results)",
-                "Platsens namn (som i enkätresultaten)",
-            ),
+            help="analyse.field.survey.area",
         ),
         Field(
             "question",
-            help=_h("The question (or a part of it)", "Frågan (eller en del av den)"),
+            help="analyse.field.survey.question",
         ),
     ),
-    _h(
-        "Survey shares by year with Wilson intervals, against the city average.",
-        "Andelar i trygghetsmätningen per år med Wilsonintervall, mot stadens genomsnitt.",
-    ),
+    "analyse.query.survey",
 )
 
 QUERIES: dict[str, Query] = {
     q.name: q
     for q in (INDICATORS, HOTSPOTS, EMERGING, EXTENT, COVERAGE, DISPLACEMENT, EFFECT, SURVEY)
 }
+
+# a help key missing from the catalogue would show as the key itself: refuse it at import
+_MISSING = [
+    k
+    for q in QUERIES.values()
+    for k in (q.help, *(f.help for f in q.fields))
+    if k and not i18n.has(k)
+]
+if _MISSING:
+    raise LookupError(f"analyse help keys missing from the catalogue: {', '.join(_MISSING)}")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from lagesbild import analysis as an
 from lagesbild.domain.model import Viewer
 from lagesbild.errors import NotFound, ValidationError
-from lagesbild.services.analyse import texts
+from lagesbild.i18n import text
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
@@ -78,7 +78,7 @@ def survey(store: Store, viewer: Viewer, area: str, question: str | None = None)
     notes = []
     if wanted == "city":
         city = {}  # the city against itself is no comparison
-        notes.append(texts.CITY_ITSELF)
+        notes.append(text("analyse.note.city_itself", "en"))
     else:
         city = {r.year: r for r in rows if r.area == "city" and r.question == qtext}
     out = [_compared(r, city) for r in sorted(mine, key=lambda r: r.year)]
