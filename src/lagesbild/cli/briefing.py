@@ -51,50 +51,87 @@ def briefing_new(
 
 
 def _show(store, bid: int, lang: str) -> None:
-    from lagesbild.briefing import fmt, service
+    from lagesbild.briefing import service
+    from lagesbild.i18n import category, label, text
+    from lagesbild.i18n.format import clock, ratio_ci, when
 
     b = service.get_briefing(store, SYSTEM, bid)
     p, tz = b["picture"], store.tz
+
+    def t(key: str, **values: object) -> str:
+        return text(key, lang, **values)
+
     console.print(
-        f"[bold]{b['place']}[/bold] {b['kind']} {fmt.when(b['at'], tz)} · {b['status']} · period "
-        f"{fmt.when(p['period']['from'], tz)} – {fmt.when(p['period']['to'], tz)}"
+        t(
+            "cli.briefing.summary",
+            place=f"[bold]{b['place']}[/bold]",
+            kind=label("briefing_kind", b["kind"], lang),
+            at=when(b["at"], tz),
+            status=label("briefing_status", b["status"], lang),
+            start=when(p["period"]["from"], tz),
+            end=when(p["period"]["to"], tz),
+        )
     )
-    t = Table("layer", "category", "before", "now", "ratio (95 % CI)", title="Counts by category")
+    table = Table(
+        t("cli.briefing.layer"),
+        t("print.category"),
+        t("print.before"),
+        t("print.now"),
+        t("print.ratio"),
+        title=t("print.counts"),
+    )
     for layer in ("crimes", "observations"):
         for r in p["counts"][layer]:
-            t.add_row(
-                layer,
-                fmt.category(layer, r["category"], lang),
+            table.add_row(
+                label("layer", layer, lang),
+                category(layer, r["category"], lang),
                 str(r["count_a"]),
                 str(r["count_b"]),
-                fmt.ratio_ci(r, lang),
+                ratio_ci(r, lang),
             )
-    console.print(t)
-    console.print(f"notable events: {len(p['notable'])}")
+    console.print(table)
+    console.print(f"{t('print.notable')}: {len(p['notable'])}")
     for e in p["notable"][:10]:
+        reason = {"severe": "print.severe", "new": "print.new"}.get(e["reason"])
         console.print(
-            f"  {fmt.when(e['occurred_at'], tz)} {e['layer']} "
-            f"{fmt.category(e['layer'], e['category'], lang)} ({e['reason']})"
+            f"  {when(e['occurred_at'], tz)} {label('layer', e['layer'], lang)} "
+            f"{category(e['layer'], e['category'], lang)} ({t(reason) if reason else e['reason']})"
         )
     for layer, h in p["hotspots"].items():
-        console.print(f"hot spots ({layer}): {h.get('hot_cells', 0)} hot cells")
+        n = h.get("hot_cells", 0)
+        console.print(
+            f"{t('print.hotspots')}: "
+            + t("cli.briefing.hot_cells", layer=label("layer", layer, lang), n=n)
+        )
     r = p["roster"]
-    console.print(f"tonight: {r['headcount']} people from {r['organisations']} organisations")
+    console.print(
+        f"{t('print.roster')}: "
+        + t("cli.briefing.roster", n=r["headcount"], orgs=r["organisations"])
+    )
     for e in r["entries"]:
         console.print(
-            f"  {e['organisation']}: {e['headcount']} {fmt.clock(e['starts_at'], tz)}-"
-            f"{fmt.clock(e['ends_at'], tz)} {e.get('place') or ''}"
+            f"  {e['organisation']}: {e['headcount']} {clock(e['starts_at'], tz)}-"
+            f"{clock(e['ends_at'], tz)} {e.get('place') or ''}"
         )
-    console.print(f"activation events: {len(p['activations'])}")
-    console.print(f"open action items: {len(p['actions'])}")
+    console.print(f"{t('print.activations')}: {len(p['activations'])}")
+    console.print(f"{t('print.actions')}: {len(p['actions'])}")
     for a in p["actions"]:
-        console.print(f"  #{a['id']} {a['text']} - {a['responsible']}, due {a['due_date']}")
+        console.print(
+            "  "
+            + t(
+                "cli.briefing.action",
+                id=a["id"],
+                text=a["text"],
+                responsible=a["responsible"],
+                due=a["due_date"],
+            )
+        )
     m = b["minutes"]
-    console.print(f"present: {', '.join(m['attendance']) or '-'}")
+    console.print(f"{t('print.attendance')}: {', '.join(m['attendance']) or '-'}")
     for d in m["decisions"]:
-        console.print(f"decision: {d['text']}")
+        console.print(f"{t('print.decisions')}: {d['text']}")
     for a in m["new_actions"]:
-        console.print(f"new action #{a['id']}: {a['text']} - {a['responsible']}")
+        console.print(f"{t('print.new_actions')}: #{a['id']} {a['text']} - {a['responsible']}")
 
 
 @briefing_app.command("show")
@@ -102,9 +139,10 @@ def briefing_show(
     briefing_id: int, lang: Lang = "sv", as_json: Json = False, db: DbOption = None
 ) -> None:
     """Show a briefing: its picture and minutes."""
-    from lagesbild.briefing import fmt, service
+    from lagesbild.briefing import service
+    from lagesbild.i18n import check_lang
 
-    lang = fmt.check_lang(lang)  # an unknown language is refused, not shown in English
+    lang = check_lang(lang)  # an unknown language is refused, not shown in English
     store = open_store_cli(db)
     if as_json:
         dump_json(service.get_briefing(store, SYSTEM, briefing_id))
@@ -119,14 +157,13 @@ def briefing_list(
     db: DbOption = None,
 ) -> None:
     """The latest briefings, newest first."""
-    from lagesbild.briefing import fmt, service
+    from lagesbild.briefing import service
+    from lagesbild.i18n.format import when
 
     store = open_store_cli(db)
     t = Table("id", "place", "kind", "at", "status", title="Briefings")
     for b in service.list_briefings(store, SYSTEM, place, kind):
-        t.add_row(
-            str(b["id"]), b["place"] or "", b["kind"], fmt.when(b["at"], store.tz), b["status"]
-        )
+        t.add_row(str(b["id"]), b["place"] or "", b["kind"], when(b["at"], store.tz), b["status"])
     console.print(t)
 
 

@@ -83,7 +83,8 @@ def goals_dashboard(
     db: DbOption = None,
 ) -> None:
     """Progress per goal with the trend and its uncertainty."""
-    from lagesbild.briefing import fmt, forum
+    from lagesbild.briefing import forum
+    from lagesbild.i18n import format as fmt
 
     res = forum.dashboard(open_store_cli(db), SYSTEM, month)
     if as_json:

@@ -73,15 +73,12 @@ def places(
 ) -> None:
     """Each place with its kind, its area in hectares and, per mapping round, its extent's area
     and status."""
-    from lagesbild.briefing.fmt import check_lang, num
     from lagesbild.domain.model import SYSTEM
+    from lagesbild.i18n import Translator, check_lang
+    from lagesbild.i18n.format import num
     from lagesbild.store.queries import place_summaries
-    from lagesbild.web.i18n import Translator
 
     t = Translator(check_lang(lang))
-
-    def label(prefix: str, code: str) -> str:
-        return t(f"{prefix}.{code}") if t.has(f"{prefix}.{code}") else code
 
     store = open_store_cli(db)
     rounds, rows = place_summaries(store, SYSTEM)
@@ -101,8 +98,8 @@ def places(
             if e is None:
                 cells.append("-")
             else:
-                cells.append(f"{num(e.area_ha, t.lang, 2)} ha {label('status', e.status)}")
-        table.add_row(p.name, label("kind", p.kind), num(p.area_ha, t.lang, 2), *cells)
+                cells.append(f"{num(e.area_ha, t.lang, 2)} ha {t.code('extent_status', e.status)}")
+        table.add_row(p.name, t.code("place_kind", p.kind), num(p.area_ha, t.lang, 2), *cells)
     console.print(table)
     store.dispose()
 

@@ -25,7 +25,8 @@ def week_picture(
     db: DbOption = None,
 ) -> None:
     """The week's picture: the district's places ranked by what happened."""
-    from lagesbild.briefing import est, fmt
+    from lagesbild.briefing import est
+    from lagesbild.i18n import format as fmt
 
     res = est.weekly_picture(open_store_cli(db), SYSTEM, district, week)
     if as_json:
@@ -99,7 +100,8 @@ def week_ranking(
     db: DbOption = None,
 ) -> None:
     """Rank the district's areas by need (level per hectare and trend) for the coming period."""
-    from lagesbild.briefing import est, fmt
+    from lagesbild.briefing import est
+    from lagesbild.i18n import format as fmt
 
     res = est.ranking(
         open_store_cli(db),

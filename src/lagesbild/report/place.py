@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from lagesbild import analysis as an
 from lagesbild.briefing import figures as bfig
-from lagesbild.briefing import fmt
 from lagesbild.briefing.est import previous_start
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.errors import LagesbildError, ValidationError
+from lagesbild.i18n import format as fmt
 from lagesbild.i18n import text
 from lagesbild.report import charts, findings
 from lagesbild.report.numbers import Figures
