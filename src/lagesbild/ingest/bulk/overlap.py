@@ -24,6 +24,7 @@ import pickle
 import shutil
 import signal
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -37,12 +38,15 @@ _LOAD_SLACK = 0.5  # load average above the other cores' count that still counts
 
 
 def available() -> bool:
-    """Whether a chunk can be prepared in a forked child here (POSIX with fork) and a core is
-    free for it. On a machine whose cores are busy with other work the two processes take turns
-    on the same cores, and handing the chunks over makes the import slower, not faster
-    (measured on 2 busy cores: 7.3 s against 6.5 s for 300,000 rows)."""
+    """Whether a chunk can be prepared in a forked child here (POSIX with fork, this process
+    has no other thread) and a core is free for it. On a machine whose cores are busy with
+    other work the two processes take turns on the same cores, and handing the chunks over
+    makes the import slower, not faster (measured on 2 busy cores: 7.3 s against 6.5 s for
+    300,000 rows)."""
     if not hasattr(os, "fork") or "fork" not in multiprocessing.get_all_start_methods():
         return False
+    if threading.active_count() > 1:  # a fork copies only the calling thread: the web app's
+        return False  # imports run on its thread pool and stay in one process
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (cores or 1) >= 2 and os.getloadavg()[0] <= (cores or 1) - 1 + _LOAD_SLACK
 

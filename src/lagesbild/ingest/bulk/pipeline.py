@@ -4,7 +4,6 @@ chunk's places and extents found, and the chunk written (`sink`). See the packag
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -166,13 +165,11 @@ def _write_chunks(sink, ctx, spec, index, records, summary, on_progress, reject,
 
 def _overlapped(records) -> bool:
     """Whether to read and check in a second process (`overlap`): a big CSV, read by Arrow,
-    in a process with no other thread (a fork copies only the calling thread; the web app's
-    imports run on its thread pool and stay in one process)."""
+    when `overlap.available` says a process can be forked and has a core."""
     return (
         isinstance(records, CsvColumns)
-        and overlap.available()
-        and threading.active_count() == 1
         and records.source.path.stat().st_size >= overlap.PARALLEL_FROM_BYTES
+        and overlap.available()
     )
 
 
