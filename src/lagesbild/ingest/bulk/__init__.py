@@ -11,12 +11,13 @@ parameters (the bookkeeping columns, the same for every row, are written once in
 on PostgreSQL, `COPY` into a temporary table and one `INSERT ... SELECT ... ON CONFLICT DO
 NOTHING`. On SQLite, when the table had rows before the import, each chunk's stored rows are
 read first (one query) and only the new rows are offered to the insert. Rows that met a stored
-key (a re-import, an overlapping extract) are then compared with the stored row: equal ones are duplicates (on SQLite compared as stored, without a
-build), the others are compared and updated through SQLAlchemy (`update_one`). Assignment to
-places and extents is done per chunk (store.assign), so memory stays bounded by the chunk size,
-not the file. An import more than twice the layer's size drops its secondary indexes and
-builds them again at the end (`Sink.defer_indexes`). A big CSV is read and checked in a forked
-second process while this one writes, when a core is free for it (`overlap`).
+key (a re-import, an overlapping extract) are then compared with the stored row: equal ones are
+duplicates (on SQLite compared as stored, without a build), the others are compared and updated
+through SQLAlchemy (`update_one`). Assignment to places and extents is done per chunk
+(store.assign), so memory stays bounded by the chunk size, not the file. An import more than
+twice the layer's size drops its secondary indexes and builds them again at the end
+(`Sink.defer_indexes`). A big CSV is read and checked in a forked second process while this one
+writes, when a core is free for it (`overlap`).
 
 All of it is inside the caller's one write transaction, so a crash or Ctrl-C leaves the store as
 it was.
