@@ -1,11 +1,19 @@
-"""Import benchmark: N crime rows (default 1,000,000) and 200 place polygons, into SQLite and
-PostGIS, against the usual geopandas pipeline (read_csv, points_from_xy, sjoin, to_file GPKG) on
-the same file in the same run.
+"""Import benchmark: N crime rows (default 1,000,000) and 200 place polygons: lagesbild into
+SQLite (and PostGIS, on a throwaway server from lagesbild.devtools.pgserver), against the usual
+geopandas pipeline on the same file in the same run, and SQLite's own floor
+(`bench_sqlite_floor.py`, "as lagesbild keeps it").
 
-    .venv/bin/python benchmarks/bench_import.py [--rows N] [--no-postgis] [--no-geopandas]
+Two files, two peers (the same geopandas script on each): `issue`, the file of issue 22 (id,
+local time within 30 days, category, lat, lon); `own`, this benchmark's own (the same and a
+place text, which the GeoPackage then carries too, times over a whole year).
 
-Prints rows/s, peak memory (max RSS of a forked child per pipeline) and
-the ratio to geopandas.
+Every pipeline runs as a whole process, measured from outside (start-up included):
+`python -m lagesbild import crimes FILE --db URL` into a new store holding the places, the same
+command again (every row a duplicate), and `python -c PEER`. Each is run --repeat times,
+interleaved, and the medians are printed with every run's time, rows/s, peak RSS and the
+ratios the issue sets targets for.
+
+    .venv/bin/python benchmarks/bench_import.py [--rows N] [--repeat 3] [--no-postgis] [--no-floor]
 """
 
 from __future__ import annotations
@@ -14,7 +22,11 @@ import argparse
 import csv
 import json
 import multiprocessing
+import os
 import resource
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -48,31 +60,31 @@ def make_places(folder: Path, n: int = 200) -> Path:
     return path
 
 
-def make_crimes(folder: Path, rows: int) -> Path:
+def make_crimes(folder: Path, rows: int, kind: str = "own") -> Path:
+    """The crimes CSV. `own`: id, local time spread over 2023, category, lat, lon and a place
+    text; `issue`: the file of issue 22's table, id, local time (over 30 days), category, lat,
+    lon, nothing else."""
     rng = np.random.default_rng(11)
-    path = folder / "crimes.csv"
+    path = folder / f"crimes_{kind}.csv"
     start = np.datetime64("2023-01-01T00:00")
+    span = 365 * 24 * 60 if kind == "own" else 30 * 24 * 60
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["id", "occurred_at", "category", "lat", "lon", "place_text"])
+        head = ["id", "occurred_at", "category", "lat", "lon"]
+        w.writerow(head + ["place_text"] if kind == "own" else head)
         step = 100_000
         for lo in range(0, rows, step):
             n = min(step, rows - lo)
-            minutes = rng.integers(0, 365 * 24 * 60, n)
+            minutes = rng.integers(0, span, n)
             times = np.datetime_as_string(start + minutes.astype("timedelta64[m]"), unit="m")
             lat = rng.uniform(BOX[1], BOX[3], n).round(6)
             lon = rng.uniform(BOX[0], BOX[2], n).round(6)
             cats = rng.integers(0, len(CATEGORIES), n)
+            extra = ["Norrmalm"] if kind == "own" else []
             for k in range(n):
                 w.writerow(
-                    [
-                        f"K{lo + k}",
-                        times[k].replace("T", " "),
-                        CATEGORIES[cats[k]],
-                        lat[k],
-                        lon[k],
-                        "Norrmalm",
-                    ]
+                    [f"K{lo + k}", times[k].replace("T", " "), CATEGORIES[cats[k]], lat[k], lon[k]]
+                    + extra
                 )
     return path
 
@@ -85,8 +97,7 @@ def _child(fn, queue) -> None:
 
 
 def _measure(fn):
-    """Run `fn` in a forked child: wall time, and the child's peak RSS (MiB). tracemalloc is not
-    used: it slows allocation-heavy code several times and would distort the times."""
+    """Run `fn` in a forked child: wall time, and the child's peak RSS (MiB)."""
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(fn, queue))
@@ -96,107 +107,175 @@ def _measure(fn):
     return out
 
 
+def run_process(cmd: list[str]) -> tuple[float, float]:
+    """Run a whole process, as a user does, measured from outside: wall seconds (start-up and
+    imports included) and its peak RSS in MiB (Linux carries the RSS peak of this process over
+    into the child, so this process keeps nothing big)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{err}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def _count(url: str) -> tuple[int, int]:
+    from sqlalchemy import func, select
+
+    from lagesbild.store.lifecycle import open_store
+    from lagesbild.store.schema import assignments, crimes
+
+    store = open_store(url)
+    try:
+        with store.read() as conn:
+            n = conn.execute(select(func.count()).select_from(crimes)).scalar_one()
+            a = conn.execute(select(func.count()).select_from(assignments)).scalar_one()
+    finally:
+        store.dispose()
+    return n, a
+
+
 def bench_lagesbild(url: str, places: Path, crimes: Path, rows: int) -> dict:
+    """`lagesbild import crimes FILE` as a whole process into a new store holding the places,
+    then the same command again (every row a duplicate)."""
     from lagesbild.ingest.service import import_file
     from lagesbild.store.lifecycle import init_store
 
     store = init_store(url)
-    try:
-        import_file(store, "places", places)
-        store.dispose()  # the forked child opens its own connections
-        summary, seconds, peak = _measure(
-            lambda: import_file(store, "crimes", crimes).summary.as_dict()
-        )
-        # the same file again: every row a duplicate, nothing stored twice
-        again, again_s, _ = _measure(lambda: import_file(store, "crimes", crimes).summary.as_dict())
-        assert again["duplicates"] == rows and again["stored"] == 0, again
-        with store.read() as conn:
-            from sqlalchemy import func, select
+    import_file(store, "places", places)
+    store.dispose()
+    cmd = [sys.executable, "-m", "lagesbild", "import", "crimes", str(crimes), "--db", url]
+    seconds, peak = run_process(cmd)
+    stored, assigned = _count(url)
+    again, _ = run_process(cmd)
+    assert _count(url) == (stored, assigned) and stored == rows, (stored, rows)
+    return {"seconds": seconds, "peak_mib": peak, "again": again, "assigned": assigned}
 
-            from lagesbild.store.schema import assignments
 
-            assigned = conn.execute(select(func.count()).select_from(assignments)).scalar_one()
-    finally:
-        store.dispose()
-    assert summary["stored"] == rows, summary
-    return {
-        "seconds": seconds,
-        "rows_s": rows / seconds,
-        "peak_mib": peak,
-        "assigned": assigned,
-        "reimport_rows_s": rows / again_s,
-    }
+PEER = """
+import sys
+import geopandas as gpd
+import pandas as pd
+
+crimes, places, out = sys.argv[1:4]
+df = pd.read_csv(crimes)
+df["occurred_at"] = pd.to_datetime(df["occurred_at"]).dt.tz_localize(
+    "Europe/Stockholm", ambiguous=True, nonexistent="shift_backward"
+)
+gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
+zones = gpd.read_file(places)
+joined = gpd.sjoin(gdf, zones[["name", "geometry"]], how="left", predicate="within")
+joined.to_file(out, driver="GPKG", engine="pyogrio")
+"""
 
 
 def bench_geopandas(places: Path, crimes: Path, out: Path, rows: int) -> dict:
-    import geopandas as gpd
-    import pandas as pd
-
-    def run():
-        df = pd.read_csv(crimes)
-        df["occurred_at"] = pd.to_datetime(df["occurred_at"]).dt.tz_localize(
-            "Europe/Stockholm", ambiguous=True, nonexistent="shift_backward"
-        )
-        gdf = gpd.GeoDataFrame(
-            df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326"
-        )
-        zones = gpd.read_file(places)
-        joined = gpd.sjoin(gdf, zones[["name", "geometry"]], how="left", predicate="within")
-        joined.to_file(out, driver="GPKG", engine="pyogrio")
-        return len(joined)
-
-    _, seconds, peak = _measure(run)
+    """The usual geopandas script (read_csv, local times made aware, points_from_xy, sjoin to
+    the places, GeoPackage by pyogrio) as a whole process on the same file."""
+    out.unlink(missing_ok=True)
+    seconds, peak = run_process([sys.executable, "-c", PEER, str(crimes), str(places), str(out)])
     return {"seconds": seconds, "rows_s": rows / seconds, "peak_mib": peak}
 
 
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
 def main() -> None:
+    from bench_sqlite_floor import LAYOUTS, _rows, store_rows
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each; medians are printed")
     ap.add_argument("--no-postgis", action="store_true")
-    ap.add_argument("--no-geopandas", action="store_true")
+    ap.add_argument("--no-floor", action="store_true")
     args = ap.parse_args()
+    n = args.rows
     folder = Path(tempfile.mkdtemp(prefix="lagesbild-bench-"))
-    print(f"generating {args.rows:,} crime rows and 200 places in {folder} ...", flush=True)
-    places, crimes = make_places(folder), make_crimes(folder, args.rows)
-    print(f"  crimes.csv: {crimes.stat().st_size / 2**20:.0f} MiB", flush=True)
-    results: dict[str, dict] = {}
-    results["lagesbild SQLite"] = bench_lagesbild(
-        f"sqlite:///{folder / 'bench.sqlite'}", places, crimes, args.rows
-    )
-    print("  SQLite done", results["lagesbild SQLite"], flush=True)
+    print(f"generating {n:,} crime rows (two files) and 200 places in {folder} ...", flush=True)
+    places = make_places(folder)
+    files = {kind: make_crimes(folder, n, kind) for kind in ("issue", "own")}
+    for path in files.values():
+        print(f"  {path.name}: {path.stat().st_size / 2**20:.0f} MiB", flush=True)
+    pg = None
     if not args.no_postgis:
         from lagesbild.devtools.pgserver import PgServer, PgUnavailable
 
         try:
-            with PgServer.start() as pg:
-                results["lagesbild PostGIS"] = bench_lagesbild(
-                    pg.create_database("bench"), places, crimes, args.rows
-                )
-            print("  PostGIS done", results["lagesbild PostGIS"], flush=True)
+            pg = PgServer.start()
         except PgUnavailable as exc:
             print(f"  PostGIS skipped: {exc}")
-    if not args.no_geopandas:
-        results["geopandas pipeline"] = bench_geopandas(
-            places, crimes, folder / "gp.gpkg", args.rows
-        )
+    runs: dict[tuple[str, str], list[dict]] = {}
+    floor: dict[str, list[float]] = {"Python": [], "SQL": []}
+    try:
+        for r in range(args.repeat):
+            print(f"round {r + 1} of {args.repeat}, load average {os.getloadavg()[0]:.1f}")
+            for kind, path in files.items():
+                db = folder / f"bench_{kind}_{r}.sqlite"
+                got = bench_lagesbild(f"sqlite:///{db}", places, path, n)
+                runs.setdefault((kind, "lagesbild SQLite"), []).append(got)
+                if pg is not None:
+                    url = pg.create_database(f"bench_{kind}_{r}")
+                    runs.setdefault((kind, "lagesbild PostGIS"), []).append(
+                        bench_lagesbild(url, places, path, n)
+                    )
+                gp = bench_geopandas(places, path, folder / f"gp_{kind}.gpkg", n)
+                runs.setdefault((kind, "geopandas pipeline"), []).append(gp)
+                done = {k[1]: round(v[-1]["seconds"], 2) for k, v in runs.items() if k[0] == kind}
+                print(f"  {kind} file: {done}", flush=True)
+            if not args.no_floor:  # in a child: the rows never weigh on this process's RSS
+                layout = LAYOUTS["as lagesbild keeps it"]
+                for source in ("Python", "SQL"):
+                    db = folder / f"floor_{r}_{source}.sqlite"
+                    got, _, _ = _measure(
+                        lambda db=db, source=source, layout=layout: store_rows(
+                            db, _rows(n) if source == "Python" else None, layout, n
+                        )["total"]
+                    )
+                    floor[source].append(got)
+                print(f"  floor: {[round(v[-1], 2) for v in floor.values()]}", flush=True)
+    finally:
+        if pg is not None:
+            pg.stop()
+    report(runs, floor, n, args.repeat)
+
+
+def _line(kind: str, label: str, secs: list[float], n: int, mem: str = "") -> None:
+    each = " ".join(f"{s:.2f}" for s in secs)
+    med = _median(secs)
+    print(f"{kind:<7}{label:<30}{med:>9.2f}{n / med:>11,.0f}{mem:>10}  {each}")
+
+
+def report(runs, floor, n: int, repeat: int) -> None:
     print()
-    print(f"{'pipeline':<22}{'seconds':>10}{'rows/s':>12}{'peak MiB':>10}")
-    for name, r in results.items():
-        print(f"{name:<22}{r['seconds']:>10.2f}{r['rows_s']:>12,.0f}{r['peak_mib']:>10.1f}")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    for name in ("lagesbild SQLite", "lagesbild PostGIS"):
-        if name in results:
-            print(
-                f"{name} re-import of the same file: {results[name]['reimport_rows_s']:,.0f} rows/s"
-            )
-    print(f"max RSS of the process (all runs, incl. geopandas): {rss:.0f} MiB")
-    if "geopandas pipeline" in results:
-        gp = results["geopandas pipeline"]["seconds"]
+    print(f"{n:,} rows, medians of {repeat} runs (each run: a whole process, start-up included)")
+    print(f"{'file':<7}{'pipeline':<30}{'seconds':>9}{'rows/s':>11}{'peak MiB':>10}  runs (s)")
+    for (kind, name), got in runs.items():
+        mem = f"{max(g['peak_mib'] for g in got):.0f}"
+        _line(kind, name, [g["seconds"] for g in got], n, mem)
+        if "again" in got[0]:
+            _line(kind, name + ", re-import", [g["again"] for g in got], n)
+    for source, secs in floor.items():
+        if secs:
+            _line("", f"SQLite floor, rows from {source}", secs, n)
+    print()
+    for kind in ("issue", "own"):
+        gp = _median([g["seconds"] for g in runs[kind, "geopandas pipeline"]])
         for name in ("lagesbild SQLite", "lagesbild PostGIS"):
-            if name in results:
-                print(f"{name} vs geopandas: {gp / results[name]['seconds']:.2f}x")
-    sq = results["lagesbild SQLite"]["rows_s"]
-    print(f"target >= 200,000 rows/s into SQLite: {'met' if sq >= 200_000 else 'NOT met'}")
+            if (kind, name) not in runs:
+                continue
+            got = runs[kind, name]
+            first = _median([g["seconds"] for g in got])
+            again = _median([g["again"] for g in got])
+            line = f"{kind} file, {name}: {gp / first:.2f}x geopandas (target >= 1.2)"
+            line += f", re-import {first / again:.2f}x faster than the first (target >= 2)"
+            if name.endswith("SQLite") and floor["SQL"]:
+                fl = _median(floor["SQL"])
+                line += f", {first / fl:.2f}x the engine floor (target <= 1.3)"
+            print(line)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from lagesbild.domain.values import parse_int
 from lagesbild.errors import LagesbildError, ValidationError
+from lagesbild.ingest.bulk import overlap
 from lagesbild.ingest.bulk.parsers import (
     TEXT_LIMITS,
     category_codes,
@@ -138,8 +139,15 @@ def write_bulk(
 
 
 def _write_chunks(sink, ctx, spec, index, records, summary, on_progress, reject, update_one):
-    chunks = _column_chunks(records, reject)
-    prepared = (_prepare(ctx, spec, sink, index, cols) for cols in chunks)
+    def prepare(cols: Columns) -> _Prepared:
+        return _prepare(ctx, spec, sink, index, cols)
+
+    if _overlapped(records):
+        prepared = overlap.prepared_in_child(
+            lambda: _column_chunks(records, reject), prepare, lambda: _forget_store(ctx, sink)
+        )
+    else:
+        prepared = (prepare(cols) for cols in _column_chunks(records, reject))
     first = True
     for prep in prepared:
         if first:
@@ -153,6 +161,22 @@ def _write_chunks(sink, ctx, spec, index, records, summary, on_progress, reject,
         if on_progress:
             on_progress(summary.read)
     sink.restore_indexes()
+
+
+def _overlapped(records) -> bool:
+    """Whether to read and check in a second process (`overlap`): a big CSV, read by Arrow,
+    when `overlap.available` says a process can be forked and has a core."""
+    return (
+        isinstance(records, CsvColumns)
+        and records.source.path.stat().st_size >= overlap.PARALLEL_FROM_BYTES
+        and overlap.available()
+    )
+
+
+def _forget_store(ctx: RowContext, sink: Sink) -> None:
+    """In the reading child: the store's connections are the parent's; drop them."""
+    ctx.resolver.conn = None
+    sink.conn = sink.raw = None
 
 
 @dataclass

@@ -1,0 +1,99 @@
+"""A big CSV read and checked in a second process (ingest.bulk.overlap) stores exactly what one
+process stores: the same summary, the same rejects on the same lines, the same rows; an error
+in the reading process reaches the caller and leaves the store unchanged."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from lagesbild.errors import LagesbildError, ValidationError
+from lagesbild.ingest import columns
+from lagesbild.ingest.bulk import overlap, pipeline
+from lagesbild.ingest.service import import_file
+from lagesbild.store.schema import assignments, crimes
+
+from .conftest import write_places_geojson
+
+pytestmark = pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+
+
+def _csv(path, n: int = 3000):
+    lines = ["id,occurred_at,category,lat,lon,place_text"]
+    for i in range(n):
+        lat, lon = 59.3326 + (i % 7) * 0.0004, 18.0649 + (i % 5) * 0.0004
+        if i % 97 == 5:
+            lines.append(f"B{i},2023-02-30 10:00,theft,{lat},{lon},x")  # no such day: rejected
+        elif i % 89 == 3:
+            lines.append(f"W{i},2023-05-01,theft,{lat}")  # too few fields: unreadable
+        elif i % 83 == 1:
+            lines.append(f"T{i},2023-05-01T21:30:00+02:00,THEFT,{lat},{lon},")  # row by row
+        else:
+            lines.append(f"K{i},2023-{1 + i % 12:02d}-11 0{i % 10}:15,theft,{lat},{lon},Klara")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _snapshot(store):
+    with store.read() as conn:
+        rows = [
+            tuple(v for k, v in r._mapping.items() if k not in ("id", "created_at", "updated_at"))
+            for r in conn.execute(select(crimes).order_by(crimes.c.source_key))
+        ]
+        n = conn.execute(select(func.count()).select_from(assignments)).scalar_one()
+    return rows, n
+
+
+def _force(monkeypatch, on: bool, used: list):
+    monkeypatch.setattr(columns, "BLOCK", 16 << 10)  # many chunks
+    monkeypatch.setattr(overlap, "PARALLEL_FROM_BYTES", 0 if on else 1 << 60)
+    monkeypatch.setattr(overlap, "available", lambda: on)
+    real = overlap.prepared_in_child
+    monkeypatch.setattr(overlap, "prepared_in_child", lambda *a: used.append(1) or real(*a))
+
+
+def _run(store, path):
+    result = import_file(store, "crimes", path)
+    summary = result.summary
+    return summary.as_dict(), [(r.line, r.reason) for r in summary.rejected], _snapshot(store)
+
+
+def test_second_process_stores_what_one_process_stores(store, tmp_path, monkeypatch):
+    import_file(store, "places", write_places_geojson(tmp_path / "places.geojson"))
+    path = _csv(tmp_path / "crimes.csv")
+    used: list = []
+    _force(monkeypatch, False, used)
+    alone = _run(store, path)
+    assert not used
+    with store.write() as conn:
+        conn.execute(assignments.delete().where(assignments.c.layer == "crimes"))
+        conn.execute(crimes.delete())
+    _force(monkeypatch, True, used)
+    both = _run(store, path)
+    assert used  # the second process read the file
+    assert both == alone
+    assert alone[0]["rejected"] > 50 and alone[0]["stored"] > 2500 and alone[2][1] > 0
+    lines = [line for line, _ in both[1]]
+    assert lines == sorted(lines) and 7 in lines  # row 5 of the data is line 7
+    again = import_file(store, "crimes", path).summary  # a re-import, also read by the child
+    assert (again.stored, again.updated, again.duplicates) == (0, 0, alone[0]["stored"])
+
+
+def test_an_error_in_the_reading_process_reaches_the_caller(store, tmp_path, monkeypatch):
+    path = _csv(tmp_path / "crimes.csv")
+    used: list = []
+    _force(monkeypatch, True, used)
+    real = pipeline._prepare
+    calls = []
+
+    def failing(ctx, spec, sink, index, cols):
+        calls.append(1)  # counted in the child's copy
+        if len(calls) == 3:
+            raise ValidationError("occurred_at", "broken on purpose")
+        return real(ctx, spec, sink, index, cols)
+
+    monkeypatch.setattr(pipeline, "_prepare", failing)
+    with pytest.raises(LagesbildError, match="occurred_at: broken on purpose"):
+        import_file(store, "crimes", path)
+    assert used and not calls  # prepared in the child only
+    assert _snapshot(store) == ([], 0)
