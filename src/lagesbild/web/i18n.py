@@ -127,6 +127,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status.delisted": ("avförd", "delisted"),
     "status.watch": ("bevakas", "watched"),
     "public.fewer": ("färre än {n}", "fewer than {n}"),
+    # suppress: move to i18n/messages/suppress.json once the i18n package is on main
+    "public.withheld": ("dolt, minst {n}", "withheld, {n} or more"),
+    "public.masked": ("visas inte", "not shown"),
     "place.rounds": ("Kartläggningar och utbredning", "Mapping rounds and extent"),
     "place.round": ("Kartläggning", "Round"),
     "place.status": ("Status", "Status"),
