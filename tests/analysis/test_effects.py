@@ -105,3 +105,26 @@ def test_did_refuses_a_group_without_counts_before_or_after():
     # diverge into a singular matrix), so it is refused rather than fitted
     with pytest.raises(ValueError, match="positive count both before and after"):
         difference_in_differences([10, 5, 8, 0], [1, 1, 0, 0], [0, 1, 0, 1])
+
+
+def test_its_reports_residual_autocorrelation_like_statsmodels():
+    from statsmodels.stats.diagnostic import acorr_ljungbox
+    from statsmodels.stats.stattools import durbin_watson
+
+    rng = np.random.default_rng(4)
+    # ten years of months with an AR(1) log-rate: months far more alike than Poisson allows
+    eta = np.zeros(120)
+    for t in range(1, 120):
+        eta[t] = 0.85 * eta[t - 1] + rng.normal(0, 0.25)
+    y = rng.poisson(30 * np.exp(eta)).astype(float)
+    r = interrupted_time_series(y, 60, seasonality="none")
+    pearson = (y - r.fit.fitted) / np.sqrt(r.fit.fitted)
+    assert r.durbin_watson == pytest.approx(durbin_watson(pearson), rel=1e-12)
+    lb = acorr_ljungbox(pearson, lags=[r.ljung_box_lags])
+    assert r.ljung_box_q == pytest.approx(float(lb["lb_stat"].iloc[0]), rel=1e-10)
+    assert r.ljung_box_p == pytest.approx(float(lb["lb_pvalue"].iloc[0]), rel=1e-8)
+    assert r.ljung_box_lags == 10 and r.autocorrelated and r.durbin_watson < 1.5
+    assert r.to_dict()["autocorrelated"] is True
+    # independent Poisson months: no caveat
+    white = interrupted_time_series(rng.poisson(30, 120).astype(float), 60, seasonality="none")
+    assert not white.autocorrelated

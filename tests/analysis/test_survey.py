@@ -45,3 +45,19 @@ def test_invalid():
     with pytest.raises(ValueError):
         wilson_interval(5, 3)
     assert np.isfinite(wilson_interval(0, 1).ci_high)
+
+
+def test_design_effect_uses_the_effective_sample_like_statsmodels():
+    from statsmodels.stats.proportion import proportion_confint
+
+    s = wilson_interval(120, 400, design_effect=2.0)
+    lo, hi = proportion_confint(60, 200, method="wilson")
+    assert (s.share, s.n) == (0.3, 200.0)
+    assert s.ci_low == pytest.approx(lo, rel=1e-12) and s.ci_high == pytest.approx(hi, rel=1e-12)
+    plain = compare_shares(120, 400, 1000, 4000)
+    weighted = compare_shares(120, 400, 1000, 4000, design_effect=2.0)
+    assert weighted.difference == pytest.approx(plain.difference)
+    assert weighted.p_value > plain.p_value
+    assert weighted.ci_high - weighted.ci_low > plain.ci_high - plain.ci_low
+    with pytest.raises(ValueError):
+        wilson_interval(1, 10, design_effect=0)

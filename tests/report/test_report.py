@@ -17,9 +17,9 @@ import pytest
 
 from lagesbild import analysis as an
 from lagesbild.briefing import est
-from lagesbild.briefing.fmt import parse_num
 from lagesbild.demo.scenario import load_demo
 from lagesbild.domain.model import SYSTEM
+from lagesbild.i18n.format import parse_num
 from lagesbild.report import municipality, render
 from lagesbild.report import place as build
 from lagesbild.services import data

@@ -22,28 +22,93 @@ def _record(layer: str, tag: str, org: str, sens: str, i: int):
     small = box(lon, lat, lon + 0.0005, lat + 0.0005)
     return {
         "places": ({**common, "name": tag, "kind": "priority_place"}, small),
-        "extents": ({"place": "Klara", "round": 2000 + i, "status": "listed", "organisation": org,
-                     "sensitivity": sens, "criteria": tag}, small),
-        "cameras": ({**common, "operator": tag, "bearing": 90, "angle": 60, "range": 50,
-                     "lat": lat, "lon": lon}, None),
+        "extents": (
+            {
+                "place": "Klara",
+                "round": 2000 + i,
+                "status": "listed",
+                "organisation": org,
+                "sensitivity": sens,
+                "criteria": tag,
+            },
+            small,
+        ),
+        "cameras": (
+            {
+                **common,
+                "operator": tag,
+                "bearing": 90,
+                "angle": 60,
+                "range": 50,
+                "lat": lat,
+                "lon": lon,
+            },
+            None,
+        ),
         "guard_areas": ({**common, "name": tag, "valid_from": "2023-01-01"}, small),
         "streets": ({**common, "name": tag}, LineString([(lon, lat), (lon + 0.001, lat)])),
-        "activation_events": ({**common, "title": tag, "starts_at": "2023-06-01 18:00",
-                               "ends_at": "2023-06-01 22:00", "lat": lat, "lon": lon}, None),
-        "measurements": ({**common, "place": "Klara", "measured_at": "2023-06-01", "metric": tag,
-                          "value": i}, None),
-        "survey_results": ({**common, "survey": tag, "year": 2023, "area": "Klara",
-                            "question": "q", "share": 0.3, "n": 100}, None),
-        "roster": ({**common, "starts_at": "2023-06-01 18:00", "ends_at": "2023-06-01 23:00",
-                    "headcount": 2, "role": tag}, None),
+        "activation_events": (
+            {
+                **common,
+                "title": tag,
+                "starts_at": "2023-06-01 18:00",
+                "ends_at": "2023-06-01 22:00",
+                "lat": lat,
+                "lon": lon,
+            },
+            None,
+        ),
+        "measurements": (
+            {**common, "place": "Klara", "measured_at": "2023-06-01", "metric": tag, "value": i},
+            None,
+        ),
+        "survey_results": (
+            {
+                **common,
+                "survey": tag,
+                "year": 2023,
+                "area": "Klara",
+                "question": "q",
+                "share": 0.3,
+                "n": 100,
+            },
+            None,
+        ),
+        "roster": (
+            {
+                **common,
+                "starts_at": "2023-06-01 18:00",
+                "ends_at": "2023-06-01 23:00",
+                "headcount": 2,
+                "role": tag,
+            },
+            None,
+        ),
     }[layer]
 
 
-LAYERS = ["places", "extents", "cameras", "guard_areas", "streets", "activation_events",
-          "measurements", "survey_results", "roster"]
-TAG_FIELD = {"places": "name", "extents": "criteria", "cameras": "operator",
-             "guard_areas": "name", "streets": "name", "activation_events": "title",
-             "measurements": "metric", "survey_results": "survey", "roster": "role"}
+LAYERS = [
+    "places",
+    "extents",
+    "cameras",
+    "guard_areas",
+    "streets",
+    "activation_events",
+    "measurements",
+    "survey_results",
+    "roster",
+]
+TAG_FIELD = {
+    "places": "name",
+    "extents": "criteria",
+    "cameras": "operator",
+    "guard_areas": "name",
+    "streets": "name",
+    "activation_events": "title",
+    "measurements": "metric",
+    "survey_results": "survey",
+    "roster": "role",
+}
 SPATIAL = {"places", "extents", "cameras", "guard_areas", "streets", "activation_events"}
 
 
@@ -73,8 +138,9 @@ def test_every_layer_follows_the_access_rule(app_store, layer):
             got = {f["properties"][field] for f in listed} & set(tags)
             assert got == expected, (layer, username)
             if layer in SPATIAL:
-                boxed = c.get(f"/api/v1/{layer}", params={"bbox": "18.0,59.3,18.2,59.4",
-                                                          "limit": 1000}).json()["features"]
+                boxed = c.get(
+                    f"/api/v1/{layer}", params={"bbox": "18.0,59.3,18.2,59.4", "limit": 1000}
+                ).json()["features"]
                 assert {f["properties"][field] for f in boxed} & set(tags) == expected
             for tag, rid in all_ids.items():
                 code = c.get(f"/api/v1/{layer}/{rid}").status_code

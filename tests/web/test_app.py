@@ -139,9 +139,7 @@ def test_serve_on_a_missing_store_says_what_to_do(tmp_path):
     assert r.returncode != 0 and "lagesbild init" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_the_server_app_tunes_the_collector_and_an_embedded_app_does_not(
-    sqlite_store, monkeypatch
-):
+def test_the_server_app_tunes_the_collector_and_an_embedded_app_does_not(sqlite_store, monkeypatch):
     import gc
 
     from fastapi.testclient import TestClient
@@ -161,3 +159,9 @@ def test_the_server_app_tunes_the_collector_and_an_embedded_app_does_not(
     finally:
         gc.set_threshold(*before)
         gc.unfreeze()
+
+
+def test_favicon_is_served(client):
+    r = client.get("/favicon.ico")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/x-icon"
+    assert r.content[:4] == b"\x00\x00\x01\x00"  # an ICO file

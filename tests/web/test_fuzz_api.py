@@ -26,11 +26,35 @@ TOKEN: dict[str, str] = {}
 def api_schema(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.sqlite'}"
     store = init_store(url)
-    write_records(store, "places", [(1, {"name": "Klara", "kind": "scene", "round": 2023,
-                                         "status": "listed"}, box(18.05, 59.32, 18.08, 59.34))])
-    write_records(store, "crimes", [(i, {"id": str(i), "occurred_at": "2023-05-01 21:00",
-                                         "category": "theft", "lat": 59.33, "lon": 18.06}, None)
-                                    for i in range(20)])
+    write_records(
+        store,
+        "places",
+        [
+            (
+                1,
+                {"name": "Klara", "kind": "scene", "round": 2023, "status": "listed"},
+                box(18.05, 59.32, 18.08, 59.34),
+            )
+        ],
+    )
+    write_records(
+        store,
+        "crimes",
+        [
+            (
+                i,
+                {
+                    "id": str(i),
+                    "occurred_at": "2023-05-01 21:00",
+                    "category": "theft",
+                    "lat": 59.33,
+                    "lon": 18.06,
+                },
+                None,
+            )
+            for i in range(20)
+        ],
+    )
     user = add_user(store, "fuzzer", "fuzzer-password", "coordinator", "Stadsdelsförvaltningen")
     TOKEN["value"] = create_token(store, user, "fuzz")[1]
     store.dispose()
@@ -52,12 +76,15 @@ def test_no_5xx_and_responses_match_the_schema(api_schema):
     for op in operations:
 
         @given(case=op.as_strategy())
-        @settings(max_examples=15, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def check(case):
             CASES["run"] += 1
-            case.call_and_validate(headers=headers, checks=[
-                not_a_server_error, content_type_conformance, response_schema_conformance])
+            case.call_and_validate(
+                headers=headers,
+                checks=[not_a_server_error, content_type_conformance, response_schema_conformance],
+            )
 
         check()
     print(f"fuzz cases run: {CASES['run']} over {len(operations)} operations")

@@ -13,8 +13,11 @@ import time
 
 import httpx
 import pytest
+from shapely.geometry import Polygon
 
-from .conftest import POINTS, may_see
+from lagesbild.ingest.writer import write_records
+
+from .conftest import POINTS, login, may_see
 
 
 def test_landing_conformance_collections(client):
@@ -41,7 +44,6 @@ def test_landing_conformance_collections(client):
 
 
 def test_items_paging_follows_next_links_to_every_visible_item(client):
-    from .conftest import login
 
     login(client, "analyst-polis")
     expected = {
@@ -100,7 +102,6 @@ def test_single_item_and_ogc_errors(client):
 
 
 def test_restricted_items_are_404_to_the_public(client):
-    from .conftest import login
 
     login(client, "analyst-polis")
     fc = client.get("/ogc/collections/crimes/items").json()
@@ -203,7 +204,6 @@ def _box(points: list[tuple[float, float]]) -> list[float]:
 def test_collection_extent_is_that_of_the_records_the_caller_may_see(client):
     """The extent was the store's region (all of Sweden), so QGIS zoomed to the country; now it
     is the box and time span of the caller's records, which tells nothing of the others."""
-    from .conftest import login
 
     def crimes_extent() -> dict:
         return client.get("/ogc/collections/crimes").json()["extent"]
@@ -218,3 +218,45 @@ def test_collection_extent_is_that_of_the_records_the_caller_may_see(client):
     assert ext["temporal"]["interval"] == [["2023-05-01T19:30:00Z", "2023-05-01T19:30:00Z"]]
     listed = client.get("/ogc/collections").json()["collections"]
     assert next(c for c in listed if c["id"] == "crimes")["extent"] == ext
+
+
+def test_bbox_number_matched_counts_the_geometries_not_their_boxes(client, app_store):
+    triangle = Polygon([(18.10, 59.30), (18.12, 59.30), (18.10, 59.32)])
+    s = write_records(
+        app_store,
+        "places",
+        [(1, {"name": "Triangeln", "kind": "comparison_area", "sensitivity": "public"}, triangle)],
+    )
+    assert s.stored == 1, s.rejected
+    corner = "18.115,59.315,18.119,59.319"  # in the triangle's box, outside the triangle
+    for path in ("/ogc/collections/places/items", "/api/v1/places"):
+        fc = client.get(path, params={"bbox": corner}).json()
+        assert (fc["numberMatched"], fc["numberReturned"]) == (0, 0), path
+    both = "18.05,59.30,18.119,59.319"  # Klara, and the triangle's empty corner
+    fc = client.get("/ogc/collections/places/items", params={"bbox": both, "limit": 1}).json()
+    assert (fc["numberMatched"], fc["numberReturned"]) == (1, 1)
+    assert not any(link["rel"] == "next" for link in fc["links"])
+
+
+def test_conformance_and_service_desc_agree_with_the_openapi_document(client):
+    version = client.get("/api/v1/openapi.json").json()["openapi"]
+    conf = client.get("/ogc/conformance").json()["conformsTo"]
+    oas30 = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"
+    assert (oas30 in conf) == version.startswith("3.0.")
+    desc = next(x for x in client.get("/ogc").json()["links"] if x["rel"] == "service-desc")
+    assert desc["type"].endswith("version=" + ".".join(version.split(".")[:2]))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"bbox": "nan,59,18.1,59.4"},
+        {"bbox": "18,59,inf,59.4"},
+        {"datetime": "/"},
+        {"datetime": "../.."},
+        {"datetime": ""},
+    ],
+)
+def test_ogc_refuses_non_finite_boxes_and_intervals_open_at_both_ends(client, params):
+    r = client.get("/ogc/collections/crimes/items", params=params)
+    assert r.status_code == 400 and r.json()["code"] == "InvalidParameterValue", r.text

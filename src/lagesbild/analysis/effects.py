@@ -28,8 +28,22 @@ the treated place's before/after rate ratio to the control's. With one count per
 2 x 2 table, :math:`\hat\beta_3 = \log\frac{y_{11} y_{00}}{y_{10} y_{01}}` (exposures
 cancelling accordingly) and :math:`\mathrm{se} = \sqrt{\sum 1/y}`.
 
+*Residual autocorrelation.* Counts in consecutive months are seldom independent; the intervals
+above assume they are. On the Pearson residuals :math:`e_t = (y_t - \hat\mu_t)/\sqrt{\hat\mu_t}`
+the Durbin-Watson statistic :math:`DW = \sum_t (e_t - e_{t-1})^2 / \sum_t e_t^2` (about 2 without
+autocorrelation, below 2 with positive) and the Ljung-Box test
+:math:`Q = T (T + 2) \sum_{k=1}^{h} \hat\rho_k^2 / (T - k) \sim \chi^2_h` over
+:math:`h = \min(10, \lfloor T/5 \rfloor)` lags (Ljung & Box 1978) are reported;
+``autocorrelated`` is true when the Ljung-Box p-value is below 0.05, and then the level and
+trend intervals are too narrow (a caveat to print; Bernal et al. 2017 suggest Newey-West
+errors or an ARIMA model for the residuals).
+
 References
 ----------
+Ljung, G. M. & Box, G. E. P. (1978). On a measure of lack of fit in time series models.
+*Biometrika* 65, 297-303.
+Durbin, J. & Watson, G. S. (1950). Testing for serial correlation in least squares regression I.
+*Biometrika* 37, 409-428.
 McCullagh, P. & Nelder, J. A. (1989). *Generalized Linear Models*, 2nd ed. Chapman & Hall.
 Wagner, A. K. et al. (2002). Segmented regression analysis of interrupted time series studies.
 *J. Clin. Pharm. Ther.* 27, 299-309.
@@ -55,6 +69,7 @@ __all__ = [
     "fit_poisson",
     "interrupted_time_series",
     "its_design",
+    "residual_autocorrelation",
 ]
 
 Scale = float | Literal["pearson", "auto"]
@@ -249,6 +264,9 @@ class ITSResult:
     step after the intervention, relative to before) and ``effect_at_end`` (fitted over
     counterfactual at the last time step) each as ``(estimate, ci_low, ci_high)``.
     ``counterfactual`` is the fitted series with the level and trend-change terms set to zero.
+    ``durbin_watson``, ``ljung_box_q``, ``ljung_box_p`` and ``ljung_box_lags`` describe the
+    residual autocorrelation; ``autocorrelated`` is true when the Ljung-Box p is below 0.05
+    (print a caveat: the intervals are then too narrow).
     """
 
     fit: PoissonFit
@@ -257,12 +275,24 @@ class ITSResult:
     trend_change: tuple[float, float, float]
     effect_at_end: tuple[float, float, float]
     counterfactual: np.ndarray
+    durbin_watson: float = float("nan")
+    ljung_box_q: float = float("nan")
+    ljung_box_p: float = float("nan")
+    ljung_box_lags: int = 0
+
+    @property
+    def autocorrelated(self) -> bool:
+        """True when the residuals are autocorrelated (Ljung-Box p < 0.05)."""
+        return bool(self.ljung_box_p < 0.05)
 
     def to_dict(self) -> dict:
         keys = ("estimate", "ci_low", "ci_high")
         out = {"intervention_index": self.intervention_index, "scale": self.fit.scale}
         for name in ("level_change", "trend_change", "effect_at_end"):
             out.update({f"{name}_{k}": v for k, v in zip(keys, getattr(self, name), strict=True)})
+        for name in ("durbin_watson", "ljung_box_q", "ljung_box_p", "ljung_box_lags"):
+            out[name] = getattr(self, name)
+        out["autocorrelated"] = self.autocorrelated
         out["coefficients"] = self.fit.to_records()
         return out
 
@@ -278,6 +308,24 @@ def _rr(fit: PoissonFit, a: np.ndarray) -> tuple[float, float, float]:
     se = math.sqrt(float(a @ fit.cov @ a))
     crit = float(stats.norm.isf((1 - fit.confidence) / 2))
     return (_exp(est), _exp(est - crit * se), _exp(est + crit * se))
+
+
+def residual_autocorrelation(
+    residuals: np.ndarray, lags: int | None = None
+) -> tuple[float, float, float, int]:
+    """Durbin-Watson statistic and Ljung-Box ``(Q, p, lags)`` of a residual series.
+
+    Equal to statsmodels ``durbin_watson`` and ``acorr_ljungbox(residuals, lags=[h])``.
+    """
+    e = np.asarray(residuals, float)
+    t = e.size
+    h = max(1, min(10, t // 5)) if lags is None else int(lags)
+    dw = float(np.sum(np.diff(e) ** 2) / np.sum(e**2))
+    c = e - e.mean()
+    denom = np.sum(c**2)
+    rho = np.array([np.sum(c[k:] * c[:-k]) / denom for k in range(1, h + 1)])
+    q = float(t * (t + 2) * np.sum(rho**2 / (t - np.arange(1, h + 1))))
+    return dw, q, float(stats.chi2.sf(q, h)), h
 
 
 def interrupted_time_series(
@@ -319,8 +367,15 @@ def interrupted_time_series(
     cf_X = X.copy()
     cf_X[:, 2:4] = 0.0
     cf = np.exp(cf_X @ fit.params + (0.0 if off is None else off))
+    pearson = (y - fit.fitted) / np.sqrt(fit.fitted)
     return ITSResult(
-        fit, int(intervention_index), _rr(fit, e_level), _rr(fit, e_trend), _rr(fit, e_end), cf
+        fit,
+        int(intervention_index),
+        _rr(fit, e_level),
+        _rr(fit, e_trend),
+        _rr(fit, e_end),
+        cf,
+        *residual_autocorrelation(pearson),
     )
 
 

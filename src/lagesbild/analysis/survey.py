@@ -19,6 +19,13 @@ hybrid score interval built from the two Wilson intervals :math:`(l_i, u_i)`:
 and the pooled two-proportion z test
 :math:`z = d / \sqrt{\bar p (1 - \bar p)(1/n_1 + 1/n_2)}`, :math:`\bar p = (x_1+x_2)/(n_1+n_2)`.
 
+*Design effect.* A weighted or clustered survey carries less information than a simple random
+sample of the same size. With design effect :math:`D` (Kish 1965; e.g. :math:`1 + CV_w^2` for
+weighting alone, :math:`CV_w` the coefficient of variation of the weights) the effective sample
+size is :math:`n_\text{eff} = n / D`, and the intervals and the test above use
+:math:`n_\text{eff}` and :math:`x_\text{eff} = \hat p\, n_\text{eff}` (the share itself is
+unchanged). ``design_effect=1`` is a simple random sample.
+
 The test treats the two samples as independent. When the area's respondents are also part of the
 city sample the city share is not independent of the area share; the comparison is then slightly
 conservative (the true difference variance is smaller). Compare against "the rest of the city"
@@ -27,6 +34,7 @@ when those counts are available.
 References
 ----------
 Wilson, E. B. (1927). Probable inference... *JASA* 22, 209-212.
+Kish, L. (1965). *Survey Sampling*. Wiley, sec. 8.2.
 Newcombe, R. G. (1998). Interval estimation for the difference between independent proportions.
 *Statistics in Medicine* 17, 873-890.
 """
@@ -87,8 +95,12 @@ class ShareComparison:
         return out
 
 
-def wilson_interval(successes: float, n: float, confidence: float = 0.95) -> ShareInterval:
-    """Share and Wilson score interval; equals statsmodels ``proportion_confint(method="wilson")``.
+def wilson_interval(
+    successes: float, n: float, confidence: float = 0.95, *, design_effect: float = 1.0
+) -> ShareInterval:
+    """Share and Wilson score interval; equals statsmodels ``proportion_confint(method="wilson")``
+    (on the effective sample :math:`n / D` when ``design_effect`` :math:`D` is given; the
+    result's ``n`` and ``successes`` are then the effective ones).
 
     Examples
     --------
@@ -98,6 +110,9 @@ def wilson_interval(successes: float, n: float, confidence: float = 0.95) -> Sha
     """
     if not n > 0 or not 0 <= successes <= n:
         raise ValueError("need 0 <= successes <= n and n > 0")
+    if not design_effect > 0:
+        raise ValueError("design_effect must be positive")
+    successes, n = successes / design_effect, n / design_effect
     z = float(stats.norm.isf((1 - confidence) / 2))
     p = successes / n
     denom = 1 + z * z / n
@@ -116,14 +131,19 @@ def compare_shares(
     *,
     confidence: float = 0.95,
     label: str = "",
+    design_effect: float = 1.0,
+    design_effect_ref: float | None = None,
 ) -> ShareComparison:
     """Area share minus reference share, Newcombe hybrid score interval and pooled z test.
 
     ``significant`` is True when the interval excludes 0 (it agrees with the z test in all
-    but borderline cases; the interval is the reported criterion).
+    but borderline cases; the interval is the reported criterion). ``design_effect`` applies
+    to the area and, unless ``design_effect_ref`` is given, to the reference too.
     """
-    a = wilson_interval(x_area, n_area, confidence)
-    r = wilson_interval(x_ref, n_ref, confidence)
+    deff_ref = design_effect if design_effect_ref is None else design_effect_ref
+    a = wilson_interval(x_area, n_area, confidence, design_effect=design_effect)
+    r = wilson_interval(x_ref, n_ref, confidence, design_effect=deff_ref)
+    x_area, n_area, x_ref, n_ref = a.successes, a.n, r.successes, r.n
     d = a.share - r.share
     low = d - math.sqrt((a.share - a.ci_low) ** 2 + (r.ci_high - r.share) ** 2)
     high = d + math.sqrt((a.ci_high - a.share) ** 2 + (r.share - r.ci_low) ** 2)
@@ -142,12 +162,15 @@ def survey_series(
     n_city: Sequence[float],
     *,
     confidence: float = 0.95,
+    design_effect: float = 1.0,
 ) -> list[ShareComparison]:
     """One :func:`compare_shares` per year (area against the city), labelled by year."""
     cols = (years, x_area, n_area, x_city, n_city)
     if len({len(c) for c in cols}) != 1:
         raise ValueError("all sequences must have the same length")
     return [
-        compare_shares(xa, na, xc, nc, confidence=confidence, label=str(yr))
+        compare_shares(
+            xa, na, xc, nc, confidence=confidence, label=str(yr), design_effect=design_effect
+        )
         for yr, xa, na, xc, nc in zip(*cols, strict=True)
     ]

@@ -12,98 +12,12 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from lagesbild.briefing import fmt
 from lagesbild.errors import ValidationError
+from lagesbild.i18n import codes, section
+from lagesbild.i18n import format as fmt
 from lagesbild.store.engine import Store
 
 HERE = Path(__file__).parent
-
-LABELS: dict[str, dict[str, str]] = {
-    "sv": {
-        "title": "Samverkansuppställning",
-        "title_weekly": "Veckomöte (EST)",
-        "title_forum": "Strategiskt samverkansforum",
-        "period": "Period",
-        "compared": "jämfört med föregående period lika lång",
-        "status": "Status",
-        "open": "öppen",
-        "locked": "låst",
-        "counts": "Händelser per kategori",
-        "crimes": "Anmälda brott",
-        "observations": "Observationer i fält",
-        "category": "Kategori",
-        "before": "Före",
-        "now": "Nu",
-        "ratio": "Kvot (95 % KI)",
-        "notable": "Särskilda händelser",
-        "severe": "allvarlig",
-        "new": "ny kategori",
-        "more": "fler",
-        "none": "Inga",
-        "hotspots": "Brännpunkter (Gi*)",
-        "hot_cells": "signifikanta heta rutor",
-        "by_org": "Observationer per organisation",
-        "reports": "rapporter",
-        "roster": "Bemanning i kväll",
-        "headcount": "antal",
-        "priorities": "Veckans prioriterade platser",
-        "activations": "Platsaktivering i kväll och kommande dagar",
-        "actions": "Öppna åtgärder",
-        "responsible": "Ansvarig",
-        "due": "Klart senast",
-        "overdue": "försenad",
-        "minutes": "Protokoll",
-        "attendance": "Närvarande",
-        "decisions": "Beslut",
-        "new_actions": "Nya åtgärder",
-        "generated": "Genererad",
-        "generated_on_view": "lägesbilden genererades när den visades (ingen sparad bild)",
-        "cells": "rutor",
-        "points": "punkter",
-    },
-    "en": {
-        "title": "Operational briefing",
-        "title_weekly": "Weekly meeting (EST)",
-        "title_forum": "Strategic forum",
-        "period": "Period",
-        "compared": "compared with the previous period of equal length",
-        "status": "Status",
-        "open": "open",
-        "locked": "locked",
-        "counts": "Events by category",
-        "crimes": "Reported crimes",
-        "observations": "Field observations",
-        "category": "Category",
-        "before": "Before",
-        "now": "Now",
-        "ratio": "Ratio (95 % CI)",
-        "notable": "Notable events",
-        "severe": "high severity",
-        "new": "new category",
-        "more": "more",
-        "none": "None",
-        "hotspots": "Hot spots (Gi*)",
-        "hot_cells": "significant hot cells",
-        "by_org": "Observations by organisation",
-        "reports": "reports",
-        "roster": "Tonight's roster",
-        "headcount": "people",
-        "priorities": "This week's priority places",
-        "activations": "Activation events tonight and the next days",
-        "actions": "Open action items",
-        "responsible": "Responsible",
-        "due": "Due",
-        "overdue": "overdue",
-        "minutes": "Minutes",
-        "attendance": "Present",
-        "decisions": "Decisions",
-        "new_actions": "New action items",
-        "generated": "Generated",
-        "generated_on_view": "the picture was generated when shown (none was stored)",
-        "cells": "cells",
-        "points": "points",
-    },
-}
 
 MAX_NOTABLE = 14
 
@@ -117,7 +31,9 @@ def environment(folder: Path) -> Environment:
     )
     env.filters["num"] = fmt.num
     env.filters["pct"] = fmt.pct
-    env.globals["category"] = fmt.category
+    env.globals["category"] = codes.category
+    env.globals["code"] = codes.label
+    env.globals["scope"] = codes.scope
     env.globals["ratio_ci"] = fmt.ratio_ci
     return env
 
@@ -127,7 +43,7 @@ def briefing_html(store: Store, briefing: dict[str, Any], lang: str = "sv") -> s
     tz = store.tz
     env = environment(HERE / "templates")
     pic = briefing["picture"]
-    labels = LABELS[lang]
+    labels = section("print", lang)
     # a weekly meeting's or a forum's minutes are titled as such, not as an operational briefing
     t = {**labels, "title": labels.get(f"title_{briefing.get('kind')}", labels["title"])}
     return env.get_template("briefing.html").render(

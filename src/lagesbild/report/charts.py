@@ -16,7 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from shapely.geometry.base import BaseGeometry  # noqa: E402
 
-from lagesbild.briefing import fmt  # noqa: E402
+from lagesbild.i18n import format as fmt  # noqa: E402
+from lagesbild.i18n import label, text  # noqa: E402
 
 DPI = 130
 COLOURS = ("#b2182b", "#2166ac", "#1b7837", "#762a83", "#e08214", "#4d4d4d")
@@ -70,7 +71,7 @@ def extent_maps(
             _draw(ax, cell, facecolor="#fdae61", edgecolor="none", alpha=0.7, zorder=2)
         if geom is not None:
             _draw(ax, geom, facecolor="#b2182b", edgecolor="#67001f", alpha=0.45, lw=1.2, zorder=3)
-            title = f"{year}: {fmt.num(ha, lang, 1)} ha ({status})"
+            title = f"{year}: {fmt.ha(ha, lang)} ({label('extent_status', status, lang)})"
         else:
             title = place_name
         ax.set_title(title)
@@ -108,7 +109,7 @@ def survey_chart(series: dict[str, list[dict]], lang: str, title: str) -> str:
                 [100 * r["city_share"] for r in city],
                 "s--",
                 color="#4d4d4d",
-                label="Staden (snitt)" if lang == "sv" else "City average",
+                label=text("chart.city_average", lang),
             )
             ax.fill_between(
                 cy,
@@ -137,14 +138,12 @@ def its_chart(
     """Monthly counts, the ITS model's counterfactual after the intervention, and its start."""
     fig, ax = plt.subplots(figsize=(6.2, 2.4))
     x = range(len(counts))
-    ax.bar(
-        x, counts, color="#92c5de", label="Antal per månad" if lang == "sv" else "Count per month"
-    )
+    ax.bar(x, counts, color="#92c5de", label=text("chart.count_per_month", lang))
     ax.plot(
         list(x)[intervention_index:],
         counterfactual[intervention_index:],
         "k--",
-        label="Utan insatsen (modell)" if lang == "sv" else "Without the intervention (model)",
+        label=text("chart.without", lang),
     )
     ax.axvline(intervention_index - 0.5, color="#b2182b", lw=1)
     ax.set_xticks(list(x)[:: max(1, len(months) // 12)])

@@ -9,112 +9,28 @@ from typing import Any
 
 from markupsafe import Markup
 
-from lagesbild.briefing import fmt
+from lagesbild.i18n import category, section
 from lagesbild.report.numbers import Figures
 
-S = {
-    "sv": {
-        "cat": (
-            "{label} i {place}: {b} under perioden mot {a} perioden före, kvot {rr} "
-            "(95 % KI {ci}): {verdict}."
-        ),
-        "down": "en säker minskning",
-        "no_data": "inga uppgifter för perioden",
-        "data_ends": (
-            "Inga brott finns registrerade efter {day}: perioden saknar uppgifter, och dess "
-            "tal är inte en minskning."
-        ),
-        "no_crimes": "Inga brott finns registrerade: perioden saknar uppgifter.",
-        "incomplete": "ofullständiga uppgifter, ingen bedömning",
-        "data_partial": (
-            "Brott finns registrerade till och med {day}, före periodens sista dag {last}: "
-            "periodens tal är ofullständiga och ges ingen bedömning."
-        ),
-        "up": "en säker ökning",
-        "flat": "ingen säker förändring",
-        "area": "{place} omfattar {ha} hektar.",
-        "extent": (
-            "Scenens utbredning var {ha_a} ha i kartläggningen {ra} och {ha_b} ha i {rb}: "
-            "{lost} ha föll bort och {gained} ha tillkom."
-        ),
-        "per_ha": (
-            "Räknat per hektar av respektive års utbredning: {label} {a} och {b} per hektar, "
-            "kvot {rr} (95 % KI {ci})."
-        ),
-        "hot": "{n99} rutor om 50 m var heta punkter på 99 %-nivån och {n95} på 95 %-nivån (Gi*).",
-        "survey": "Trygghetsmätningen {year}: {share} i {area} mot {city} i staden.",
-        "cov": (
-            "Kamerorna täcker {cam} av ytan och {cams} av gatorna; förordnandeområden för "
-            "ordningsvakter täcker {grd} av ytan."
-        ),
-        "effect": (
-            "Efter {event} ({date}) ändrades nivån med kvoten {rr} (95 % KI {ci}) och trenden "
-            "med {trr} per månad (95 % KI {tci})."
-        ),
-        "did": "Mot {control}: skillnad-i-skillnader-kvot {did} (95 % KI {ci}).",
-        "police": "Polisens närvaro: {a} personaltimmar perioden före och {b} under perioden.",
-        "no_police": "Ingen polisnärvaro finns registrerad, så en förändring i narkotikabrott "
-        "kan inte skiljas från en förändring i polisens aktivitet.",
-    },
-    "en": {
-        "cat": (
-            "{label} in {place}: {b} in the period against {a} in the period before, ratio {rr} "
-            "(95 % CI {ci}): {verdict}."
-        ),
-        "down": "a certain decrease",
-        "no_data": "no data for the period",
-        "data_ends": (
-            "No crimes are recorded after {day}: the period has no data, and its figures are "
-            "not a decrease."
-        ),
-        "no_crimes": "No crimes are recorded: the period has no data.",
-        "incomplete": "incomplete data, no verdict",
-        "data_partial": (
-            "Crimes are recorded up to {day}, before the period's last day {last}: the "
-            "period's figures are incomplete and get no verdict."
-        ),
-        "up": "a certain increase",
-        "flat": "no certain change",
-        "area": "{place} covers {ha} hectares.",
-        "extent": (
-            "The scene's extent was {ha_a} ha in the {ra} mapping and {ha_b} ha in {rb}: "
-            "{lost} ha dropped out and {gained} ha were added."
-        ),
-        "per_ha": (
-            "Per hectare of each year's extent: {label} {a} and {b} per hectare, ratio {rr} "
-            "(95 % CI {ci})."
-        ),
-        "hot": "{n99} cells of 50 m were hot spots at 99 % and {n95} at 95 % (Gi*).",
-        "survey": "Safety survey {year}: {share} in {area} against {city} in the city.",
-        "cov": (
-            "Cameras cover {cam} of the area and {cams} of the streets; guard-designated areas "
-            "cover {grd} of the area."
-        ),
-        "effect": (
-            "After {event} ({date}) the level changed by a ratio of {rr} (95 % CI {ci}) and the "
-            "trend by {trr} per month (95 % CI {tci})."
-        ),
-        "did": "Against {control}: difference-in-differences ratio {did} (95 % CI {ci}).",
-        "police": "Police presence: {a} person-hours in the period before and {b} in the period.",
-        "no_police": "No police presence is recorded, so a change in drug offences cannot be "
-        "told apart from a change in police activity.",
-    },
-}
+
+def sentences(lang: str) -> dict[str, str]:
+    """The findings' sentence templates in `lang` (catalogue keys `finding.*`)."""
+    return section("finding", lang)
 
 
 def no_data_sentence(ends, lang: str) -> Markup:
     """Why the period's crime figures are not counts: the store's crimes end before it
     (`ends`, the last day) or none is recorded (`ends` None)."""
     if ends is None:
-        return Markup(S[lang]["no_crimes"])
-    return Markup(S[lang]["data_ends"]).format(day=ends.isoformat())
+        return Markup(sentences(lang)["no_crimes"])
+    return Markup(sentences(lang)["data_ends"]).format(day=ends.isoformat())
 
 
 def verdict(row: dict, lang: str, no_data: bool = False, incomplete: bool = False) -> str:
     """What a rate ratio says; `no_data` when the store's records end before the period (a
     count of 0 there is missing data, not a fall), `incomplete` when they end within it (its
     count lacks the days after, which would read as a fall)."""
-    s = S[lang]
+    s = sentences(lang)
     if no_data:
         return s["no_data"]
     if incomplete:
@@ -150,7 +66,7 @@ def _cat_sentence(
 
 def place_findings(ctx: dict[str, Any], f: Figures) -> list[Markup]:
     lang = ctx["lang"]
-    s = S[lang]
+    s = sentences(lang)
     out = [Markup(s["area"]).format(place=ctx["place"], ha=f("place|area_ha", ctx["area_ha"], 1))]
     rows = ctx["indicators"].rows
     missing = ctx.get("no_data", False)
@@ -164,7 +80,7 @@ def place_findings(ctx: dict[str, Any], f: Figures) -> list[Markup]:
     for cat in ("drug_offence", "violent_crime"):
         row = next((r for r in rows if r["scope"].kind == "place" and r["category"] == cat), None)
         if row is not None:
-            label = fmt.category("crimes", cat, lang).capitalize()
+            label = category("crimes", cat, lang).capitalize()
             out.append(_cat_sentence(f, s, row, ctx["place"], lang, label, missing, bool(partial)))
     cmp = ctx["compare"]
     if cmp:
@@ -183,7 +99,7 @@ def place_findings(ctx: dict[str, Any], f: Figures) -> list[Markup]:
             key = f"ind|{r['scope']}|{r['category']}"
             out.append(
                 Markup(s["per_ha"]).format(
-                    label=fmt.category("crimes", "violent_crime", lang),
+                    label=category("crimes", "violent_crime", lang),
                     a=f(f"{key}|per_ha_a", r["per_ha_a"], 1),
                     b=f(f"{key}|per_ha_b", r["per_ha_b"], 1),
                     rr=f(f"{key}|rate_ratio", r["rate_ratio"], 2),
@@ -254,7 +170,7 @@ def place_findings(ctx: dict[str, Any], f: Figures) -> list[Markup]:
 def police_sentence(summary: dict, f: Figures, lang: str) -> Markup:
     a, b = summary.get("police_presence_hours_a"), summary.get("police_presence_hours_b")
     if a is None or b is None:
-        return Markup(S[lang]["no_police"])
-    return Markup(S[lang]["police"]).format(
+        return Markup(sentences(lang)["no_police"])
+    return Markup(sentences(lang)["police"]).format(
         a=f("ind|summary|police_presence_hours_a", a), b=f("ind|summary|police_presence_hours_b", b)
     )

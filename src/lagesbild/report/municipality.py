@@ -10,14 +10,14 @@ from typing import Any
 from markupsafe import Markup
 from sqlalchemy import and_, or_, select
 
-from lagesbild.briefing import est, fmt, forum
+from lagesbild.briefing import est, forum
 from lagesbild.briefing import figures as bfig
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.errors import LagesbildError
+from lagesbild.i18n import check_lang, label, section, text
 from lagesbild.report import charts
-from lagesbild.report.findings import S as PLACE_TEXT
-from lagesbild.report.findings import no_data_sentence
+from lagesbild.report.findings import no_data_sentence, sentences
 from lagesbild.report.numbers import Figures
 from lagesbild.report.place import days, no_data, periods
 from lagesbild.services import data
@@ -28,33 +28,6 @@ from lagesbild.store.engine import Store
 from lagesbild.store.schema import action_items, organisations
 
 YEARS_BACK = 4
-
-TEXT = {
-    "sv": {
-        "area": (
-            "{area}: {n} anmälda brott under perioden, {per_ha} per hektar (95 % KI {ci}); "
-            "kvot mot perioden före {rr} (95 % KI {rci}): {trend}."
-        ),
-        "goal": "Målet ”{title}”: {status}.",
-        "goal_count": (
-            "Målet ”{title}”: {b} de senaste tolv månaderna mot {a} under {base}, kvot {rr} "
-            "(95 % KI {ci}) mot målet {target}: {status}."
-        ),
-        "actions": "Åtgärder: {open} pågår, {done} genomförda under perioden.",
-    },
-    "en": {
-        "area": (
-            "{area}: {n} reported crimes in the period, {per_ha} per hectare (95 % CI {ci}); "
-            "ratio to the period before {rr} (95 % CI {rci}): {trend}."
-        ),
-        "goal": "Goal “{title}”: {status}.",
-        "goal_count": (
-            "Goal “{title}”: {b} in the last twelve months against {a} in {base}, ratio {rr} "
-            "(95 % CI {ci}) against the target {target}: {status}."
-        ),
-        "actions": "Action items: {open} ongoing, {done} done in the period.",  # any number
-    },
-}
 
 
 def done_actions(store: Store, viewer: Viewer, place_ids: list[int], start, end) -> list[dict]:
@@ -91,7 +64,7 @@ def _years(store, viewer, areas, first_year: int, last_year: int) -> dict[str, d
 def build(
     store: Store, viewer: Viewer, area: str, date_from: str, date_to: str, lang: str
 ) -> dict[str, Any]:
-    lang = fmt.check_lang(lang)
+    lang = check_lang(lang)
     f = Figures(lang)
     d = data.find_place(store, viewer, area)
     first, last = days(store, date_from, date_to)
@@ -141,7 +114,7 @@ def build(
         ctx["maps"]["years"] = charts.area_years_chart(
             {a: {y: v["per_ha"] for y, v in ys.items()} for a, ys in years.items()},
             lang,
-            "Anmälda brott per hektar och år" if lang == "sv" else "Reported crimes per hectare",
+            text("chart.per_ha_year", lang),
             "/ ha",
         )
     if survey:
@@ -154,9 +127,7 @@ def build(
 
 
 def _findings(ctx: dict[str, Any], f: Figures, lang: str) -> list[Markup]:
-    from lagesbild.report.render import LABELS
-
-    s, lab = TEXT[lang], LABELS[lang]
+    s = section("town", lang)
     out = [no_data_sentence(ctx["data_ends"], lang)] if ctx["no_data"] else []
     for r in ctx["ranking"]["areas"]:
         k = f"rank|{r['place']}"
@@ -171,7 +142,7 @@ def _findings(ctx: dict[str, Any], f: Figures, lang: str) -> list[Markup]:
                 ),
                 rr=f(f"{k}|rate_ratio", r["rate_ratio"], 2),
                 rci=f.interval(k, r["ci_low"], r["ci_high"]),
-                trend=lab[r["trend"]],
+                trend=label("trend", r["trend"], lang),
             )
         )
     for area, rows in ctx["survey"].items():
@@ -179,7 +150,7 @@ def _findings(ctx: dict[str, Any], f: Figures, lang: str) -> list[Markup]:
         if with_city:
             r = with_city[-1]
             out.append(
-                Markup(PLACE_TEXT[lang]["survey"]).format(
+                Markup(sentences(lang)["survey"]).format(
                     year=r["year"],
                     area=area,
                     share=f(f"survey|{area}|{r['year']}|share", r["share"], 0, pct=True),
@@ -187,7 +158,7 @@ def _findings(ctx: dict[str, Any], f: Figures, lang: str) -> list[Markup]:
                 )
             )
     for g in ctx["goals"]:
-        status = lab.get(g.get("status"), g.get("status"))
+        status = label("goal_status", g.get("status"), lang)
         if "rate_ratio" in g and g.get("status") != "no data":  # no ratio against missing data
             k = f"goal|{g['id']}"
             out.append(

@@ -11,7 +11,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from lagesbild.briefing import fmt
+from lagesbild.i18n import format as fmt
 
 
 class Figures:

@@ -19,13 +19,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from lagesbild.briefing import fmt, service
+from lagesbild.briefing import service
 from lagesbild.domain.model import WRITE_ROLES, ActionStatus, BriefingKind, BriefingStatus
 from lagesbild.errors import NotFound, ValidationError
+from lagesbild.i18n import Translator
+from lagesbild.i18n import format as fmt
 from lagesbild.services import records
 from lagesbild.store.access import visible
 from lagesbild.store.schema import action_items
-from lagesbild.web.i18n import Translator, lang_of
+from lagesbild.web.lang import lang_of
 from lagesbild.web.pages import CallerDep, need, page, render
 from lagesbild.web.params import Id
 from lagesbild.web.security import Caller

@@ -4,7 +4,7 @@ and its data, and log-in. The other pages live beside it: `pages_field` (field r
 
 Pages read through the same services as the API (`services.records`, `services.analyse`,
 `services.pages`), so a page shows exactly what the caller's access allows. Every text comes
-from `web.i18n`; forms carry the session's CSRF token and keep what was typed on an error.
+from `lagesbild.i18n`; forms carry the session's CSRF token and keep what was typed on an error.
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ from lagesbild import __version__, accounts
 from lagesbild.domain.model import DELETE_ROLES, REPORT_ROLES, WRITE_ROLES, Role
 from lagesbild.domain.periods import between, parse_period
 from lagesbild.errors import AccessDenied, LagesbildError, NotFound, ValidationError
+from lagesbild.i18n import LANGS, Translator
 from lagesbild.services import analyse
 from lagesbild.services import pages as svc
 from lagesbild.store.queries import extent_features, place_summaries
 from lagesbild.web import cache
 from lagesbild.web.api import audit_listed
-from lagesbild.web.i18n import LANG_COOKIE, LANGS, Translator, lang_of
+from lagesbild.web.lang import LANG_COOKIE, lang_of
 from lagesbild.web.lru import LRU
 from lagesbild.web.security import Caller, NotSignedIn, identify, remote_of, set_session_cookie
 

@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from lagesbild.domain.model import REPORT_ROLES
 from lagesbild.errors import ValidationError
 from lagesbild.geo.region import Region
+from lagesbild.i18n import Translator
 from lagesbild.services import pages as svc
 from lagesbild.services import records
-from lagesbild.web.i18n import Translator, lang_of
+from lagesbild.web.lang import lang_of
 from lagesbild.web.pages import (
     HERE,
     TEXT_MAX,

@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from lagesbild.domain.layers import LAYERS
 from lagesbild.domain.model import WRITE_ROLES, Role
 from lagesbild.errors import LagesbildError
-from lagesbild.web.i18n import Translator, lang_of
+from lagesbild.i18n import Translator
+from lagesbild.web.lang import lang_of
 from lagesbild.web.pages import (
     CallerDep,
     need,

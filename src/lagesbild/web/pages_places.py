@@ -12,13 +12,14 @@ from fastapi.responses import HTMLResponse
 
 from lagesbild.domain.model import Role
 from lagesbild.errors import NotFound, ValidationError
+from lagesbild.i18n import Translator
 from lagesbild.services import pages as svc
 from lagesbild.services import records
 from lagesbild.services.analyse import indicators, resolve, survey
 from lagesbild.services.analyse.texts import ENFORCEMENT_CAVEAT
 from lagesbild.store import audit
 from lagesbild.store.queries import extent_features, place_summaries
-from lagesbild.web.i18n import Translator, lang_of
+from lagesbild.web.lang import lang_of
 from lagesbild.web.pages import (
     PAGE_SIZE,
     TILES_ENV,
@@ -37,19 +38,6 @@ router = APIRouter(include_in_schema=False)
 
 
 SCOPE_KEYS = {"place": "scope.place", "extent": "scope.extent", "city": "scope.city"}
-
-
-def scope_label(t: Translator, scope: indicators.Scope) -> str:
-    """The row's scope in the reader's language, from what it names (not from its label)."""
-    if scope.kind == indicators.PLACE:
-        return scope.name
-    if scope.kind == indicators.CITY:
-        return f"{scope.name} ({t('kind.city')})"
-    if scope.kind == indicators.ROUNDS:
-        return t("scope.each_round", a=scope.rounds[0], b=scope.rounds[-1])
-    if scope.kind == indicators.EXTENT:
-        return t("scope.extent", year=scope.rounds[0])
-    return str(scope)
 
 
 def _default_periods(extent_years: list[int], span) -> tuple[str, str]:
@@ -92,7 +80,7 @@ def place_page(
         errors["a" if "A" in exc.field else "b" if "B" in exc.field else "form"] = exc.message
     rows = result.rows if result else []
     for r in rows:
-        r["label"] = scope_label(t, r["scope"])
+        r["label"] = t.scope(r["scope"])
         cat = store.taxonomy.get(layer, r["category"])
         r["category_label"] = t.label(cat) if cat else r["category"]
     chart_scope = next(
@@ -114,7 +102,7 @@ def place_page(
             "layer": layer,
             "errors": errors,
             "rows": rows,
-            "chart_label": scope_label(t, chart_scope) if chart_scope else "",
+            "chart_label": t.scope(chart_scope) if chart_scope else "",
             "bar_chart": bar_model(chart_rows, "per_ha_a", "per_ha_b"),
             "forest_chart": forest_model(chart_rows),
             "drug": drug,

@@ -11,10 +11,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from lagesbild.domain.model import PUBLIC_VIEWER
+from lagesbild.i18n import LANGS, Translator
 from lagesbild.services.disclosure import MASKED, SUPPRESSED, WITHHELD
 from lagesbild.services.public import SUPPRESS_BELOW, public_counts
 from lagesbild.store.queries import extent_features
-from lagesbild.web.i18n import LANG_COOKIE, LANGS, Translator, lang_of
+from lagesbild.web.lang import LANG_COOKIE, lang_of
 
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")

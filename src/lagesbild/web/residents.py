@@ -24,11 +24,12 @@ from lagesbild.domain.model import DELETE_ROLES, Viewer
 from lagesbild.domain.values import MAX_INT, as_id
 from lagesbild.errors import AccessDenied, LagesbildError, NotFound, ValidationError
 from lagesbild.geo.region import Region
+from lagesbild.i18n import Translator
 from lagesbild.services import records
 from lagesbild.store import audit
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import rate_events, resident_reports
-from lagesbild.web.i18n import Translator, lang_of
+from lagesbild.web.lang import lang_of
 from lagesbild.web.pages import TILES_ENV, need, page, render
 from lagesbild.web.pages_field import (
     check_position,

@@ -5,18 +5,18 @@ from datetime import date
 
 import pytest
 
-from lagesbild.web.i18n import MESSAGES, Translator
+from lagesbild.i18n import Translator, messages
 
 
 def test_every_message_has_swedish_and_english():
-    for key, pair in MESSAGES.items():
-        assert len(pair) == 2 and all(p.strip() for p in pair), key
+    for key, texts in messages().items():
+        assert set(texts) == {"sv", "en"} and all(p.strip() for p in texts.values()), key
 
 
 def test_numbers_and_dates_in_the_locale():
     sv, en = Translator("sv"), Translator("en")
     assert sv.ha(12.5) == "12,5 ha" and en.ha(12.5) == "12.5 ha"
-    assert sv.num(17850) == "17\u202f850" and en.num(17850) == "17,850"
+    assert sv.num(17850) == "17\u00a0850" and en.num(17850) == "17,850"
     assert sv.pct(0.335) == "34\u00a0%" and en.pct(0.335) == "34%"
     assert sv.date(date(2023, 5, 1)) == "2023-05-01" and en.date(date(2023, 5, 1)) == "1 May 2023"
     assert sv.num(None) == "–" and sv.num(float("nan")) == "–"
@@ -43,3 +43,26 @@ def test_pages_need_the_right_role(client):
     assert client.get("/audit").status_code == 403
     login(client, "admin-polis")
     assert client.get("/audit").status_code == 200
+
+
+def test_the_import_page_gives_rejected_rows_in_the_readers_language(client):
+    from tests.web.conftest import login
+
+    csrf = login(client, "admin-polis")
+    csv_text = (
+        "id,occurred_at,category,lat,lon\n"
+        "i-1,2024-03-01 21:00,theft,59.3325,18.0645\n"
+        "i-2,,theft,59.3326,18.0646\n"
+    )
+    shown = {}
+    for lang in ("sv", "en"):
+        r = client.post(
+            f"/import?lang={lang}",
+            data={"csrf_token": csrf, "layer": "crimes"},
+            files={"file": ("t.csv", csv_text.encode(), "text/csv")},
+        )
+        assert r.status_code == 200, r.text
+        shown[lang] = r.text
+    assert "occurred_at: krävs (datum och tid, t.ex. 2023-05-01 21:30)" in shown["sv"]
+    assert "anmälda brott" in shown["sv"]  # the layer's name, not its code
+    assert "occurred_at: is required (a date-time, e.g. 2023-05-01 21:30)" in shown["en"]

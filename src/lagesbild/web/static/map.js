@@ -112,7 +112,7 @@
       const fc = await getJSON('/map/hotspots.geojson?' + q({ from: state.from, to: state.to, category: c.cat, cell: 100 }));
       return [fc, L.geoJSON(fc, {
         style: f => ({ color: HOT[f.properties.class] || '#999', weight: 0, fillOpacity: 0.45 }),
-        onEachFeature: (f, l) => l.bindTooltip(`Gi* z = ${nf.format(f.properties.z)}, ${esc(f.properties.class)}`),
+        onEachFeature: (f, l) => l.bindTooltip(`Gi* z = ${nf.format(f.properties.z)}, ${esc(msg('hotspot.' + f.properties.class))}`),
       })];
     },
     async cameras() {

@@ -1,51 +1,38 @@
-"""What the access review of the web app found, each checked against the real app: a guessed
-user name cannot lock its user out, log-in time does not tell which user names exist, map
-clusters and long listings of restricted records are audited record by record, and field
-reports take the store's region."""
+"""The audit trail of web reads: listings, OGC opens, map clusters and exports of restricted
+records are written record by record, with the client's address."""
 
 from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
-from lagesbild import accounts
-from lagesbild.domain.model import SYSTEM
 from lagesbild.ingest.writer import write_records
 from lagesbild.store.schema import audit_log, crimes
 
-from .conftest import PASSWORD, login
-
-# ------------------------------------------------------------------ log-in
+from .conftest import login
 
 
-def test_failed_log_ins_from_one_address_do_not_lock_the_user_out_elsewhere(app_store):
-    """Five wrong passwords for a name locked that user out for 15 minutes from everywhere:
-    anyone who knew a user name could keep them out. Now only the guessing address waits."""
-    for _ in range(accounts.MAX_FAILURES):
-        with pytest.raises(accounts.LoginFailed):
-            accounts.authenticate(app_store, "viewer-soc", "wrong-pass", "203.0.113.9")
-    with pytest.raises(accounts.TooManyAttempts):  # the guesser waits, right password or not
-        accounts.authenticate(app_store, "viewer-soc", PASSWORD, "203.0.113.9")
-    user = accounts.authenticate(app_store, "viewer-soc", PASSWORD, "198.51.100.4")
-    assert user.username == "viewer-soc"
+def _open_entries(store) -> list:
+    with store.read() as conn:
+        return conn.execute(
+            select(audit_log.c.record_id, audit_log.c.detail, audit_log.c.remote).where(
+                audit_log.c.action == "open"
+            )
+        ).all()
 
 
-def test_unknown_and_disabled_users_cost_a_hash_check_as_known_ones_do(app_store, monkeypatch):
-    """A known name took an Argon2 check (0.6 s with the default cost) and an unknown name
-    none (10 ms), so the answer time told which user names exist."""
-    checked: list[str] = []
-    real = accounts._verify
-    monkeypatch.setattr(accounts, "_verify", lambda h, p: checked.append(h) or real(h, p))
-    accounts.set_active(app_store, "viewer-polis", False, SYSTEM)
-    for name in ("viewer-soc", "no-such-user", "viewer-polis"):
-        with pytest.raises(accounts.LoginFailed):
-            accounts.authenticate(app_store, name, "wrong-pass", "203.0.113.9")
-    assert len(checked) == 3 and all(h.startswith("$argon2") for h in checked)
-
-
-# ------------------------------------------------------------------ audit of restricted records
+def test_listings_and_ogc_opens_say_from_where_in_the_audit_log(client, app_store):
+    login(client, "analyst-polis")
+    client.get("/api/v1/crimes")  # lists a restricted crime
+    client.get("/api/v1/crimes")  # the same answer again, from the cache
+    fc = client.get("/ogc/collections/crimes/items").json()
+    rid = next(f["id"] for f in fc["features"] if f["properties"]["sensitivity"] == "restricted")
+    assert client.get(f"/ogc/collections/crimes/items/{rid}").status_code == 200
+    entries = _open_entries(app_store)
+    assert any(e.record_id == rid for e in entries)
+    assert sum(1 for e in entries if (e.detail or "").startswith("listed")) == 3
+    assert all(e.remote == "testclient" for e in entries), entries
 
 
 def _opened(store, username: str, layer: str) -> list[int]:
