@@ -58,8 +58,14 @@ def test_primary_zero_and_no_data():
     t = Table()
     for k, v in {"a": 0, "b": 3, "c": 5, "d": None, "e": 4, "f": 1}.items():
         t.add(k, v)
-    assert suppress(t) == {"a": 0, "b": SUPPRESSED, "c": 5, "d": None, "e": SUPPRESSED,
-                           "f": SUPPRESSED}
+    assert suppress(t) == {
+        "a": 0,
+        "b": SUPPRESSED,
+        "c": 5,
+        "d": None,
+        "e": SUPPRESSED,
+        "f": SUPPRESSED,
+    }
     assert [shown(v) for v in (0, 1, 4, 5, None)] == [0, SUPPRESSED, SUPPRESSED, 5, None]
 
 

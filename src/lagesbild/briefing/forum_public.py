@@ -8,9 +8,10 @@ counts), nothing derived from a suppressed count.
 - counts (``baseline_count``, ``current_count``, ``baseline_value``, ``trend.counts``): a
   number, ``"<5"``, ``">=5"`` or ``"*"`` (`services.disclosure`), or None for no data;
 - derived figures (``rate_ratio``, ``ci_low``, ``ci_high``, ``p_value``, ``target_ratio``,
-  ``progress``, a ``target_value`` computed from the baseline, ``status``; the trend's ``tau``,
-  ``z``, ``p_value`` and ``direction``) are None when any count they come from is suppressed,
-  and the goal (or its trend) then carries ``"suppressed": true``. A target value set by hand
+  ``progress``, a ``target_value`` computed from the baseline, ``status``; the trend's
+  ``direction`` and its Mann-Kendall ``tau``, ``z`` and ``p_value``, which the public gets in
+  ``trend_test`` beside ``trend`` so that ``trend`` holds counts only) are None when any count
+  they come from is suppressed, and the goal (or its trend) then carries ``"suppressed": true``. A target value set by hand
   of 1-4 is sent as ``"<5"`` as well: the contract is that no count-like figure is 1-4.
 """
 
@@ -26,7 +27,6 @@ from lagesbild.services.public import public_figures
 from lagesbild.store.engine import Store
 
 DERIVED = ("rate_ratio", "ci_low", "ci_high", "p_value", "target_ratio", "progress")
-TREND_DERIVED = ("tau", "z", "p_value", "direction")
 
 
 def fixed_year_end(store: Store, month: str | date | None) -> date:
@@ -82,9 +82,13 @@ def _count_goal(item: dict[str, Any], figures: dict, year: int) -> None:
     labels = trend.get("months") or []
     counts = [figures.get(("goal", gid, "month", lab)) for lab in labels]
     trend["counts"] = counts
+    # the test statistics beside the trend, not in it: under "trend" only counts (the
+    # contract reads every number there as a count, and a p-value of 1.0 is not one)
+    test = {k: trend.pop(k, None) for k in ("tau", "z", "p_value")}
+    item["trend_test"] = test
     if any(isinstance(c, str) for c in counts):
-        for k in TREND_DERIVED:
-            trend[k] = None
+        trend["direction"] = None
+        item["trend_test"] = dict.fromkeys(test)
         trend["suppressed"] = True
         item["suppressed"] = True
     item.setdefault("suppressed", False)

@@ -79,19 +79,23 @@ def add_goals(store: Store, t: Table) -> None:
                     visible(table, who)
                 )
             ).one()
-            times = conn.execute(
-                select(table.c.occurred_at)
-                .join(
-                    assignments,
-                    and_(assignments.c.record_id == table.c.id, assignments.c.layer == layer),
+            times = (
+                conn.execute(
+                    select(table.c.occurred_at)
+                    .join(
+                        assignments,
+                        and_(assignments.c.record_id == table.c.id, assignments.c.layer == layer),
+                    )
+                    .where(
+                        assignments.c.place_id == g["place_id"],
+                        assignments.c.round_id == 0,
+                        table.c.category.in_(codes),
+                        visible(table, who),
+                    )
                 )
-                .where(
-                    assignments.c.place_id == g["place_id"],
-                    assignments.c.round_id == 0,
-                    table.c.category.in_(codes),
-                    visible(table, who),
-                )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             by_month: dict[str, int] = {}
             for when in times:
                 lab = month_label(when, tz)
@@ -112,11 +116,7 @@ def add_goals(store: Store, t: Table) -> None:
             t.add(("goal", gid, "year", y), year_total)
             t.relate(("goal", gid, "year", y), months)
             if g["place"] in public_places:  # the same records as the per-category counts
-                parts = [
-                    k
-                    for c in codes
-                    if (k := ("count", g["place"], y, layer, c)) in t.cells
-                ]
+                parts = [k for c in codes if (k := ("count", g["place"], y, layer, c)) in t.cells]
                 if sum(t.cells[k] or 0 for k in parts) == year_total:
                     t.relate(("goal", gid, "year", y), parts)
         _baseline(store, t, g, times, first, last)
