@@ -44,7 +44,7 @@ def _ranges(out: dict, table: Table, cap: int = 20) -> dict:
 
 
 def _assert_safe(table: Table, out: dict, cap: int = 20) -> None:
-    for k, v in table.cells.items():
+    for k in table.cells:
         if k not in table.hidden:
             assert not (isinstance(out[k], int) and 0 < out[k] < 5), (k, out[k])
     seen = _ranges(out, table, cap)

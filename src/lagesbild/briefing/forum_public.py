@@ -11,8 +11,9 @@ counts), nothing derived from a suppressed count.
   ``progress``, a ``target_value`` computed from the baseline, ``status``; the trend's
   ``direction`` and its Mann-Kendall ``tau``, ``z`` and ``p_value``, which the public gets in
   ``trend_test`` beside ``trend`` so that ``trend`` holds counts only) are None when any count
-  they come from is suppressed, and the goal (or its trend) then carries ``"suppressed": true``. A target value set by hand
-  of 1-4 is sent as ``"<5"`` as well: the contract is that no count-like figure is 1-4.
+  they come from is suppressed, and the goal (or its trend) then carries
+  ``"suppressed": true``. A target value set by hand of 1-4 is sent as ``"<5"`` as well: the
+  contract is that no count-like figure is 1-4.
 """
 
 from __future__ import annotations
