@@ -27,7 +27,7 @@ from lagesbild.services import public_goals
 from lagesbild.services.disclosure import THRESHOLD, Shown, Table, suppress
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
-from lagesbild.store.schema import assignments, crimes, observations, places
+from lagesbild.store.schema import assignments, crimes, goals, observations, places
 
 SUPPRESS_BELOW = THRESHOLD
 
@@ -64,9 +64,7 @@ class PublicCount:
 
 def public_counts(store: Store, year: int | None = None) -> list[PublicCount]:
     """The counts per place, local year, layer and category, as the public sees them."""
-    table, rows = _count_table(store)
-    public_goals.add_goals(store, table)
-    figures = suppress(table)
+    figures, rows = _suppressed(store)
     return [
         PublicCount(name, kind, y, layer, cat, figures[("count", name, y, layer, cat)])
         for name, kind, y, layer, cat in rows
@@ -76,9 +74,37 @@ def public_counts(store: Store, year: int | None = None) -> list[PublicCount]:
 
 def public_figures(store: Store) -> dict[Hashable, Shown]:
     """Every suppressed figure the public can reach, decided together."""
-    table, _rows = _count_table(store)
+    return _suppressed(store)[0]
+
+
+_MEMO: dict[int, tuple[tuple, tuple]] = {}  # id(store): (fingerprint, (figures, rows))
+
+
+def _suppressed(store: Store) -> tuple[dict[Hashable, Shown], list[tuple]]:
+    """The suppressed table, read again only when the counted tables have changed (solving it
+    takes seconds on a city's data; every public request needs it)."""
+    key = _fingerprint(store)
+    hit = _MEMO.get(id(store))
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    table, rows = _count_table(store)
     public_goals.add_goals(store, table)
-    return suppress(table)
+    value = (suppress(table), rows)
+    _MEMO[id(store)] = (key, value)
+    return value
+
+
+def _fingerprint(store: Store) -> tuple:
+    """Rows and last change of every table the public figures are made of."""
+    out: list = [store.url]
+    with store.read() as conn:
+        for t in (crimes, observations, places, assignments, goals):
+            cols = [func.count()]
+            if "updated_at" in t.c:
+                cols.append(func.max(t.c.updated_at))
+            out.append(tuple(conn.execute(select(*cols).select_from(t)).one()))
+        out.append(conn.execute(select(func.sum(assignments.c.place_id))).scalar())
+    return tuple(out)
 
 
 def _count_table(store: Store) -> tuple[Table, list[tuple]]:
