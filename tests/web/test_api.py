@@ -391,8 +391,8 @@ def test_public_view_suppresses_small_counts_and_shows_no_points(client, app_sto
     assert got[("crimes", "vandalism")]["count"] == 5
     # of the six thefts (two organisations, three sensitivities) four are public or shared:
     # only "fewer than 5" leaves
-    assert got[("crimes", "theft")]["count"] is None
-    assert got[("crimes", "theft")]["display"] == "fewer than 5"
+    assert got[("crimes", "theft")]["count"] == "<5"
+    assert got[("crimes", "theft")]["suppressed"] is True
     page = client.get("/public?lang=en").text
     assert "fewer than 5" in page and "18.062" not in page and "59.3315" not in page
     extents = client.get("/api/v1/public/extents").json()

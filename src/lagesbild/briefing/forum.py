@@ -240,7 +240,17 @@ def _status_goal(store: Store, viewer: Viewer, g: dict) -> dict[str, Any]:
 
 
 def dashboard(store: Store, viewer: Viewer, month: str | date | None = None) -> dict:
-    """Progress per goal as of the end of `month` (YYYY-MM; default the last full month)."""
+    """Progress per goal as of the end of `month` (YYYY-MM; default the last full month). The
+    public (no sign-in) gets fixed calendar years with small counts suppressed
+    (`briefing.forum_public`)."""
+    if viewer.is_public:
+        from lagesbild.briefing.forum_public import public_dashboard
+
+        return public_dashboard(store, viewer, month, _dashboard)
+    return _dashboard(store, viewer, month)
+
+
+def _dashboard(store: Store, viewer: Viewer, month: str | date | None = None) -> dict:
     if month is None:
         today = date.today()
         first = date(today.year, today.month, 1)

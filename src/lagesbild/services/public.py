@@ -2,22 +2,34 @@
 aggregated, with small counts suppressed and no point locations. Counts are of the records
 every signed-in partner sees (public and shared; `SHARED_AUDIENCE`): with restricted records in
 them, a signed-in user could take away what they see and learn how many restricted records a
-place has. A cell of 1-4 is shown as "fewer than 5" so that no single incident can be singled
-out."""
+place has.
+
+Every figure the public can reach that counts more than public records (these counts, and the
+public goals' baseline, yearly and monthly counts) is decided in one table by
+`services.disclosure.suppress` (`public_figures`): a count of 1-4 is "<5", and more counts are
+withheld (">=5") where a total and its parts, two overlapping places, or a goal's category group
+and these per-category counts would otherwise give a "<5" away. Public goals are counted by
+calendar month and year only (see `briefing.forum_public`), so no moving window is reachable.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import combinations
 
 from sqlalchemy import and_, case, func, literal, literal_column, select
 
 from lagesbild.domain.model import PUBLIC_VIEWER, SHARED_AUDIENCE
+from lagesbild.services import public_goals
+from lagesbild.services.disclosure import THRESHOLD, Shown, Table, suppress
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
-from lagesbild.store.schema import assignments, crimes, observations, places
+from lagesbild.store.schema import assignments, crimes, goals, observations, places
 
-SUPPRESS_BELOW = 5
+SUPPRESS_BELOW = THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -27,11 +39,15 @@ class PublicCount:
     year: int
     layer: str
     category: str
-    count: int | None  # None when suppressed
+    count: Shown  # a number, "<5" or ">=5" (services.disclosure)
+
+    @property
+    def suppressed(self) -> bool:
+        return isinstance(self.count, str)
 
     @property
     def display(self) -> str:
-        return f"fewer than {SUPPRESS_BELOW}" if self.count is None else str(self.count)
+        return str(self.count)
 
     def to_dict(self) -> dict:
         return {
@@ -42,16 +58,85 @@ class PublicCount:
             "category": self.category,
             "count": self.count,
             "display": self.display,
-            "suppressed": self.count is None,
+            "suppressed": self.suppressed,
         }
 
 
-def suppress(n: int) -> int | None:
-    return None if 0 < n < SUPPRESS_BELOW else n
-
-
 def public_counts(store: Store, year: int | None = None) -> list[PublicCount]:
-    out: list[PublicCount] = []
+    """The counts per place, local year, layer and category, as the public sees them."""
+    figures, rows = _suppressed(store)
+    return [
+        PublicCount(name, kind, y, layer, cat, figures[("count", name, y, layer, cat)])
+        for name, kind, y, layer, cat in rows
+        if year is None or y == year
+    ]
+
+
+def public_figures(store: Store) -> dict[Hashable, Shown]:
+    """Every suppressed figure the public can reach, decided together."""
+    return _suppressed(store)[0]
+
+
+_MEMO: dict[int, tuple[tuple, tuple]] = {}  # id(store): (fingerprint, (figures, rows))
+
+
+def _suppressed(store: Store) -> tuple[dict[Hashable, Shown], list[tuple]]:
+    """The suppressed table, read again only when the counted tables have changed (solving it
+    takes seconds on a city's data; every public request needs it)."""
+    key = _fingerprint(store)
+    hit = _MEMO.get(id(store))
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    table, rows = _count_table(store)
+    public_goals.add_goals(store, table)
+    value = (suppress(table), rows)
+    _MEMO[id(store)] = (key, value)
+    return value
+
+
+def _fingerprint(store: Store) -> tuple:
+    """Rows and last change of every table the public figures are made of."""
+    out: list = [store.url]
+    with store.read() as conn:
+        for t in (crimes, observations, places, assignments, goals):
+            cols = [func.count()]
+            if "updated_at" in t.c:
+                cols.append(func.max(t.c.updated_at))
+            out.append(tuple(conn.execute(select(*cols).select_from(t)).one()))
+        out.append(conn.execute(select(func.sum(assignments.c.place_id))).scalar())
+    return tuple(out)
+
+
+def _count_table(store: Store) -> tuple[Table, list[tuple]]:
+    """The public counts as cells ``("count", place, year, layer, category)``; where two places
+    share records, hidden cells for what each has alone and what they share, so that a place
+    minus a place inside it cannot give a small count away."""
+    t = Table()
+    rows = []
+    members: dict[tuple, dict[str, set]] = defaultdict(lambda: defaultdict(set))
+    for name, kind, y, layer, cat, rid in _assigned(store):
+        members[(y, layer, cat)][name].add(rid)
+        key = ("count", name, y, layer, cat)
+        if key not in t.cells:
+            rows.append((name, kind, y, layer, cat))
+            t.add(key, 0)
+        t.cells[key] += 1
+    for (y, layer, cat), by_place in members.items():
+        for a, b in combinations(sorted(by_place), 2):
+            both = by_place[a] & by_place[b]
+            if not both:
+                continue
+            k_both = ("overlap", a, b, y, layer, cat)
+            t.add(k_both, len(both), hidden=True)
+            for x in (a, b):
+                k_only = ("alone", x, a, b, y, layer, cat)
+                t.add(k_only, len(by_place[x] - both), hidden=True)
+                t.relate(("count", x, y, layer, cat), [k_only, k_both])
+    return t, rows
+
+
+def _assigned(store: Store):
+    """(place, kind, local year, layer, category, record id) of each counted record."""
     with store.read() as conn:
         for layer, table in (("crimes", crimes), ("observations", observations)):
             year_expr = _year(conn, table.c.occurred_at, store.tz)
@@ -61,7 +146,7 @@ def public_counts(store: Store, year: int | None = None) -> list[PublicCount]:
                     places.c.kind,
                     year_expr.label("local_year"),
                     table.c.category,
-                    func.count().label("n"),
+                    table.c.id,
                 )
                 .select_from(assignments)
                 .join(
@@ -74,15 +159,10 @@ def public_counts(store: Store, year: int | None = None) -> list[PublicCount]:
                     visible(table, SHARED_AUDIENCE),
                 )
                 # by the label: PostgreSQL would not match the CASE's parameters twice
-                .group_by(
-                    places.c.name, places.c.kind, literal_column("local_year"), table.c.category
-                )
                 .order_by(places.c.name, literal_column("local_year"), table.c.category)
             )
-            for name, kind, y, cat, n in conn.execute(q):
-                if year is None or int(y) == year:
-                    out.append(PublicCount(name, kind, int(y), layer, cat, suppress(int(n))))
-    return out
+            for name, kind, y, cat, rid in conn.execute(q):
+                yield name, kind, int(y), layer, cat, rid
 
 
 def _year(conn, col, tz):

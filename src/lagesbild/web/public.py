@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from lagesbild.domain.model import PUBLIC_VIEWER
 from lagesbild.i18n import LANGS, Translator
+from lagesbild.services.disclosure import MASKED, SUPPRESSED, WITHHELD
 from lagesbild.services.public import SUPPRESS_BELOW, public_counts
 from lagesbild.store.queries import extent_features
 from lagesbild.web.lang import LANG_COOKIE, lang_of
@@ -34,7 +35,8 @@ def public_extents(request: Request) -> dict:
 
 @router.get("/api/v1/public/counts")
 def counts(request: Request, year: int | None = Query(None, ge=1900, le=2200)) -> dict:
-    """Counts per place, year, layer and category; counts of 1-4 are suppressed."""
+    """Counts per place, year, layer and category: a count of 1-4 is "<5", and a count withheld
+    so that no "<5" can be worked out from the others is ">=5" (services.disclosure)."""
     rows = public_counts(request.app.state.store, year)
     return {"suppressed_below": SUPPRESS_BELOW, "counts": [r.to_dict() for r in rows]}
 
@@ -46,12 +48,18 @@ def public_page(request: Request, year: int | None = None):
     t = Translator(lang, store.tz)
     rows = public_counts(store, year)
     years = sorted({r.year for r in rows})
-    fewer = t("public.fewer", n=SUPPRESS_BELOW)
+    marks = {  # what each suppression mark of services.disclosure reads as
+        SUPPRESSED: t("public.fewer", n=SUPPRESS_BELOW),
+        WITHHELD: t("public.withheld", n=SUPPRESS_BELOW),
+        MASKED: t("public.masked"),
+    }
     table: dict[tuple[str, str, str], dict[int, str]] = {}
     for r in rows:  # layers and categories by their labels, counts in the language's form
         cat = store.taxonomy.get(r.layer, r.category)
         key = (r.place, t(f"layer.{r.layer}"), t.label(cat) if cat else r.category)
-        table.setdefault(key, {})[r.year] = fewer if r.count is None else t.num(r.count)
+        table.setdefault(key, {})[r.year] = (
+            marks[r.count] if isinstance(r.count, str) else t.num(r.count)
+        )
     context = {"lang": lang, "years": years, "table": table, "statuses": t.statuses()}
     response = templates.TemplateResponse(request, "public.html", context)
     if request.query_params.get("lang") in LANGS:  # the choice holds for the other pages too

@@ -1,0 +1,193 @@
+"""Statistical disclosure control: the one suppression rule for everything the public (no
+sign-in) can reach.
+
+`suppress(table)` takes every count an anonymous caller can get at once, with the sums that
+tie them together, and decides which to show:
+
+- primary suppression: a count of 1-4 is never sent as a number but as the string ``"<5"``
+  (`SUPPRESSED`);
+- complementary suppression: where a total and its parts are both shown, or two published
+  counts overlap (a place and a place inside it, a 12-month window and its months, a goal's
+  category group and its categories), more counts are withheld until no suppressed count can be
+  worked out from the rest. A count withheld for that reason is 5 or more and is sent as the
+  string ``">=5"`` (`WITHHELD`): the rule is public, so saying so gives nothing away; where
+  nothing is left to withhold (a "<5" total of four "<5" parts pins them all), the small
+  counts are sent as ``"*"`` (`MASKED`, not even "small");
+- a zero stays ``0`` (the layer has data for the period and nothing happened), and a period
+  without data stays ``None`` (JSON ``null``, "no data").
+
+How "cannot be worked out" is checked: the published cells are the attacker's knowledge (a
+shown count exactly, ``"<5"`` as 1..4, ``">=5"`` as 5 or more), each relation is a linear
+equation ``total = sum(parts)``, and `hidden` cells are counts never published whose value a
+difference could give away (the records of a place outside a smaller place within it). Each
+protected count (a suppressed 1-4, or a hidden 1-4) is minimised and maximised over those
+equations by linear programming; if the integer range left is a single value it is disclosed,
+and the smallest shown count of 5 or more in one of its relations is withheld, until none is.
+This covers every differencing attack made of sums and differences of the published figures
+(total minus parts, overlapping areas, overlapping windows), in any combination.
+
+Derived figures (ratios, targets, trend statistics, rates, intervals, p-values) computed from a
+suppressed count are not sent: callers set them to ``None`` and say ``"suppressed": true``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linprog
+
+THRESHOLD = 5
+SUPPRESSED = "<5"  # a count of 1-4
+WITHHELD = ">=5"  # a count of 5 or more withheld so that a "<5" cannot be worked out
+MASKED = "*"  # not shown at all: the last resort where withholding more cannot help
+
+Shown = int | str | None
+
+
+@dataclass
+class Table:
+    """Counts and the sums that tie them: `relations` are ``(total, parts)`` with
+    ``total == sum(parts)``; `hidden` cells are never published (see the module docstring)."""
+
+    cells: dict[Hashable, int | None] = field(default_factory=dict)
+    relations: list[tuple[Hashable, tuple[Hashable, ...]]] = field(default_factory=list)
+    hidden: set[Hashable] = field(default_factory=set)
+
+    def add(self, key: Hashable, value: int | None, *, hidden: bool = False) -> None:
+        self.cells[key] = value
+        if hidden:
+            self.hidden.add(key)
+
+    def relate(self, total: Hashable, parts: Iterable[Hashable]) -> None:
+        parts = tuple(parts)
+        if parts:
+            self.relations.append((total, parts))
+
+
+def is_small(n: int | None) -> bool:
+    return n is not None and 0 < n < THRESHOLD
+
+
+def shown(n: int | None) -> Shown:
+    """One count on its own, with no relation to any other (primary suppression only)."""
+    return SUPPRESSED if is_small(n) else n
+
+
+def suppress(table: Table) -> dict[Hashable, Shown]:
+    """Each published cell as shown to the public: the count, ``"<5"``, ``">=5"`` or None."""
+    for total, parts in table.relations:
+        for k in (total, *parts):
+            if k not in table.cells:
+                raise KeyError(f"relation names an unknown cell {k!r}")
+    state = {k: ("small" if is_small(v) else "shown") for k, v in table.cells.items()}
+    for k in table.hidden:
+        state[k] = "hidden"
+    protected = [k for k, v in table.cells.items() if is_small(v)]
+    related: dict[Hashable, list[int]] = {}
+    for i, (total, parts) in enumerate(table.relations):
+        for k in (total, *parts):
+            related.setdefault(k, []).append(i)
+    while True:
+        disclosed = [k for k in protected if k in related and _pinned(table, state, k)]
+        before = dict(state)
+        for k in disclosed:
+            if not _pinned(table, state, k):  # an earlier withholding this round protects it
+                continue
+            extra = _complement(table, state, related, k)
+            if extra is not None:
+                state[extra] = "withheld"
+            else:  # every cell around it is withheld already (a "<5" total of four "<5"
+                # parts): say nothing of the small ones, not even that they are small
+                for c in _component(table, state, k)[1]:
+                    if state[c] == "small":
+                        state[c] = "masked"
+        if state == before:  # nothing disclosed, or nothing more that could be done
+            break
+    out: dict[Hashable, Shown] = {}
+    for k, v in table.cells.items():
+        s = state[k]
+        if s != "hidden":
+            out[k] = {"small": SUPPRESSED, "withheld": WITHHELD, "masked": MASKED}.get(s, v)
+    return out
+
+
+def _bounds(table: Table, state: dict, k: Hashable) -> tuple[float, float | None]:
+    """What the attacker knows of a cell before solving: its range."""
+    v = table.cells[k]
+    s = state[k]
+    if s == "small":
+        return 1.0, float(THRESHOLD - 1)
+    if s == "withheld":
+        return float(THRESHOLD), None
+    if s == "masked":
+        return 0.0, None
+    if s == "hidden":  # a hidden zero is taken as known (the geometry may say it is empty)
+        return (0.0, 0.0) if not v else (0.0, None)
+    return float(v or 0), float(v or 0)
+
+
+def _component(table: Table, state: dict, k: Hashable) -> tuple[list[int], list[Hashable]]:
+    """The relations and the unknown cells reachable from `k` through unknown cells."""
+    unknown = {c for c, s in state.items() if s != "shown"}
+    rel_of: dict[Hashable, list[int]] = {}
+    for i, (total, parts) in enumerate(table.relations):
+        for c in (total, *parts):
+            if c in unknown:
+                rel_of.setdefault(c, []).append(i)
+    seen_rel: set[int] = set()
+    cells = {k}
+    todo = [k]
+    while todo:
+        c = todo.pop()
+        for i in rel_of.get(c, []):
+            if i in seen_rel:
+                continue
+            seen_rel.add(i)
+            total, parts = table.relations[i]
+            for d in (total, *parts):
+                if d in unknown and d not in cells:
+                    cells.add(d)
+                    todo.append(d)
+    return sorted(seen_rel), list(cells)
+
+
+def _pinned(table: Table, state: dict, k: Hashable) -> bool:
+    """Whether the published figures leave the protected cell `k` a single integer value."""
+    rels, unknown = _component(table, state, k)
+    if not rels:
+        return False
+    index = {c: j for j, c in enumerate(unknown)}
+    a = np.zeros((len(rels), len(unknown)))
+    b = np.zeros(len(rels))
+    for r, i in enumerate(rels):
+        total, parts = table.relations[i]
+        for c, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
+            if c in index:
+                a[r, index[c]] += sign
+            else:
+                b[r] -= sign * _bounds(table, state, c)[0]
+    bounds = [_bounds(table, state, c) for c in unknown]
+    cost = np.zeros(len(unknown))
+    cost[index[k]] = 1.0
+    lo = linprog(cost, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+    hi = linprog(-cost, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+    if lo.status != 0 or hi.status != 0:  # unbounded: not pinned; infeasible cannot happen
+        return False
+    return math.ceil(lo.fun - 1e-6) >= math.floor(-hi.fun + 1e-6)
+
+
+def _complement(table: Table, state: dict, related: dict, k: Hashable) -> Hashable | None:
+    """The smallest shown count of 5 or more in a relation of `k` or of the cells it is tied
+    to, so that withholding it costs the public least."""
+    _rels, unknown = _component(table, state, k)
+    candidates = []
+    for c in unknown:
+        for i in related.get(c, []):
+            total, parts = table.relations[i]
+            for d in (total, *parts):
+                if state[d] == "shown" and (table.cells[d] or 0) >= THRESHOLD:
+                    candidates.append((table.cells[d], repr(d), d))
+    return min(candidates)[2] if candidates else None
