@@ -120,6 +120,18 @@ TO = Field(
 CELL = Field(
     "cell", float, 50.0, gt=0, le=10000, help=_h("Cell size in metres", "Rutans storlek i meter")
 )
+SIMULATIONS = Field(
+    "simulations",
+    int,
+    999,
+    gt=98,
+    le=9999,
+    help=_h(
+        "Simulated maps for Monte Carlo p-values (99 to 9999)",
+        "Antal simulerade kartor för Monte Carlo-p-värden (99 till 9999)",
+    ),
+)
+SEED = Field("seed", int, 0, help=_h("Seed of the simulation", "Slumpfrö för simuleringen"))
 SLICE = Field(
     "slice",
     default="month",
@@ -188,6 +200,30 @@ HOTSPOTS = Query(
             help=_h(
                 "KDE bandwidth in metres (default 3 cells)",
                 "Bandbredd för KDE i meter (standard 3 rutor)",
+            ),
+        ),
+        Field(
+            "inference",
+            default="auto",
+            choices=("auto", "normal", "montecarlo"),
+            help=_h(
+                "Gi* p-values: normal, montecarlo (simulated maps, max-T adjusted) or auto "
+                "(montecarlo on sparse counts)",
+                "Gi*-p-värden: normal, montecarlo (simulerade kartor, max-T-justerade) eller "
+                "auto (montecarlo vid glesa antal)",
+            ),
+        ),
+        SIMULATIONS,
+        SEED,
+        Field(
+            "weights",
+            default="band",
+            choices=("band", "knn", "decay"),
+            help=_h(
+                "Gi* neighbourhood: band (within the distance), knn (8 nearest cells) or "
+                "decay (bisquare within the distance)",
+                "Gi*-grannskap: band (inom avståndet), knn (8 närmaste rutor) eller decay "
+                "(bikvadratisk vikt inom avståndet)",
             ),
         ),
     ),
