@@ -4,7 +4,7 @@ the API (`/api/v1/analyse/...`), the pages, the reports and the briefings all ca
 their numbers are the same.
 
 One module per analysis (`indicators`, `hotspots`, `emerging`, `extent`, `coverage`,
-`displacement`, `effect`, `survey`), each with the analysis itself, which takes domain objects
+`displacement`, `effect`, `survey`, `lisa`, `nearrepeat`), each with the analysis itself, which takes domain objects
 (a `PlaceGeo` with its boundary in the projected CRS, a `Period` of aware instants, category
 codes) and returns its result in the projected CRS, and `run`, which resolves a query as written
 once (`resolve`) and echoes it. `query` declares each analysis's fields; `answer` is the one
@@ -24,6 +24,7 @@ from lagesbild.services.analyse import (
     extent,
     hotspots,
     indicators,
+    lisa,
     survey,
 )
 from lagesbild.services.analyse.query import QUERIES, Query
@@ -42,6 +43,7 @@ RUNS: dict[str, Callable[[Store, Viewer, Mapping[str, Any]], AnalysisOutput]] = 
     "displacement": displacement.run,
     "effect": effect.run,
     "survey": survey.run,
+    "lisa": lisa.run,
 }
 
 

@@ -235,6 +235,41 @@ HOTSPOTS = Query(
     ),
 )
 
+LISA = Query(
+    "lisa",
+    (
+        PLACE.but(
+            help=_h(
+                "Place whose box the grid covers",
+                "Platsen vars omslutande rektangel rutnätet täcker",
+            )
+        ),
+        FROM.but(default=REQUIRED),
+        TO.but(default=REQUIRED),
+        CELL,
+        LAYER,
+        CATEGORY,
+        Field(
+            "permutations",
+            int,
+            999,
+            gt=98,
+            le=9999,
+            help=_h(
+                "Conditional permutations for the p-values (99 to 9999)",
+                "Antal villkorade permutationer för p-värdena (99 till 9999)",
+            ),
+        ),
+        SEED,
+    ),
+    _h(
+        "Clusters and outliers on a grid: local Moran's I per cell (i, z, p, BH q and the "
+        "quadrant HH, LH, LL or HL), zero cells included.",
+        "Kluster och avvikare i ett rutnät: lokalt Morans I per ruta (i, z, p, BH q och "
+        "kvadranten HH, LH, LL eller HL), tomma rutor medräknade.",
+    ),
+)
+
 EMERGING = Query(
     "emerging",
     (
@@ -377,5 +412,5 @@ SURVEY = Query(
 
 QUERIES: dict[str, Query] = {
     q.name: q
-    for q in (INDICATORS, HOTSPOTS, EMERGING, EXTENT, COVERAGE, DISPLACEMENT, EFFECT, SURVEY)
+    for q in (INDICATORS, HOTSPOTS, LISA, EMERGING, EXTENT, COVERAGE, DISPLACEMENT, EFFECT, SURVEY)
 }
