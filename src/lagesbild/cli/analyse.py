@@ -129,6 +129,19 @@ SHOW: dict[str, Callable[[AnalysisOutput, str | None, dict[str, Any]], None]] = 
     "effect": _table(),
     "survey": _table(SURVEY_COLUMNS),
     "lisa": _lisa,
+    "nearrepeat": _table(
+        [
+            "distance_from",
+            "distance_to",
+            "days_from",
+            "days_to",
+            "observed",
+            "expected",
+            "ratio",
+            "p",
+        ],
+        20,
+    ),
 }
 
 

@@ -270,6 +270,46 @@ LISA = Query(
     ),
 )
 
+NEARREPEAT = Query(
+    "nearrepeat",
+    (
+        PLACE,
+        FROM.but(default=REQUIRED),
+        TO.but(default=REQUIRED),
+        Field(
+            "distance",
+            float,
+            REQUIRED,
+            gt=0,
+            le=5000,
+            help=_h(
+                "Near in space: at most this many metres apart",
+                "Nära i rummet: högst så många meter från varandra",
+            ),
+        ),
+        Field(
+            "days",
+            int,
+            REQUIRED,
+            gt=-1,
+            le=365,
+            help=_h(
+                "Near in time: at most this many days apart (0: the same day)",
+                "Nära i tiden: högst så många dagar från varandra (0: samma dag)",
+            ),
+        ),
+        CATEGORY,
+        SIMULATIONS,
+        SEED,
+    ),
+    _h(
+        "Near repeats: the Knox test (pairs close in space and time against chance) with the "
+        "table by distance and time bands.",
+        "Närliggande upprepningar: Knox-test (par nära i rum och tid mot slumpen) med "
+        "tabellen per avstånds- och tidsintervall.",
+    ),
+)
+
 EMERGING = Query(
     "emerging",
     (
@@ -412,5 +452,16 @@ SURVEY = Query(
 
 QUERIES: dict[str, Query] = {
     q.name: q
-    for q in (INDICATORS, HOTSPOTS, LISA, EMERGING, EXTENT, COVERAGE, DISPLACEMENT, EFFECT, SURVEY)
+    for q in (
+        INDICATORS,
+        HOTSPOTS,
+        LISA,
+        NEARREPEAT,
+        EMERGING,
+        EXTENT,
+        COVERAGE,
+        DISPLACEMENT,
+        EFFECT,
+        SURVEY,
+    )
 }
