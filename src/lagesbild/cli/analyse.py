@@ -142,6 +142,7 @@ SHOW: dict[str, Callable[[AnalysisOutput, str | None, dict[str, Any]], None]] = 
         ],
         20,
     ),
+    "pattern": _table(["r", "k", "l", "l_low", "l_high", "l_mean"], 20),
 }
 
 

@@ -4,7 +4,7 @@ the API (`/api/v1/analyse/...`), the pages, the reports and the briefings all ca
 their numbers are the same.
 
 One module per analysis (`indicators`, `hotspots`, `emerging`, `extent`, `coverage`,
-`displacement`, `effect`, `survey`, `lisa`, `nearrepeat`), each with the analysis itself,
+`displacement`, `effect`, `survey`, `lisa`, `nearrepeat`, `pattern`), each with the analysis itself,
 which takes domain objects (a `PlaceGeo` with its boundary in the projected CRS, a `Period`
 of aware instants, category codes) and returns its result in the projected CRS, and `run`,
 which resolves a query as written once (`resolve`) and echoes it. `query` declares each
@@ -27,6 +27,7 @@ from lagesbild.services.analyse import (
     indicators,
     lisa,
     nearrepeat,
+    pattern,
     survey,
 )
 from lagesbild.services.analyse.query import QUERIES, Query
@@ -47,6 +48,7 @@ RUNS: dict[str, Callable[[Store, Viewer, Mapping[str, Any]], AnalysisOutput]] = 
     "survey": survey.run,
     "lisa": lisa.run,
     "nearrepeat": nearrepeat.run,
+    "pattern": pattern.run,
 }
 
 

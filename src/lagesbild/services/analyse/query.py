@@ -310,6 +310,45 @@ NEARREPEAT = Query(
     ),
 )
 
+PATTERN = Query(
+    "pattern",
+    (
+        PLACE,
+        FROM.but(default=REQUIRED),
+        TO.but(default=REQUIRED),
+        LAYER,
+        CATEGORY,
+        Field(
+            "distance",
+            float,
+            gt=0,
+            le=50000,
+            help=_h(
+                "Largest Ripley distance in metres (default a quarter of the place's shorter side)",
+                "Största Ripley-avstånd i meter (standard en fjärdedel av platsens kortare sida)",
+            ),
+        ),
+        Field(
+            "simulations",
+            int,
+            99,
+            gt=18,
+            le=9999,
+            help=_h(
+                "Random patterns for the envelope and the test (19 to 9999)",
+                "Antal slumpmönster för intervallet och testet (19 till 9999)",
+            ),
+        ),
+        SEED,
+    ),
+    _h(
+        "Point pattern in the place: nearest-neighbour index (Clark-Evans) and Ripley's K and "
+        "L with a random-pattern envelope, the place as the window.",
+        "Punktmönster i platsen: närmaste-granne-index (Clark-Evans) och Ripleys K och L med "
+        "intervall från slumpmönster, med platsen som fönster.",
+    ),
+)
+
 EMERGING = Query(
     "emerging",
     (
@@ -457,6 +496,7 @@ QUERIES: dict[str, Query] = {
         HOTSPOTS,
         LISA,
         NEARREPEAT,
+        PATTERN,
         EMERGING,
         EXTENT,
         COVERAGE,
