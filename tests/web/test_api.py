@@ -592,6 +592,8 @@ def test_priority_places_of_the_week_are_on_the_map(client, app_store):
         ("nearrepeat", {"place": "Klara", "from": "2023", "to": "2023", "distance": 0, "days": 7}),
         ("pattern", {"place": "Klara", "from": "2023", "to": "2023", "simulations": 19}),
         ("pattern", {"place": "Klara", "from": "1990", "to": "1990"}),
+        ("pai", {"place": "Klara", "train": "2022", "test": "2023"}),
+        ("pai", {"place": "Klara", "train": "2023", "test": "2022"}),
     ],
 )
 def test_analyses_on_little_or_nothing_answer_without_5xx(client, path, params):

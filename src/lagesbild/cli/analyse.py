@@ -143,6 +143,7 @@ SHOW: dict[str, Callable[[AnalysisOutput, str | None, dict[str, Any]], None]] = 
         20,
     ),
     "pattern": _table(["r", "k", "l", "l_low", "l_high", "l_mean"], 20),
+    "pai": _table(["map", "area_share", "hot_cells", "hits", "events", "hit_rate", "pai", "pei"]),
 }
 
 

@@ -4,12 +4,12 @@ the API (`/api/v1/analyse/...`), the pages, the reports and the briefings all ca
 their numbers are the same.
 
 One module per analysis (`indicators`, `hotspots`, `emerging`, `extent`, `coverage`,
-`displacement`, `effect`, `survey`, `lisa`, `nearrepeat`, `pattern`), each with the analysis itself,
-which takes domain objects (a `PlaceGeo` with its boundary in the projected CRS, a `Period`
-of aware instants, category codes) and returns its result in the projected CRS, and `run`,
-which resolves a query as written once (`resolve`) and echoes it. `query` declares each
-analysis's fields; `answer` is the one path of the edges: the text values of a query in, the
-result in WGS84 out."""
+`displacement`, `effect`, `survey`, `lisa`, `nearrepeat`, `pattern`, `pai`), each with the
+analysis itself, which takes domain objects (a `PlaceGeo` with its boundary in the projected
+CRS, a `Period` of aware instants, category codes) and returns its result in the projected
+CRS, and `run`, which resolves a query as written once (`resolve`) and echoes it. `query`
+declares each analysis's fields; `answer` is the one path of the edges: the text values of a
+query in, the result in WGS84 out."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from lagesbild.services.analyse import (
     indicators,
     lisa,
     nearrepeat,
+    pai,
     pattern,
     survey,
 )
@@ -49,6 +50,7 @@ RUNS: dict[str, Callable[[Store, Viewer, Mapping[str, Any]], AnalysisOutput]] = 
     "lisa": lisa.run,
     "nearrepeat": nearrepeat.run,
     "pattern": pattern.run,
+    "pai": pai.run,
 }
 
 

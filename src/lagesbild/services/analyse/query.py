@@ -349,6 +349,37 @@ PATTERN = Query(
     ),
 )
 
+PAI = Query(
+    "pai",
+    (
+        PLACE,
+        Field(
+            "train",
+            default=REQUIRED,
+            help=_h(
+                "Training period: 2022, 2023-05 or 2023-01-01..2023-06-30",
+                "Träningsperiod: 2022, 2023-05 eller 2023-01-01..2023-06-30",
+            ),
+        ),
+        Field(
+            "test",
+            default=REQUIRED,
+            help=_h(
+                "Test period, after the training period",
+                "Testperiod, efter träningsperioden",
+            ),
+        ),
+        CATEGORY,
+        CELL,
+    ),
+    _h(
+        "Predictive accuracy of a hot-spot map made on the training period: PAI and PEI of "
+        "the top 1-20 % of cells by density and of the Gi* hot cells, on the test period.",
+        "Träffsäkerhet för en brännpunktskarta från träningsperioden: PAI och PEI för de "
+        "översta 1-20 % av rutorna efter täthet och för Gi*-brännpunkterna, på testperioden.",
+    ),
+)
+
 EMERGING = Query(
     "emerging",
     (
@@ -497,6 +528,7 @@ QUERIES: dict[str, Query] = {
         LISA,
         NEARREPEAT,
         PATTERN,
+        PAI,
         EMERGING,
         EXTENT,
         COVERAGE,
