@@ -234,12 +234,42 @@ def test_survey_question_is_plain_text_in_any_case(places):
         store,
         "survey_results",
         [
-            (1, {"survey": "S", "year": 2017, "area": "Plattan", "question": "Otrygg 100%",
-                 "share": 0.4, "n": 100}, None),
-            (2, {"survey": "S", "year": 2017, "area": "Plattan", "question": "Otrygg 1000",
-                 "share": 0.2, "n": 100}, None),
-            (3, {"survey": "S", "year": 2017, "area": "Plattan", "question": "Ängslig",
-                 "share": 0.3, "n": 100}, None),
+            (
+                1,
+                {
+                    "survey": "S",
+                    "year": 2017,
+                    "area": "Plattan",
+                    "question": "Otrygg 100%",
+                    "share": 0.4,
+                    "n": 100,
+                },
+                None,
+            ),
+            (
+                2,
+                {
+                    "survey": "S",
+                    "year": 2017,
+                    "area": "Plattan",
+                    "question": "Otrygg 1000",
+                    "share": 0.2,
+                    "n": 100,
+                },
+                None,
+            ),
+            (
+                3,
+                {
+                    "survey": "S",
+                    "year": 2017,
+                    "area": "Plattan",
+                    "question": "Ängslig",
+                    "share": 0.3,
+                    "n": 100,
+                },
+                None,
+            ),
         ],
     )
     # % is a character to look for, not a wildcard; Ä/ä and Ö/ö match in any case

@@ -437,6 +437,11 @@ def test_analyses_count_only_what_the_caller_may_see(client):
             params={"place": "Klara", "from": "2023", "to": "2023", "cell": 100},
         ).json()
         assert sum(f["properties"]["count"] for f in hot["features"]) == expected
+        lisa = client.get(
+            "/api/v1/analyse/lisa",
+            params={"place": "Klara", "from": "2023", "to": "2023", "cell": 100},
+        ).json()
+        assert sum(f["properties"]["count"] for f in lisa["features"]) == expected
 
 
 def test_password_change_and_expiry_end_sessions(client, app_store):
@@ -578,6 +583,17 @@ def test_priority_places_of_the_week_are_on_the_map(client, app_store):
         ("effect", {"place": "Klara", "intervention": "2023-01-01"}),
         ("effect", {"place": "Klara", "intervention": "1990-01-01"}),
         ("survey", {"area": "Nowhere"}),
+        ("lisa", {"place": "Klara", "from": "2023", "to": "2023"}),
+        ("lisa", {"place": "Klara", "from": "1990", "to": "1990", "permutations": 99}),
+        (
+            "nearrepeat",
+            {"place": "Klara", "from": "2023", "to": "2023", "distance": 100, "days": 7},
+        ),
+        ("nearrepeat", {"place": "Klara", "from": "2023", "to": "2023", "distance": 0, "days": 7}),
+        ("pattern", {"place": "Klara", "from": "2023", "to": "2023", "simulations": 19}),
+        ("pattern", {"place": "Klara", "from": "1990", "to": "1990"}),
+        ("pai", {"place": "Klara", "train": "2022", "test": "2023"}),
+        ("pai", {"place": "Klara", "train": "2023", "test": "2022"}),
     ],
 )
 def test_analyses_on_little_or_nothing_answer_without_5xx(client, path, params):

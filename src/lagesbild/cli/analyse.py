@@ -90,6 +90,18 @@ def _hotspots(res: AnalysisOutput, path: str | None, asked: dict[str, Any]) -> N
         console.print(f"wrote {path} ({len(res.rows)} cells)")
 
 
+def _lisa(res: AnalysisOutput, path: str | None, asked: dict[str, Any]) -> None:
+    # the strongest first: the smallest p, then the largest |z|
+    ranked = sorted(
+        res.rows, key=lambda r: (r["p"] if r["p"] is not None else 2, -abs(r["z"] or 0))
+    )
+    cols = ["x", "y", "count", "i", "z", "p", "q", "quadrant"]
+    _show(AnalysisOutput(res.name, res.summary, ranked, None), None, cols, top=10)
+    if path:
+        write_output(res, path)
+        console.print(f"wrote {path} ({len(res.rows)} cells)")
+
+
 def _table(columns: list[str] | None = None, top: int = 30):
     def show(res: AnalysisOutput, path: str | None, asked: dict[str, Any]) -> None:
         _show(res, path, columns, top)
@@ -116,6 +128,22 @@ SHOW: dict[str, Callable[[AnalysisOutput, str | None, dict[str, Any]], None]] = 
     "displacement": _table(),
     "effect": _table(),
     "survey": _table(SURVEY_COLUMNS),
+    "lisa": _lisa,
+    "nearrepeat": _table(
+        [
+            "distance_from",
+            "distance_to",
+            "days_from",
+            "days_to",
+            "observed",
+            "expected",
+            "ratio",
+            "p",
+        ],
+        20,
+    ),
+    "pattern": _table(["r", "k", "l", "l_low", "l_high", "l_mean"], 20),
+    "pai": _table(["map", "area_share", "hot_cells", "hits", "events", "hit_rate", "pai", "pei"]),
 }
 
 

@@ -23,7 +23,9 @@ from lagesbild.geo.crs import Projector
 class AnalysisOutput:
     """`rows` are the full result (one dict per row); `geometries`, when given, go with the rows
     one to one; `summary` is the few figures a person reads first; `notes` are caveats (e.g. the
-    enforcement caveat for drug offences); `parameters` the request as the caller wrote it.
+    enforcement caveat for drug offences); `parameters` the request as the caller wrote it;
+    `top_level` the figures an analysis's contract puts at the top of its JSON (nearrepeat's
+    `close_pairs`, `expected`, `ratio`, `p`, `bands`), besides the summary and rows.
 
     The services return geometries in the store's projected CRS (reports and briefings measure
     and draw them there); the edges that write GeoJSON take `in_wgs84` first."""
@@ -34,9 +36,11 @@ class AnalysisOutput:
     geometries: list[BaseGeometry | None] | None = None
     notes: list[str] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    top_level: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
+            **self.top_level,
             "analysis": self.name,
             "parameters": self.parameters,
             "summary": self.summary,

@@ -4,11 +4,12 @@ the API (`/api/v1/analyse/...`), the pages, the reports and the briefings all ca
 their numbers are the same.
 
 One module per analysis (`indicators`, `hotspots`, `emerging`, `extent`, `coverage`,
-`displacement`, `effect`, `survey`), each with the analysis itself, which takes domain objects
-(a `PlaceGeo` with its boundary in the projected CRS, a `Period` of aware instants, category
-codes) and returns its result in the projected CRS, and `run`, which resolves a query as written
-once (`resolve`) and echoes it. `query` declares each analysis's fields; `answer` is the one
-path of the edges: the text values of a query in, the result in WGS84 out."""
+`displacement`, `effect`, `survey`, `lisa`, `nearrepeat`, `pattern`, `pai`), each with the
+analysis itself, which takes domain objects (a `PlaceGeo` with its boundary in the projected
+CRS, a `Period` of aware instants, category codes) and returns its result in the projected
+CRS, and `run`, which resolves a query as written once (`resolve`) and echoes it. `query`
+declares each analysis's fields; `answer` is the one path of the edges: the text values of a
+query in, the result in WGS84 out."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ from lagesbild.services.analyse import (
     extent,
     hotspots,
     indicators,
+    lisa,
+    nearrepeat,
+    pai,
+    pattern,
     survey,
 )
 from lagesbild.services.analyse.query import QUERIES, Query
@@ -47,6 +52,10 @@ RUNS: dict[str, Callable[[Store, Viewer, Mapping[str, Any]], AnalysisOutput]] = 
     "displacement": displacement.run,
     "effect": effect.run,
     "survey": survey.run,
+    "lisa": lisa.run,
+    "nearrepeat": nearrepeat.run,
+    "pattern": pattern.run,
+    "pai": pai.run,
 }
 
 

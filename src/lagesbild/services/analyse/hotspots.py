@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,6 +16,21 @@ from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
 
 METHODS = ("gistar", "kde")
+INFERENCES = ("auto", "normal", "montecarlo")
+WEIGHTS = ("band", "knn", "decay")
+SIMULATIONS = (99, 9999)  # fewer maps cannot reach p 0.01; more cost seconds per map
+KNN_K = 8
+
+
+def check_gistar(inference: str, simulations: int, weights: str) -> None:
+    """The Gi* options, checked before any work (the API's schema bounds them too)."""
+    if inference not in INFERENCES:
+        raise ValidationError("inference", "expected auto, normal or montecarlo")
+    if weights not in WEIGHTS:
+        raise ValidationError("weights", "expected band, knn or decay")
+    lo, hi = SIMULATIONS
+    if not lo <= simulations <= hi:
+        raise ValidationError("simulations", f"expected {lo} to {hi}; got {simulations}")
 
 
 def hotspots(
@@ -31,13 +45,19 @@ def hotspots(
     method: str = "gistar",
     distance: float | None = None,
     bandwidth: float | None = None,
+    inference: str = "auto",
+    simulations: int = 999,
+    seed: int = 0,
+    weights: str = "band",
 ) -> AnalysisOutput:
     """Gi* or quartic KDE on a grid aligned to multiples of `cell` over the place's box (or the
     points' box), zero cells included, over exactly `period` (a briefing's runs from 18:00 to
-    18:00). Cell polygons in the store's projected CRS."""
+    18:00). Cell polygons in the store's projected CRS. Gi*'s `inference` "auto" takes the
+    Monte Carlo test on sparse counts, where the normal tail would mark random cells hot."""
     check_cell(cell)
     if method not in METHODS:
         raise ValidationError("method", "expected gistar or kde")
+    check_gistar(inference, simulations, weights)
     check_reach("distance", distance, cell)
     check_reach("bandwidth", bandwidth, cell)
     cats = None if categories is None else list(categories)
@@ -47,31 +67,41 @@ def hotspots(
     pts = points_for(store, viewer, layer, place, period, cats, cell, reach)
     grid = grid_over(box_of(place, pts), cell)
     inside = grid.cell_index(pts.x, pts.y) >= 0
-    weights = pts.weights if layer == "observations" else None
+    values = pts.weights if layer == "observations" else None
     if method == "gistar":
-        counts = an.bin_points(grid, pts.x, pts.y, weights)
-        res = an.gi_star(counts, cell, distance=distance, grid=grid)
+        counts = an.bin_points(grid, pts.x, pts.y, values)
+        res = an.gi_star(
+            counts,
+            cell,
+            distance=distance,
+            grid=grid,
+            weights=weights,
+            k=KNN_K,
+            inference=inference,
+            simulations=simulations,
+            seed=seed,
+        )
         rows = [
             {k: r[k] for k in ("x", "y", "count", "z", "p", "q", "class")} for r in res.to_records()
         ]
         summary = {
             "cells": grid.n_cells,
             "points": int(inside.sum()),
+            "inference": res.inference,
+            "simulations": res.simulations,
+            "seed": res.seed,
+            "weights": res.weights,
+            "adjustment": res.adjustment,
             **{f"cells_{k}": v for k, v in res.class_counts().items()},
         }
     else:
-        # exact where it is cheap, binned (with its stated error bound) for big inputs; the
-        # exact sum loops over (2 reach + 1)^2 cell offsets, each touching every cell
-        offsets = (2 * math.ceil(h / cell + 0.5) + 1) ** 2
-        exact = (
-            len(pts) * grid.n_cells < 50_000_000
-            and offsets * (grid.n_cells + len(pts)) < 500_000_000
-        )
+        # exact unless predicted slow (the analysis's measured cost model); binned then,
+        # with its stated error bound
         res = an.kde_quartic(
-            pts.x, pts.y, grid, h, weights=weights, method="exact" if exact else "binned"
+            pts.x, pts.y, grid, h, weights=values, method=an.choose_kde_method(len(pts), grid, h)
         )
         cx, cy = (a.ravel() for a in grid.centres())
-        counts = an.bin_points(grid, pts.x, pts.y, weights).ravel()
+        counts = an.bin_points(grid, pts.x, pts.y, values).ravel()
         dens = res.density.ravel()
         rows = [
             {
@@ -101,6 +131,7 @@ def run(store: Store, viewer: Viewer, asked: Mapping[str, Any]) -> AnalysisOutpu
         raise ValidationError("method", "expected gistar or kde")
     check_reach("distance", asked["distance"], cell)
     check_reach("bandwidth", asked["bandwidth"], cell)
+    check_gistar(asked["inference"], asked["simulations"], asked["weights"])
     period = resolve.window(store, asked["date_from"], asked["date_to"])
     cats = resolve.categories(store, asked["layer"], asked["category"])
     place = resolve.place(store, viewer, asked["place"]) if asked["place"] else None
@@ -115,6 +146,10 @@ def run(store: Store, viewer: Viewer, asked: Mapping[str, Any]) -> AnalysisOutpu
         method=method,
         distance=asked["distance"],
         bandwidth=asked["bandwidth"],
+        inference=asked["inference"],
+        simulations=asked["simulations"],
+        seed=asked["seed"],
+        weights=asked["weights"],
     )
     return out.echo(
         {
@@ -127,6 +162,10 @@ def run(store: Store, viewer: Viewer, asked: Mapping[str, Any]) -> AnalysisOutpu
             "method": method,
             "distance": asked["distance"],
             "bandwidth": asked["bandwidth"],
+            "inference": asked["inference"],
+            "simulations": asked["simulations"],
+            "seed": asked["seed"],
+            "weights": asked["weights"],
             "crs": store.settings.crs,
         }
     )

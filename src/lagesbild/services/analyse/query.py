@@ -116,6 +116,15 @@ TO = Field(
     help="analyse.field.date_to",
 )
 CELL = Field("cell", float, 50.0, gt=0, le=10000, help="analyse.field.cell")
+SIMULATIONS = Field(
+    "simulations",
+    int,
+    999,
+    gt=98,
+    le=9999,
+    help="analyse.field.simulations",
+)
+SEED = Field("seed", int, 0, help="analyse.field.seed")
 SLICE = Field(
     "slice",
     default="month",
@@ -169,8 +178,121 @@ HOTSPOTS = Query(
             gt=0,
             help="analyse.field.hotspots.bandwidth",
         ),
+        Field(
+            "inference",
+            default="auto",
+            choices=("auto", "normal", "montecarlo"),
+            help="analyse.field.hotspots.inference",
+        ),
+        SIMULATIONS,
+        SEED,
+        Field(
+            "weights",
+            default="band",
+            choices=("band", "knn", "decay"),
+            help="analyse.field.hotspots.weights",
+        ),
     ),
     "analyse.query.hotspots",
+)
+
+LISA = Query(
+    "lisa",
+    (
+        PLACE.but(help="analyse.field.hotspots.place"),
+        FROM.but(default=REQUIRED),
+        TO.but(default=REQUIRED),
+        CELL,
+        LAYER,
+        CATEGORY,
+        Field(
+            "permutations",
+            int,
+            999,
+            gt=98,
+            le=9999,
+            help="analyse.field.lisa.permutations",
+        ),
+        SEED,
+    ),
+    "analyse.query.lisa",
+)
+
+NEARREPEAT = Query(
+    "nearrepeat",
+    (
+        PLACE,
+        FROM.but(default=REQUIRED),
+        TO.but(default=REQUIRED),
+        Field(
+            "distance",
+            float,
+            REQUIRED,
+            gt=0,
+            le=5000,
+            help="analyse.field.nearrepeat.distance",
+        ),
+        Field(
+            "days",
+            int,
+            REQUIRED,
+            gt=-1,
+            le=365,
+            help="analyse.field.nearrepeat.days",
+        ),
+        CATEGORY,
+        SIMULATIONS,
+        SEED,
+    ),
+    "analyse.query.nearrepeat",
+)
+
+PATTERN = Query(
+    "pattern",
+    (
+        PLACE,
+        FROM.but(default=REQUIRED),
+        TO.but(default=REQUIRED),
+        LAYER,
+        CATEGORY,
+        Field(
+            "distance",
+            float,
+            gt=0,
+            le=50000,
+            help="analyse.field.pattern.distance",
+        ),
+        Field(
+            "simulations",
+            int,
+            99,
+            gt=18,
+            le=9999,
+            help="analyse.field.pattern.simulations",
+        ),
+        SEED,
+    ),
+    "analyse.query.pattern",
+)
+
+PAI = Query(
+    "pai",
+    (
+        PLACE,
+        Field(
+            "train",
+            default=REQUIRED,
+            help="analyse.field.pai.train",
+        ),
+        Field(
+            "test",
+            default=REQUIRED,
+            help="analyse.field.pai.test",
+        ),
+        CATEGORY,
+        CELL,
+    ),
+    "analyse.query.pai",
 )
 
 EMERGING = Query(
@@ -282,7 +404,20 @@ SURVEY = Query(
 
 QUERIES: dict[str, Query] = {
     q.name: q
-    for q in (INDICATORS, HOTSPOTS, EMERGING, EXTENT, COVERAGE, DISPLACEMENT, EFFECT, SURVEY)
+    for q in (
+        INDICATORS,
+        HOTSPOTS,
+        LISA,
+        NEARREPEAT,
+        PATTERN,
+        PAI,
+        EMERGING,
+        EXTENT,
+        COVERAGE,
+        DISPLACEMENT,
+        EFFECT,
+        SURVEY,
+    )
 }
 
 # a help key missing from the catalogue would show as the key itself: refuse it at import
