@@ -143,3 +143,56 @@ def test_a_scope_is_its_label_when_written_and_keeps_what_it_names():
             "Klara",
             (2022, 2023),
         )
+
+
+@pytest.mark.parametrize(
+    "args, field, message",
+    [
+        (["lisa", "--permutations", "5"], "permutations", "expected 99 to 9999; got 5"),
+        (["pattern", "--simulations", "18"], "simulations", "expected 19 to 9999; got 18"),
+        (["nearrepeat", "--days", "366"], "days", "expected 0 to 365; got 366"),
+        (
+            ["nearrepeat", "--distance", "6000"],
+            "distance",
+            "at most 5000 m; got 6000",
+        ),
+        (
+            ["hotspots", "--inference", "exact"],
+            "inference",
+            "expected auto, normal or montecarlo; got exact",
+        ),
+        (["hotspots", "--weights", "queen"], "weights", "expected band, knn or decay; got queen"),
+        (["lisa", "--cell", "nan"], "cell", "must be a positive number of metres; got nan"),
+    ],
+)
+def test_the_cli_applies_the_declared_bounds_before_opening_a_store(args, field, message):
+    """The bounds the API's schema applies, at the CLI's edge too, naming the option and the
+    range; no store is opened (the --db given does not exist)."""
+    base = {
+        "lisa": ["--place", "K", "--from", "2023", "--to", "2023"],
+        "pattern": ["--place", "K", "--from", "2023", "--to", "2023"],
+        "nearrepeat": ["--place", "K", "--from", "2023", "--to", "2023"],
+        "hotspots": ["--from", "2023", "--to", "2023"],
+    }[args[0]]
+    required = ["--distance", "100", "--days", "7"] if args[0] == "nearrepeat" else []
+    # the option under test last: click keeps the last of a repeated option
+    argv = ["analyse", args[0], *base, *required, *args[1:], "--db", "sqlite:////nonexistent/x"]
+    r = CliRunner().invoke(cli_app, argv)
+    assert isinstance(r.exception, ValidationError), r.output
+    assert (r.exception.field, str(r.exception)) == (field, f"{field}: {message}")
+
+
+def test_the_entry_point_prints_a_bound_as_one_line_without_a_traceback():
+    import subprocess
+    import sys
+
+    argv = ["analyse", "lisa", "--place", "K", "--from", "2023", "--to", "2023"]
+    r = subprocess.run(
+        [sys.executable, "-m", "lagesbild", *argv, "--permutations", "5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2
+    assert "permutations: expected 99 to 9999; got 5" in r.stderr + r.stdout
+    assert "Traceback" not in r.stderr + r.stdout

@@ -149,8 +149,9 @@ SHOW: dict[str, Callable[[AnalysisOutput, str | None, dict[str, Any]], None]] = 
 
 def _annotation(f: spec.Field) -> Any:
     """The field as a Typer option: its type (a list when repeated, a pair of values), its
-    option name and its help. Bounds and choices are left to the analyses' own checks, whose
-    messages name the problem in the domain's words."""
+    option name and its help. Bounds and choices are applied by the query itself
+    (`Query.complete`), whose message names the option and the allowed range, in the same words
+    as the analyses' other refusals (click's own range message would differ)."""
     kind: Any = f.type
     if f.repeat:
         kind = list[f.type]  # type: ignore[valid-type]
@@ -170,6 +171,7 @@ def command(q: spec.Query, show: Callable[[AnalysisOutput, str | None, dict[str,
         for f in q.fields:
             if f.repeat and len(values[f.name]) != f.repeat:
                 raise typer.BadParameter(f"give {f.option} twice: A then B", param_hint=f.option)
+        q.complete(values)  # the declared bounds and choices: a wrong option needs no store
         store = open_store_cli(db)
         show(analyse.answer(q, store, SYSTEM, values), path, values)
 

@@ -8,29 +8,14 @@ from typing import Any
 from lagesbild import analysis as an
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
-from lagesbild.errors import ValidationError
 from lagesbild.services.analyse import resolve
 from lagesbild.services.analyse.grid import box_of, check_cell, check_reach, grid_over, points_for
+from lagesbild.services.analyse.query import HOTSPOTS
 from lagesbild.services.data import PlaceGeo
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
 
-METHODS = ("gistar", "kde")
-INFERENCES = ("auto", "normal", "montecarlo")
-WEIGHTS = ("band", "knn", "decay")
-SIMULATIONS = (99, 9999)  # fewer maps cannot reach p 0.01; more cost seconds per map
 KNN_K = 8
-
-
-def check_gistar(inference: str, simulations: int, weights: str) -> None:
-    """The Gi* options, checked before any work (the API's schema bounds them too)."""
-    if inference not in INFERENCES:
-        raise ValidationError("inference", "expected auto, normal or montecarlo")
-    if weights not in WEIGHTS:
-        raise ValidationError("weights", "expected band, knn or decay")
-    lo, hi = SIMULATIONS
-    if not lo <= simulations <= hi:
-        raise ValidationError("simulations", f"expected {lo} to {hi}; got {simulations}")
 
 
 def hotspots(
@@ -54,10 +39,9 @@ def hotspots(
     points' box), zero cells included, over exactly `period` (a briefing's runs from 18:00 to
     18:00). Cell polygons in the store's projected CRS. Gi*'s `inference` "auto" takes the
     Monte Carlo test on sparse counts, where the normal tail would mark random cells hot."""
+    # the options' bounds and choices are the query's (`query.HOTSPOTS`), checked at the edges;
+    # these depend on the cell
     check_cell(cell)
-    if method not in METHODS:
-        raise ValidationError("method", "expected gistar or kde")
-    check_gistar(inference, simulations, weights)
     check_reach("distance", distance, cell)
     check_reach("bandwidth", bandwidth, cell)
     cats = None if categories is None else list(categories)
@@ -124,48 +108,8 @@ def hotspots(
 
 def run(store: Store, viewer: Viewer, asked: Mapping[str, Any]) -> AnalysisOutput:
     """`hotspots` from the query as written (`query.HOTSPOTS`)."""
-    cell, method = asked["cell"], asked["method"]
-    # the cheap checks first, as the service makes them: a wrong option needs no store
-    check_cell(cell)
-    if method not in METHODS:
-        raise ValidationError("method", "expected gistar or kde")
-    check_reach("distance", asked["distance"], cell)
-    check_reach("bandwidth", asked["bandwidth"], cell)
-    check_gistar(asked["inference"], asked["simulations"], asked["weights"])
     period = resolve.window(store, asked["date_from"], asked["date_to"])
     cats = resolve.categories(store, asked["layer"], asked["category"])
     place = resolve.place(store, viewer, asked["place"]) if asked["place"] else None
-    out = hotspots(
-        store,
-        viewer,
-        place,
-        period,
-        layer=asked["layer"],
-        categories=cats,
-        cell=cell,
-        method=method,
-        distance=asked["distance"],
-        bandwidth=asked["bandwidth"],
-        inference=asked["inference"],
-        simulations=asked["simulations"],
-        seed=asked["seed"],
-        weights=asked["weights"],
-    )
-    return out.echo(
-        {
-            "place": asked["place"],
-            "from": asked["date_from"],
-            "to": asked["date_to"],
-            "layer": asked["layer"],
-            "category": asked["category"],
-            "cell": cell,
-            "method": method,
-            "distance": asked["distance"],
-            "bandwidth": asked["bandwidth"],
-            "inference": asked["inference"],
-            "simulations": asked["simulations"],
-            "seed": asked["seed"],
-            "weights": asked["weights"],
-            "crs": store.settings.crs,
-        }
-    )
+    out = hotspots(store, viewer, place, period, categories=cats, **HOTSPOTS.options(asked))
+    return out.echo(HOTSPOTS.echo(asked, crs=store.settings.crs))

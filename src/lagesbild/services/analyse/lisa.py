@@ -9,22 +9,15 @@ from typing import Any
 from lagesbild import analysis as an
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
-from lagesbild.errors import ValidationError
 from lagesbild.services.analyse import resolve
 from lagesbild.services.analyse.grid import check_cell, grid_over, points_for
+from lagesbild.services.analyse.query import LISA
 from lagesbild.services.data import PlaceGeo
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
 
-PERMUTATIONS = (99, 9999)  # fewer cannot reach p 0.01; more cost seconds per map
 ALPHA = 0.05
 ROW_FIELDS = ("x", "y", "count", "i", "z", "p", "q", "quadrant", "cluster")
-
-
-def check_permutations(permutations: int) -> None:
-    lo, hi = PERMUTATIONS
-    if not lo <= permutations <= hi:
-        raise ValidationError("permutations", f"expected {lo} to {hi}; got {permutations}")
 
 
 def lisa(
@@ -43,7 +36,6 @@ def lisa(
     the place's box in cells aligned to multiples of `cell`), over exactly `period`. Cell
     polygons in the store's projected CRS."""
     check_cell(cell)
-    check_permutations(permutations)
     cats = None if categories is None else list(categories)
     pts = points_for(store, viewer, layer, place, period, cats, cell)
     grid = grid_over(place.geom.bounds, cell)
@@ -65,33 +57,8 @@ def lisa(
 
 def run(store: Store, viewer: Viewer, asked: Mapping[str, Any]) -> AnalysisOutput:
     """`lisa` from the query as written (`query.LISA`)."""
-    cell = asked["cell"]
-    check_cell(cell)  # the cheap checks first: a wrong option needs no store
-    check_permutations(asked["permutations"])
     period = resolve.window(store, asked["date_from"], asked["date_to"])
     cats = resolve.categories(store, asked["layer"], asked["category"])
     place = resolve.place(store, viewer, asked["place"])
-    out = lisa(
-        store,
-        viewer,
-        place,
-        period,
-        layer=asked["layer"],
-        categories=cats,
-        cell=cell,
-        permutations=asked["permutations"],
-        seed=asked["seed"],
-    )
-    return out.echo(
-        {
-            "place": asked["place"],
-            "from": asked["date_from"],
-            "to": asked["date_to"],
-            "layer": asked["layer"],
-            "category": asked["category"],
-            "cell": cell,
-            "permutations": asked["permutations"],
-            "seed": asked["seed"],
-            "crs": store.settings.crs,
-        }
-    )
+    out = lisa(store, viewer, place, period, categories=cats, **LISA.options(asked))
+    return out.echo(LISA.echo(asked, crs=store.settings.crs))

@@ -16,26 +16,13 @@ from lagesbild.domain.periods import Period
 from lagesbild.errors import ValidationError
 from lagesbild.services import data
 from lagesbild.services.analyse import resolve
+from lagesbild.services.analyse.query import NEARREPEAT
 from lagesbild.services.data import PlaceGeo
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
 
-SIMULATIONS = (99, 9999)
-MAX_DISTANCE_M = 5000.0
-MAX_DAYS = 365
 # what the contract puts at the top of the JSON (`--out F.json`, the API), besides the summary
 TOP_LEVEL = ("close_pairs", "expected", "ratio", "p", "bands")
-
-
-def check_options(distance: float, days: int, simulations: int) -> None:
-    """The Knox options, checked before any work."""
-    if not (0 < distance <= MAX_DISTANCE_M):
-        raise ValidationError("distance", f"expected more than 0 and at most {MAX_DISTANCE_M:g} m")
-    if not (0 <= days <= MAX_DAYS):
-        raise ValidationError("days", f"expected 0 (the same day) to {MAX_DAYS}; got {days}")
-    lo, hi = SIMULATIONS
-    if not lo <= simulations <= hi:
-        raise ValidationError("simulations", f"expected {lo} to {hi}; got {simulations}")
 
 
 def local_days(times: np.ndarray, store: Store) -> np.ndarray:
@@ -62,7 +49,6 @@ def nearrepeat(
 ) -> AnalysisOutput:
     """The Knox test of the crimes in the place (as assigned to it) over exactly `period`,
     pairs within `distance` metres and `days` calendar days, both inclusive."""
-    check_options(distance, days, simulations)
     cats = None if categories is None else list(categories)
     pts = data.load_points(
         store, viewer, "crimes", period=period, categories=cats, within=(place.id, 0)
@@ -95,31 +81,8 @@ def nearrepeat(
 
 def run(store: Store, viewer: Viewer, asked: Mapping[str, Any]) -> AnalysisOutput:
     """`nearrepeat` from the query as written (`query.NEARREPEAT`)."""
-    check_options(asked["distance"], asked["days"], asked["simulations"])
     period = resolve.window(store, asked["date_from"], asked["date_to"])
     cats = resolve.categories(store, "crimes", asked["category"])
     place = resolve.place(store, viewer, asked["place"])
-    out = nearrepeat(
-        store,
-        viewer,
-        place,
-        period,
-        distance=asked["distance"],
-        days=asked["days"],
-        categories=cats,
-        simulations=asked["simulations"],
-        seed=asked["seed"],
-    )
-    return out.echo(
-        {
-            "place": asked["place"],
-            "from": asked["date_from"],
-            "to": asked["date_to"],
-            "category": asked["category"],
-            "distance": asked["distance"],
-            "days": asked["days"],
-            "simulations": asked["simulations"],
-            "seed": asked["seed"],
-            "crs": store.settings.crs,
-        }
-    )
+    out = nearrepeat(store, viewer, place, period, categories=cats, **NEARREPEAT.options(asked))
+    return out.echo(NEARREPEAT.echo(asked, crs=store.settings.crs))

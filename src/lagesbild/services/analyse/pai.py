@@ -15,6 +15,7 @@ from lagesbild.domain.periods import Period
 from lagesbild.errors import ValidationError
 from lagesbild.services.analyse import resolve
 from lagesbild.services.analyse.grid import check_cell, grid_over, points_for
+from lagesbild.services.analyse.query import PAI
 from lagesbild.services.data import PlaceGeo
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
@@ -76,19 +77,9 @@ def pai(
 
 def run(store: Store, viewer: Viewer, asked: Mapping[str, Any]) -> AnalysisOutput:
     """`pai` from the query as written (`query.PAI`)."""
-    check_cell(asked["cell"])
     train = resolve.period(store, asked["train"], "train")
     test = resolve.period(store, asked["test"], "test")
     cats = resolve.categories(store, "crimes", asked["category"])
     place = resolve.place(store, viewer, asked["place"])
     out = pai(store, viewer, place, train, test, categories=cats, cell=asked["cell"])
-    return out.echo(
-        {
-            "place": asked["place"],
-            "train": asked["train"],
-            "test": asked["test"],
-            "category": asked["category"],
-            "cell": asked["cell"],
-            "crs": store.settings.crs,
-        }
-    )
+    return out.echo(PAI.echo(asked, crs=store.settings.crs))

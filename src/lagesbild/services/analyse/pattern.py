@@ -16,20 +16,12 @@ from lagesbild.domain.periods import Period
 from lagesbild.errors import ValidationError
 from lagesbild.services import data
 from lagesbild.services.analyse import resolve
+from lagesbild.services.analyse.query import PATTERN
 from lagesbild.services.data import PlaceGeo
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
 
-SIMULATIONS = (19, 9999)  # 19 patterns: the coarsest 95 % envelope
 DISTANCES = 20  # Ripley's distances: DISTANCES steps up to the largest
-
-
-def check_options(distance: float | None, simulations: int) -> None:
-    if distance is not None and not distance > 0:
-        raise ValidationError("distance", f"must be a positive number of metres; got {distance:g}")
-    lo, hi = SIMULATIONS
-    if not lo <= simulations <= hi:
-        raise ValidationError("simulations", f"expected {lo} to {hi}; got {simulations}")
 
 
 def pattern(
@@ -47,7 +39,6 @@ def pattern(
     """NNI and Ripley's K/L of the events assigned to the place over `period`; Ripley at
     `DISTANCES` steps up to `distance` (default a quarter of the place's box's shorter side,
     where the edge corrections still hold)."""
-    check_options(distance, simulations)
     window = place.geom
     x0, y0, x1, y1 = window.bounds
     reach = min(x1 - x0, y1 - y0) / 4 if distance is None else distance
@@ -79,31 +70,8 @@ def pattern(
 
 def run(store: Store, viewer: Viewer, asked: Mapping[str, Any]) -> AnalysisOutput:
     """`pattern` from the query as written (`query.PATTERN`)."""
-    check_options(asked["distance"], asked["simulations"])
     period = resolve.window(store, asked["date_from"], asked["date_to"])
     cats = resolve.categories(store, asked["layer"], asked["category"])
     place = resolve.place(store, viewer, asked["place"])
-    out = pattern(
-        store,
-        viewer,
-        place,
-        period,
-        layer=asked["layer"],
-        categories=cats,
-        distance=asked["distance"],
-        simulations=asked["simulations"],
-        seed=asked["seed"],
-    )
-    return out.echo(
-        {
-            "place": asked["place"],
-            "from": asked["date_from"],
-            "to": asked["date_to"],
-            "layer": asked["layer"],
-            "category": asked["category"],
-            "distance": asked["distance"],
-            "simulations": asked["simulations"],
-            "seed": asked["seed"],
-            "crs": store.settings.crs,
-        }
-    )
+    out = pattern(store, viewer, place, period, categories=cats, **PATTERN.options(asked))
+    return out.echo(PATTERN.echo(asked, crs=store.settings.crs))

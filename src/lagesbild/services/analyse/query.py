@@ -5,9 +5,11 @@ options and parameters from these (`cli.analyse`, `web.api_analyse`), so they ca
 apart; this module knows neither framework. The texts themselves (sv and en) are in the
 catalogue, `lagesbild.i18n`, looked up when a caller asks for `text(lang)`.
 
-Bounds and choices are the HTTP schema's: the API refuses a value outside them with a 422
-before any work. Every caller, the CLI too, also meets the analyses' own checks, which say in
-the domain's words what is wrong (e.g. a cell of 0 m, a bandwidth wider than 100 cells)."""
+Bounds and choices are declared here once and applied at every edge before any work: the API's
+schema refuses a value outside them with a 422, and `Query.complete` (the path of the CLI, the
+pages and `services.analyse.answer`) with a `ValidationError` naming the field and the allowed
+range. The analyses keep only the checks a declaration cannot state (a grid of too many cells,
+a bandwidth wider than 100 cells)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from lagesbild import i18n
+from lagesbild.errors import ValidationError
 
 REQUIRED: Any = ...  # no default: the caller must give it
 
@@ -26,8 +29,9 @@ class Field:
     `flag` the CLI option (default `--name`), `alias` the API's name where it is no Python name
     (`from`). `type` is the type of one value; `repeat` n: exactly n values (the CLI repeats the
     option, the API the parameter); `pair`: two values (one CLI option followed by two values,
-    the API parameter repeated). `gt`/`le`/`choices` bound the API's values. `help` is the key
-    of its text in the catalogue (`i18n/messages/analyse.json`)."""
+    the API parameter repeated). `gt`/`le`/`choices` bound its values (`check`), `unit` names
+    what a number counts ("m": metres) in the messages. `help` is the key of its text in the
+    catalogue (`i18n/messages/analyse.json`)."""
 
     name: str
     type: type = str
@@ -40,6 +44,7 @@ class Field:
     choices: tuple[str, ...] | None = None
     repeat: int | None = None
     pair: bool = False
+    unit: str | None = None
 
     @property
     def required(self) -> bool:
@@ -55,6 +60,30 @@ class Field:
 
     def text(self, lang: str = "en") -> str:
         return i18n.text(self.help, lang) if self.help else ""
+
+    def check(self, value: Any) -> None:
+        """Refuse a value outside the declared choices or bounds, naming the field and what it
+        may be (the same words the API's callers and the CLI's read)."""
+        if value is None:
+            return
+        if self.choices and value not in self.choices:
+            *head, last = self.choices
+            raise ValidationError(
+                self.api_name, f"expected {', '.join(head)} or {last}; got {value}"
+            )
+        if self.type is int and self.gt is not None and self.le is not None:
+            lo = int(self.gt) + 1  # an integer above gt
+            if not lo <= value <= self.le:
+                raise ValidationError(self.api_name, f"expected {lo} to {self.le:g}; got {value}")
+            return
+        unit = f" {self.unit}" if self.unit else ""
+        # `not >`: NaN is below every bound
+        if self.gt is not None and not value > self.gt:
+            what = "a positive number" if self.gt == 0 else f"more than {self.gt:g}{unit}"
+            words = " of metres" if self.gt == 0 and self.unit == "m" else ""
+            raise ValidationError(self.api_name, f"must be {what}{words}; got {value:g}")
+        if self.le is not None and not value <= self.le:
+            raise ValidationError(self.api_name, f"at most {self.le:g}{unit}; got {value:g}")
 
     def but(self, **changes: Any) -> Field:
         """The same field with some of its declaration changed (a default, the help)."""
@@ -77,8 +106,9 @@ class Query:
         return next(f for f in self.fields if f.name == name)
 
     def complete(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """The values of every field (the defaults for those not given); a name the query does
-        not have is a programming error."""
+        """The values of every field (the defaults for those not given), each within its
+        declared bounds and choices (`Field.check`); a name the query does not have is a
+        programming error."""
         unknown = set(values) - {f.name for f in self.fields}
         if unknown:
             raise TypeError(f"{self.name} has no field {', '.join(sorted(unknown))}")
@@ -87,8 +117,25 @@ class Query:
             v = values.get(f.name, None if f.required else f.default)
             if f.pair:  # the API may send one value or none: no pair then
                 v = tuple(v) if v is not None and len(v) == 2 else None
+            elif not f.repeat:
+                f.check(v)
             out[f.name] = v
         return out
+
+    def options(self, asked: Mapping[str, Any], *resolved: str) -> dict[str, Any]:
+        """The completed values of the fields an analysis takes as written, by name: all but
+        those it `resolved` to domain objects (by default `WHERE`: place, period, category)."""
+        skip = set(resolved or WHERE)
+        return {f.name: asked[f.name] for f in self.fields if f.name not in skip}
+
+    def echo(self, asked: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+        """The request as the caller wrote it, by the API's names (`from`, not `date_from`),
+        with `extra` (the store's CRS of the coordinates)."""
+        return {**{f.api_name: asked[f.name] for f in self.fields}, **extra}
+
+
+# the fields the analyses resolve to domain objects (a place, a period, category codes)
+WHERE = ("place", "date_from", "date_to", "category")
 
 
 LAYERS = ("crimes", "observations")
@@ -115,7 +162,7 @@ TO = Field(
     alias="to",
     help="analyse.field.date_to",
 )
-CELL = Field("cell", float, 50.0, gt=0, le=10000, help="analyse.field.cell")
+CELL = Field("cell", float, 50.0, gt=0, le=10000, help="analyse.field.cell", unit="m")
 SIMULATIONS = Field(
     "simulations",
     int,
@@ -171,12 +218,14 @@ HOTSPOTS = Query(
             float,
             gt=0,
             help="analyse.field.hotspots.distance",
+            unit="m",
         ),
         Field(
             "bandwidth",
             float,
             gt=0,
             help="analyse.field.hotspots.bandwidth",
+            unit="m",
         ),
         Field(
             "inference",
@@ -231,6 +280,7 @@ NEARREPEAT = Query(
             gt=0,
             le=5000,
             help="analyse.field.nearrepeat.distance",
+            unit="m",
         ),
         Field(
             "days",
@@ -261,6 +311,7 @@ PATTERN = Query(
             gt=0,
             le=50000,
             help="analyse.field.pattern.distance",
+            unit="m",
         ),
         Field(
             "simulations",
@@ -353,6 +404,7 @@ DISPLACEMENT = Query(
             gt=0,
             le=5000,
             help="analyse.field.displacement.buffer",
+            unit="m",
         ),
         Field(
             "control",
