@@ -82,7 +82,21 @@ def effect(
         "trend_change_rr": its.trend_change[0],
         "trend_change_low": its.trend_change[1],
         "trend_change_high": its.trend_change[2],
+        "ljung_box_q": its.ljung_box_q,
+        "ljung_box_p": its.ljung_box_p,
+        "ljung_box_lags": its.ljung_box_lags,
+        "durbin_watson": its.durbin_watson,
     }
+    # consecutive slices are seldom independent; the intervals assume they are
+    autocorrelation = {
+        "test": "ljung-box",
+        "statistic": its.ljung_box_q,
+        "p": its.ljung_box_p,
+        "lags": its.ljung_box_lags,
+        "durbin_watson": its.durbin_watson,
+        "present": its.autocorrelated,
+    }
+    caveats = [autocorrelation_caveat(its, "en")] if its.autocorrelated else []
     rows = [
         {
             "slice_start": datetime.fromtimestamp(int(edges[i]), store.tz).date().isoformat(),
@@ -91,7 +105,7 @@ def effect(
         }
         for i in range(len(y))
     ]
-    notes: list[str] = []
+    notes: list[str] = list(caveats)
     if control is not None:
         summary["control"] = control.name
         yc = series(control)
@@ -120,7 +134,20 @@ def effect(
                 did_high=did.ci_high,
                 did_p=did.p_value,
             )
-    return AnalysisOutput("effect", summary, rows, None, notes)
+    top = {"autocorrelation": autocorrelation, "caveats": caveats}
+    return AnalysisOutput("effect", summary, rows, None, notes, top_level=top)
+
+
+def autocorrelation_caveat(its: an.ITSResult, lang: str) -> str:
+    """The caveat an autocorrelated series prints: its test figures and what they mean."""
+    return text(
+        "analyse.caveat.autocorrelation",
+        lang,
+        q=its.ljung_box_q,
+        lags=its.ljung_box_lags,
+        p=its.ljung_box_p,
+        dw=its.durbin_watson,
+    )
 
 
 def run(store: Store, viewer: Viewer, asked: Mapping[str, Any]) -> AnalysisOutput:
