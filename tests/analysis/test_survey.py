@@ -61,3 +61,18 @@ def test_design_effect_uses_the_effective_sample_like_statsmodels():
     assert weighted.ci_high - weighted.ci_low > plain.ci_high - plain.ci_low
     with pytest.raises(ValueError):
         wilson_interval(1, 10, design_effect=0)
+
+
+def test_kish_design_effect_against_its_closed_forms():
+    from lagesbild.analysis import kish_design_effect
+
+    w = np.random.default_rng(4).lognormal(0.0, 0.6, 500)
+    k = kish_design_effect(w)
+    assert k.n == 500
+    assert k.n_eff == pytest.approx(w.sum() ** 2 / (w**2).sum(), rel=1e-12)
+    # Kish's 1 + CV^2 with the population standard deviation
+    assert k.design_effect == pytest.approx(1 + (w.std() / w.mean()) ** 2, rel=1e-12)
+    assert kish_design_effect(np.full(40, 2.5)).design_effect == pytest.approx(1.0)
+    for bad in ([], [1.0, -1.0], [0.0, 0.0], [1.0, np.nan]):
+        with pytest.raises(ValueError):
+            kish_design_effect(np.array(bad))

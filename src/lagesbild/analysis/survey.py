@@ -45,9 +45,18 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
 from scipy import stats
 
-__all__ = ["ShareComparison", "ShareInterval", "compare_shares", "survey_series", "wilson_interval"]
+__all__ = [
+    "KishDesign",
+    "ShareComparison",
+    "ShareInterval",
+    "compare_shares",
+    "kish_design_effect",
+    "survey_series",
+    "wilson_interval",
+]
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,38 @@ class ShareComparison:
             confidence=self.area.confidence,
         )
         return out
+
+
+@dataclass(frozen=True)
+class KishDesign:
+    """Kish's effective sample size of a weighted sample: ``n`` respondents carry the
+    information of ``n_eff`` in a simple random sample; ``design_effect`` is ``n / n_eff``."""
+
+    n: int
+    n_eff: float
+    design_effect: float
+
+    def to_dict(self) -> dict:
+        return {"n": self.n, "n_eff": self.n_eff, "design_effect": self.design_effect}
+
+
+def kish_design_effect(weights: np.ndarray) -> KishDesign:
+    r"""Kish's (1965) effective sample size :math:`n_\text{eff} = (\sum w)^2 / \sum w^2` of the
+    respondents' weights and the design effect of weighting
+    :math:`D = n / n_\text{eff} = 1 + CV_w^2` (the weights' coefficient of variation with the
+    population standard deviation). Pass ``design_effect`` on to `wilson_interval`.
+
+    Examples
+    --------
+    >>> k = kish_design_effect(np.array([1.0, 1.0, 2.0, 4.0]))
+    >>> round(k.n_eff, 3), round(k.design_effect, 3)
+    (2.909, 1.375)
+    """
+    w = np.asarray(weights, dtype=float).ravel()
+    if w.size == 0 or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+        raise ValueError("weights must be finite, non-negative and not all zero")
+    n_eff = float(w.sum() ** 2 / np.sum(w * w))
+    return KishDesign(int(w.size), n_eff, w.size / n_eff)
 
 
 def wilson_interval(

@@ -450,6 +450,14 @@ SURVEY = Query(
             "question",
             help="analyse.field.survey.question",
         ),
+        Field(
+            "design_effect",
+            float,
+            gt=0,
+            le=100,
+            flag="--design-effect",
+            help="analyse.field.survey.design_effect",
+        ),
     ),
     "analyse.query.survey",
 )
