@@ -100,3 +100,56 @@ def test_emerging_cold_and_consecutive():
 def test_too_few_slices():
     with pytest.raises(ValueError):
         mann_kendall(np.zeros((2, 3)))
+
+
+# ---------------------------------------------------------------- sparse counts: Monte Carlo
+
+
+def test_the_monte_carlo_sums_are_the_space_time_stencil_sums():
+    from lagesbild.analysis.emerging import space_time_monte_carlo, space_time_stencil
+    from lagesbild.analysis.neighbours import stencil_sums
+
+    cube = np.random.default_rng(2).poisson(0.4, (8, 9, 7)).astype(float)
+    for k in (1, 2):
+        mc = space_time_monte_carlo(cube, 50.0, time_window=k, simulations=99, seed=1)
+        # the observed t: the 3-D stencil's neighbourhood sum S, standardised by its
+        # multinomial moments N a / n and N (a / n - (a / n)^2), a the neighbours of the bin
+        st = space_time_stencil(50.0, None, k)
+        s = stencil_sums(cube, st)
+        a = stencil_sums(np.ones(cube.shape), st) / cube.size
+        t = (s - cube.sum() * a) / np.sqrt(cube.sum() * (a - a**2))
+        np.testing.assert_allclose(mc.t, t, rtol=1e-10)
+        assert mc.p.shape == cube.shape and mc.simulations == 99
+
+
+def test_sparse_random_cubes_are_classified_by_monte_carlo_and_stay_calibrated():
+    """On random sparse cubes (0.05 events per bin) the normal p marks far more than 5 % of
+    the bins; the Monte Carlo p about 5 %, and auto chooses it."""
+    rng = np.random.default_rng(11)
+    share_mc, share_normal = [], []
+    for _ in range(3):
+        cube = rng.poisson(0.05, (12, 30, 30)).astype(float)
+        normal = emerging_hot_spots(cube, 50.0, inference="normal")
+        auto = emerging_hot_spots(cube, 50.0, inference="auto", simulations=199, seed=3)
+        assert (normal.inference, auto.inference) == ("normal", "montecarlo")
+        assert auto.simulations == 199 and auto.seed == 3 and normal.simulations == 0
+        share_normal.append(np.mean(normal.p <= 0.05))
+        share_mc.append(np.mean(auto.p <= 0.05))
+        # the adjusted p (max-T over the cube) marks no bin of a random cube
+        assert np.nanmin(auto.q) > 0.05
+    assert np.mean(share_mc) <= 0.06
+    assert np.mean(share_normal) > 2 * np.mean(share_mc)
+    # dense counts: auto keeps the normal test
+    dense = rng.poisson(40, (6, 10, 10)).astype(float)
+    assert emerging_hot_spots(dense, 50.0, inference="auto").inference == "normal"
+
+
+def test_a_planted_new_hot_spot_is_still_found_by_monte_carlo():
+    rng = np.random.default_rng(5)
+    cube = rng.poisson(0.05, (12, 30, 30)).astype(float)
+    cube[-1, 14:16, 14:16] += 6  # 24 events in four cells in the last slice only
+    res = emerging_hot_spots(
+        cube, 50.0, inference="montecarlo", classify_by="q", simulations=199, seed=0
+    )
+    assert res.category[14, 14] == "new" and res.category[15, 15] == "new"
+    assert res.category_counts().get("new", 0) <= 16  # the cluster's neighbourhood, not the map

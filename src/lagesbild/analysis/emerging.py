@@ -19,6 +19,11 @@ The input is a cube of counts, shape ``(T, ny, nx)`` (weekly or monthly slices, 
    :math:`t_g` the sizes of tied groups;
    :math:`Z = (S - \operatorname{sgn} S)/\sqrt{\operatorname{Var}S}` (continuity correction),
    two-sided normal p.
+   *Sparse counts.* The normal p of a bin is far too small when most bins hold 0 or 1 events
+   (see :mod:`.gistar_inference`); ``inference="montecarlo"`` (or ``"auto"`` on sparse counts,
+   the hot-spot map's rule) takes the conditional Monte Carlo p-values instead: the cube's
+   events redistributed over its bins, the same total, and the max-T adjusted p in place of
+   BH's q.
 3. *Categories* (ArcGIS definitions; "significant" means Gi* p, or BH q, at most ``alpha``;
    "90 %" means at least 90 % of the slices; the trend is significant at ``alpha``):
 
@@ -46,13 +51,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import numpy as np
 from scipy import stats
 
+from .gistar_inference import MonteCarloInference, conditional_monte_carlo
 from .grid import Grid
-from .hotspots import _gi_star_arrays, band_stencil, benjamini_hochberg
+from .hotspots import _gi_star_arrays, band_stencil, benjamini_hochberg, resolve_inference
+from .neighbours import stencil_sums
 
 __all__ = [
     "CATEGORIES",
@@ -61,6 +69,7 @@ __all__ = [
     "emerging_hot_spots",
     "mann_kendall",
     "space_time_gi_star",
+    "space_time_monte_carlo",
 ]
 
 CATEGORIES = (
@@ -125,6 +134,81 @@ def mann_kendall(series: np.ndarray, *, continuity: bool = True) -> MannKendallR
     return MannKendallResult(*(a.reshape(shape) for a in (s, var, z, p, tau)))
 
 
+def space_time_stencil(cell_size: float, distance: float | None, time_window: int) -> np.ndarray:
+    """The neighbourhood of a bin: the distance band in the current slice and the
+    ``time_window`` previous ones (a 2-D band when ``time_window`` is 0)."""
+    spatial = band_stencil(cell_size, distance)
+    if time_window == 0:
+        return spatial
+    k = int(time_window)
+    st = np.zeros((2 * k + 1,) + spatial.shape, dtype=bool)
+    st[: k + 1] = spatial  # offsets -k..0: the current and the k previous slices
+    return st
+
+
+def space_time_monte_carlo(
+    cube: np.ndarray,
+    cell_size: float,
+    *,
+    distance: float | None = None,
+    time_window: int = 1,
+    simulations: int = 999,
+    seed: int | None = 0,
+) -> MonteCarloInference:
+    """The conditional Monte Carlo test of :mod:`.gistar_inference` on a ``(T, ny, nx)`` cube.
+
+    With ``time_window >= 1`` the null matches the cube's Gi* (mean and variance of the whole
+    cube): the cube's events redistributed uniformly over all its bins, the same total. With
+    ``time_window = 0`` each slice is its own map: its events redistributed over its cells.
+    ``p`` is each bin's Monte Carlo p-value, ``p_adjusted`` the max-T adjusted one (over the
+    whole cube; per slice with ``time_window = 0``); arrays in the cube's shape.
+    """
+    y = np.asarray(cube, dtype=float)
+    if y.ndim != 3:
+        raise ValueError("cube must have shape (T, ny, nx)")
+    T, ny, nx = y.shape
+    st = space_time_stencil(cell_size, distance, time_window)
+    if time_window == 0:
+        sums = partial(stencil_sums, stencil=st)
+        runs = [
+            conditional_monte_carlo(
+                y[t],
+                np.ones((ny, nx), bool),
+                sums,
+                sums,
+                simulations=simulations,
+                seed=None if seed is None else seed + t,
+            )
+            for t in range(T)
+        ]
+        p, p_adj, t_obs = (
+            np.stack([getattr(r, a) for r in runs]) for a in ("p", "p_adjusted", "t")
+        )
+        return MonteCarloInference(p, p_adj, t_obs, runs[0].null, int(simulations), seed)
+
+    spatial, k = st[-1 - int(time_window)], int(time_window)
+
+    def sums(batch: np.ndarray) -> np.ndarray:
+        # the cube is passed flat (T * ny, nx), the 2-D shape the simulation draws maps in;
+        # the stencil is the band in each of the slices t-k..t: the band's sums per slice,
+        # then a running sum over k + 1 slices (several times cheaper than a 3-D correlation)
+        s = stencil_sums(batch.reshape(-1, ny, nx), spatial).reshape(-1, T, ny, nx)
+        c = np.cumsum(s, axis=1)
+        c[:, k + 1 :] -= c[:, : -k - 1].copy()
+        return c.reshape(batch.shape)
+
+    mc = conditional_monte_carlo(
+        y.reshape(T * ny, nx),
+        np.ones((T * ny, nx), bool),
+        sums,
+        sums,
+        simulations=simulations,
+        seed=seed,
+    )
+    p, p_adj, t_obs = (getattr(mc, a).reshape(T, ny, nx) for a in ("p", "p_adjusted", "t"))
+    return MonteCarloInference(p, p_adj, t_obs, mc.null, mc.simulations, seed)
+
+
 def space_time_gi_star(
     cube: np.ndarray,
     cell_size: float,
@@ -136,14 +220,11 @@ def space_time_gi_star(
     y = np.asarray(cube, dtype=float)
     if y.ndim != 3:
         raise ValueError("cube must have shape (T, ny, nx)")
-    spatial = band_stencil(cell_size, distance)
+    st = space_time_stencil(cell_size, distance, time_window)
     mask = np.ones(y.shape, dtype=bool)
     if time_window == 0:
-        z, _ = _gi_star_arrays(y, spatial[None], mask, (1, 2))
+        z, _ = _gi_star_arrays(y, st[None], mask, (1, 2))
     else:
-        k = int(time_window)
-        st = np.zeros((2 * k + 1,) + spatial.shape, dtype=bool)
-        st[: k + 1] = spatial  # offsets -k..0: the current and the k previous slices
         z, _ = _gi_star_arrays(y, st, mask, (0, 1, 2))
     return z, 2 * stats.norm.sf(np.abs(z))
 
@@ -168,6 +249,9 @@ class EmergingResult:
     time_window: int
     classified_by: str
     grid: Grid | None = None
+    inference: str = "normal"
+    simulations: int = 0
+    seed: int | None = None
 
     def category_counts(self) -> dict[str, int]:
         cats, n = np.unique(self.category, return_counts=True)
@@ -237,6 +321,9 @@ def emerging_hot_spots(
     alpha: float = 0.05,
     classify_by: Literal["p", "q"] = "p",
     grid: Grid | None = None,
+    inference: Literal["normal", "montecarlo", "auto"] = "normal",
+    simulations: int = 999,
+    seed: int | None = 0,
 ) -> EmergingResult:
     """Emerging hot spot analysis of a count cube ``(T, ny, nx)``, oldest slice first.
 
@@ -251,7 +338,13 @@ def emerging_hot_spots(
     alpha : float
         Significance level for the bins and for the Mann-Kendall trend.
     classify_by : {"p", "q"}
-        Bin significance from the Gi* p-value or the BH q-value over the whole cube.
+        Bin significance from the Gi* p-value or its adjusted value over the whole cube (BH
+        q for the normal test, the max-T adjusted p for the Monte Carlo one).
+    inference : {"normal", "montecarlo", "auto"}
+        The bins' p-values: the normal tail of z, or the conditional Monte Carlo test of
+        :func:`space_time_monte_carlo` (``simulations`` maps, ``seed``); ``auto`` takes the
+        Monte Carlo test on sparse counts, by the rule of :func:`.hotspots.resolve_inference`
+        (the same as the hot-spot map's). The result's ``inference`` says which was used.
 
     Examples
     --------
@@ -260,7 +353,20 @@ def emerging_hot_spots(
     'consecutive'
     """
     z, p = space_time_gi_star(cube, cell_size, distance=distance, time_window=time_window)
-    q = benjamini_hochberg(p)
+    flat = np.asarray(cube, float).reshape(-1, np.shape(cube)[-1])
+    how = resolve_inference(flat, np.ones(flat.shape, bool), inference)
+    if how == "montecarlo":
+        mc = space_time_monte_carlo(
+            cube,
+            cell_size,
+            distance=distance,
+            time_window=time_window,
+            simulations=simulations,
+            seed=seed,
+        )
+        p, q = np.asarray(mc.p), np.asarray(mc.p_adjusted)
+    else:
+        q = benjamini_hochberg(p)
     test = q if classify_by == "q" else p
     T = z.shape[0]
     zf = np.nan_to_num(z).reshape(T, -1)
@@ -286,4 +392,7 @@ def emerging_hot_spots(
         int(time_window),
         classify_by,
         grid,
+        how,
+        int(simulations) if how == "montecarlo" else 0,
+        seed if how == "montecarlo" else None,
     )

@@ -20,6 +20,7 @@ from lagesbild.services.analyse.grid import (
     points_for,
     slices,
 )
+from lagesbild.services.analyse.query import EMERGING, WHERE
 from lagesbild.services.data import PlaceGeo
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
@@ -36,9 +37,14 @@ def emerging(
     cell: float = 100.0,
     slice_: str = "month",
     distance: float | None = None,
+    inference: str = "auto",
+    simulations: int = 199,
+    seed: int = 0,
 ) -> AnalysisOutput:
     """Gi* per time slice (month or week) and a Mann-Kendall trend per cell, on a grid over the
-    place's box (or the points'). Cell polygons in the store's projected CRS."""
+    place's box (or the points'). Cell polygons in the store's projected CRS. The bins'
+    p-values as the hot-spot map's: `inference` "auto" takes the Monte Carlo test on sparse
+    counts, where the normal tail would mark random bins hot; the summary says which."""
     check_cell(cell)
     check_reach("distance", distance, cell)
     edges = slices(period, slice_)
@@ -53,10 +59,26 @@ def emerging(
     for s in range(len(edges) - 1):
         sel = k == s
         cube[s] = an.bin_points(grid, pts.x[sel], pts.y[sel])
-    res = an.emerging_hot_spots(cube, cell, distance=distance, grid=grid)
+    res = an.emerging_hot_spots(
+        cube,
+        cell,
+        distance=distance,
+        grid=grid,
+        inference=inference,
+        simulations=simulations,
+        seed=seed,
+    )
+    summary = {
+        "cells": grid.n_cells,
+        "slices": len(edges) - 1,
+        "inference": res.inference,
+        "simulations": res.simulations,
+        "seed": res.seed,
+        **res.category_counts(),
+    }
     return AnalysisOutput(
         "emerging",
-        {"cells": grid.n_cells, "slices": len(edges) - 1, **res.category_counts()},
+        summary,
         res.to_records(),
         list(grid.cell_polygons()),
         [],
@@ -66,29 +88,20 @@ def emerging(
 def run(store: Store, viewer: Viewer, asked: Mapping[str, Any]) -> AnalysisOutput:
     """`emerging` from the query as written (`query.EMERGING`)."""
     cell = asked["cell"]
-    check_cell(cell)
     check_reach("distance", asked.get("distance"), cell)
     period = resolve.window(store, asked["date_from"], asked["date_to"])
     slices(period, asked["slice"])  # a wrong slice is named before the store is read
     cats = resolve.categories(store, asked["layer"], asked["category"])
     place = resolve.place(store, viewer, asked["place"]) if asked["place"] else None
+    options = EMERGING.options(asked, *WHERE, "slice")
     out = emerging(
         store,
         viewer,
         place,
         period,
-        layer=asked["layer"],
         categories=cats,
-        cell=cell,
         slice_=asked["slice"],
-        distance=asked.get("distance"),
+        distance=asked.get("distance"),  # the service's own, not the query's
+        **options,
     )
-    return out.echo(
-        {
-            "place": asked["place"],
-            "from": asked["date_from"],
-            "to": asked["date_to"],
-            "slice": asked["slice"],
-            "cell": cell,
-        }
-    )
+    return out.echo(EMERGING.echo(asked))

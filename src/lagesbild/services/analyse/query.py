@@ -172,6 +172,12 @@ SIMULATIONS = Field(
     help="analyse.field.simulations",
 )
 SEED = Field("seed", int, 0, help="analyse.field.seed")
+INFERENCE = Field(
+    "inference",
+    default="auto",
+    choices=("auto", "normal", "montecarlo"),
+    help="analyse.field.hotspots.inference",
+)
 SLICE = Field(
     "slice",
     default="month",
@@ -227,12 +233,7 @@ HOTSPOTS = Query(
             help="analyse.field.hotspots.bandwidth",
             unit="m",
         ),
-        Field(
-            "inference",
-            default="auto",
-            choices=("auto", "normal", "montecarlo"),
-            help="analyse.field.hotspots.inference",
-        ),
+        INFERENCE,
         SIMULATIONS,
         SEED,
         Field(
@@ -356,6 +357,10 @@ EMERGING = Query(
         CATEGORY,
         CELL.but(default=100.0),
         SLICE,
+        INFERENCE,
+        # a cube holds slices x cells bins: fewer maps than a map's 999 keep it to seconds
+        SIMULATIONS.but(default=199),
+        SEED,
     ),
     "analyse.query.emerging",
 )
