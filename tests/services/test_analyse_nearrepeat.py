@@ -116,3 +116,28 @@ def test_too_few_events_and_bad_options_name_the_field(scene):
         with pytest.raises(ValidationError) as err:
             answer("nearrepeat", scene, SYSTEM, values)
         assert err.value.field == option
+
+
+def test_observations_are_tested_like_crimes(scene):
+    """`--layer observations`: the same positions and times as observations (one a visit,
+    whatever its count) give the same Knox figures as the crimes; the crimes are not read."""
+    recs = []
+    for i, (dx, dy, when) in enumerate(EVENTS[:6]):  # a subset: not the crimes' figures
+        lon, lat = TO_LONLAT.transform(X0 + dx, Y0 + dy)
+        rec = {"id": f"o{i}", "occurred_at": when, "category": "drug_sale", "lon": lon, "lat": lat}
+        recs.append((i, {**rec, "count": 3, "sensitivity": "shared"}, None))
+    assert write_records(scene, "observations", recs).stored == 6
+    asked = {**ASKED, "distance": 100, "days": 1, "seed": 1}
+    obs = answer("nearrepeat", scene, SYSTEM, {**asked, "layer": "observations"})
+    pairs = list(itertools.combinations(range(6), 2))
+    xy = [TO_XY.transform(*TO_LONLAT.transform(X0 + dx, Y0 + dy)) for dx, dy, _ in EVENTS[:6]]
+    day = [date.fromisoformat(w[:10]).toordinal() for _, _, w in EVENTS[:6]]
+    close = sum(math.dist(xy[a], xy[b]) <= 100 and abs(day[a] - day[b]) <= 1 for a, b in pairs)
+    assert obs.summary["events"] == 6 and obs.summary["total_pairs"] == 15
+    assert obs.summary["close_pairs"] == close
+    assert obs.parameters["layer"] == "observations"
+    crimes = answer("nearrepeat", scene, SYSTEM, asked)
+    assert crimes.summary["events"] == len(EVENTS) and crimes.parameters["layer"] == "crimes"
+    with pytest.raises(ValidationError) as err:  # a crime category is no observation category
+        answer("nearrepeat", scene, SYSTEM, {**asked, "layer": "observations", "category": "x"})
+    assert err.value.field == "category"

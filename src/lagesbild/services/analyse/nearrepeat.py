@@ -43,15 +43,17 @@ def nearrepeat(
     *,
     distance: float,
     days: int,
+    layer: str = "crimes",
     categories: Sequence[str] | None = None,
     simulations: int = 999,
     seed: int = 0,
 ) -> AnalysisOutput:
-    """The Knox test of the crimes in the place (as assigned to it) over exactly `period`,
-    pairs within `distance` metres and `days` calendar days, both inclusive."""
+    """The Knox test of the `layer`'s events in the place (crimes or observations, as assigned
+    to it) over exactly `period`, pairs within `distance` metres and `days` calendar days, both
+    inclusive. An observation is one event whatever its count: a near repeat is a visit."""
     cats = None if categories is None else list(categories)
     pts = data.load_points(
-        store, viewer, "crimes", period=period, categories=cats, within=(place.id, 0)
+        store, viewer, layer, period=period, categories=cats, within=(place.id, 0)
     )
     if len(pts) < 2:
         raise ValidationError(
@@ -82,7 +84,7 @@ def nearrepeat(
 def run(store: Store, viewer: Viewer, asked: Mapping[str, Any]) -> AnalysisOutput:
     """`nearrepeat` from the query as written (`query.NEARREPEAT`)."""
     period = resolve.window(store, asked["date_from"], asked["date_to"])
-    cats = resolve.categories(store, "crimes", asked["category"])
+    cats = resolve.categories(store, asked["layer"], asked["category"])
     place = resolve.place(store, viewer, asked["place"])
     out = nearrepeat(store, viewer, place, period, categories=cats, **NEARREPEAT.options(asked))
     return out.echo(NEARREPEAT.echo(asked, crs=store.settings.crs))

@@ -291,6 +291,7 @@ NEARREPEAT = Query(
             le=365,
             help="analyse.field.nearrepeat.days",
         ),
+        LAYER,
         CATEGORY,
         SIMULATIONS,
         SEED,
