@@ -5,17 +5,76 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+import shapely
+
 from lagesbild import analysis as an
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
+from lagesbild.errors import ValidationError
+from lagesbild.i18n import text
 from lagesbild.services.analyse import resolve
-from lagesbild.services.analyse.grid import box_of, check_cell, check_reach, grid_over, points_for
+from lagesbild.services.analyse.grid import (
+    MAX_REACH_CELLS,
+    MAX_REACH_M,
+    box_of,
+    check_cell,
+    check_reach,
+    grid_over,
+    points_for,
+)
 from lagesbild.services.analyse.query import HOTSPOTS
 from lagesbild.services.data import PlaceGeo
 from lagesbild.services.results import AnalysisOutput
 from lagesbild.store.engine import Store
 
 KNN_K = 8
+CV = "cv"  # the bandwidth chosen by likelihood cross-validation
+
+
+def read_bandwidth(value: float | str | None) -> float | str | None:
+    """A KDE bandwidth as given: metres (a number, or its text), "cv", or None (3 cells)."""
+    if value is None or not isinstance(value, str):
+        return value
+    text_ = value.strip().lower()
+    if text_ == CV:
+        return CV
+    try:
+        return float(text_)
+    except ValueError:
+        raise ValidationError(
+            "bandwidth", f"expected a number of metres or cv; got {value}"
+        ) from None
+
+
+def cv_bandwidth(
+    store: Store,
+    viewer: Viewer,
+    layer: str,
+    place: PlaceGeo | None,
+    period: Period,
+    cats: list[str] | None,
+    cell: float,
+    seed: int,
+) -> tuple[an.BandwidthChoice, float, list[str]]:
+    """The likelihood cross-validated bandwidth of the points on the grid (the events, not
+    their counts), clipped to the widest the KDE takes (100 cells, 50 km), with a note then."""
+    core = points_for(store, viewer, layer, place, period, cats, cell)
+    if place is not None:
+        keep = shapely.contains_xy(shapely.box(*place.geom.bounds), core.x, core.y)
+        xs, ys = core.x[keep], core.y[keep]
+    else:
+        xs, ys = core.x, core.y
+    if xs.size < 3:
+        raise ValidationError(
+            "bandwidth", f"cross-validation needs three or more events; {xs.size} in the period"
+        )
+    choice = an.likelihood_cv_bandwidth(np.column_stack([xs, ys]), seed=seed)
+    limit = min(MAX_REACH_CELLS * cell, MAX_REACH_M)
+    if choice.bandwidth <= limit:
+        return choice, choice.bandwidth, []
+    note = text("analyse.note.bandwidth_cv_clipped", "en", chosen=choice.bandwidth, used=limit)
+    return choice, limit, [note]
 
 
 def hotspots(
@@ -29,7 +88,7 @@ def hotspots(
     cell: float = 50.0,
     method: str = "gistar",
     distance: float | None = None,
-    bandwidth: float | None = None,
+    bandwidth: float | str | None = None,
     inference: str = "auto",
     simulations: int = 999,
     seed: int = 0,
@@ -38,15 +97,24 @@ def hotspots(
     """Gi* or quartic KDE on a grid aligned to multiples of `cell` over the place's box (or the
     points' box), zero cells included, over exactly `period` (a briefing's runs from 18:00 to
     18:00). Cell polygons in the store's projected CRS. Gi*'s `inference` "auto" takes the
-    Monte Carlo test on sparse counts, where the normal tail would mark random cells hot."""
+    Monte Carlo test on sparse counts, where the normal tail would mark random cells hot.
+    The KDE's `bandwidth` is metres, None (3 cells) or "cv": chosen from the period's points
+    by likelihood cross-validation (`an.likelihood_cv_bandwidth`); the summary says which."""
     # the options' bounds and choices are the query's (`query.HOTSPOTS`), checked at the edges;
     # these depend on the cell
     check_cell(cell)
     check_reach("distance", distance, cell)
-    check_reach("bandwidth", bandwidth, cell)
+    bandwidth = read_bandwidth(bandwidth)
+    if bandwidth != CV:
+        check_reach("bandwidth", bandwidth, cell)
     cats = None if categories is None else list(categories)
-    # `is None`, not `or`: a bandwidth of 0 is refused above, never replaced by the default
-    h = 3 * cell if bandwidth is None else bandwidth
+    notes: list[str] = []
+    chosen = None
+    if method == "kde" and bandwidth == CV:
+        chosen, h, notes = cv_bandwidth(store, viewer, layer, place, period, cats, cell, seed)
+    else:
+        # `is None`, not `or`: a bandwidth of 0 is refused above, never replaced by the default
+        h = 3 * cell if bandwidth is None or bandwidth == CV else bandwidth
     reach = h if method == "kde" else 0.0
     pts = points_for(store, viewer, layer, place, period, cats, cell, reach)
     grid = grid_over(box_of(place, pts), cell)
@@ -100,10 +168,14 @@ def hotspots(
             "cells": grid.n_cells,
             "points": int(inside.sum()),
             "bandwidth_m": h,
+            "bandwidth_method": (
+                chosen.method if chosen else "default" if bandwidth is None else "fixed"
+            ),
+            **({"bandwidth_cv_sigma_m": chosen.sigma} if chosen else {}),
             "max_density_per_ha": float(dens.max()) if dens.size else 0.0,
             "error_bound_per_ha": res.max_error_bound,
         }
-    return AnalysisOutput("hotspots", summary, rows, list(grid.cell_polygons()), [])
+    return AnalysisOutput("hotspots", summary, rows, list(grid.cell_polygons()), notes)
 
 
 def run(store: Store, viewer: Viewer, asked: Mapping[str, Any]) -> AnalysisOutput:

@@ -226,13 +226,8 @@ HOTSPOTS = Query(
             help="analyse.field.hotspots.distance",
             unit="m",
         ),
-        Field(
-            "bandwidth",
-            float,
-            gt=0,
-            help="analyse.field.hotspots.bandwidth",
-            unit="m",
-        ),
+        # metres, or "cv": the analysis reads it (`hotspots.read_bandwidth`)
+        Field("bandwidth", help="analyse.field.hotspots.bandwidth_or_cv"),
         INFERENCE,
         SIMULATIONS,
         SEED,
