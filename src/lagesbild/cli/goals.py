@@ -45,7 +45,11 @@ def goals_add(
     title: str,
     place: Annotated[str, typer.Option("--place")],
     indicator: Annotated[
-        str, typer.Option("--indicator", help="crimes:CAT, observations:CAT, status")
+        str,
+        typer.Option(
+            "--indicator",
+            help="crimes:CAT, observations:CAT, measurements:METRIC[:GROUP], status",
+        ),
     ],
     baseline: Annotated[
         str | None, typer.Option("--baseline", help="Baseline period, e.g. 2022")
@@ -83,7 +87,7 @@ def goals_dashboard(
     db: DbOption = None,
 ) -> None:
     """Progress per goal with the trend and its uncertainty."""
-    from lagesbild.briefing import forum
+    from lagesbild.briefing import forum, goal_measurements
     from lagesbild.i18n import format as fmt
 
     res = forum.dashboard(open_store_cli(db), SYSTEM, month)
@@ -94,6 +98,8 @@ def goals_dashboard(
         if g["indicator"] == "status":
             figs = f"round {g.get('latest_round')}: {g.get('latest_status')}"
             trend = ", ".join(f"{r['round']}: {r['area_ha']:.1f} ha" for r in g.get("rounds", []))
+        elif g["indicator"].startswith("measurements:"):
+            figs, trend = goal_measurements.dashboard_cells(g, lambda v: fmt.num(v, "en", 1))
         elif "rate_ratio" in g:
             figs = (
                 f"{g['baseline_count']} ({g['baseline_period']}) -> {g['current_count']}; "

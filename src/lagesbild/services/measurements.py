@@ -150,8 +150,7 @@ def _events(store: Store, viewer: Viewer, place: PlaceGeo) -> list[dict[str, Any
             .order_by(e.starts_at)
         ).all()
     return [
-        {"title": r[0], "kind": r[1], "start": r[2].astimezone(store.tz), "end": r[3]}
-        for r in rows
+        {"title": r[0], "kind": r[1], "start": r[2].astimezone(store.tz), "end": r[3]} for r in rows
     ]
 
 
@@ -184,9 +183,7 @@ def place_charts(
         n = max(len(months) - 1, 1)
         series = []
         for g, s in by_group.items():
-            pts = [
-                (i / n, s[mo] / hi, mo, s[mo]) for i, mo in enumerate(months) if mo in s
-            ]
+            pts = [(i / n, s[mo] / hi, mo, s[mo]) for i, mo in enumerate(months) if mo in s]
             series.append({"group": g, "label": group_label(g, lang), "points": pts})
         marks: dict[str, list[str]] = defaultdict(list)
         for ev in events:
@@ -300,8 +297,7 @@ def effect(
         return AnalysisOutput("effect", summary, rows)
     months = per_month(values, metric)
     labels = [
-        _month_label(i)
-        for i in range(_month_index(min(months)), _month_index(max(months)) + 1)
+        _month_label(i) for i in range(_month_index(min(months)), _month_index(max(months)) + 1)
     ]
     missing = [mo for mo in labels if mo not in months]
     if missing and metric.summed:
