@@ -212,11 +212,10 @@ def category_add(
 
     from sqlalchemy import delete, insert, select
 
+    from lagesbild.domain.taxonomy import METRIC_KINDS
     from lagesbild.errors import ValidationError
     from lagesbild.store import audit
     from lagesbild.store.schema import store_settings
-
-    from lagesbild.domain.taxonomy import METRIC_KINDS
 
     if layer not in ("crimes", "observations", "measurements"):
         raise ValidationError("layer", "expected crimes, observations or measurements")
