@@ -142,73 +142,127 @@ def compare(a: list[Value], b: list[Value], metric: Metric) -> dict[str, Any]:
 
 
 def _events(store: Store, viewer: Viewer, place: PlaceGeo) -> list[dict[str, Any]]:
+    """The activation events of the place or within its boundary (a scene holds its square)."""
     e = activation_events.c
     with store.read() as conn:
         rows = conn.execute(
-            select(e.title, e.kind, e.starts_at, e.ends_at)
-            .where(e.place_id == place.id, visible(activation_events, viewer))
+            select(e.title, e.kind, e.starts_at, e.ends_at, e.place_id, e.geom)
+            .where(visible(activation_events, viewer))
             .order_by(e.starts_at)
         ).all()
+    inside = place.geom_wgs84.buffer(0)
     return [
-        {"title": r[0], "kind": r[1], "start": r[2].astimezone(store.tz), "end": r[3]} for r in rows
-    ]
+        {"title": r[0], "kind": r[1], "start": r[2].astimezone(store.tz),
+         "end": r[3].astimezone(store.tz)}
+        for r in rows
+        if r[4] == place.id or (r[5] is not None and inside.covers(r[5]))
+    ]  # fmt: skip
 
 
 def _ticks(hi: float) -> list[float]:
     return [hi * k / 4 for k in range(5)]
 
 
+def _runs(flags: list[bool]) -> list[tuple[int, int]]:
+    """Contiguous runs of true as (first, last) indices."""
+    out, start = [], None
+    for i, f in enumerate([*flags, False]):
+        if f and start is None:
+            start = i
+        elif not f and start is not None:
+            out.append((start, i - 1))
+            start = None
+    return out
+
+
 def place_charts(
-    store: Store, viewer: Viewer, place: PlaceGeo, lang: str = "sv"
+    store: Store, viewer: Viewer, place_id: int, lang: str = "sv"
 ) -> list[dict[str, Any]]:
-    """One chart model per metric measured at the place: months on x, one line per group,
-    fractions 0..1 for the SVG, and the activation periods (the long ones: parks, art) and
-    their count per month marked on the time axis."""
-    tax = store.taxonomy
+    """One chart model per metric measured at the place (`_chart`). Groups of very different
+    size (everyone and girls 13-18) get a chart each, so the small group's line is not flat
+    along the axis."""
+    from lagesbild.services.data import place_by_id
+
+    place = place_by_id(store, viewer, place_id)
     events = _events(store, viewer, place)
     charts = []
     for code in metrics_at(store, viewer, place.id):
-        metric = tax.metric_or_plain(code)
+        metric = store.taxonomy.metric_or_plain(code)
         values = load(store, viewer, place.id, code)
         if not values:
             continue
-        groups = groups_in(values)
-        by_group = {g: per_month([v for v in values if v.group == g], metric) for g in groups}
-        months = sorted({k for series in by_group.values() for k in series})
-        first, last = months[0], months[-1]
-        span = _month_index(last) - _month_index(first)
-        months = [_month_label(_month_index(first) + i) for i in range(span + 1)]
-        hi = max(max(s.values()) for s in by_group.values()) or 1.0
-        hi = _nice(hi)
-        n = max(len(months) - 1, 1)
-        series = []
-        for g, s in by_group.items():
-            pts = [(i / n, s[mo] / hi, mo, s[mo]) for i, mo in enumerate(months) if mo in s]
-            series.append({"group": g, "label": group_label(g, lang), "points": pts})
-        marks: dict[str, list[str]] = defaultdict(list)
-        for ev in events:
-            mo = month_of(ev["start"])
-            if first <= mo <= last:
-                marks[mo].append(ev["title"])
-        charts.append(
-            {
-                "metric": code,
-                "label": metric.label(lang),
-                "unit": metric.unit(lang),
-                "kind": metric.kind,
-                "months": months,
-                "ticks": _ticks(hi),
-                "series": series,
-                "events": [
-                    {"x": months.index(mo) / n, "month": mo, "n": len(t), "titles": t[:3]}
-                    for mo, t in sorted(marks.items())
-                ],
-                "year_ticks": [
-                    (i / n, mo[:4]) for i, mo in enumerate(months) if mo.endswith("-01") or i == 0
-                ],
-            }
-        )
+        by_group = {
+            g: per_month([v for v in values if v.group == g], metric) for g in groups_in(values)
+        }
+        tops = [max(s.values()) for s in by_group.values()]
+        if len(tops) > 1 and min(tops) > 0 and max(tops) / min(tops) > 4:
+            charts += [_chart(metric, {g: s}, events, lang) for g, s in by_group.items()]
+        else:
+            charts.append(_chart(metric, by_group, events, lang))
     return charts
+
+
+def _chart(
+    metric: Metric, by_group: dict[str | None, dict[str, float]], events: list, lang: str
+) -> dict[str, Any]:
+    """Months on x, one line per group (fractions 0..1 for the SVG), the months with an
+    activation going on shaded and the number of events starting in each month marked on the
+    time axis; `table` holds the numbers the chart draws."""
+    groups = list(by_group)
+    seen = sorted({k for series in by_group.values() for k in series})
+    first, last = seen[0], seen[-1]
+    months = [_month_label(i) for i in range(_month_index(first), _month_index(last) + 1)]
+    hi = 4 * _nice(max(max(s.values()) for s in by_group.values()) / 4 or 0.25)
+    n = max(len(months) - 1, 1)
+    series = [
+        {
+            "group": g,
+            "label": group_label(g, lang),
+            # a line per run of months with values: no line across a gap (the winters
+            # between two summers of observation rounds)
+            "segments": [
+                [(i / n, s[months[i]] / hi, months[i], s[months[i]]) for i in range(i0, i1 + 1)]
+                for i0, i1 in _runs([mo in s for mo in months])
+            ],
+        }
+        for g, s in by_group.items()
+    ]
+    starts: dict[str, list[str]] = defaultdict(list)
+    active = [False] * len(months)
+    for ev in events:
+        a, b = month_of(ev["start"]), month_of(ev["end"])
+        if a <= last and b >= first:
+            if first <= a:
+                starts[a].append(ev["title"])
+            for i, mo in enumerate(months):
+                active[i] = active[i] or a <= mo <= b
+    step = 1 / n if len(months) > 1 else 1.0
+    single = groups[0] if len(groups) == 1 and groups[0] is not None else None
+    return {
+        "metric": metric.code if single is None else f"{metric.code}-{single}",
+        "label": metric.label(lang) + ("" if single is None else f": {group_label(single, lang)}"),
+        "unit": metric.unit(lang),
+        "kind": metric.kind,
+        "kind_label": text(f"measure.kind.{metric.kind}", lang),
+        "months": months,
+        "ticks": _ticks(hi),
+        "series": series,
+        "active": [
+            (max(0.0, (i0 - 0.5) * step), min(1.0, (i1 + 0.5) * step)) for i0, i1 in _runs(active)
+        ],
+        "events": [
+            {"x": months.index(mo) / n, "month": mo, "n": len(t), "titles": t[:3]}
+            for mo, t in sorted(starts.items())
+        ],
+        "year_ticks": [
+            (i / n, mo[:4]) for i, mo in enumerate(months) if mo.endswith("-01") or i == 0
+        ],
+        "table": [
+            {"month": mo, "values": [by_group[g].get(mo) for g in groups]}
+            for mo in months
+            if any(mo in by_group[g] for g in groups)
+        ],
+    }
 
 
 def group_label(group: str | None, lang: str) -> str:
@@ -230,9 +284,10 @@ def _month_label(i: int) -> str:
 
 
 def _nice(x: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 times a power of ten at or above x: a round axis top."""
+    """The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten) at
+    or above x: a round step between the axis's ticks."""
     p = 10 ** np.floor(np.log10(x))
-    return float(next(m * p for m in (1, 2, 2.5, 5, 10) if m * p >= x))
+    return float(next(m * p for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * p >= x))
 
 
 # ------------------------------------------------------------------ the effect of an intervention
