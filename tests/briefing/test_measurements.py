@@ -272,3 +272,49 @@ def test_effect_cli_writes_an_estimate_with_its_interval(demo, tmp_path):
 
 def test_the_current_window_is_twelve_months_to_the_last_value():
     assert goal_measurements._months_back(date(2023, 8, 30), 12)[0].date() == date(2022, 9, 1)
+
+
+# ------------------------------------------------------------------ 4. place page and report
+
+
+def test_the_english_place_report_names_each_metric_in_words(demo):
+    from lagesbild.report.render import place_report
+
+    html, ctx = place_report(demo, SYSTEM, "Sergels torg/Klara", "2023", "2023", "en")
+    assert "<h3>Syringes collected</h3>" in html and "Place measurements" in html
+    (sec,) = ctx["measurements"]
+    (row,) = sec["rows"]
+    place = data.find_place(demo, SYSTEM, "Sergels torg/Klara")
+    vals = ms.load(demo, SYSTEM, place.id, "syringes_collected")
+    assert row["value_b"] == sum(v.value for v in vals if v.at.year == 2023)
+    assert row["value_a"] == sum(v.value for v in vals if v.at.year == 2022)
+    sv, _ = place_report(demo, SYSTEM, "Sergels torg", "2023", "2023", "sv")
+    assert "Gångflöde" in sv and "Observerade personer" in sv and "flickor 13–18" in sv
+
+
+def test_place_charts_by_group_with_the_activations_marked(demo):
+    place = data.find_place(demo, SYSTEM, "Sergels torg")
+    charts = {c["metric"]: c for c in ms.place_charts(demo, SYSTEM, place.id, "en")}
+    assert set(charts) == {"footfall", "people_observed-all", "people_observed-girls_13_18"}
+    girls = charts["people_observed-girls_13_18"]
+    assert girls["label"] == "people observed: girls 13-18"
+    # no line across the winter between the two summers of rounds
+    assert [len(s) for s in girls["series"][0]["segments"]] == [3, 3]
+    assert girls["events"] and girls["active"]
+    foot = charts["footfall"]
+    assert len(foot["months"]) == 48 and foot["ticks"][-1] >= max(
+        r["values"][0] for r in foot["table"]
+    )
+
+
+def test_the_place_page_shows_the_measurements_chart(demo):
+    from fastapi.testclient import TestClient
+
+    from lagesbild.web.app import create_app
+
+    place = data.find_place(demo, SYSTEM, "Sergels torg/Klara")
+    with TestClient(create_app(demo.url), base_url="https://testserver") as c:
+        c.post("/api/v1/login", json={"username": "analytiker", "password": "demo"})
+        page = c.get(f"/places/{place.id}", params={"lang": "en"}).text
+    assert 'data-testid="measurements-chart"' in page
+    assert 'data-metric="syringes_collected"' in page and "Syringes collected" in page

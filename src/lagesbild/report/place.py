@@ -32,6 +32,7 @@ from lagesbild.services.analyse import (
     indicators,
     resolve,
 )
+from lagesbild.report.measurements import sections as measurement_sections
 from lagesbild.services.analyse import survey as surveys
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
@@ -220,6 +221,7 @@ def build(
             lang,
             event["title"],
         )
+    ctx["measurements"] = measurement_sections(store, viewer, p, before, period, lang)
     ctx["findings"] = findings.place_findings(ctx, f)
     ctx["f"] = f
     return ctx
