@@ -21,6 +21,7 @@ from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.i18n import format as fmt
 from lagesbild.i18n import text
 from lagesbild.report import charts, findings
+from lagesbild.report.measurements import sections as measurement_sections
 from lagesbild.report.numbers import Figures
 from lagesbild.services import data
 from lagesbild.services.analyse import (
@@ -32,7 +33,6 @@ from lagesbild.services.analyse import (
     indicators,
     resolve,
 )
-from lagesbild.report.measurements import sections as measurement_sections
 from lagesbild.services.analyse import survey as surveys
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
