@@ -318,3 +318,43 @@ def test_the_place_page_shows_the_measurements_chart(demo):
         page = c.get(f"/places/{place.id}", params={"lang": "en"}).text
     assert 'data-testid="measurements-chart"' in page
     assert 'data-metric="syringes_collected"' in page and "Syringes collected" in page
+
+
+# ------------------------------------------------------------------ 5. the partnership's template
+
+
+def test_the_partnership_template_applied_to_a_place_and_edited(demo, tmp_path):
+    from lagesbild.briefing import goal_template
+
+    rows = goal_template.apply(demo, SYSTEM, "Sergels torg", "2022", lang="en")
+    added = {r["indicator"]: r["id"] for r in rows if "id" in r}
+    assert set(added) == {
+        "crimes:violent_crime",
+        "measurements:footfall",
+        "measurements:people_observed:girls_13_18",
+    }
+    skipped = {r["indicator"] for r in rows if "skipped" in r}
+    assert "measurements:litter" in skipped  # no litter measured on the square
+    assert {r["evidence"] for r in rows if "evidence" in r} == {"survey", "activation_events"}
+    gid = added["measurements:people_observed:girls_13_18"]
+    goal = next(g for g in forum.list_goals(demo, SYSTEM) if g["id"] == gid)
+    assert goal["title"] == "The square is welcoming to everyone: people observed (girls 13-18)"
+    assert goal["target_value"] == pytest.approx(round(goal["baseline_value"] * 1.3, 2))
+    goal_template.edit(demo, SYSTEM, gid, change=0.5, deadline=date(2026, 6, 30))
+    goal = next(g for g in forum.list_goals(demo, SYSTEM) if g["id"] == gid)
+    assert goal["target_change"] == 0.5 and goal["deadline"] == date(2026, 6, 30)
+    assert goal["target_value"] == pytest.approx(goal["baseline_value"] * 1.5)
+    # an edited copy of the template
+    edited = [dict(goal_template.PARTNERSHIP[0], indicators=[
+        {"indicator": "measurements:syringes_collected", "change": -0.5}])]  # fmt: skip
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps(edited))
+    rows = goal_template.apply(
+        demo, SYSTEM, "Sergels torg/Klara", "2022", template=goal_template.load_template(str(f))
+    )
+    (row,) = rows
+    goal = next(g for g in forum.list_goals(demo, SYSTEM) if g["id"] == row["id"])
+    assert goal["target_change"] == -0.5
+    f.write_text("{}")
+    with pytest.raises(ValidationError, match="file"):
+        goal_template.load_template(str(f))

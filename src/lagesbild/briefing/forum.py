@@ -107,7 +107,8 @@ def add_goal(
             else float(sum(data.count_in(store, who, layer, p.id, 0, period, cats).values()))
         )
         if target_value is None and target_change is not None:
-            target_value = float(round(baseline_value * (1 + target_change)))
+            digits = 2 if layer == "measurements" else 0  # a mean is no whole count
+            target_value = float(round(baseline_value * (1 + target_change), digits))
     now = datetime.now(UTC)
     with store.write() as conn:
         gid = conn.execute(

@@ -204,17 +204,3 @@ def dashboard_cells(g: dict, fmt_num) -> tuple[str, str]:
     tr = g.get("trend") or {}
     trend = f"{tr.get('direction')} (tau {tr['tau']:.2f})" if tr.get("tau") is not None else ""
     return figs, trend
-
-
-# ------------------------------------------------------------------ the partnership's template
-
-# The place partnership's four goals (Sergels torg 2020-2025), each with the indicators that
-# speak to it: a coordinator applies them to a place and edits them afterwards (`goals list`).
-PARTNERSHIP_TEMPLATE: tuple[dict[str, Any], ...] = (
-    {"goal": "whole_clean", "indicator": "measurements:syringes_collected", "change": -0.3},
-    {"goal": "whole_clean", "indicator": "measurements:litter", "change": -0.3},
-    {"goal": "whole_clean", "indicator": "measurements:broken_lights", "change": -0.3},
-    {"goal": "safe", "indicator": "crimes:violent_crime", "change": -0.2},
-    {"goal": "welcoming", "indicator": "measurements:footfall", "change": 0.1},
-    {"goal": "welcoming", "indicator": "measurements:people_observed:girls_13_18", "change": 0.3},
-)
