@@ -173,15 +173,23 @@ def test_the_public_gets_measurement_goals_through_disclosure(demo):
         assert g["ratio"] is None and g["ci_low"] is None
 
 
-def test_the_contract_goal_from_the_cli_and_the_api(demo, tmp_path):
-    import shutil
+def _copy(store, tmp_path) -> str:
+    """A copy of the demo store (SQLite's own backup: consistent while the store is open), for
+    tests that open it from another process or app."""
+    import sqlite3
 
+    path = tmp_path / "copy.sqlite"
+    with sqlite3.connect(store.url.removeprefix("sqlite:///")) as src, sqlite3.connect(path) as dst:
+        src.backup(dst)
+    return f"sqlite:///{path}"
+
+
+def test_the_contract_goal_from_the_cli_and_the_api(demo, tmp_path):
     from fastapi.testclient import TestClient
 
     from lagesbild.web.app import create_app
 
-    db = tmp_path / "copy.sqlite"
-    shutil.copy(demo.url.removeprefix("sqlite:///"), db)
+    db = _copy(demo, tmp_path).removeprefix("sqlite:///")
     env = {**os.environ, "LAGESBILD_DB": f"sqlite:///{db}"}
     run = [sys.executable, "-m", "lagesbild"]
     r = subprocess.run(
@@ -263,7 +271,8 @@ def test_effect_cli_writes_an_estimate_with_its_interval(demo, tmp_path):
         [sys.executable, "-m", "lagesbild", "analyse", "effect", "--place", "Sergels torg",
          "--intervention", "2023-06-01", "--layer", "measurements", "--metric", "footfall",
          "--out", str(out)],
-        env={**os.environ, "LAGESBILD_DB": demo.url}, capture_output=True, text=True,
+        env={**os.environ, "LAGESBILD_DB": _copy(demo, tmp_path)}, capture_output=True,
+        text=True,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     s = json.loads(out.read_text())["summary"]
@@ -307,13 +316,13 @@ def test_place_charts_by_group_with_the_activations_marked(demo):
     )
 
 
-def test_the_place_page_shows_the_measurements_chart(demo):
+def test_the_place_page_shows_the_measurements_chart(demo, tmp_path):
     from fastapi.testclient import TestClient
 
     from lagesbild.web.app import create_app
 
     place = data.find_place(demo, SYSTEM, "Sergels torg/Klara")
-    with TestClient(create_app(demo.url), base_url="https://testserver") as c:
+    with TestClient(create_app(_copy(demo, tmp_path)), base_url="https://testserver") as c:
         c.post("/api/v1/login", json={"username": "analytiker", "password": "demo"})
         page = c.get(f"/places/{place.id}", params={"lang": "en"}).text
     assert 'data-testid="measurements-chart"' in page
@@ -358,3 +367,13 @@ def test_the_partnership_template_applied_to_a_place_and_edited(demo, tmp_path):
     f.write_text("{}")
     with pytest.raises(ValidationError, match="file"):
         goal_template.load_template(str(f))
+
+
+def test_the_forum_agenda_lists_the_partnerships_metrics(demo):
+    d = forum.dashboard(demo, SYSTEM, "2024-12")
+    rows = {(r["place"], r["metric"], r["group"]): r for r in d["metrics"]}
+    assert ("Sergels torg/Klara", "syringes_collected", None) in rows
+    girls = rows[("Sergels torg", "people_observed", "girls_13_18")]
+    assert girls["last_month"] == "2023-08" and girls["ratio"] > 1.3
+    assert girls["label"] == "people observed" and "Welch" in girls["interval"]
+    assert forum.dashboard(demo, PUBLIC_VIEWER, "2024-12")["metrics"] == []

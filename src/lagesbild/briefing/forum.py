@@ -301,4 +301,5 @@ def _dashboard(store: Store, viewer: Viewer, month: str | date | None = None) ->
         except LagesbildError as exc:
             item.update(status="cannot compute", error=exc.message)
         out.append(item)
-    return clean({"as_of": end, "month": f"{end:%Y-%m}", "goals": out})
+    metrics = goal_measurements.agenda(store, viewer, end)  # the partnership's metrics
+    return clean({"as_of": end, "month": f"{end:%Y-%m}", "goals": out, "metrics": metrics})

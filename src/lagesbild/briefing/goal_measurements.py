@@ -20,10 +20,11 @@ from a suppressed one.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
 
 from lagesbild import analysis as an
 from lagesbild.domain.model import Viewer
@@ -33,7 +34,9 @@ from lagesbild.errors import ValidationError
 from lagesbild.services import data
 from lagesbild.services import measurements as ms
 from lagesbild.services.disclosure import Table, suppress
+from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
+from lagesbild.store.schema import places
 
 TREND_MONTHS = 24
 DERIVED = ("ratio", "rate_ratio", "ci_low", "ci_high", "p_value", "progress")
@@ -204,3 +207,76 @@ def dashboard_cells(g: dict, fmt_num) -> tuple[str, str]:
     tr = g.get("trend") or {}
     trend = f"{tr.get('direction')} (tau {tr['tau']:.2f})" if tr.get("tau") is not None else ""
     return figs, trend
+
+
+def agenda(store: Store, viewer: Viewer, end: date) -> list[dict[str, Any]]:
+    """The partnership's metrics for the forum's agenda: per place, metric and group, the
+    twelve months up to its last value (at or before `end`) against the twelve before, with
+    the interval of its kind. Not for the public (its goals are its figures)."""
+    if viewer.is_public:
+        return []
+    m = ms.measurements.c
+    with store.read() as conn:
+        pairs = conn.execute(
+            select(m.place_id, places.c.name, m.metric)
+            .join(places, places.c.id == m.place_id)
+            .where(visible(ms.measurements, viewer))
+            .distinct()
+            .order_by(places.c.name, m.metric)
+        ).all()
+    out = []
+    for place_id, name, code in pairs:
+        metric = store.taxonomy.metric_or_plain(code)
+        values = [v for v in ms.load(store, viewer, place_id, code) if v.at.date() <= end]
+        for g in ms.groups_in(values):
+            mine = [v for v in values if v.group == g]
+            if not mine:
+                continue
+            b0, b1 = _months_back(mine[-1].at.date(), 12)
+            a0, _ = _months_back(b0.date() - timedelta(days=1), 12)
+            a = [v for v in mine if a0.date() <= v.at.date() < b0.date()]
+            b = [v for v in mine if b0.date() <= v.at.date() < b1.date()]
+            cmp = ms.compare(a, b, metric)
+            out.append(
+                {
+                    "place": name,
+                    "metric": code,
+                    "label": metric.label("en"),
+                    "label_sv": metric.label("sv"),
+                    "kind": metric.kind,
+                    "group": g,
+                    "last_month": ms.month_of(mine[-1].at),
+                    "previous_value": cmp.get("value_a"),
+                    "current_value": cmp.get("value_b"),
+                    "ratio": cmp.get("ratio"),
+                    "ci_low": cmp.get("ci_low"),
+                    "ci_high": cmp.get("ci_high"),
+                    "interval": cmp["interval"],
+                }
+            )
+    return out
+
+
+def agenda_table(rows: list[dict[str, Any]]):
+    """The agenda's metrics as a terminal table."""
+    from rich.table import Table as RichTable
+
+    t = RichTable(
+        "place", "metric", "group", "last 12 months", "12 before", "ratio (95 %)",
+        title="The partnership's metrics",
+    )  # fmt: skip
+    for r in rows:
+        ratio = (
+            f"{r['ratio']:.2f} ({r['ci_low']:.2f}-{r['ci_high']:.2f})"
+            if r.get("ci_low") is not None
+            else ""
+        )
+        t.add_row(
+            r["place"], r["label"], r["group"] or "", _fmt(r["current_value"]),
+            _fmt(r["previous_value"]), ratio,
+        )  # fmt: skip
+    return t
+
+
+def _fmt(v: float | None) -> str:
+    return "" if v is None else f"{v:,.1f}"

@@ -111,6 +111,8 @@ def goals_dashboard(
             figs, trend = g.get("error", ""), ""
         t.add_row(g["title"], g["status"], figs, trend)
     console.print(t)
+    if res.get("metrics"):
+        console.print(goal_measurements.agenda_table(res["metrics"]))
 
 
 template_app = typer.Typer(
