@@ -377,3 +377,36 @@ def test_the_forum_agenda_lists_the_partnerships_metrics(demo):
     assert girls["last_month"] == "2023-08" and girls["ratio"] > 1.3
     assert girls["label"] == "people observed" and "Welch" in girls["interval"]
     assert forum.dashboard(demo, PUBLIC_VIEWER, "2024-12")["metrics"] == []
+
+
+def test_effect_through_the_api_and_a_metric_added_from_the_cli(demo, tmp_path):
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from lagesbild.cli import app
+    from lagesbild.web.app import create_app
+
+    url = _copy(demo, tmp_path)
+    with TestClient(create_app(url), base_url="https://testserver") as c:
+        c.post("/api/v1/login", json={"username": "analytiker", "password": "demo"})
+        q = {"place": "Sergels torg", "intervention": "2023-06-01", "layer": "measurements",
+             "metric": "people_observed", "group": "girls_13_18"}  # fmt: skip
+        body = c.get("/api/v1/analyse/effect", params=q).json()
+        bad = c.get("/api/v1/analyse/effect", params={**q, "metric": "nope"})
+    direct = _effect(demo, place="Sergels torg", metric="people_observed", group="girls_13_18")
+    assert body["summary"]["estimate"] == pytest.approx(direct.summary["estimate"])
+    assert bad.status_code == 422 and bad.json()["field"] == "metric"
+    r = CliRunner().invoke(
+        app,
+        ["category", "add", "measurements", "benches", "--sv", "bänkar", "--en", "benches",
+         "--kind", "count_month", "--unit", "st", "--db", url],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(
+        app, ["category", "add", "measurements", "seats", "--sv", "s", "--en", "s", "--db", url]
+    )
+    assert r.exit_code != 0 and "--kind" in str(r.exception or r.output)
+    from lagesbild.store.lifecycle import open_store
+
+    added = open_store(url).taxonomy.metric("benches")
+    assert (added.kind, added.label("sv"), added.unit("en")) == ("count_month", "bänkar", "st")
