@@ -60,7 +60,7 @@ def test_a_round_recorded_offline_is_stored_once_when_back_online(server, phone)
     ((rid, key),) = _rounds(server, note)
     rows = dict(
         server.query(
-            "SELECT \"group\", value FROM measurements WHERE source_key LIKE ? "
+            'SELECT "group", value FROM measurements WHERE source_key LIKE ? '
             "AND metric = 'people_observed'",
             key + ":%",
         )

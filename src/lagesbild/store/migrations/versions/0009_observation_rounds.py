@@ -81,9 +81,7 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_observation_rounds_owner_org_id"), "observation_rounds", ["owner_org_id"]
     )
-    op.create_index(
-        op.f("ix_observation_rounds_started_at"), "observation_rounds", ["started_at"]
-    )
+    op.create_index(op.f("ix_observation_rounds_started_at"), "observation_rounds", ["started_at"])
 
 
 def downgrade() -> None:
