@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from datetime import date
 
 import numpy as np
@@ -410,3 +411,31 @@ def test_effect_through_the_api_and_a_metric_added_from_the_cli(demo, tmp_path):
 
     added = open_store(url).taxonomy.metric("benches")
     assert (added.kind, added.label("sv"), added.unit("en")) == ("count_month", "bänkar", "st")
+
+
+def test_measurement_figures_on_both_backends(demo_store):
+    """The goal, chart, agenda, effect and a recorded round, on SQLite and PostGIS alike."""
+    from lagesbild.services import observe_rounds
+
+    gid = forum.add_goal(
+        demo_store, SYSTEM, "Renare", "Sergels torg/Klara", "measurements:syringes_collected",
+        baseline_period="2022", target_change=-0.3,
+    )  # fmt: skip
+    d = forum.dashboard(demo_store, SYSTEM, "2024-12")
+    g = next(x for x in d["goals"] if x["id"] == gid)
+    assert g["current_period"] == "2024-01-01..2024-12-31" and g["ratio"] < 0.7
+    assert any(r["group"] == "girls_13_18" for r in d["metrics"])
+    place = data.find_place(demo_store, SYSTEM, "Sergels torg")
+    assert len(ms.place_charts(demo_store, SYSTEM, place.id, "sv")) == 3
+    out = answer("effect", demo_store, SYSTEM, {"place": "Sergels torg", "layer": "measurements",
+                 "intervention": "2023-06-01", "metric": "footfall"})  # fmt: skip
+    assert out.summary["slices"] == 43
+    body = {"key": uuid.uuid4().hex, "place": "Sergels torg", "started_at": "2024-06-05T15:00",
+            "counts": {"girls_13_18": 7, "adults": 30}}  # fmt: skip
+    first = observe_rounds.record_round(demo_store, SYSTEM, body)
+    again = observe_rounds.record_round(demo_store, SYSTEM, body)
+    assert first.created and not again.created and first.id == again.id
+    vals = ms.load(demo_store, SYSTEM, place.id, "people_observed")
+    june = {v.group: v.value for v in vals if v.at.year == 2024}
+    assert june == {"girls_13_18": 7.0, "boys_13_18": 0.0, "children": 0.0, "adults": 30.0,
+                    "all": 37.0}  # fmt: skip
