@@ -76,7 +76,7 @@ def test_printed_text_is_the_figure_it_keeps(reports):
             assert ctx["f"].values[key] == pytest.approx(value, nan_ok=True) or value is None
             if value is None or not math.isfinite(value):
                 continue
-            shown = parse_num(text) / (100 if pct else 1)
+            shown = parse_num(text, lang) / (100 if pct else 1)
             tol = 0.5 * 10 ** -(digits + (2 if pct else 0)) + 1e-12
             assert abs(shown - value) <= tol, (lang, key, text, value)
         assert ("," in html) and (lang == "sv" or "0.79" in html)
@@ -134,6 +134,25 @@ def _engine(store, ctx) -> dict[str, float]:
     ).summary
     expected.update({f"effect|{k}": v for k, v in eff.items() if isinstance(v, float)})
     expected["events|count"] = len(ctx["events"])
+    # the place measurements: the syringes of each year's months, exact Poisson interval
+    from scipy import stats
+
+    from lagesbild.services import measurements as ms
+
+    vals = ms.load(store, SYSTEM, p.id, "syringes_collected")
+    a = sum(v.value for v in vals if v.at.year == 2022)
+    b = sum(v.value for v in vals if v.at.year == 2023)
+    ci = stats.binomtest(int(b), int(a + b)).proportion_ci(0.95, method="exact")
+    k = "measure|syringes_collected|value"
+    expected.update(
+        {
+            f"{k}|value_a": a,
+            f"{k}|value_b": b,
+            f"{k}|change": b / a - 1,
+            f"{k}|change_low": ci.low / (1 - ci.low) - 1,
+            f"{k}|change_high": ci.high / (1 - ci.high) - 1,
+        }
+    )
     return expected
 
 

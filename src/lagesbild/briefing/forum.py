@@ -20,6 +20,7 @@ import numpy as np
 from sqlalchemy import insert, select
 
 from lagesbild import analysis as an
+from lagesbild.briefing import goal_measurements
 from lagesbild.domain.model import SYSTEM, WRITE_ROLES, Sensitivity, Viewer, parse_enum
 from lagesbild.domain.periods import Period, parse_period
 from lagesbild.errors import AccessDenied, LagesbildError, ValidationError
@@ -40,9 +41,14 @@ def parse_indicator(store: Store, indicator: str) -> tuple[str, str | None]:
     if text == "status":
         return "status", None
     layer, _, cat = text.partition(":")
+    if layer == "measurements":  # METRIC[:GROUP]: see briefing.goal_measurements
+        goal_measurements.parse(store, cat)
+        return layer, cat
     if layer not in ("crimes", "observations"):
         raise ValidationError(
-            "indicator", f"{indicator!r}: expected status, crimes[:CATEGORY] or observations[:...]"
+            "indicator",
+            f"{indicator!r}: expected status, crimes[:CATEGORY], observations[:...] "
+            "or measurements:METRIC[:GROUP]",
         )
     if cat:
         store.taxonomy.expand(layer, cat)  # raises on an unknown category
@@ -93,13 +99,16 @@ def add_goal(
             raise ValidationError(
                 "baseline", f"{baseline_period} has not ended yet; a baseline is a past period"
             )
-        cats = store.taxonomy.expand(layer, cat) if cat else None
+        cats = store.taxonomy.expand(layer, cat) if cat and layer != "measurements" else None
         who = counted_for(sensitivity, owner)  # not the author's access: see store.access
-        baseline_value = float(
-            sum(data.count_in(store, who, layer, p.id, 0, period, cats).values())
+        baseline_value = (
+            goal_measurements.baseline_value(store, who, p.id, cat, period)
+            if layer == "measurements"
+            else float(sum(data.count_in(store, who, layer, p.id, 0, period, cats).values()))
         )
         if target_value is None and target_change is not None:
-            target_value = float(round(baseline_value * (1 + target_change)))
+            digits = 2 if layer == "measurements" else 0  # a mean is no whole count
+            target_value = float(round(baseline_value * (1 + target_change), digits))
     now = datetime.now(UTC)
     with store.write() as conn:
         gid = conn.execute(
@@ -281,10 +290,16 @@ def _dashboard(store: Store, viewer: Viewer, month: str | date | None = None) ->
         try:
             if g["indicator"] == "status":
                 item.update(_status_goal(store, viewer, g))
+            elif g["indicator"].startswith("measurements:"):
+                who = counted_for(g["sensitivity"], g["owner_org_id"])
+                item.update(
+                    goal_measurements.goal_figures(store, who, g, end, public=viewer.is_public)
+                )
             else:  # the same figures for everyone who sees the goal
                 who = counted_for(g["sensitivity"], g["owner_org_id"])
                 item.update(_count_goal(store, who, g, end))
         except LagesbildError as exc:
             item.update(status="cannot compute", error=exc.message)
         out.append(item)
-    return clean({"as_of": end, "month": f"{end:%Y-%m}", "goals": out})
+    metrics = goal_measurements.agenda(store, viewer, end)  # the partnership's metrics
+    return clean({"as_of": end, "month": f"{end:%Y-%m}", "goals": out, "metrics": metrics})

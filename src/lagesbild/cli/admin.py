@@ -182,21 +182,28 @@ category_app = typer.Typer(
 def category_list(db: DbOption = None) -> None:
     """Every category each layer accepts, with Swedish and English labels."""
     store = open_store_cli(db)
-    table = Table("layer", "code", "sv", "en", "severity", title="Categories")
+    table = Table("layer", "code", "sv", "en", "severity / kind", title="Categories")
     for layer in ("crimes", "observations"):
         for code in store.taxonomy.codes(layer):
             c = store.taxonomy.get(layer, code)
             table.add_row(layer, c.code, c.sv, c.en, str(c.severity))
+    for m in store.taxonomy.metrics():
+        table.add_row("measurements", m.code, m.sv, m.en, f"{m.kind} ({m.unit_en})")
     console.print(table)
 
 
 @category_app.command("add")
 def category_add(
-    layer: Annotated[str, typer.Argument(help="crimes or observations")],
+    layer: Annotated[str, typer.Argument(help="crimes, observations or measurements (a metric)")],
     code: Annotated[str, typer.Argument(help="The code, e.g. begging")],
     sv: Annotated[str, typer.Option(help="Swedish label")],
     en: Annotated[str, typer.Option(help="English label")],
     severity: Annotated[int, typer.Option(min=1, max=3, help="1 low .. 3 high")] = 1,
+    kind: Annotated[
+        str | None,
+        typer.Option(help="A metric's kind: count_month, count_round, mean_day, metres, share"),
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="A metric's unit, e.g. st")] = None,
     db: DbOption = None,
 ) -> None:
     """Add a category of this deployment (the default codes stay accepted)."""
@@ -205,23 +212,34 @@ def category_add(
 
     from sqlalchemy import delete, insert, select
 
+    from lagesbild.domain.taxonomy import METRIC_KINDS
     from lagesbild.errors import ValidationError
     from lagesbild.store import audit
     from lagesbild.store.schema import store_settings
 
-    if layer not in ("crimes", "observations"):
-        raise ValidationError("layer", "expected crimes or observations")
+    if layer not in ("crimes", "observations", "measurements"):
+        raise ValidationError("layer", "expected crimes, observations or measurements")
+    if layer == "measurements" and kind not in METRIC_KINDS:
+        raise ValidationError("kind", f"a metric needs --kind, one of: {', '.join(METRIC_KINDS)}")
     if not re.fullmatch(r"[a-z][a-z0-9_]{1,31}", code):
         raise ValidationError("code", "use 2-32 lower-case letters, digits and _ (e.g. begging)")
     store = open_store_cli(db)
-    if store.taxonomy.get(layer, code):
+    known = (
+        code in {m.code for m in store.taxonomy.metrics()}
+        if layer == "measurements"
+        else (store.taxonomy.get(layer, code) is not None)
+    )
+    if known:
         raise ValidationError("code", f"{code!r} already exists for {layer}")
     with store.write() as conn:
         raw = conn.execute(
             select(store_settings.c.value).where(store_settings.c.key == "taxonomy")
         ).scalar()
         extra = json.loads(raw) if raw else []
-        extra.append({"layer": layer, "code": code, "sv": sv, "en": en, "severity": severity})
+        entry = {"layer": layer, "code": code, "sv": sv, "en": en, "severity": severity}
+        if layer == "measurements":
+            entry.update(kind=kind, unit_sv=unit or "", unit_en=unit or "")
+        extra.append(entry)
         conn.execute(delete(store_settings).where(store_settings.c.key == "taxonomy"))
         conn.execute(insert(store_settings).values(key="taxonomy", value=json.dumps(extra)))
         audit.record(conn, SYSTEM, "update", "taxonomy", None, f"added {layer} category {code}")

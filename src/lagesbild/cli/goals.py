@@ -45,7 +45,11 @@ def goals_add(
     title: str,
     place: Annotated[str, typer.Option("--place")],
     indicator: Annotated[
-        str, typer.Option("--indicator", help="crimes:CAT, observations:CAT, status")
+        str,
+        typer.Option(
+            "--indicator",
+            help="crimes:CAT, observations:CAT, measurements:METRIC[:GROUP], status",
+        ),
     ],
     baseline: Annotated[
         str | None, typer.Option("--baseline", help="Baseline period, e.g. 2022")
@@ -83,7 +87,7 @@ def goals_dashboard(
     db: DbOption = None,
 ) -> None:
     """Progress per goal with the trend and its uncertainty."""
-    from lagesbild.briefing import forum
+    from lagesbild.briefing import forum, goal_measurements
     from lagesbild.i18n import format as fmt
 
     res = forum.dashboard(open_store_cli(db), SYSTEM, month)
@@ -94,6 +98,8 @@ def goals_dashboard(
         if g["indicator"] == "status":
             figs = f"round {g.get('latest_round')}: {g.get('latest_status')}"
             trend = ", ".join(f"{r['round']}: {r['area_ha']:.1f} ha" for r in g.get("rounds", []))
+        elif g["indicator"].startswith("measurements:"):
+            figs, trend = goal_measurements.dashboard_cells(g, lambda v: fmt.num(v, "en", 1))
         elif "rate_ratio" in g:
             figs = (
                 f"{g['baseline_count']} ({g['baseline_period']}) -> {g['current_count']}; "
@@ -105,3 +111,81 @@ def goals_dashboard(
             figs, trend = g.get("error", ""), ""
         t.add_row(g["title"], g["status"], figs, trend)
     console.print(t)
+    if res.get("metrics"):
+        console.print(goal_measurements.agenda_table(res["metrics"]))
+
+
+template_app = typer.Typer(
+    help="The place partnership's four goals as a template to apply to a place.",
+    no_args_is_help=True,
+)
+goals_app.add_typer(template_app, name="template")
+
+
+@template_app.command("show")
+def template_show() -> None:
+    """The template as JSON: save it, edit it, apply the copy with --file."""
+    import json
+
+    from lagesbild.briefing.goal_template import PARTNERSHIP
+
+    print(json.dumps(PARTNERSHIP, ensure_ascii=False, indent=2))
+
+
+@template_app.command("apply")
+def template_apply(
+    place: Annotated[str, typer.Option("--place")],
+    baseline: Annotated[str, typer.Option("--baseline", help="Baseline period, e.g. 2022")],
+    deadline: Annotated[str | None, typer.Option("--deadline", help="YYYY-MM-DD")] = None,
+    file: Annotated[
+        str | None, typer.Option("--file", help="An edited template (JSON; see template show)")
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="sv or en: the goals' titles")] = "sv",
+    db: DbOption = None,
+) -> None:
+    """Add the template's goals for a place, one per indicator with data there."""
+    from lagesbild.briefing import goal_template
+    from lagesbild.i18n import format as fmt
+
+    rows = goal_template.apply(
+        open_store_cli(db),
+        SYSTEM,
+        place,
+        baseline,
+        deadline=day_option(deadline, "--deadline"),
+        lang=fmt.check_lang(lang),
+        template=goal_template.load_template(file),
+    )
+    t = Table("goal", "indicator", "result")
+    for r in rows:
+        if "evidence" in r:
+            t.add_row(r["goal"], r["evidence"], "evidence to bring to the meeting (no indicator)")
+        else:
+            t.add_row(r["goal"], r["indicator"], f"goal {r['id']}" if "id" in r else r["skipped"])
+    console.print(t)
+
+
+@goals_app.command("edit")
+def goals_edit(
+    goal_id: int,
+    title: Annotated[str | None, typer.Option("--title")] = None,
+    change: Annotated[
+        float | None, typer.Option("--change", help="Target change, -0.2 = down 20 %")
+    ] = None,
+    target: Annotated[float | None, typer.Option("--target", help="Target value")] = None,
+    deadline: Annotated[str | None, typer.Option("--deadline", help="YYYY-MM-DD")] = None,
+    db: DbOption = None,
+) -> None:
+    """Edit a goal's title, target or deadline (the baseline stays)."""
+    from lagesbild.briefing import goal_template
+
+    goal_template.edit(
+        open_store_cli(db),
+        SYSTEM,
+        goal_id,
+        title=title,
+        change=change,
+        target=target,
+        deadline=day_option(deadline, "--deadline"),
+    )
+    console.print(f"goal {goal_id} changed")

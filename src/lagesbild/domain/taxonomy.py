@@ -55,16 +55,101 @@ GROUPS: dict[str, frozenset[str]] = {
 
 DRUG_OFFENCE = "drug_offence"
 
+# ------------------------------------------------------------------ place measurements
+
+# How a metric is measured decides how it adds up over a month and which interval fits it:
+# counts are summed (exact Poisson), the others are averaged (a t interval). The kinds' labels
+# are in the catalogue (`measure.kind.*`).
+METRIC_KINDS: tuple[str, ...] = ("count_month", "count_round", "mean_day", "metres", "share")
+COUNT_KINDS = frozenset({"count_month", "count_round"})
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A place measurement's metric (the `measurements` layer's "category"): its kind and unit."""
+
+    code: str
+    sv: str
+    en: str
+    kind: str  # one of METRIC_KINDS
+    unit_sv: str = ""
+    unit_en: str = ""
+
+    def label(self, lang: str = "sv") -> str:
+        return self.sv if lang == "sv" else self.en
+
+    def unit(self, lang: str = "sv") -> str:
+        return self.unit_sv if lang == "sv" else self.unit_en
+
+    @property
+    def summed(self) -> bool:
+        """A count per month is summed over a period; every other kind is averaged."""
+        return self.kind == "count_month"
+
+    @property
+    def is_count(self) -> bool:
+        return self.kind in COUNT_KINDS
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric(
+        "syringes_collected",
+        "insamlade sprutor",
+        "syringes collected",
+        "count_month",
+        "st",
+        "items",
+    ),
+    Metric("broken_lights", "trasiga lampor", "broken lights", "count_month", "st", "items"),
+    Metric("litter", "nedskräpning", "litter", "count_month", "st", "items"),
+    Metric("footfall", "gångflöde", "footfall", "mean_day", "personer/dygn", "people a day"),
+    Metric(
+        "people_observed",
+        "observerade personer",
+        "people observed",
+        "count_round",
+        "personer",
+        "people",
+    ),
+    Metric("graffiti", "klotter", "graffiti", "metres", "m", "m"),
+    Metric(
+        "share_lit",
+        "andel fungerande belysning",
+        "share of lights working",
+        "share",
+        "andel",
+        "share",
+    ),
+)
+
 
 class Taxonomy:
     """The categories a store accepts for each layer."""
 
     def __init__(
-        self, categories: tuple[Category, ...] = CRIME_CATEGORIES + OBSERVATION_CATEGORIES
+        self,
+        categories: tuple[Category, ...] = CRIME_CATEGORIES + OBSERVATION_CATEGORIES,
+        metrics: tuple[Metric, ...] = METRICS,
     ):
         self._by_layer: dict[str, dict[str, Category]] = {}
         for cat in categories:
             self._by_layer.setdefault(cat.layer, {})[cat.code] = cat
+        self._metrics: dict[str, Metric] = {m.code: m for m in metrics}
+
+    def metrics(self) -> list[Metric]:
+        return list(self._metrics.values())
+
+    def metric(self, code: object, field: str = "metric") -> Metric:
+        """The metric of a code, or raise naming the field and the known metrics."""
+        text = str(code or "").strip().lower()
+        if text in self._metrics:
+            return self._metrics[text]
+        allowed = ", ".join(self._metrics)
+        raise ValidationError(field, f"unknown metric {code!r}; expected one of: {allowed}")
+
+    def metric_or_plain(self, code: str) -> Metric:
+        """A stored metric the taxonomy does not list is shown by its code, averaged."""
+        return self._metrics.get(code) or Metric(code, code, code.replace("_", " "), "mean_day")
 
     def codes(self, layer: str) -> list[str]:
         return list(self._by_layer.get(layer, {}))
@@ -98,9 +183,22 @@ def with_extra(extra: list[dict]) -> Taxonomy:
     settings): the default codes always stay accepted."""
     cats = list(CRIME_CATEGORIES + OBSERVATION_CATEGORIES)
     known = {(c.layer, c.code) for c in cats}
+    metrics = {m.code: m for m in METRICS}
     for e in extra:
-        if (e["layer"], e["code"]) not in known:
+        if e["layer"] == "measurements":  # a metric: its kind and unit instead of a severity
+            metrics.setdefault(
+                e["code"],
+                Metric(
+                    e["code"],
+                    e["sv"],
+                    e["en"],
+                    e.get("kind", "count_month"),
+                    e.get("unit_sv", ""),
+                    e.get("unit_en", ""),
+                ),
+            )
+        elif (e["layer"], e["code"]) not in known:
             cats.append(
                 Category(e["code"], e["sv"], e["en"], e["layer"], int(e.get("severity", 1)))
             )
-    return Taxonomy(tuple(cats))
+    return Taxonomy(tuple(cats), tuple(metrics.values()))

@@ -21,6 +21,7 @@ from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.i18n import format as fmt
 from lagesbild.i18n import text
 from lagesbild.report import charts, findings
+from lagesbild.report.measurements import sections as measurement_sections
 from lagesbild.report.numbers import Figures
 from lagesbild.services import data
 from lagesbild.services.analyse import (
@@ -220,6 +221,7 @@ def build(
             lang,
             event["title"],
         )
+    ctx["measurements"] = measurement_sections(store, viewer, p, before, period, lang)
     ctx["findings"] = findings.place_findings(ctx, f)
     ctx["f"] = f
     return ctx

@@ -457,3 +457,33 @@ rate_events = Table(
     Column("at", UTCDateTime, nullable=False),
     Index("ix_rate_events_key_at", "key", "at"),
 )
+
+# Added by migration 0009: systematic place observation from a phone (`/observe`). A round is
+# one visit (start time, weather, activities going on, a note); its counts per group are
+# stored as `measurements` (metric people_observed, source key "<round key>:<group>"). Planned
+# rounds say which place at which weekday and time, so the page can show which are due.
+observation_rounds = Table(
+    "observation_rounds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_key", String(200), nullable=False, unique=True),  # the client's key
+    Column("place_id", Integer, ForeignKey("places.id", ondelete="CASCADE"), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False, index=True),
+    Column("weather", String(32), nullable=True),
+    Column("activities", String(300), nullable=True),  # codes, comma-separated
+    Column("note", Text, nullable=True),
+    Column("planned_id", Integer, ForeignKey("planned_rounds.id"), nullable=True),
+    *_owned(),
+)
+
+planned_rounds = Table(
+    "planned_rounds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("place_id", Integer, ForeignKey("places.id", ondelete="CASCADE"), nullable=False),
+    Column("weekday", Integer, nullable=False),  # 0 Monday .. 6 Sunday
+    Column("time", String(5), nullable=False),  # HH:MM in the store's zone
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=True),
+    *_owned(),
+)

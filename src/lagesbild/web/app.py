@@ -28,6 +28,7 @@ from lagesbild.web import (
     pages_analysis,
     pages_field,
     pages_import,
+    pages_observe,
     pages_places,
     public,
     residents,
@@ -157,6 +158,7 @@ def create_app(url: str | None = None, tune_gc: bool = False) -> FastAPI:
     app.include_router(public.router)
     app.include_router(pages.router)
     app.include_router(pages_field.router)
+    app.include_router(pages_observe.router)
     app.include_router(pages_places.router)
     app.include_router(pages_analysis.router)
     app.include_router(pages_import.router)

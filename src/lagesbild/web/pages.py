@@ -60,6 +60,7 @@ def nav_items(caller: Caller) -> list[tuple[str, str]]:
     items = [("/", "nav.map"), ("/#places", "nav.places")]
     if role in REPORT_ROLES:
         items.append(("/report", "nav.report"))
+        items.append(("/observe", "nav.observe"))
     items.append(("/residents", "nav.residents"))
     if role in DELETE_ROLES:
         items.append(("/residents/moderate", "nav.moderate"))

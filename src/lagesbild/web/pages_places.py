@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse
 from lagesbild.domain.model import Role
 from lagesbild.errors import NotFound, ValidationError
 from lagesbild.i18n import Translator
+from lagesbild.services import measurements, records
 from lagesbild.services import pages as svc
-from lagesbild.services import records
 from lagesbild.services.analyse import CAVEAT, indicators, resolve, survey
 from lagesbild.store import audit
 from lagesbild.store.queries import extent_features, place_summaries
@@ -105,6 +105,7 @@ def place_page(
             "bar_chart": bar_model(chart_rows, "per_ha_a", "per_ha_b"),
             "forest_chart": forest_model(chart_rows),
             "drug": drug,
+            "measurement_charts": measurements.place_charts(store, caller.viewer, place.id, t.lang),
             "caveat": t(CAVEAT),
             "presence": (
                 summary.get("police_presence_hours_a"),

@@ -159,6 +159,12 @@ def run(store: Store, viewer: Viewer, asked: Mapping[str, Any]) -> AnalysisOutpu
     end = resolve.period(store, date_to, "to").end if date_to else add_years(at, 2)
     period = between(start, end)
     slices(period, asked["slice"])  # a wrong slice is named before the store is read
+    if asked["layer"] == "measurements":
+        from lagesbild.services import measurements
+
+        place = resolve.place(store, viewer, asked["place"])
+        out = measurements.run_effect(store, viewer, asked, place, at, period)
+        return out.echo({k: asked[k] for k in ("place", "intervention", "metric", "group")})
     cats = resolve.categories(store, asked["layer"], asked["category"])
     place = resolve.place(store, viewer, asked["place"])
     control = resolve.place(store, viewer, asked["control"]) if asked["control"] else None

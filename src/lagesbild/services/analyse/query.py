@@ -431,10 +431,13 @@ EFFECT = Query(
         ),
         Field("control", help="analyse.field.effect.control"),
         CATEGORY,
-        LAYER,
+        # place measurements too: a metric (and a group) instead of a category
+        LAYER.but(choices=(*LAYERS, "measurements"), help="measure.field.effect.layer"),
         FROM,
         TO,
         SLICE,
+        Field("metric", help="measure.field.effect.metric"),
+        Field("group", help="measure.field.effect.group"),
     ),
     "analyse.query.effect",
 )

@@ -3,7 +3,8 @@
 // outbox (report.js). Only GET requests for the report page and static files are touched.
 const CACHE = 'lagesbild-v1';
 const SHELL = ['/report', '/static/lagesbild.css', '/static/report.js', '/static/pickmap.js',
-  '/static/leaflet/leaflet.js', '/static/leaflet/leaflet.css'];
+  '/static/leaflet/leaflet.js', '/static/leaflet/leaflet.css', '/observe', '/static/observe.js'];
+const PAGES = ['/report', '/observe'];  // kept for offline use: the field report, place observation
 
 self.addEventListener('install', event => {
   event.waitUntil(caches.open(CACHE).then(c => c.addAll(SHELL)).catch(() => {}));
@@ -20,15 +21,16 @@ self.addEventListener('fetch', event => {
   if (req.method === 'POST' && (url.pathname === '/logout' || url.pathname === '/api/v1/logout')) {
     // the device may be shared: the report page kept for offline use lists the user's own
     // reports, so it goes with the session (the outbox of unsent reports stays, per user)
-    event.waitUntil(caches.open(CACHE).then(c => c.delete('/report')));
+    event.waitUntil(caches.open(CACHE).then(c => Promise.all(PAGES.map(p => c.delete(p)))));
     return;
   }
   if (req.method !== 'GET') return;
-  if (url.pathname === '/report') {  // network first, the last copy when offline
+  if (PAGES.includes(url.pathname)) {  // network first, the last copy when offline
+    const page = url.pathname;
     event.respondWith(fetch(req).then(res => {
-      if (res.ok) { const copy = res.clone(); caches.open(CACHE).then(c => c.put('/report', copy)); }
+      if (res.ok) { const copy = res.clone(); caches.open(CACHE).then(c => c.put(page, copy)); }
       return res;
-    }).catch(() => caches.match('/report')));
+    }).catch(() => caches.match(page)));
   } else if (url.pathname.startsWith('/static/')) {  // cache first, refreshed in the background
     event.respondWith(caches.match(req).then(hit => {
       const net = fetch(req).then(res => {
