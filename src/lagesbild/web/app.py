@@ -28,6 +28,7 @@ from lagesbild.web import (
     pages_field,
     pages_import,
     pages_places,
+    pages_rounds,
     public,
     residents,
 )
@@ -158,6 +159,7 @@ def create_app(url: str | None = None, tune_gc: bool = False) -> FastAPI:
     app.include_router(pages_field.router)
     app.include_router(pages_places.router)
     app.include_router(pages_import.router)
+    pages_rounds.install(app)  # the mapping round's pages, API and map editor library
     app.include_router(residents.router)
     app.include_router(briefing_routes.router)
     app.include_router(briefing_pages_router)
