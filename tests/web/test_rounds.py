@@ -271,7 +271,11 @@ def test_criteria_are_codes_in_imports_and_exports(sqlite_store, tmp_path):
 
 def test_the_editor_library_is_served_from_node_modules(client):
     r = client.get("/vendor/geoman/leaflet-geoman.min.js")
-    assert r.status_code == 200 and "L.PM" in r.text and r.headers["content-type"].startswith("text/javascript")
+    assert (
+        r.status_code == 200
+        and "L.PM" in r.text
+        and r.headers["content-type"].startswith("text/javascript")
+    )
     assert client.get("/vendor/geoman/leaflet-geoman.css").status_code == 200
     assert client.get("/vendor/geoman/..%2Fpackage.json").status_code == 404
     assert client.get("/vendor/geoman/package.json").status_code == 404

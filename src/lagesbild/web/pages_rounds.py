@@ -15,11 +15,12 @@ from typing import Annotated
 
 import shapely
 from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from lagesbild import __file__ as package_file
 from lagesbild.domain.model import WRITE_ROLES, Sensitivity
-from lagesbild.errors import AccessDenied, NotFound, ValidationError
+from lagesbild.errors import AccessDenied, ValidationError
 from lagesbild.i18n import Translator
 from lagesbild.services import data
 from lagesbild.services import rounds as svc
@@ -34,11 +35,6 @@ api_router = APIRouter(prefix="/api/v1", tags=["extents"])
 
 NODE_MODULES_ENV = "LAGESBILD_NODE_MODULES"
 GEOMAN = "@geoman-io/leaflet-geoman-free/dist"
-# the files of the editor library the pages load (nothing else under node_modules is served)
-VENDOR_FILES = {
-    "leaflet-geoman.min.js": "text/javascript",
-    "leaflet-geoman.css": "text/css",
-}
 
 
 def node_modules() -> Path | None:
@@ -56,20 +52,12 @@ def install(app: FastAPI) -> None:
     """Register the mapping round's pages and API (one line in the app factory)."""
     app.include_router(router)
     app.include_router(api_router)
-
-
-@router.get("/vendor/geoman/{name}", include_in_schema=False)
-def geoman_file(name: str) -> FileResponse:
     folder = node_modules()
-    if name not in VENDOR_FILES or folder is None:
-        raise NotFound(
-            f"no front-end file {name!r}: the map editor's library is installed by `npm ci` "
-            "(make install)"
-        )
-    return FileResponse(
-        folder / GEOMAN / name,
-        media_type=VENDOR_FILES[name],
-        headers={"Cache-Control": "public, max-age=86400"},
+    # the editor library's own dist folder only; missing (no `npm ci`) it answers 404
+    app.mount(
+        "/vendor/geoman",
+        StaticFiles(directory=folder / GEOMAN if folder else Path("/nonexistent"), check_dir=False),
+        name="geoman",
     )
 
 

@@ -66,9 +66,7 @@ def _editor(page, server: Server, place_id: int, year: int = YEAR) -> None:
     page.wait_for_selector("[data-testid=round-editor][data-ready='1']", timeout=15_000)
 
 
-def test_draw_a_polygon_by_clicks_see_hectares_save_and_find_it_in_places(
-    rounds_server, context
-):
+def test_draw_a_polygon_by_clicks_see_hectares_save_and_find_it_in_places(rounds_server, context):
     server = rounds_server
     pid = _place(server, "Sergels torg")
     page = context.new_page()
