@@ -298,3 +298,40 @@ def test_rounds_service_overview_change(sqlite_store):
     row23 = ov[2023][0]
     assert row23.previous_year == 2022
     assert row23.change_ha == pytest.approx(row23.extent.area_ha - ov[2022][0].extent.area_ha)
+
+
+def test_save_versions_and_stale_refusal_on_each_backend(store):
+    """The service itself on SQLite and PostGIS: versions count up in one statement, and a
+    save on a stale version changes nothing."""
+    fill(store)
+    with store.read() as conn:
+        pid = conn.exec_driver_sql("SELECT id FROM places WHERE name = 'Klara'").scalar_one()
+        polis = conn.exec_driver_sql("SELECT id FROM organisations WHERE code = 'polis'").scalar()
+    from lagesbild.domain.model import Role, Viewer
+
+    viewer = Viewer(None, polis, Role.COORDINATOR, "tester")
+    form = rounds.parse_assessment(
+        store,
+        NEXT,
+        geometry=mapping(SQUARE),
+        status="listed",
+        criteria=["visible"],
+        motivation=None,
+        assessed_on=None,
+        version=0,
+    )
+    first = rounds.save(store, viewer, NEXT, pid, form)
+    assert first.version == 1 and first.criteria == ("visible",)
+    second = rounds.save(
+        store,
+        viewer,
+        NEXT,
+        pid,
+        rounds.Assessment(**{**form.__dict__, "version": 1, "status": "watch"}),
+    )
+    assert second.version == 2
+    with pytest.raises(rounds.StaleVersion) as exc:
+        rounds.save(store, viewer, NEXT, pid, rounds.Assessment(**{**form.__dict__, "version": 1}))
+    assert exc.value.newer.version == 2 and exc.value.newer.status == "watch"
+    assert [v.version for v in rounds.history(store, viewer, first.id)] == [2, 1]
+    assert rounds.current(store, viewer, NEXT, pid).status == "watch"
