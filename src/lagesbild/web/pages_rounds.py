@@ -211,7 +211,8 @@ def _editor(
                 "status": "listed",
                 "criteria": [],
                 "motivation": "",
-                "assessed_on": date.today().isoformat(),
+                # a round is assessed in its own year: today only for this year's round
+                "assessed_on": date.today().isoformat() if year == date.today().year else "",
                 "participants": [],
                 "sensitivity": "shared",
                 "version": "0",

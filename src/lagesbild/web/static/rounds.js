@@ -19,7 +19,7 @@
     place: { color: '#222', weight: 1, dashArray: '2 4', fill: false, interactive: false, pmIgnore: true },
     gained: { color: '#1e7b34', weight: 1, fillColor: '#1e7b34', fillOpacity: 0.35, interactive: false, pmIgnore: true },
     lost: { color: '#b30000', weight: 1, fillColor: '#b30000', fillOpacity: 0.35, interactive: false, pmIgnore: true },
-    band: { color: '#a35f00', weight: 1, fillColor: '#f0a830', fillOpacity: 0.3, interactive: false, pmIgnore: true },
+    band: { color: '#a35f00', weight: 1, fillColor: '#f0a830', fillOpacity: 0.6, interactive: false, pmIgnore: true },
     drawn: { color: '#0b4f8a', weight: 3, fillOpacity: 0.15 },
   };
 
@@ -128,8 +128,12 @@
       delete areaOut.dataset.pending;
       areaOut.dataset.ha = out.area_ha == null ? '' : String(out.area_ha);
       areaOut.textContent = out.area_ha == null ? '–' : ha(out.area_ha);
-      problemEl.hidden = !out.problem;
-      problemEl.textContent = out.problem ? `${msg.problem}: ${out.problem}` : '';
+      // the server's refusal of the last save says the same: show it once
+      const refused = document.getElementById('geometry-error');
+      const same = refused && out.problem && refused.textContent.trim() === out.problem;
+      if (refused && !same) refused.remove();
+      problemEl.hidden = !out.problem || same;
+      problemEl.textContent = out.problem && !same ? `${msg.problem}: ${out.problem}` : '';
       repaired = out.repaired || null;
       const useRepaired = document.getElementById('use-repaired');
       if (useRepaired) useRepaired.hidden = !repaired;
@@ -184,6 +188,7 @@
       if (!p.geometry) return;
       if (p.band) L.geoJSON(p.band, { style: STYLE.band, pmIgnore: true }).bindTooltip(esc(msg.band)).addTo(bandLayer);
       load(p.geometry); fit();
+      bandLayer.eachLayer(l => l.bringToFront()); // above the drawn outline: it is a few metres wide
     });
   });
 
