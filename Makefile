@@ -13,6 +13,7 @@ export LAGESBILD_DB ?= $(DB)
 # The browser's libraries (package.json: the map editor of the mapping round) are npm packages,
 # fetched by `npm ci` into node_modules/ and served by the app itself (no CDN).
 node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
 	npm ci
 	touch $@
 

@@ -335,3 +335,13 @@ def test_save_versions_and_stale_refusal_on_each_backend(store):
     assert exc.value.newer.version == 2 and exc.value.newer.status == "watch"
     assert [v.version for v in rounds.history(store, viewer, first.id)] == [2, 1]
     assert rounds.current(store, viewer, NEXT, pid).status == "watch"
+
+
+@pytest.mark.parametrize("target", [2e4, 5e3])
+def test_the_proposals_band_edges_have_the_intervals_areas(target):
+    """A square of 1 ha buffered out or in to an area: closed form (100 + 2d)² = target."""
+    square = box(0, 0, 100, 100)
+    got = rounds._to_area(square, target)
+    assert got.area == pytest.approx(target, abs=1.0)
+    d = (target**0.5 - 100) / 2
+    assert got.bounds == pytest.approx((-d, -d, 100 + d, 100 + d), abs=1e-3)

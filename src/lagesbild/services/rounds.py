@@ -273,35 +273,21 @@ def compare(store: Store, before: RoundExtent, geom_wgs84: BaseGeometry) -> Comp
     )
 
 
-def _shrunk(geom: BaseGeometry, target_area: float) -> BaseGeometry:
-    """`geom` buffered inward until its area is `target_area` (bisection on the distance)."""
-    if not target_area < geom.area or target_area <= 0:
-        return geom if target_area > 0 else shapely.Polygon()
-    lo, hi = 0.0, (geom.area**0.5)
-    for _ in range(40):
+def _to_area(geom: BaseGeometry, target_area: float) -> BaseGeometry:
+    """`geom` buffered (mitred) out or in until its area is `target_area`: bisection on the
+    distance, to a millimetre."""
+    if target_area <= 0:
+        return shapely.Polygon()
+    sign = 1.0 if target_area > geom.area else -1.0
+    lo, hi = 0.0, max(target_area, geom.area) ** 0.5
+    while hi - lo > 1e-3:
         mid = (lo + hi) / 2
-        if geom.buffer(-mid, join_style="mitre").area > target_area:
+        # growing: too small means go further out; shrinking: too big means go further in
+        if sign * (geom.buffer(sign * mid, join_style="mitre").area - target_area) < 0:
             lo = mid
         else:
             hi = mid
-        if hi - lo < 1e-3:
-            break
-    return geom.buffer(-hi, join_style="mitre")
-
-
-def _grown(geom: BaseGeometry, target_area: float) -> BaseGeometry:
-    if not target_area > geom.area:
-        return geom
-    lo, hi = 0.0, target_area**0.5
-    for _ in range(40):
-        mid = (lo + hi) / 2
-        if geom.buffer(mid, join_style="mitre").area < target_area:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-3:
-            break
-    return geom.buffer(hi, join_style="mitre")
+    return geom.buffer(sign * hi, join_style="mitre")
 
 
 def proposal(store: Store, viewer: Viewer, year: int, place_id: int) -> Proposal | None:
@@ -315,7 +301,7 @@ def proposal(store: Store, viewer: Viewer, year: int, place_id: int) -> Proposal
         return None
     geom = out.geometries[0]
     s = out.summary
-    band = _grown(geom, s["ci_high_ha"] * 1e4).difference(_shrunk(geom, s["ci_low_ha"] * 1e4))
+    band = _to_area(geom, s["ci_high_ha"] * 1e4).difference(_to_area(geom, s["ci_low_ha"] * 1e4))
     proj = store.projector
     return Proposal(
         proj.to_wgs84(geom),

@@ -180,43 +180,25 @@ def _editor(
     before = svc.previous(store, caller.viewer, year, place_id)
     shown = None
     from_version = request.query_params.get("from_version")
-    if form is None:
-        if extent is not None and from_version and from_version.isdigit():
-            v = svc.version_of(store, caller.viewer, extent.id, int(from_version))
-            shown = v.version
-            form = {
-                "geometry": json.dumps(v.geometry),
-                "status": v.status,
-                "criteria": list(v.criteria),
-                "motivation": v.motivation or "",
-                "assessed_on": v.assessed_on.isoformat() if v.assessed_on else "",
-                "participants": list(v.participants),
-                "sensitivity": extent.sensitivity,
-                "version": str(extent.version),
-            }
-        elif extent is not None:
-            form = {
-                "geometry": json.dumps(_gj(extent.geom)),
-                "status": extent.status,
-                "criteria": list(extent.criteria),
-                "motivation": extent.motivation or "",
-                "assessed_on": extent.assessed_on.isoformat() if extent.assessed_on else "",
-                "participants": list(extent.participants),
-                "sensitivity": extent.sensitivity,
-                "version": str(extent.version),
-            }
-        else:
-            form = {
-                "geometry": "",
-                "status": "listed",
-                "criteria": [],
-                "motivation": "",
-                # a round is assessed in its own year: today only for this year's round
-                "assessed_on": date.today().isoformat() if year == date.today().year else "",
-                "participants": [],
-                "sensitivity": "shared",
-                "version": "0",
-            }
+    if form is None and extent is not None:
+        # what is stored, or the version asked for (viewed, and restored when saved)
+        shown_from = extent
+        if from_version and from_version.isdigit():
+            shown_from = svc.version_of(store, caller.viewer, extent.id, int(from_version))
+            shown = shown_from.version
+        form = _form_of(shown_from, extent)
+    elif form is None:
+        form = {
+            "geometry": "",
+            "status": "listed",
+            "criteria": [],
+            "motivation": "",
+            # a round is assessed in its own year: today only for this year's round
+            "assessed_on": date.today().isoformat() if year == date.today().year else "",
+            "participants": [],
+            "sensitivity": "shared",
+            "version": "0",
+        }
     own = extent is None or extent.owner_org_id == caller.viewer.organisation_id
     may_save = _may_save(caller) and own
     history = svc.history(store, caller.viewer, extent.id) if extent is not None else []
@@ -257,6 +239,22 @@ def _editor(
         },
         status,
     )
+
+
+def _form_of(shown: svc.RoundExtent | svc.Version, extent: svc.RoundExtent) -> dict:
+    """The form's fields for a stored extent or one of its versions; the version the form
+    carries is always the stored one (restoring an old version is a save on the newest)."""
+    geometry = shown.geometry if isinstance(shown, svc.Version) else _gj(shown.geom)
+    return {
+        "geometry": json.dumps(geometry),
+        "status": shown.status,
+        "criteria": list(shown.criteria),
+        "motivation": shown.motivation or "",
+        "assessed_on": shown.assessed_on.isoformat() if shown.assessed_on else "",
+        "participants": list(shown.participants),
+        "sensitivity": extent.sensitivity,
+        "version": str(extent.version),
+    }
 
 
 @router.get("/rounds/{year}/{place_id}", response_class=HTMLResponse)

@@ -52,6 +52,16 @@ def _cli_ha(out: str, place: str, year_index: int) -> float:
     return float(found[year_index].split(" ha")[0].replace(",", ".").replace("\u00a0", ""))
 
 
+def _stored(server: Server, columns: str, place_id: int) -> list[tuple]:
+    """`columns` of the place's extent of the round, as stored."""
+    return server.query(
+        f"SELECT {columns} FROM extents e JOIN mapping_rounds r ON r.id = e.round_id "
+        "WHERE e.place_id = ? AND r.year = ?",
+        place_id,
+        YEAR,
+    )
+
+
 def _area(page) -> float:
     page.wait_for_function(
         "() => { const o = document.querySelector('[data-testid=area-ha]');"
@@ -93,12 +103,7 @@ def test_draw_a_polygon_by_clicks_see_hectares_save_and_find_it_in_places(rounds
     # `lagesbild places` prints the same hectares (its only round column for this place)
     out = _places_cli(server)
     assert _cli_ha(out, "Sergels torg ", 0) == pytest.approx(round(ha, 2), abs=0.005)
-    row = server.query(
-        "SELECT e.criteria, e.motivation, e.version FROM extents e JOIN mapping_rounds r "
-        "ON r.id = e.round_id WHERE e.place_id = ? AND r.year = ?",
-        pid,
-        YEAR,
-    )
+    row = _stored(server, "e.criteria, e.motivation, e.version", pid)
     assert row == [("open_use", "Ritad i webbläsaren", 1)]
 
 
@@ -115,12 +120,7 @@ def test_copy_last_rounds_extent_then_a_stale_save_is_refused(rounds_server, con
     assert page.text_content("#cmp-change") in ("0,00 ha", "+0,00 ha", "−0,00 ha", "-0,00 ha")
     page.click("[data-testid=save-round]")
     page.wait_for_url(f"{server.url}/rounds/{YEAR}")
-    stored = server.query(
-        "SELECT e.version FROM extents e JOIN mapping_rounds r ON r.id = e.round_id "
-        "WHERE e.place_id = ? AND r.year = ?",
-        pid,
-        YEAR,
-    )
+    stored = _stored(server, "e.version", pid)
     assert stored == [(1,)]
     assert _cli_ha(_places_cli(server), "Sergels torg/Klara", 2) == pytest.approx(
         round(ha, 2), abs=0.005
@@ -139,12 +139,7 @@ def test_copy_last_rounds_extent_then_a_stale_save_is_refused(rounds_server, con
     second.wait_for_selector("#version-error")
     text = second.text_content("#version-error")
     assert "version 1" in text and "version 2" in text and "bevakas" in text
-    status = server.query(
-        "SELECT e.status, e.version FROM extents e JOIN mapping_rounds r ON r.id = e.round_id "
-        "WHERE e.place_id = ? AND r.year = ?",
-        pid,
-        YEAR,
-    )
+    status = _stored(server, "e.status, e.version", pid)
     assert status == [("watch", 2)]
 
 
