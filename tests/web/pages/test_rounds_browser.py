@@ -176,3 +176,36 @@ def test_a_restricted_extent_stays_invisible_to_another_organisation(rounds_serv
     r = other.request.get(f"{server.url}/api/v1/extents/{eid}/history")
     assert r.status == 404
     district.close()
+
+
+def test_draw_a_rectangle_cut_a_hole_and_delete(rounds_server, context):
+    """The editing toolbar works on the form's geometry: a hole cut in the drawn rectangle
+    is a second ring and takes its area off; deleting the polygon empties the field."""
+    server = rounds_server
+    page = context.new_page()
+    pid = _place(server, "Medborgarplatsen")
+    login(page, server.url, "analytiker", f"/rounds/{YEAR}/{pid}")
+    page.wait_for_selector("[data-testid=round-editor][data-ready='1']")
+    editor = page.locator("[data-testid=round-editor]")
+    box = editor.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    editor.locator(".leaflet-pm-icon-rectangle").click()
+    page.mouse.click(cx - 150, cy - 120)
+    page.mouse.click(cx + 150, cy + 120)
+    whole = _area(page)
+    assert json.loads(page.input_value("#geometry"))["type"] == "Polygon"
+    editor.locator(".leaflet-pm-icon-cut").click()
+    for dx, dy in [(-40, -40), (40, -40), (40, 40), (-40, 40), (-40, -40)]:
+        page.mouse.click(cx + dx, cy + dy)
+    page.wait_for_function(
+        "() => JSON.parse(document.getElementById('geometry').value).coordinates.length === 2"
+    )
+    cut = _area(page)
+    # the hole is 80 x 80 pixels of the 300 x 240 rectangle: its share of the area
+    assert cut == pytest.approx(whole * (1 - 80 * 80 / (300 * 240)), rel=0.03)
+    editor.locator(".leaflet-pm-icon-delete").click()
+    page.mouse.click(cx - 140, cy - 110)
+    page.wait_for_function(
+        "() => document.getElementById('geometry').value === ''"
+        " && document.getElementById('area-ha').textContent === '–'"
+    )

@@ -104,6 +104,7 @@
   function changed() {
     const g = geometry();
     field.value = g ? JSON.stringify(g) : '';
+    areaOut.dataset.pending = '1'; // until the server has measured this geometry
     clearTimeout(timer);
     timer = setTimeout(measure, 150);
   }
@@ -112,7 +113,7 @@
     const g = geometry();
     const n = ++asked;
     if (!g) {
-      areaOut.textContent = '–'; areaOut.dataset.ha = '';
+      areaOut.textContent = '–'; areaOut.dataset.ha = ''; delete areaOut.dataset.pending;
       problemEl.hidden = true; compareLayer.clearLayers();
       document.getElementById('compare').hidden = true;
       el.dataset.ready = '1';
