@@ -345,3 +345,11 @@ def test_the_proposals_band_edges_have_the_intervals_areas(target):
     assert got.area == pytest.approx(target, abs=1.0)
     d = (target**0.5 - 100) / 2
     assert got.bounds == pytest.approx((-d, -d, 100 + d, 100 + d), abs=1e-3)
+
+
+def test_a_save_on_a_deleted_extent_is_refused_naming_the_version(client):
+    csrf = login(client, "coordinator-polis")
+    r = _save(client, csrf, NEXT, _place_id(client), SQUARE, 3)
+    assert r.status_code == 422 and 'id="version-error"' in r.text
+    with client.store.read() as conn:
+        assert conn.execute(extents.select().where(extents.c.version.is_not(None))).first() is None

@@ -477,6 +477,12 @@ def save(
         if row is not None and viewer != SYSTEM and row["owner_org_id"] != viewer.organisation_id:
             raise AccessDenied("only the owner organisation may change this extent")
         stored = 0 if row is None else (row["version"] or 1)
+        if row is None and form.version != 0:
+            raise ValidationError(
+                "version",
+                f"the form was opened on version {form.version}, but the extent has been "
+                "deleted since; reload the page to start it anew",
+            )
         if form.version != stored:
             raise StaleVersion(form.version, _newer(store, conn, row["id"]))
         new_version = stored + 1
