@@ -353,3 +353,44 @@ def test_a_save_on_a_deleted_extent_is_refused_naming_the_version(client):
     assert r.status_code == 422 and 'id="version-error"' in r.text
     with client.store.read() as conn:
         assert conn.execute(extents.select().where(extents.c.version.is_not(None))).first() is None
+
+
+def test_a_save_assigns_the_points_as_a_full_reassignment_would(sqlite_store):
+    """Only the saved extent's assignments are replaced; they equal what recomputing every
+    assignment (`store.assign.reassign_all`, the import's way) gives."""
+    from lagesbild.domain.model import Role, Viewer
+    from lagesbild.store import assign
+    from lagesbild.store.schema import assignments
+
+    fill(sqlite_store)
+    with sqlite_store.read() as conn:
+        pid = conn.exec_driver_sql("SELECT id FROM places WHERE name = 'Klara'").scalar_one()
+        polis = conn.exec_driver_sql("SELECT id FROM organisations WHERE code = 'polis'").scalar()
+    viewer = Viewer(None, polis, Role.ANALYST, "tester")
+    # the fixture's points lie at 18.060-18.061 E, 59.331-59.332 N: this box holds some
+    geom = box(18.0595, 59.3305, 18.0605, 59.3322)
+    form = rounds.parse_assessment(
+        sqlite_store,
+        NEXT,
+        geometry=mapping(geom),
+        status="listed",
+        criteria=[],
+        motivation=None,
+        assessed_on=None,
+        version=0,
+    )
+    rounds.save(sqlite_store, viewer, NEXT, pid, form)
+
+    def pairs(conn):
+        return sorted(tuple(r) for r in conn.execute(assignments.select()).all())
+
+    with sqlite_store.write() as conn:
+        saved = pairs(conn)
+        assign.reassign_all(conn)
+        full = pairs(conn)
+    assert saved == full
+    with sqlite_store.read() as conn:
+        round_id = conn.exec_driver_sql(
+            f"SELECT id FROM mapping_rounds WHERE year = {NEXT}"
+        ).scalar_one()
+    assert len([p for p in saved if p[2] == round_id]) > 0  # the box holds points

@@ -13,9 +13,10 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from lagesbild import analysis as an
@@ -38,7 +39,14 @@ from lagesbild.services.analyse import extent as extent_analysis
 from lagesbild.store import assign, audit
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
-from lagesbild.store.schema import extent_versions, extents, mapping_rounds, organisations, places
+from lagesbild.store.schema import (
+    assignments,
+    extent_versions,
+    extents,
+    mapping_rounds,
+    organisations,
+    places,
+)
 
 CRITERIA: tuple[str, ...] = tuple(c.value for c in Criterion)
 STATUSES: tuple[str, ...] = tuple(s.value for s in ExtentStatus)
@@ -549,10 +557,41 @@ def save(
             f"round {year} version {new_version}: {change}",
             remote,
         )
-        assign.reassign_all(conn)
+        _reassign_extent(conn, place_id, round_id, geom)
     found = current(store, viewer, year, place_id)
     assert found is not None
     return found
+
+
+def _reassign_extent(conn: Connection, place_id: int, round_id: int, geom: BaseGeometry) -> int:
+    """The crimes and observations inside this one extent, after it changed: only its own
+    assignments are replaced (the points in its bounding box tested against the polygon), not
+    the whole store's as an import does; returns how many points it holds."""
+    conn.execute(
+        delete(assignments).where(
+            assignments.c.place_id == place_id, assignments.c.round_id == round_id
+        )
+    )
+    minx, miny, maxx, maxy = geom.bounds
+    total = 0
+    for layer, table in assign.POINT_LAYERS.items():
+        rows = conn.execute(
+            select(table.c.id, table.c.minx, table.c.miny).where(
+                table.c.minx.between(minx, maxx), table.c.miny.between(miny, maxy)
+            )
+        ).all()
+        if not rows:
+            continue
+        ids, x, y = (np.asarray(c) for c in zip(*rows, strict=True))
+        inside = shapely.contains_xy(geom, x.astype(float), y.astype(float))
+        found = [
+            {"layer": layer, "record_id": int(i), "place_id": place_id, "round_id": round_id}
+            for i in ids[inside]
+        ]
+        if found:
+            conn.execute(insert(assignments), found)
+        total += len(found)
+    return total
 
 
 def _newer(store: Store, conn: Connection, extent_id: int) -> RoundExtent:
