@@ -394,3 +394,47 @@ def test_a_save_assigns_the_points_as_a_full_reassignment_would(sqlite_store):
             f"SELECT id FROM mapping_rounds WHERE year = {NEXT}"
         ).scalar_one()
     assert len([p for p in saved if p[2] == round_id]) > 0  # the box holds points
+
+
+def test_guard_areas_are_drawn_and_changed_on_a_map(client):
+    """A guard area drawn on the map is stored as the caller's organisation's, changed by
+    that organisation only, and a bad date is named; the list page links to both."""
+    from lagesbild.store.schema import guard_areas
+
+    csrf = login(client, "analyst-polis")
+    assert 'href="/guard-areas/new"' in client.get("/guard-areas").text
+    form = {
+        "csrf_token": csrf,
+        "geometry": json.dumps(mapping(SQUARE)),
+        "name": "Plattan",
+        "decision": "LST 123-2024",
+        "valid_from": "2024-01-01",
+        "valid_to": "2023-12-31",
+        "sensitivity": "shared",
+    }
+    bad = client.post("/guard-areas/new", data=form, follow_redirects=False)
+    assert bad.status_code == 422 and "Gäller till" in bad.text
+    r = client.post("/guard-areas/new", data={**form, "valid_to": ""}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/guard-areas"
+    with client.store.read() as conn:
+        row = conn.execute(guard_areas.select()).mappings().one()
+    assert row["name"] == "Plattan" and row["valid_to"] is None
+    assert f'href="/guard-areas/{row["id"]}/edit"' in client.get("/guard-areas").text
+    smaller = box(18.058, 59.330, 18.0595, 59.331)
+    r = client.post(
+        f"/guard-areas/{row['id']}/edit",
+        data={**form, "valid_to": "2024-12-31", "geometry": json.dumps(mapping(smaller))},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    with client.store.read() as conn:
+        changed = conn.execute(guard_areas.select()).mappings().one()
+    assert changed["valid_to"] == date(2024, 12, 31)
+    assert client.store.projector.area_ha(changed["geom"]) == pytest.approx(
+        client.store.projector.area_ha(smaller)
+    )
+    client.cookies.clear()
+    other = login(client, "coordinator-soc")
+    assert client.get(f"/guard-areas/{row['id']}/edit").status_code == 403
+    r = client.post(f"/guard-areas/{row['id']}/edit", data={**form, "csrf_token": other})
+    assert r.status_code == 403

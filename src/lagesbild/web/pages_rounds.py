@@ -22,7 +22,7 @@ from lagesbild import __file__ as package_file
 from lagesbild.domain.model import WRITE_ROLES, Sensitivity
 from lagesbild.errors import AccessDenied, ValidationError
 from lagesbild.i18n import Translator
-from lagesbild.services import data
+from lagesbild.services import data, guard_areas, records
 from lagesbild.services import rounds as svc
 from lagesbild.store.queries import place_summaries
 from lagesbild.web.lang import lang_of
@@ -417,3 +417,108 @@ def extent_history(request: Request, caller: CallerDep, extent_id: Id) -> dict:
     extent as it was (status, criteria, motivation, date, organisations, geometry)."""
     versions = svc.history(request.app.state.store, caller.viewer, extent_id)
     return {"extent_id": extent_id, "versions": [v.to_dict() for v in versions]}
+
+
+# ------------------------------------------------------------------ guard areas on a map
+
+GUARD_FIELDS = ("name", "decision", "valid_from", "valid_to", "sensitivity")
+
+
+def _guard_form(
+    request: Request,
+    caller: Caller,
+    record_id: int | None,
+    form: dict,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+):
+    store = request.app.state.store
+    t = Translator(lang_of(request), store.tz)
+    cfg = _config(request, t, msg=_js(t), measure="/guard-areas/measure", editable=True)
+    return render(
+        request,
+        caller,
+        "guard_area_edit.html",
+        {
+            "record_id": record_id,
+            "form": form,
+            "errors": errors or {},
+            "sensitivities": [s.value for s in Sensitivity],
+            "config": cfg,
+        },
+        status,
+    )
+
+
+@router.get("/guard-areas/new", response_class=HTMLResponse)
+@page
+def guard_area_new(request: Request, caller: CallerDep):
+    need(caller, WRITE_ROLES)
+    blank = {"geometry": "", "name": "", "decision": "", "valid_from": "", "valid_to": ""}
+    return _guard_form(request, caller, None, {**blank, "sensitivity": "shared"})
+
+
+@router.get("/guard-areas/{guard_area_id}/edit", response_class=HTMLResponse)
+@page
+def guard_area_edit(request: Request, caller: CallerDep, guard_area_id: Id):
+    need(caller, WRITE_ROLES)
+    store = request.app.state.store
+    row = records.get_record(store, "guard_areas", guard_area_id, caller.viewer, remote_of(request))
+    if row["owner_org_id"] != caller.viewer.organisation_id:
+        raise AccessDenied("only the owner organisation may change this guard area")
+    form = {
+        "geometry": json.dumps(_gj(row["geom"])),
+        **{k: "" if row[k] is None else str(row[k]) for k in GUARD_FIELDS},
+    }
+    return _guard_form(request, caller, guard_area_id, form)
+
+
+async def _guard_save(request: Request, caller: Caller, record_id: int | None):
+    need(caller, WRITE_ROLES)
+    store = request.app.state.store
+    t = Translator(lang_of(request), store.tz)
+    sent = await request.form()
+    form = {k: str(sent.get(k) or "") for k in ("geometry", *GUARD_FIELDS)}
+    try:
+        guard_areas.save(store, caller.viewer, record_id, form, remote_of(request))
+    except ValidationError as exc:
+        if isinstance(exc, svc.GeometryRefused):
+            field, msg = "geometry", t(f"rounds.geo.{exc.code}", **exc.values)
+        else:
+            field = exc.field if exc.field in GUARD_FIELDS else "form"
+            msg = t(f"guard.err.{field}")
+        return _guard_form(request, caller, record_id, form, {field: msg}, 422)
+    return RedirectResponse("/guard-areas", 303)
+
+
+@router.post("/guard-areas/new", response_class=HTMLResponse)
+@page
+async def guard_area_create(request: Request, caller: CallerDep):
+    return await _guard_save(request, caller, None)
+
+
+@router.post("/guard-areas/{guard_area_id}/edit", response_class=HTMLResponse)
+@page
+async def guard_area_update(request: Request, caller: CallerDep, guard_area_id: Id):
+    return await _guard_save(request, caller, guard_area_id)
+
+
+@router.post("/guard-areas/measure")
+async def guard_area_measure(request: Request, caller: CallerDep):
+    """A drawn guard area's hectares in the store's projected CRS, and what is wrong with it."""
+    need(caller)
+    store = request.app.state.store
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ValidationError("geometry", 'send a JSON object {"geometry": ...}') from None
+    raw = body.get("geometry") if isinstance(body, dict) else None
+    out: dict = {"area_ha": None, "problem": None, "repaired": None, "compare": None}
+    if raw:
+        try:
+            out["area_ha"] = store.projector.area_ha(svc.check_geometry(store, raw))
+        except svc.GeometryRefused as exc:
+            t = Translator(lang_of(request), store.tz)
+            out["problem"] = t(f"rounds.geo.{exc.code}", **exc.values)
+            out["repaired"] = _gj(exc.repaired)
+    return JSONResponse(out)
