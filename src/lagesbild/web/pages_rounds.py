@@ -342,17 +342,22 @@ def round_save(
     return RedirectResponse(f"/rounds/{year}" + (f"?lang={lang}" if lang else ""), 303)
 
 
+async def _drawn(request: Request) -> object:
+    """The geometry of a measure request's JSON body ({"geometry": GeoJSON})."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ValidationError("geometry", 'send a JSON object {"geometry": ...}') from None
+    return body.get("geometry") if isinstance(body, dict) else None
+
+
 @router.post("/rounds/{year}/{place_id}/measure")
 async def round_measure(request: Request, caller: CallerDep, year: int, place_id: Id):
     """The drawn geometry's hectares in the store's projected CRS (the same computation as
     `lagesbild places`), what is wrong with it, and its change against the round before."""
     need(caller)
     store = request.app.state.store
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ValidationError("geometry", 'send a JSON object {"geometry": ...}') from None
-    raw = body.get("geometry") if isinstance(body, dict) else None
+    raw = await _drawn(request)
     out: dict = {"area_ha": None, "problem": None, "repaired": None, "compare": None}
     if not raw:
         return JSONResponse(out)
@@ -508,11 +513,7 @@ async def guard_area_measure(request: Request, caller: CallerDep):
     """A drawn guard area's hectares in the store's projected CRS, and what is wrong with it."""
     need(caller)
     store = request.app.state.store
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ValidationError("geometry", 'send a JSON object {"geometry": ...}') from None
-    raw = body.get("geometry") if isinstance(body, dict) else None
+    raw = await _drawn(request)
     out: dict = {"area_ha": None, "problem": None, "repaired": None, "compare": None}
     if raw:
         try:
