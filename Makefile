@@ -8,16 +8,25 @@ PORT ?= 8000
 SYSTEM_EXTRAS ?= gdal-bin chromium
 export LAGESBILD_DB ?= $(DB)
 
-.PHONY: run test install install-test lint bench clean
+.PHONY: run test install install-test lint bench clean npm
+
+# The browser's libraries (package.json: the map editor of the mapping round) are npm packages,
+# fetched by `npm ci` into node_modules/ and served by the app itself (no CDN).
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	npm ci
+	touch $@
+
+npm: node_modules/.package-lock.json
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-install: $(BIN)/python
+install: $(BIN)/python npm
 	$(BIN)/pip install -q -e .
 
-install-test: $(BIN)/python
+install-test: $(BIN)/python npm
 	$(BIN)/pip install -q -e '.[test]'
 
 ## run: install, initialise the SQLite store with the demo scenario, serve on http://127.0.0.1:8000
@@ -40,4 +49,4 @@ bench: install-test
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) lagesbild.sqlite*
+	rm -rf $(VENV) node_modules lagesbild.sqlite*

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from lagesbild.demo import geography as geo
 from lagesbild.demo.scenario import DEFAULT_SEED, Scenario, generate, load_demo
-from lagesbild.domain.model import Role
+from lagesbild.domain.model import Role, parse_criteria
 from lagesbild.ingest.writer import WriteSummary
 from lagesbild.store.engine import Store
 from lagesbild.store.lifecycle import init_store
@@ -156,8 +156,15 @@ def test_klara_scene_extent_shrinks_between_rounds(loaded):
     for _, geom, _ in ext.values():  # the store's projected area agrees with the geodesic one
         assert loaded.store.projector.area_ha(geom) == pytest.approx(_geodesic_ha(geom), rel=1e-3)
     with loaded.store.read() as conn:
-        criteria = conn.execute(select(extents.c.criteria, extents.c.assessed_at)).all()
-    assert all(text and assessed.month <= 3 for text, assessed in criteria)
+        criteria = conn.execute(
+            select(extents.c.criteria, extents.c.motivation, extents.c.assessed_at)
+        ).all()
+    # the checklist as codes, the assessors' own words as the motivation
+    assert all(
+        parse_criteria(codes) and text and assessed.month <= 3 for codes, text, assessed in criteria
+    )
+    every = "open_selling;open_use;recurring;stable_place;visible;insecurity"
+    assert sorted(c for c, _, _ in criteria) == [every, every, every, "stable_place"]
 
 
 def test_odenplan_is_delisted_in_2023_but_still_a_priority_place(loaded, scenario):

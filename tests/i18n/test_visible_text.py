@@ -54,7 +54,15 @@ def _html_paths(app, store) -> list[str]:
                     select(briefings.c.id).where(briefings.c.kind == kind).limit(2)
                 ).scalars()
             )
-    fill = {"place_id": place_ids, "briefing_id": briefing_ids}
+        guard_area_ids = list(
+            conn.exec_driver_sql("SELECT id FROM guard_areas ORDER BY id LIMIT 2").scalars()
+        )
+    fill = {
+        "place_id": place_ids,
+        "briefing_id": briefing_ids,
+        "year": [2023],
+        "guard_area_id": guard_area_ids,
+    }
     out = []
     for route in _routes(app.routes):
         if not isinstance(route, APIRoute) or "GET" not in route.methods:
@@ -67,8 +75,10 @@ def _html_paths(app, store) -> list[str]:
         if not names:
             out.append(route.path)
             continue
-        (name,) = names
-        out += [route.path.replace(f"{{{name}}}", str(v)) for v in fill[name]]
+        paths = [route.path]
+        for name in names:  # every combination (/rounds/{year}/{place_id})
+            paths = [p.replace(f"{{{name}}}", str(v)) for p in paths for v in fill[name]]
+        out += paths
     return out
 
 

@@ -88,7 +88,8 @@ USER_TEXT = {
     "users": ("username", "display_name"),
     "places": ("name", "code"),
     "mapping_rounds": ("name",),
-    "extents": ("criteria", "assessed_by"),
+    "extent_versions": ("motivation", "saved_by_name"),
+    "extents": ("motivation", "assessed_by", "participants"),  # criteria are codes
     "crimes": ("place_text",),
     "observations": ("text",),
     "measurements": ("method", "unit"),

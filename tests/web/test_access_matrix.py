@@ -29,7 +29,7 @@ def _record(layer: str, tag: str, org: str, sens: str, i: int):
                 "status": "listed",
                 "organisation": org,
                 "sensitivity": sens,
-                "criteria": tag,
+                "motivation": tag,
             },
             small,
         ),
@@ -100,7 +100,7 @@ LAYERS = [
 ]
 TAG_FIELD = {
     "places": "name",
-    "extents": "criteria",
+    "extents": "motivation",
     "cameras": "operator",
     "guard_areas": "name",
     "streets": "name",

@@ -297,11 +297,29 @@ def place_records() -> list[Triple]:
 
 def extent_records() -> list[Triple]:
     """Mapping rounds 2022 and 2023 (assessed in Q1 of each year)."""
+    # the checklist's codes (docs: "The mapping round's criteria"); the text is the motivation
+    every = "open_selling;open_use;recurring;stable_place;visible;insecurity"
     rows = [
-        (SCENE, 2022, "listed", date(2022, 3, 15), _CRITERIA_2022, SCENE_2022_COORDS),
-        (SCENE, 2023, "listed", date(2023, 3, 14), _CRITERIA_2023, SCENE_2023_COORDS),
-        (ODENPLAN, 2022, "listed", date(2022, 3, 15), _ODENPLAN_2022, ODENPLAN_EXTENT_COORDS),
-        (ODENPLAN, 2023, "delisted", date(2023, 3, 14), _ODENPLAN_2023, ODENPLAN_EXTENT_COORDS),
+        (SCENE, 2022, "listed", date(2022, 3, 15), every, _CRITERIA_2022, SCENE_2022_COORDS),
+        (SCENE, 2023, "listed", date(2023, 3, 14), every, _CRITERIA_2023, SCENE_2023_COORDS),
+        (
+            ODENPLAN,
+            2022,
+            "listed",
+            date(2022, 3, 15),
+            every,
+            _ODENPLAN_2022,
+            ODENPLAN_EXTENT_COORDS,
+        ),
+        (
+            ODENPLAN,
+            2023,
+            "delisted",
+            date(2023, 3, 14),
+            "stable_place",
+            _ODENPLAN_2023,
+            ODENPLAN_EXTENT_COORDS,
+        ),
     ]
     return [
         (
@@ -313,12 +331,15 @@ def extent_records() -> list[Triple]:
                 "assessed_at": assessed,
                 "assessed_by": ASSESSED_BY,
                 "criteria": criteria,
+                "motivation": motivation,
                 "organisation": "lst",
                 "sensitivity": "public",
             },
             Polygon(coords),
         )
-        for i, (place, year, status, assessed, criteria, coords) in enumerate(rows, start=1)
+        for i, (place, year, status, assessed, criteria, motivation, coords) in enumerate(
+            rows, start=1
+        )
     ]
 
 

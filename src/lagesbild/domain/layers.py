@@ -48,7 +48,14 @@ LAYERS: dict[str, Layer] = {
             "extents",
             "extents",
             ("place", "round", "status"),
-            ("assessed_at", "assessed_by", "criteria", "organisation", "sensitivity"),
+            (
+                "assessed_at",
+                "assessed_by",
+                "criteria",
+                "motivation",
+                "organisation",
+                "sensitivity",
+            ),
             "polygon",
         ),
         Layer(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from lagesbild.errors import ValidationError
+
 
 class PlaceKind(StrEnum):
     SCENE = "scene"
@@ -22,6 +24,34 @@ class ExtentStatus(StrEnum):
     LISTED = "listed"
     DELISTED = "delisted"
     WATCH = "watch"
+
+
+class Criterion(StrEnum):
+    """The mapping round's default checklist (docs: "The mapping round's criteria"); an
+    extent keeps the ones its assessors judged met, stored as `;`-separated codes."""
+
+    OPEN_SELLING = "open_selling"
+    OPEN_USE = "open_use"
+    RECURRING = "recurring"
+    STABLE_PLACE = "stable_place"
+    VISIBLE = "visible"
+    INSECURITY = "insecurity"
+
+
+def parse_criteria(value: object, field: str = "criteria") -> list[str]:
+    """`;`-separated criterion codes (or a list of them) -> the known codes, in checklist
+    order; an unknown code is refused naming the field and the codes expected."""
+    if value is None:
+        return []
+    parts = value if isinstance(value, (list, tuple)) else str(value).split(";")
+    codes = [str(p).strip() for p in parts if str(p).strip()]
+    known = [c.value for c in Criterion]
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise ValidationError(
+            field, f"unknown criterion {unknown[0]!r}; expected codes from {', '.join(known)}"
+        )
+    return [c for c in known if c in codes]
 
 
 class Sensitivity(StrEnum):

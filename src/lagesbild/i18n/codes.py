@@ -18,6 +18,7 @@ from lagesbild.i18n.catalogue import DEFAULT_LANG, has, text
 PREFIX: dict[str, str] = {
     "place_kind": "kind",
     "extent_status": "status",
+    "criterion": "criterion",
     "sensitivity": "sens",
     "role": "role",
     "organisation_kind": "orgkind",

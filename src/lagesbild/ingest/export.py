@@ -52,7 +52,16 @@ _OWNED = ("organisation", "sensitivity")
 COLUMNS: dict[str, tuple[str, ...]] = {
     "organisations": ("name", "code", "kind", "parent"),
     "places": ("name", "kind", "code", "parent", *_OWNED),
-    "extents": ("place", "round", "status", "assessed_at", "assessed_by", "criteria", *_OWNED),
+    "extents": (
+        "place",
+        "round",
+        "status",
+        "assessed_at",
+        "assessed_by",
+        "criteria",
+        "motivation",
+        *_OWNED,
+    ),
     "crimes": (
         "id",
         "occurred_at",

@@ -18,7 +18,13 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from lagesbild.domain.layers import LAYERS, Layer, layer_named
-from lagesbild.domain.model import ExtentStatus, PlaceKind, Sensitivity, parse_enum
+from lagesbild.domain.model import (
+    ExtentStatus,
+    PlaceKind,
+    Sensitivity,
+    parse_criteria,
+    parse_enum,
+)
 from lagesbild.domain.taxonomy import Taxonomy
 from lagesbild.domain.values import (
     blank,
@@ -201,9 +207,11 @@ def _extent(ctx: RowContext, rec: Record, geom: BaseGeometry | None) -> dict[str
         "place_id": ctx.resolver.place(_text(rec, "place") or _text(rec, "name"), "place"),
         "round_id": ctx.resolver.mapping_round(year),
         "status": parse_enum(ExtentStatus, rec.get("status"), "status").value,
-        "criteria": _text(rec, "criteria"),
+        # the checklist as `;`-separated codes (docs: "The mapping round's criteria")
+        "criteria": ";".join(parse_criteria(rec.get("criteria"))) or None,
         "assessed_at": parse_date(rec.get("assessed_at"), "assessed_at"),
         "assessed_by": _text(rec, "assessed_by", max_len=200),
+        "motivation": _text(rec, "motivation"),
         **_bbox(_polygon(ctx, geom, "extent")),
         **_owned(ctx, rec),
     }

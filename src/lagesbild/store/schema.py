@@ -144,7 +144,33 @@ extents = Table(
     Column("assessed_by", String(200), nullable=True),
     *_spatial(),
     *_owned(),
+    # the mapping round's workspace (migration 0006): why (required to delist), which
+    # organisations took part (`;`-separated names), and the version the browser saved last
+    Column("motivation", Text, nullable=True),
+    Column("participants", Text, nullable=True),
+    Column("version", Integer, nullable=True),
     UniqueConstraint("place_id", "round_id", name="uq_extents_place_round"),
+)
+
+# Every save of an extent in the round's workspace: a snapshot (geometry as GeoJSON in WGS84)
+# with who, when and what changed, so that an earlier version can be viewed and restored.
+extent_versions = Table(
+    "extent_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("extent_id", Integer, ForeignKey("extents.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("saved_at", UTCDateTime, nullable=False),
+    Column("saved_by", Integer, ForeignKey("users.id"), nullable=True),
+    Column("saved_by_name", String(100), nullable=True),
+    Column("change", Text, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("criteria", Text, nullable=True),
+    Column("motivation", Text, nullable=True),
+    Column("participants", Text, nullable=True),
+    Column("assessed_at", Date, nullable=True),
+    Column("geometry", Text, nullable=False),
+    UniqueConstraint("extent_id", "version", name="uq_extent_versions_extent_version"),
 )
 
 crimes = Table(

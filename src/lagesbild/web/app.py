@@ -30,6 +30,7 @@ from lagesbild.web import (
     pages_import,
     pages_observe,
     pages_places,
+    pages_rounds,
     public,
     residents,
 )
@@ -162,6 +163,7 @@ def create_app(url: str | None = None, tune_gc: bool = False) -> FastAPI:
     app.include_router(pages_places.router)
     app.include_router(pages_analysis.router)
     app.include_router(pages_import.router)
+    pages_rounds.install(app)  # the mapping round's pages, API and map editor library
     app.include_router(residents.router)
     app.include_router(briefing_routes.router)
     app.include_router(briefing_pages_router)

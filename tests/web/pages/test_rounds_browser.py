@@ -1,0 +1,211 @@
+"""The mapping round in Chromium: draw a polygon by clicks, see its hectares, save it and find
+it in `lagesbild places`; copy last round's extent; a stale save is refused; a restricted
+extent stays invisible to another organisation. The server runs on a store of its own (the
+demo), since these tests add extents to the 2024 round."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import Server, _run, login, serving
+
+pytestmark = pytest.mark.browser
+YEAR = 2024  # the demo's rounds are 2022 and 2023
+
+
+@pytest.fixture(scope="module")
+def rounds_server(tmp_path_factory):
+    db = tmp_path_factory.mktemp("rounds") / "demo.sqlite"
+    db_url = f"sqlite:///{db}"
+    env = {**os.environ, "LAGESBILD_DB": db_url}
+    env.pop("LAGESBILD_TILES", None)
+    _run(["init"], env)
+    _run(["demo"], env)
+    with serving(env) as url:
+        yield Server(url, db, db_url)
+
+
+def _place(server: Server, name: str) -> int:
+    return server.query("SELECT id FROM places WHERE name = ?", name)[0][0]
+
+
+def _places_cli(server: Server) -> str:
+    env = {**os.environ, "LAGESBILD_DB": server.db_url, "COLUMNS": "250"}
+    r = subprocess.run(
+        [sys.executable, "-m", "lagesbild", "places"], env=env, capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def _cli_ha(out: str, place: str, year_index: int) -> float:
+    """The hectares `lagesbild places` prints for `place` in its `year_index`th round column."""
+    line = next(ln for ln in out.splitlines() if place in ln)
+    cells = [c.strip() for c in re.split(r"[│|]", line) if c.strip()]
+    found = [c for c in cells if c.endswith(("listad", "avförd", "bevakas"))]
+    return float(found[year_index].split(" ha")[0].replace(",", ".").replace("\u00a0", ""))
+
+
+def _stored(server: Server, columns: str, place_id: int) -> list[tuple]:
+    """`columns` of the place's extent of the round, as stored."""
+    return server.query(
+        f"SELECT {columns} FROM extents e JOIN mapping_rounds r ON r.id = e.round_id "
+        "WHERE e.place_id = ? AND r.year = ?",
+        place_id,
+        YEAR,
+    )
+
+
+def _area(page) -> float:
+    page.wait_for_function(
+        "() => { const o = document.querySelector('[data-testid=area-ha]');"
+        " return o.dataset.ha !== '' && !o.dataset.pending; }",
+        timeout=15_000,
+    )
+    return float(page.get_attribute("[data-testid=area-ha]", "data-ha"))
+
+
+def _editor(page, server: Server, place_id: int, year: int = YEAR) -> None:
+    page.goto(f"{server.url}/rounds/{year}/{place_id}")
+    page.wait_for_selector("[data-testid=round-editor][data-ready='1']", timeout=15_000)
+
+
+def test_draw_a_polygon_by_clicks_see_hectares_save_and_find_it_in_places(rounds_server, context):
+    server = rounds_server
+    pid = _place(server, "Sergels torg")
+    page = context.new_page()
+    login(page, server.url, "samordnare", f"/rounds/{YEAR}/{pid}")
+    page.wait_for_selector("[data-testid=round-editor][data-ready='1']")
+    assert page.text_content("[data-testid=area-ha]").strip() == "–"
+    editor = page.locator("[data-testid=round-editor]")
+    editor.locator(".leaflet-pm-icon-polygon").click()
+    box = editor.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    corners = [(-120, -80), (110, -90), (130, 70), (-100, 90)]
+    for dx, dy in corners:
+        page.mouse.click(cx + dx, cy + dy)
+    page.mouse.click(cx + corners[0][0], cy + corners[0][1])  # back on the first: closed
+    ha = _area(page)
+    assert ha > 0.1
+    shown = page.text_content("[data-testid=area-ha]")
+    assert shown == f"{ha:.2f} ha".replace(".", ",")  # Swedish decimal comma
+    page.check("input[name=criteria][value=open_use]")
+    page.fill("#motivation", "Ritad i webbläsaren")
+    page.click("[data-testid=save-round]")
+    page.wait_for_url(f"{server.url}/rounds/{YEAR}")
+    assert "Sergels torg" in page.text_content("main table")
+    # `lagesbild places` prints the same hectares (its only round column for this place)
+    out = _places_cli(server)
+    assert _cli_ha(out, "Sergels torg ", 0) == pytest.approx(round(ha, 2), abs=0.005)
+    row = _stored(server, "e.criteria, e.motivation, e.version", pid)
+    assert row == [("open_use", "Ritad i webbläsaren", 1)]
+
+
+def test_copy_last_rounds_extent_then_a_stale_save_is_refused(rounds_server, context):
+    server = rounds_server
+    pid = _place(server, "Sergels torg/Klara")
+    page = context.new_page()
+    login(page, server.url, "samordnare", f"/rounds/{YEAR}/{pid}")
+    page.wait_for_selector("[data-testid=round-editor][data-ready='1']")
+    page.click("[data-testid=copy-previous]")
+    ha = _area(page)
+    assert page.text_content("[data-testid=area-ha]") == "6,57 ha"  # 2023's extent
+    assert page.is_visible("[data-testid=compare]")
+    assert page.text_content("#cmp-change") in ("0,00 ha", "+0,00 ha", "−0,00 ha", "-0,00 ha")
+    page.click("[data-testid=save-round]")
+    page.wait_for_url(f"{server.url}/rounds/{YEAR}")
+    stored = _stored(server, "e.version", pid)
+    assert stored == [(1,)]
+    assert _cli_ha(_places_cli(server), "Sergels torg/Klara", 2) == pytest.approx(
+        round(ha, 2), abs=0.005
+    )
+    # two editors open version 1; the first saves, the second is refused and sees the newer
+    first, second = context.new_page(), context.new_page()
+    for p in (first, second):
+        _editor(p, server, pid)
+        assert p.get_attribute("input[name=version]", "value") == "1"
+    first.check("input[name=status][value=watch]")
+    first.click("[data-testid=save-round]")
+    first.wait_for_url(f"{server.url}/rounds/{YEAR}")
+    second.check("input[name=status][value=delisted]")
+    second.fill("#motivation", "Kriterierna uppfylls inte längre")
+    second.click("[data-testid=save-round]")
+    second.wait_for_selector("#version-error")
+    text = second.text_content("#version-error")
+    assert "version 1" in text and "version 2" in text and "bevakas" in text
+    status = _stored(server, "e.status, e.version", pid)
+    assert status == [("watch", 2)]
+
+
+def test_a_restricted_extent_stays_invisible_to_another_organisation(rounds_server, browser):
+    server = rounds_server
+    pid = _place(server, "Odenplan/Observatorielunden")
+    police = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = police.new_page()
+    login(page, server.url, "analytiker", f"/rounds/{YEAR}/{pid}")
+    page.wait_for_selector("[data-testid=round-editor][data-ready='1']")
+    page.click("[data-testid=copy-previous]")
+    _area(page)
+    page.select_option("#sensitivity", "restricted")
+    page.click("[data-testid=save-round]")
+    page.wait_for_url(f"{server.url}/rounds/{YEAR}")
+    assert "Odenplan" in page.text_content("main table")
+    police.close()
+    district = browser.new_context(viewport={"width": 1280, "height": 900})
+    other = district.new_page()
+    login(other, server.url, "samordnare", f"/rounds/{YEAR}")
+    extents_table = other.locator("main table").first
+    assert "Odenplan" not in (extents_table.text_content() if extents_table.count() else "")
+    features = json.loads(other.text_content("#lb-config"))["features"]
+    on_map = {(f["properties"]["place"], f["properties"]["year"]) for f in features}
+    assert ("Sergels torg/Klara", YEAR) in on_map  # the district sees the shared ones
+    assert ("Odenplan/Observatorielunden", YEAR) not in on_map  # nor on the round's map
+    assert ("Odenplan/Observatorielunden", YEAR - 1) in on_map  # last year's is public
+    other.goto(f"{server.url}/rounds")
+    assert f"/rounds/{YEAR}/{pid}" not in other.content()
+    _editor(other, server, pid)
+    assert other.get_attribute("input[name=version]", "value") == "0"
+    assert other.text_content("[data-testid=area-ha]").strip() == "–"
+    eid = server.query("SELECT id FROM extents WHERE sensitivity = 'restricted'")[0][0]
+    r = other.request.get(f"{server.url}/api/v1/extents/{eid}/history")
+    assert r.status == 404
+    district.close()
+
+
+def test_draw_a_rectangle_cut_a_hole_and_delete(rounds_server, context):
+    """The editing toolbar works on the form's geometry: a hole cut in the drawn rectangle
+    is a second ring and takes its area off; deleting the polygon empties the field."""
+    server = rounds_server
+    page = context.new_page()
+    pid = _place(server, "Medborgarplatsen")
+    login(page, server.url, "analytiker", f"/rounds/{YEAR}/{pid}")
+    page.wait_for_selector("[data-testid=round-editor][data-ready='1']")
+    editor = page.locator("[data-testid=round-editor]")
+    box = editor.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    editor.locator(".leaflet-pm-icon-rectangle").click()
+    page.mouse.click(cx - 150, cy - 120)
+    page.mouse.click(cx + 150, cy + 120)
+    whole = _area(page)
+    assert json.loads(page.input_value("#geometry"))["type"] == "Polygon"
+    editor.locator(".leaflet-pm-icon-cut").click()
+    for dx, dy in [(-40, -40), (40, -40), (40, 40), (-40, 40), (-40, -40)]:
+        page.mouse.click(cx + dx, cy + dy)
+    page.wait_for_function(
+        "() => JSON.parse(document.getElementById('geometry').value).coordinates.length === 2"
+    )
+    cut = _area(page)
+    # the hole is 80 x 80 pixels of the 300 x 240 rectangle: its share of the area
+    assert cut == pytest.approx(whole * (1 - 80 * 80 / (300 * 240)), rel=0.03)
+    editor.locator(".leaflet-pm-icon-delete").click()
+    page.mouse.click(cx - 140, cy - 110)
+    page.wait_for_function(
+        "() => document.getElementById('geometry').value === ''"
+        " && document.getElementById('area-ha').textContent === '–'"
+    )
