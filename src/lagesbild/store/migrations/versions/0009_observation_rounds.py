@@ -11,7 +11,7 @@ from alembic import op
 import lagesbild.store.types
 
 revision = "0009"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
