@@ -41,6 +41,7 @@ from lagesbild.web.security import (
     require_user,
     set_session_cookie,
 )
+from lagesbild.web.uploads import save_upload
 
 router = APIRouter(prefix="/api/v1")
 LAYER_CACHE = cache.ResponseCache()
@@ -348,7 +349,7 @@ async def import_layer(
     name = Path(file.filename or "upload").name
     with tempfile.TemporaryDirectory(prefix="lagesbild-import-") as tmp:
         path = Path(tmp) / name
-        path.write_bytes(await file.read())
+        await save_upload(file, path)  # in chunks, capped: never the whole file in memory
         options = ImportOptions(
             mapping={k.strip(): v.strip() for k, v in pairs.items()},
             crs=crs,
