@@ -28,10 +28,12 @@ from lagesbild import accounts
 from lagesbild.domain.layers import LAYERS
 from lagesbild.domain.model import WRITE_ROLES, Role
 from lagesbild.domain.periods import parse_period
-from lagesbild.errors import AccessDenied, ValidationError
+from lagesbild.errors import AccessDenied, LagesbildError, ValidationError
+from lagesbild.i18n import reason
 from lagesbild.services import records
 from lagesbild.store import audit
 from lagesbild.web import cache
+from lagesbild.web.intake import api_lang, told
 from lagesbild.web.params import Id, Offset
 from lagesbild.web.security import (
     SESSION_COOKIE,
@@ -359,8 +361,15 @@ async def import_layer(
             writer_org=None if user.role == Role.ADMIN else caller.viewer.organisation_id,
         )
         store = request.app.state.store
-        result = await run_in_threadpool(import_file, store, layer, path, options)
-        rejected = [{"line": r.line, "reason": r.reason} for r in result.summary.rejected[:1000]]
+        lang = api_lang(request)
+        try:
+            result = await run_in_threadpool(import_file, store, layer, path, options)
+        except LagesbildError as exc:  # named by the user's file, never the server's path
+            raise told(exc, path, name, lang) from None
+        rejected = [
+            {"line": r.line, "reason": reason(r.reason, lang)}
+            for r in result.summary.rejected[:1000]
+        ]
     audit_import(store, caller.viewer, result, remote_of(request))
     return {
         "file": name,

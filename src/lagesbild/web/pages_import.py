@@ -13,6 +13,7 @@ from lagesbild.domain.layers import LAYERS
 from lagesbild.domain.model import WRITE_ROLES, Role
 from lagesbild.errors import LagesbildError
 from lagesbild.i18n import Translator
+from lagesbild.web.intake import file_message
 from lagesbild.web.lang import lang_of
 from lagesbild.web.pages import (
     CallerDep,
@@ -21,6 +22,7 @@ from lagesbild.web.pages import (
     render,
 )
 from lagesbild.web.security import remote_of
+from lagesbild.web.uploads import save_upload
 
 router = APIRouter(include_in_schema=False)
 
@@ -70,9 +72,7 @@ async def import_submit(
     name = Path(file.filename).name.replace("..", "_") or "upload.csv"
     with tempfile.TemporaryDirectory(prefix="lagesbild-import-") as tmp:
         path = Path(tmp) / name
-        with open(path, "wb") as fh:
-            while chunk := await file.read(1 << 20):
-                fh.write(chunk)
+        await save_upload(file, path)
         options = ImportOptions(
             crs=crs.strip() or None,
             strict=bool(strict),
@@ -89,7 +89,8 @@ async def import_submit(
             return render(request, caller, "import.html", _import_context(values, errors), 400)
         except LagesbildError as exc:
             field = getattr(exc, "field", None)
-            errors["crs" if field and "crs" in field else "file"] = exc.message
+            message = file_message(exc, path, name, lang_of(request))
+            errors["crs" if field and "crs" in field else "file"] = message
             return render(request, caller, "import.html", _import_context(values, errors), 400)
     audit_import(store, caller.viewer, result, remote_of(request))
     rejected = sorted(result.summary.rejected, key=lambda r: r.line)[:500]

@@ -13,11 +13,15 @@ folder (again capped: a defence in depth should the middleware be bypassed).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import orjson
 from fastapi import HTTPException, UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lagesbild.i18n import DEFAULT_LANG, LANGS, text
 
 DEFAULT_MAX_MB = 200
 CHUNK = 1 << 20
@@ -36,12 +40,23 @@ def max_upload_bytes() -> int:
 
 
 class UploadTooLarge(HTTPException):
-    def __init__(self, cap: int) -> None:
-        super().__init__(413, too_large_message(cap))
+    def __init__(self, cap: int, lang: str = "en") -> None:
+        super().__init__(413, too_large_message(cap, lang))
 
 
-def too_large_message(cap: int) -> str:
-    return f"the upload is larger than the server accepts ({cap >> 20} MB)"
+def too_large_message(cap: int, lang: str = "en") -> str:
+    return text("intake.too_large", lang, mb=f"{cap / (1 << 20):g}")
+
+
+def _lang(scope: Scope) -> str:
+    """`?lang=` or the `lang` cookie, else English for the API and Swedish for the pages."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    cookies = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"cookie"), "")
+    found = [*query.get("lang", []), *re.findall(r"(?:^|;\s*)lang=(\w+)", cookies)]
+    for value in found:
+        if value in LANGS:
+            return value
+    return "en" if scope.get("path", "").startswith("/api/") else DEFAULT_LANG
 
 
 class BodyLimit:
@@ -57,7 +72,7 @@ class BodyLimit:
         cap = max_upload_bytes()
         declared = _content_length(scope)
         if declared is not None and declared > cap:
-            await _refuse(send, cap)
+            await _refuse(scope, send, cap)
             return
         seen = 0
         started = False
@@ -70,7 +85,7 @@ class BodyLimit:
                 seen += len(message.get("body", b""))
                 if seen > cap:
                     over = True
-                    raise UploadTooLarge(cap)
+                    raise UploadTooLarge(cap, _lang(scope))
             return message
 
         async def watched(message: Message) -> None:
@@ -84,7 +99,7 @@ class BodyLimit:
         except Exception:
             # the cap passed somewhere the app did not turn into a 413 itself
             if over and not started:
-                await _refuse(send, cap)
+                await _refuse(scope, send, cap)
                 return
             raise
 
@@ -99,8 +114,8 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _refuse(send: Send, cap: int) -> None:
-    body = orjson.dumps({"detail": too_large_message(cap)})
+async def _refuse(scope: Scope, send: Send, cap: int) -> None:
+    body = orjson.dumps({"detail": too_large_message(cap, _lang(scope))})
     await send(
         {
             "type": "http.response.start",
