@@ -36,7 +36,8 @@ def test_the_api_answers_in_the_callers_language(client):
     r = _post(client, csrf, "a,b\n1,2\n", lang="sv", name="tom.csv")
     detail = r.json()["detail"]
     assert detail.startswith(
-        "tom.csv: obligatoriska kolumner saknas för lagret anmälda brott: occurred_at, category (eller"
+        "tom.csv: obligatoriska kolumner saknas för lagret anmälda brott: occurred_at, "
+        "category (eller"
     ), detail
     r = _post(client, csrf, BAD_ROW, lang="sv", name="rows.csv")
     assert r.status_code == 200, r.text
