@@ -79,6 +79,14 @@ def _same(old: Any, new: Any) -> bool:
     return old == new
 
 
+class _DryRun(Exception):
+    """Raised at the end of a dry run's transaction, so that everything is rolled back."""
+
+    def __init__(self, summary: WriteSummary) -> None:
+        super().__init__("dry run")
+        self.summary = summary
+
+
 def write_records(
     store: Store,
     layer: str,
@@ -90,6 +98,29 @@ def write_records(
     on_progress: Callable[[int], None] | None = None,
     offences: Mapping[str, str] | None = None,
     writer_org: int | None = None,
+    dry_run: bool = False,
+) -> WriteSummary:
+    """`_write_records`; `dry_run`: every row checked and written as it would be, then the
+    transaction rolled back (the counts are those of a real import now)."""
+    try:
+        return _write_records(
+            store, layer, records, crs, user_id, strict, on_progress, offences, writer_org, dry_run
+        )
+    except _DryRun as done:
+        return done.summary
+
+
+def _write_records(
+    store: Store,
+    layer: str,
+    records: Iterable[tuple[int, Record, BaseGeometry | None]],
+    crs: str | None,
+    user_id: int | None,
+    strict: bool,
+    on_progress: Callable[[int], None] | None,
+    offences: Mapping[str, str] | None,
+    writer_org: int | None,
+    dry_run: bool,
 ) -> WriteSummary:
     """Validate and store `(line, record, geometry)` triples of one layer in one transaction.
 
@@ -167,6 +198,8 @@ def write_records(
             )
             exc.summary = summary  # the caller may still report the rejected rows
             raise exc
+        if dry_run:
+            raise _DryRun(summary)  # nothing kept
         _after_write(conn, spec, touched_points)
     return summary
 
