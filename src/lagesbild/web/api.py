@@ -275,11 +275,10 @@ def _layer_routes(layer: str) -> None:
     @router.post(f"/{layer}", tags=tag, name=f"create_{layer}", status_code=201)
     def create(
         request: Request,
-        response: Response,
         caller: CallerDep,
         feature: Annotated[FeatureIn, Body()],
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-    ) -> dict:
+    ) -> Response:
         store = request.app.state.store
         require_user(caller)
         rid, created = records.create_record(
@@ -291,9 +290,13 @@ def _layer_routes(layer: str) -> None:
             idempotency_key,
             remote_of(request),
         )
-        if not created:
-            response.status_code = 200
-        return {"id": rid, "created": created}
+        # the answer's bytes made here: FastAPI's validation and serialisation of a returned
+        # dict cost a field report ~0.4 ms of the event loop's time (issue 20)
+        return Response(
+            orjson.dumps({"id": rid, "created": created}),
+            status_code=201 if created else 200,
+            media_type="application/json",
+        )
 
     @router.patch(f"/{layer}/{{record_id}}", tags=tag, name=f"update_{layer}")
     def patch(
