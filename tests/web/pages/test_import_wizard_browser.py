@@ -12,16 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.web.pages.conftest import login
+from tests.web.test_import_wizard import POLICE
 
 SHOTS = Path(os.environ.get("LAGESBILD_SHOTS", "/work/shots/intake"))
-POLICE = (
-    "Händelsenr;Brottsdatum;Brottskod;X_SWEREF;Y_SWEREF;Plats\n"
-    "PW-1;2024-03-01 21:00;Misshandel;674032;6580822;Sergels torg\n"
-    "PW-2;2024-03-02 22:15;Stöld;674100;6580900;Klarabergsgatan\n"
-    "PW-3;inte ett datum;Rån;674100;6580900;Drottninggatan\n"
-    "PW-4;2024-03-04 20:00;Stöld;;6580900;Åhléns\n"
-    "PW-5;2024-03-05 23:30;Narkotikabrott;674150;6580950;Vasagatan\n"
-)
 
 
 def _shot(page, name: str) -> None:
@@ -37,7 +30,7 @@ def _shot(page, name: str) -> None:
 )
 def test_the_wizard_imports_a_police_export(server, browser, tmp_path, lang, size):
     export = tmp_path / "police_export.csv"
-    export.write_bytes(POLICE.replace("PW-", f"PW{lang}{size[0]}-").encode("cp1252"))
+    export.write_bytes(POLICE.replace(b"\nP-", f"\nPW{lang}{size[0]}-".encode()))
     ctx = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="sv-SE")
     ctx.add_cookies([{"name": "lang", "value": lang, "url": server.url}])
     page = ctx.new_page()
