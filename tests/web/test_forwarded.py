@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -52,3 +53,31 @@ def test_fifteen_addresses_get_429_before_the_end(env, trusted):
         assert {d for _, d in answers} == {"wrong user name or password"}
     else:  # X-Forwarded-For not believed: one address, its own limit after five
         assert statuses[:5] == [401] * 5 and answers[5] == (429, throttled_here)
+
+
+def test_an_admin_lifts_a_lock_at_the_terminal(env, monkeypatch):
+    """`lagesbild user unlock NAME`: the locked account signs in again at once."""
+    from lagesbild import accounts
+    from lagesbild.store.lifecycle import open_store
+
+    store = open_store(env["LAGESBILD_DB"])
+    clock = [accounts._now()]
+    monkeypatch.setattr(accounts, "_now", lambda: clock[0])
+    try:
+        for i in range(accounts.ACCOUNT_LOCK_AT):
+            clock[0] += timedelta(minutes=1)  # past every back-off: only the lock stops it
+            with pytest.raises(accounts.LoginFailed):
+                accounts.authenticate(store, "kim", "wrong-pass", f"198.51.100.{i}")
+        assert accounts.account_locked(store, "kim")
+        r = subprocess.run(
+            [sys.executable, "-m", "lagesbild", "user", "unlock", "kim"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "unlocked kim" in r.stdout
+        assert not accounts.account_locked(store, "kim")
+        assert accounts.authenticate(store, "kim", PASSWORD, "192.0.2.7").username == "kim"
+    finally:
+        store.dispose()

@@ -120,3 +120,24 @@ def test_a_file_without_crs_names_the_file_on_the_dry_run(client):
     assert r.status_code == 400
     assert "police_export.csv: columns x/y need their CRS" in r.text
     assert "/tmp" not in r.text
+
+
+def test_a_running_import_shows_its_progress(client, monkeypatch):
+    """While the import's thread works, the result page shows rows done of the file's rows and
+    refreshes itself; the count is the file's lines less the header."""
+    from lagesbild.web import pages_import
+
+    started = []
+    monkeypatch.setattr(pages_import, "_start_import", lambda *a: started.append(a))
+    csrf = login(client, "analyst-polis")
+    where = _upload(client, csrf)
+    html = client.get(where).text
+    form = {**_mapping(html), "crs": "EPSG:3006", "csrf_token": csrf, "action": "import"}
+    r = client.post(where, data=form, follow_redirects=False)
+    assert r.status_code == 303 and started
+    folder = started[0][4]
+    assert pages_import._count_rows(folder / "police_export.csv") == 5
+    pages_import._write_json(folder / "progress.json", {"done": 2, "total": 5})
+    page = client.get(r.headers["location"] + "?lang=en").text
+    assert 'data-testid="import-running"' in page and 'http-equiv="refresh"' in page
+    assert '<progress max="5" value="2">' in page and "2 of 5 rows" in page
