@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from lagesbild.domain.model import Role, Viewer, parse_enum
+from lagesbild.domain.model import SYSTEM, Role, Viewer, parse_enum
 from lagesbild.domain.users import user_key
 from lagesbild.errors import LagesbildError, NotFound, ValidationError
 from lagesbild.store import audit
@@ -38,6 +38,14 @@ def use_hasher(hasher: PasswordHasher) -> None:
 SESSION_HOURS = 12
 MAX_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
+# Per account, from every address together (an attacker with many addresses): after
+# ACCOUNT_BACKOFF_AFTER failures each further try must wait 1, 2, 4, ... seconds after the last
+# failure; at ACCOUNT_LOCK_AT the account is locked until its failures leave the window (or an
+# administrator lifts the lock: `lagesbild user unlock`). The real user's own address is hit
+# too: the price of not letting a botnet guess without limit.
+ACCOUNT_BACKOFF_AFTER = 6
+ACCOUNT_LOCK_AT = 10
+WRONG = "wrong user name or password"
 MIN_PASSWORD = 8
 
 
@@ -238,6 +246,9 @@ def authenticate(store: Store, username: str, password: str, remote: str | None 
             raise TooManyAttempts(
                 "too many failed log-ins for this user from here; try again in 15 minutes"
             )
+        account_failures, last_failure = _account_failures(conn, key, since)
+        if _account_waits(account_failures, last_failure):
+            raise TooManyAttempts(WRONG)  # the same words as a wrong password: tells nothing
         row = find_user(conn, username)
         stored = row.password_hash if row is not None and row.password_hash else None
         verified = _verify(stored or _decoy_hash(), password)
@@ -245,8 +256,19 @@ def authenticate(store: Store, username: str, password: str, remote: str | None 
         conn.execute(
             insert(login_attempts).values(username=key, remote=remote, at=_now(), success=ok)
         )
+        if not ok and account_failures + 1 == ACCOUNT_LOCK_AT and row is not None:
+            audit.record(
+                conn,
+                SYSTEM,
+                "lock",
+                "users",
+                row.id,
+                f"locked {row.username} after {ACCOUNT_LOCK_AT} failed log-ins within "
+                f"{int(THROTTLE_WINDOW.total_seconds() // 60)} minutes",
+                remote=remote,
+            )
     if not ok:
-        raise LoginFailed("wrong user name or password")
+        raise LoginFailed(WRONG)
     with store.write() as conn:
         user = _to_user(row)
         audit.record(conn, user.viewer, "login", remote=remote)
@@ -257,6 +279,61 @@ def authenticate(store: Store, username: str, password: str, remote: str | None 
                 .values(password_hash=HASHER.hash(password))
             )
     return user
+
+
+def _account_failures(conn: Connection, key: str, since: datetime) -> tuple[int, datetime | None]:
+    """Failed log-ins of the account from any address in the window, since its last success
+    (or an administrator's unlock): how many, and when the last one was."""
+    last_ok = conn.execute(
+        select(func.max(login_attempts.c.at)).where(
+            login_attempts.c.username == key, login_attempts.c.success.is_(True)
+        )
+    ).scalar()
+    start = max(since, _aware(last_ok)) if last_ok is not None else since
+    n, last = conn.execute(
+        select(func.count(), func.max(login_attempts.c.at)).where(
+            login_attempts.c.username == key,
+            login_attempts.c.success.is_(False),
+            login_attempts.c.at > start,
+        )
+    ).one()
+    return n, _aware(last) if last is not None else None
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _account_waits(failures: int, last: datetime | None) -> bool:
+    """Locked, or still in the back-off after the last failure."""
+    if failures >= ACCOUNT_LOCK_AT:
+        return True
+    if failures < ACCOUNT_BACKOFF_AFTER or last is None:
+        return False
+    return _now() - last < timedelta(seconds=2 ** (failures - ACCOUNT_BACKOFF_AFTER))
+
+
+def account_locked(store: Store, username: str) -> bool:
+    with store.read() as conn:
+        n, _last = _account_failures(conn, user_key(username), _now() - THROTTLE_WINDOW)
+    return n >= ACCOUNT_LOCK_AT
+
+
+def unlock(store: Store, username: str, actor: Viewer) -> int:
+    """Lift a user's lock (and every address's back-off for the name): the failed log-ins
+    are removed; the lifting is written to the audit log. The number of failures removed."""
+    key = user_key(username)
+    with store.write() as conn:
+        row = find_user(conn, username)
+        if row is None:
+            raise NotFound(f"no user {username!r}")
+        removed = conn.execute(
+            delete(login_attempts).where(
+                login_attempts.c.username == key, login_attempts.c.success.is_(False)
+            )
+        ).rowcount
+        audit.record(conn, actor, "user", "users", row.id, f"unlocked {row.username}")
+    return removed
 
 
 _DECOY: dict[int, str] = {}

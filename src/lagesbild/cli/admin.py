@@ -70,6 +70,15 @@ def user_disable(username: str, db: DbOption = None) -> None:
     console.print(f"disabled {username}")
 
 
+@user_app.command("unlock")
+def user_unlock(username: str, db: DbOption = None) -> None:
+    """Lift a user's lock after failed log-ins (written to the audit log)."""
+    from lagesbild.accounts import unlock
+
+    removed = unlock(open_store_cli(db), username, SYSTEM)
+    console.print(f"unlocked {username} ({removed} failed log-ins forgotten)")
+
+
 @user_app.command("enable")
 def user_enable(username: str, db: DbOption = None) -> None:
     """Enable a disabled user."""

@@ -137,6 +137,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="Addresses of reverse proxies whose X-Forwarded-For is believed, comma-"
+            "separated, or '*' (default: none; the client is the connecting address).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web application."""
     import uvicorn
@@ -156,4 +164,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: a local proxy
+        # (or anyone on the host) could then pick the address that log-in throttling and the
+        # residents' rate limit count. Believed only from the proxies named here.
+        proxy_headers=bool(forwarded_allow_ips),
+        forwarded_allow_ips=forwarded_allow_ips or None,
     )

@@ -36,6 +36,7 @@ class ImportOptions:
     encoding: str | None = None
     # a user's import: its rows are this organisation's, and it changes no other's records
     writer_org: int | None = None
+    dry_run: bool = False  # check and count every row, store nothing
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def import_file(
             on_progress=on_progress,
             offences=offences,
             writer_org=options.writer_org,
+            dry_run=options.dry_run,
         )
     except StrictRejection as exc:
         _write_report(report, exc.summary, source)

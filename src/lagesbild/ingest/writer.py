@@ -79,6 +79,22 @@ def _same(old: Any, new: Any) -> bool:
     return old == new
 
 
+FEW_ROWS = 20  # a list this short is written row by row: the bulk path's columns and
+# look-ups cost more than they save (a field report: 3.3 -> 1.9 ms of CPU, issue 20)
+
+
+def _few(records) -> bool:
+    return isinstance(records, list | tuple) and len(records) < FEW_ROWS
+
+
+class _DryRun(Exception):
+    """Raised at the end of a dry run's transaction, so that everything is rolled back."""
+
+    def __init__(self, summary: WriteSummary) -> None:
+        super().__init__("dry run")
+        self.summary = summary
+
+
 def write_records(
     store: Store,
     layer: str,
@@ -90,6 +106,42 @@ def write_records(
     on_progress: Callable[[int], None] | None = None,
     offences: Mapping[str, str] | None = None,
     writer_org: int | None = None,
+    dry_run: bool = False,
+    then: Callable[[Connection, WriteSummary], None] | None = None,
+) -> WriteSummary:
+    """`_write_records`; `dry_run`: every row checked and written as it would be, then the
+    transaction rolled back (the counts are those of a real import now). `then` runs in the
+    same transaction after the rows (one transaction for a record and its audit entry)."""
+    try:
+        return _write_records(
+            store,
+            layer,
+            records,
+            crs,
+            user_id,
+            strict,
+            on_progress,
+            offences,
+            writer_org,
+            dry_run,
+            then,
+        )
+    except _DryRun as done:
+        return done.summary
+
+
+def _write_records(
+    store: Store,
+    layer: str,
+    records: Iterable[tuple[int, Record, BaseGeometry | None]],
+    crs: str | None,
+    user_id: int | None,
+    strict: bool,
+    on_progress: Callable[[int], None] | None,
+    offences: Mapping[str, str] | None,
+    writer_org: int | None,
+    dry_run: bool,
+    then: Callable[[Connection, WriteSummary], None] | None,
 ) -> WriteSummary:
     """Validate and store `(line, record, geometry)` triples of one layer in one transaction.
 
@@ -115,7 +167,7 @@ def write_records(
             writer_org=writer_org,
         )
         touched_points: list[tuple[int, BaseGeometry | None]] = []
-        if spec.name in bulk.BULK_LAYERS and bulk.ENABLED:
+        if spec.name in bulk.BULK_LAYERS and bulk.ENABLED and not _few(records):
 
             def update_one(items: list[tuple[int, Record, BaseGeometry | None]]) -> None:
                 _store_existing(conn, ctx, spec, table, items, summary, touched_points)
@@ -167,7 +219,11 @@ def write_records(
             )
             exc.summary = summary  # the caller may still report the rejected rows
             raise exc
+        if dry_run:
+            raise _DryRun(summary)  # nothing kept
         _after_write(conn, spec, touched_points)
+        if then is not None:
+            then(conn, summary)
     return summary
 
 

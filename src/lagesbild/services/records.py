@@ -310,9 +310,27 @@ def create_record(
         )
     geom = _shape(geometry) if geometry else None
 
+    table = table_of(spec.name)
+    found: list[int] = []
+
+    def then(conn: Connection, summary) -> None:
+        # in the record's own transaction: its id and its audit entry (one commit, not two)
+        if summary.rejected:
+            return
+        key = _lookup_key(conn, spec.name, table, rec, geom)
+        found.append(conn.execute(select(table.c.id).where(key)).scalar_one())
+        if summary.stored:
+            audit.record(conn, viewer, "create", spec.name, found[-1], remote=remote)
+
     def write():
+        found.clear()
         return write_records(
-            store, spec.name, [(1, rec, geom)], user_id=viewer.user_id, writer_org=writer
+            store,
+            spec.name,
+            [(1, rec, geom)],
+            user_id=viewer.user_id,
+            writer_org=writer,
+            then=then,
         )
 
     try:
@@ -325,13 +343,7 @@ def create_record(
         reason = summary.rejected[0].reason
         field, _, msg = reason.partition(": ")
         raise ValidationError(field if msg else "record", msg or reason)
-    table = table_of(spec.name)
-    with store.write() as conn:
-        key = _lookup_key(conn, spec.name, table, rec, geom)
-        new_id = conn.execute(select(table.c.id).where(key)).scalar_one()
-        if summary.stored:
-            audit.record(conn, viewer, "create", spec.name, new_id, remote=remote)
-    return new_id, bool(summary.stored)
+    return found[-1], bool(summary.stored)
 
 
 def _shape(geometry: dict):

@@ -28,10 +28,12 @@ from lagesbild import accounts
 from lagesbild.domain.layers import LAYERS
 from lagesbild.domain.model import WRITE_ROLES, Role
 from lagesbild.domain.periods import parse_period
-from lagesbild.errors import AccessDenied, ValidationError
+from lagesbild.errors import AccessDenied, LagesbildError, ValidationError
+from lagesbild.i18n import reason
 from lagesbild.services import records
 from lagesbild.store import audit
 from lagesbild.web import cache
+from lagesbild.web.intake import api_lang, told
 from lagesbild.web.params import Id, Offset
 from lagesbild.web.security import (
     SESSION_COOKIE,
@@ -41,6 +43,7 @@ from lagesbild.web.security import (
     require_user,
     set_session_cookie,
 )
+from lagesbild.web.uploads import save_upload
 
 router = APIRouter(prefix="/api/v1")
 LAYER_CACHE = cache.ResponseCache()
@@ -272,11 +275,10 @@ def _layer_routes(layer: str) -> None:
     @router.post(f"/{layer}", tags=tag, name=f"create_{layer}", status_code=201)
     def create(
         request: Request,
-        response: Response,
         caller: CallerDep,
         feature: Annotated[FeatureIn, Body()],
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-    ) -> dict:
+    ) -> Response:
         store = request.app.state.store
         require_user(caller)
         rid, created = records.create_record(
@@ -288,9 +290,13 @@ def _layer_routes(layer: str) -> None:
             idempotency_key,
             remote_of(request),
         )
-        if not created:
-            response.status_code = 200
-        return {"id": rid, "created": created}
+        # the answer's bytes made here: FastAPI's validation and serialisation of a returned
+        # dict cost a field report ~0.4 ms of the event loop's time (issue 20)
+        return Response(
+            orjson.dumps({"id": rid, "created": created}),
+            status_code=201 if created else 200,
+            media_type="application/json",
+        )
 
     @router.patch(f"/{layer}/{{record_id}}", tags=tag, name=f"update_{layer}")
     def patch(
@@ -348,7 +354,7 @@ async def import_layer(
     name = Path(file.filename or "upload").name
     with tempfile.TemporaryDirectory(prefix="lagesbild-import-") as tmp:
         path = Path(tmp) / name
-        path.write_bytes(await file.read())
+        await save_upload(file, path)  # in chunks, capped: never the whole file in memory
         options = ImportOptions(
             mapping={k.strip(): v.strip() for k, v in pairs.items()},
             crs=crs,
@@ -358,8 +364,15 @@ async def import_layer(
             writer_org=None if user.role == Role.ADMIN else caller.viewer.organisation_id,
         )
         store = request.app.state.store
-        result = await run_in_threadpool(import_file, store, layer, path, options)
-        rejected = [{"line": r.line, "reason": r.reason} for r in result.summary.rejected[:1000]]
+        lang = api_lang(request)
+        try:
+            result = await run_in_threadpool(import_file, store, layer, path, options)
+        except LagesbildError as exc:  # named by the user's file, never the server's path
+            raise told(exc, path, name, lang) from None
+        rejected = [
+            {"line": r.line, "reason": reason(r.reason, lang)}
+            for r in result.summary.rejected[:1000]
+        ]
     audit_import(store, caller.viewer, result, remote_of(request))
     return {
         "file": name,

@@ -38,6 +38,7 @@ from lagesbild.web.briefing_pages import router as briefing_pages_router
 from lagesbild.web.freshness import ChangeWatch
 from lagesbild.web.headers import SecurityHeaders
 from lagesbild.web.params import out_of_range
+from lagesbild.web.uploads import BodyLimit
 
 HERE = Path(__file__).parent
 
@@ -153,6 +154,7 @@ def create_app(url: str | None = None, tune_gc: bool = False) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit)  # outermost: a too-large body is refused before parsing
     _error_handlers(app)
     app.include_router(api.router)
     app.include_router(api_analyse.router)

@@ -367,6 +367,7 @@ def login_submit(
 
     anonymous = Caller(PUBLIC_VIEWER, None)
     errors: dict[str, str] = {}
+    throttled = False
     if not username.strip():
         errors["username"] = "login.required"
     if not password:
@@ -374,8 +375,10 @@ def login_submit(
     if not errors:
         try:
             user = accounts.authenticate(store, username.strip(), password, remote_of(request))
-        except accounts.TooManyAttempts:
-            errors["form"] = "login.throttled"
+        except accounts.TooManyAttempts as exc:
+            # an account's lock says what a wrong password says (it tells a guesser nothing)
+            errors["form"] = "login.failed" if exc.message == accounts.WRONG else "login.throttled"
+            throttled = True
         except (accounts.LoginFailed, LagesbildError):
             errors["form"] = "login.failed"
         else:
@@ -383,7 +386,7 @@ def login_submit(
             response = RedirectResponse(_safe_next(next), status_code=303)
             set_session_cookie(request, response, token)
             return response
-    status = 429 if errors.get("form") == "login.throttled" else 400
+    status = 429 if throttled else 400
     values = {"username": username}
     return render(
         request,

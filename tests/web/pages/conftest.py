@@ -64,11 +64,11 @@ class Server:
 
 
 @contextmanager
-def serving(env: dict) -> Iterator[str]:
+def serving(env: dict, *extra: str) -> Iterator[str]:
     """`lagesbild serve` on a free port with `env` (its store) until the block ends: the URL."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lagesbild", "serve", "--port", str(port)],
+        [sys.executable, "-m", "lagesbild", "serve", "--port", str(port), *extra],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -282,6 +282,7 @@ def test_import_a_file_in_the_browser(server, context, tmp_path):
     page.select_option("#layer", "crimes")
     page.set_input_files("#file", str(csv))
     page.click("form button.primary")
+    page.click("[data-testid=column-mapping] [data-testid=import]")  # the wizard's mapping
     page.wait_for_selector("#import-result")
     cells = {
         k: page.text_content(f"#import-result td[data-k='{k}']").strip()
@@ -297,7 +298,8 @@ def test_import_a_file_in_the_browser(server, context, tmp_path):
     assert owner == [("polis",)]  # the importer's organisation
     # a file that cannot be read: the message beside the file field, the choices kept
     bad = tmp_path / "bad.csv"
-    bad.write_text("nothing,useful\n1,2\n", encoding="utf-8")
+    bad.write_bytes(b"\x00\x01binary")
+    page.goto(server.url + "/import")
     page.select_option("#layer", "observations")
     page.set_input_files("#file", str(bad))
     page.click("form button.primary")

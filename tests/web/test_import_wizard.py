@@ -1,0 +1,143 @@
+"""The web import wizard (issue 20) through the app: upload, look and map, dry run, import,
+summary and rejected rows as CSV; profiles shared with `lagesbild import --profile`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+
+from lagesbild.ingest.profiles import load_profile
+
+from .conftest import login
+
+# a police export: cp1252, ';', SWEREF 99 TM, its own column names; lines 4 and 5 are bad
+POLICE = (
+    "Händelsenr;Brottsdatum;Brottskod;X_SWEREF;Y_SWEREF;Plats\n"
+    "P-1;2024-03-01 21:00;Misshandel;674032;6580822;Sergels torg\n"
+    "P-2;2024-03-02 22:15;Stöld;674100;6580900;Klarabergsgatan\n"
+    "P-3;inte ett datum;Rån;674100;6580900;Drottninggatan\n"
+    "P-4;2024-03-04 20:00;Stöld;;6580900;Åhléns\n"
+    "P-5;2024-03-05 23:30;Narkotikabrott;674150;6580950;Vasagatan\n"
+).encode("cp1252")
+
+
+def _upload(client, csrf: str, body: bytes = POLICE, name: str = "police_export.csv"):
+    r = client.post(
+        "/import",
+        data={"layer": "crimes", "csrf_token": csrf},
+        files={"file": (name, body, "text/csv")},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    return r.headers["location"]
+
+
+def _selected(html: str, canonical: str) -> str | None:
+    m = re.search(rf'<select id="map-{canonical}" name="map\.{canonical}">(.*?)</select>', html)
+    assert m, canonical
+    chosen = re.search(r'<option value="([^"]*)" selected>', m.group(1))
+    return chosen.group(1) if chosen else None
+
+
+def _mapping(html: str) -> dict:
+    names = re.findall(r'name="map\.(\w+)"', html)
+    return {f"map.{n}": _selected(html, n) or "" for n in names}
+
+
+def test_the_wizard_takes_a_police_export(client, app_store):
+    csrf = login(client, "analyst-polis")
+    where = _upload(client, csrf)
+    html = client.get(where + "?lang=sv").text
+    assert 'data-testid="column-mapping"' in html
+    assert "cp1252" in html and "semikolon" in html and "EPSG:3006" in html
+    assert "Sergels torg" in html  # the preview
+    # the proposal: the CLI's names and the police's own
+    assert _selected(html, "id") == "Händelsenr"
+    assert _selected(html, "occurred_at") == "Brottsdatum"
+    assert _selected(html, "offence_code") == "Brottskod"
+    assert (_selected(html, "x"), _selected(html, "y")) == ("X_SWEREF", "Y_SWEREF")
+    # options are the file's columns (and "not in the file")
+    opts = re.search(r'name="map\.category">(.*?)</select>', html).group(1)
+    assert re.findall(r'value="([^"]*)"', opts) == [
+        "",
+        "Händelsenr",
+        "Brottsdatum",
+        "Brottskod",
+        "X_SWEREF",
+        "Y_SWEREF",
+        "Plats",
+    ]
+    form = {**_mapping(html), "crs": "EPSG:3006", "csrf_token": csrf}
+    before = client.get("/api/v1/crimes?limit=1000").json()["numberMatched"]
+    dry = client.post(where + "?lang=sv", data={**form, "action": "dry"})
+    assert dry.status_code == 200, dry.text
+    counts = dict(re.findall(r'data-k="(\w+)">([^<]*)<', dry.text.split("dry-result")[1]))
+    assert (counts["read"], counts["stored"], counts["rejected"]) == ("5", "3", "2"), re.findall(
+        r"<td>([^<]*)</td>", dry.text
+    )
+    assert client.get("/api/v1/crimes?limit=1000").json()["numberMatched"] == before  # none
+    r = client.post(
+        where + "?lang=sv",
+        data={**form, "action": "import", "save_as": "polisen-test"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    for _ in range(100):
+        page = client.get(r.headers["location"] + "?lang=sv").text
+        if "import-result" in page:
+            break
+        time.sleep(0.1)
+    counts = dict(re.findall(r'data-k="(\w+)">([^<]*)<', page))
+    assert (counts["stored"], counts["rejected"]) == ("3", "2")
+    link = re.search(r'href="([^"]+)" data-testid="rejected-download"', page).group(1)
+    rows = list(
+        csv.reader(io.StringIO(client.get(link.replace("&amp;", "&")).text.lstrip("\ufeff")))
+    )
+    assert rows[0] == ["Rad", "Orsak"]
+    assert [r[0] for r in rows[1:]] == ["4", "5"]
+    assert "occurred_at" in rows[1][1] and "expected" not in rows[1][1]  # Swedish reason
+    # the profile is the CLI's
+    saved = load_profile(app_store, "polisen-test")
+    assert saved.map["occurred_at"] == "Brottsdatum" and saved.crs == "EPSG:3006"
+
+
+def test_another_user_cannot_open_an_upload(client):
+    csrf = login(client, "analyst-polis")
+    where = _upload(client, csrf)
+    client.post("/api/v1/logout", headers={"x-csrf-token": csrf})
+    login(client, "analyst-soc")
+    assert client.get(where).status_code == 404
+
+
+def test_a_file_without_crs_names_the_file_on_the_dry_run(client):
+    csrf = login(client, "analyst-polis")
+    where = _upload(client, csrf)
+    html = client.get(where).text
+    form = {**_mapping(html), "crs": "", "csrf_token": csrf, "action": "dry"}
+    r = client.post(where + "?lang=en", data=form)
+    assert r.status_code == 400
+    assert "police_export.csv: columns x/y need their CRS" in r.text
+    assert "/tmp" not in r.text
+
+
+def test_a_running_import_shows_its_progress(client, monkeypatch):
+    """While the import's thread works, the result page shows rows done of the file's rows and
+    refreshes itself; the count is the file's lines less the header."""
+    from lagesbild.web import pages_import
+
+    started = []
+    monkeypatch.setattr(pages_import, "_start_import", lambda *a: started.append(a))
+    csrf = login(client, "analyst-polis")
+    where = _upload(client, csrf)
+    html = client.get(where).text
+    form = {**_mapping(html), "crs": "EPSG:3006", "csrf_token": csrf, "action": "import"}
+    r = client.post(where, data=form, follow_redirects=False)
+    assert r.status_code == 303 and started
+    folder = started[0][4]
+    assert pages_import._count_rows(folder / "police_export.csv") == 5
+    pages_import._write_json(folder / "progress.json", {"done": 2, "total": 5})
+    page = client.get(r.headers["location"] + "?lang=en").text
+    assert 'data-testid="import-running"' in page and 'http-equiv="refresh"' in page
+    assert '<progress max="5" value="2">' in page and "2 of 5 rows" in page
