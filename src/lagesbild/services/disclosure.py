@@ -55,6 +55,10 @@ class Table:
     cells: dict[Hashable, int | None] = field(default_factory=dict)
     relations: list[tuple[Hashable, tuple[Hashable, ...]]] = field(default_factory=list)
     hidden: set[Hashable] = field(default_factory=set)
+    # each cell's relations, indexed once per number of relations (`_relations_of`)
+    _related: tuple[int, dict[Hashable, list[int]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def add(self, key: Hashable, value: int | None, *, hidden: bool = False) -> None:
         self.cells[key] = value
@@ -131,27 +135,37 @@ def _bounds(table: Table, state: dict, k: Hashable) -> tuple[float, float | None
 
 def _component(table: Table, state: dict, k: Hashable) -> tuple[list[int], list[Hashable]]:
     """The relations and the unknown cells reachable from `k` through unknown cells."""
-    unknown = {c for c, s in state.items() if s != "shown"}
-    rel_of: dict[Hashable, list[int]] = {}
-    for i, (total, parts) in enumerate(table.relations):
-        for c in (total, *parts):
-            if c in unknown:
-                rel_of.setdefault(c, []).append(i)
+    # walked from `k` through the cells' own relations (`related`), not by indexing every
+    # relation anew per call: that was most of the first public request's time
+    related = _relations_of(table)
     seen_rel: set[int] = set()
     cells = {k}
     todo = [k]
     while todo:
         c = todo.pop()
-        for i in rel_of.get(c, []):
+        for i in related.get(c, ()):
             if i in seen_rel:
                 continue
             seen_rel.add(i)
             total, parts = table.relations[i]
             for d in (total, *parts):
-                if d in unknown and d not in cells:
+                if state[d] != "shown" and d not in cells:
                     cells.add(d)
                     todo.append(d)
     return sorted(seen_rel), list(cells)
+
+
+def _relations_of(table: Table) -> dict[Hashable, list[int]]:
+    """Each cell's relations (by index), built once per table and relation count."""
+    cached = table._related
+    if cached is not None and cached[0] == len(table.relations):
+        return cached[1]
+    related: dict[Hashable, list[int]] = {}
+    for i, (total, parts) in enumerate(table.relations):
+        for c in (total, *parts):
+            related.setdefault(c, []).append(i)
+    table._related = (len(table.relations), related)
+    return related
 
 
 def _pinned(table: Table, state: dict, k: Hashable) -> bool:
