@@ -61,6 +61,7 @@ def nav_items(caller: Caller) -> list[tuple[str, str]]:
     if role in REPORT_ROLES:
         items.append(("/report", "nav.report"))
     items.append(("/residents", "nav.residents"))
+    items.append(("/public", "nav.public"))
     if role in DELETE_ROLES:
         items.append(("/residents/moderate", "nav.moderate"))
     items += [
