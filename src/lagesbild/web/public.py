@@ -135,9 +135,15 @@ def _card(t: Translator, s: AreaSeries, year: int) -> dict:
     }
 
 
-@router.api_route("/public", methods=["GET", "HEAD"], response_class=HTMLResponse)
+@router.get("/public", response_class=HTMLResponse)
+@router.head("/public", response_class=HTMLResponse, include_in_schema=False)
 @page
-def public_page(request: Request, caller: CallerDep, category: str | None = None):
+def public_page(
+    request: Request,
+    caller: CallerDep,
+    category: str | None = None,
+    year: int | None = Query(None, ge=1900, le=2200),
+):
     store = request.app.state.store
     t = Translator(lang_of(request), store.tz)
     spans = layer_years(store)
@@ -148,7 +154,10 @@ def public_page(request: Request, caller: CallerDep, category: str | None = None
         code = ""
     _rounds, places = place_summaries(store, PUBLIC_VIEWER)
     areas = {p.name: p.area_ha for p in places}
-    year = max((hi for _lo, hi in spans.values()), default=None)
+    latest = max((hi for _lo, hi in spans.values()), default=None)
+    first = min((lo for lo, _hi in spans.values()), default=None)
+    if year is None or latest is None or not first <= year <= latest:  # the latest by default
+        year = latest
     series = area_series(store, areas, layer or None, code or None)
     scenes = [  # the scenes per mapping round, as a table beside the map
         (year_, p.name, t.ha(e.area_ha), t(f"status.{e.status}") if e.status else "")
