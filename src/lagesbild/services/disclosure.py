@@ -94,6 +94,7 @@ def suppress(table: Table) -> dict[Hashable, Shown]:
     for i, (total, parts) in enumerate(table.relations):
         for k in (total, *parts):
             related.setdefault(k, []).append(i)
+    _withhold_lone_smalls(table, state)
     to_check = [k for k in protected if k in related]
     while True:
         disclosed = [k for k in to_check if _pinned(table, state, k)]
@@ -125,6 +126,29 @@ def suppress(table: Table) -> dict[Hashable, Shown]:
         if s != "hidden":
             out[k] = {"small": SUPPRESSED, "withheld": WITHHELD, "masked": MASKED}.get(s, v)
     return out
+
+
+def _withhold_lone_smalls(table: Table, state: dict) -> None:
+    """The commonest disclosure found without the solver: a relation whose only unknown cell is
+    a small one gives it away (a total minus its parts), so its smallest shown count of 5 or
+    more is withheld, until no relation is left so. Many fewer rounds of linear programs
+    follow (the solver still checks every protected count afterwards)."""
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in table.relations:
+            cells = (total, *parts)
+            unknown = [c for c in cells if state[c] != "shown"]
+            if len(unknown) != 1 or state[unknown[0]] != "small":
+                continue
+            shown = [
+                (table.cells[c], repr(c), c)
+                for c in cells
+                if state[c] == "shown" and (table.cells[c] or 0) >= THRESHOLD
+            ]
+            if shown:
+                state[min(shown)[2]] = "withheld"
+                changed = True
 
 
 def _bounds(table: Table, state: dict, k: Hashable) -> tuple[float, float | None]:
@@ -195,9 +219,16 @@ def _pinned(table: Table, state: dict, k: Hashable) -> bool:
     bounds = [_bounds(table, state, c) for c in unknown]
     cost = np.zeros(len(unknown))
     cost[index[k]] = 1.0
-    lo = linprog(cost, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+    # the true count is one feasible value: one solve that finds another settles it (most
+    # cells), so the second is needed only when the first finds none
     hi = linprog(-cost, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-    if lo.status != 0 or hi.status != 0:  # unbounded: not pinned; infeasible cannot happen
+    if hi.status != 0:  # unbounded: not pinned; infeasible cannot happen
+        return False
+    true = table.cells[k] or 0
+    if math.floor(-hi.fun + 1e-6) > true:
+        return False
+    lo = linprog(cost, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+    if lo.status != 0:
         return False
     return math.ceil(lo.fun - 1e-6) >= math.floor(-hi.fun + 1e-6)
 

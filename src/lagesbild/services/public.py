@@ -14,6 +14,8 @@ calendar month and year only (see `briefing.forum_public`), so no moving window 
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from lagesbild.store.engine import Store
 from lagesbild.store.schema import assignments, crimes, goals, observations, places
 
 SUPPRESS_BELOW = THRESHOLD
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ def public_figures(store: Store) -> dict[Hashable, Shown]:
 
 
 _MEMO: dict[int, tuple[tuple, tuple]] = {}  # id(store): (fingerprint, (figures, rows))
+_SOLVING = threading.Lock()  # one solve at a time: a second caller waits for the first's answer
 
 
 def _suppressed(store: Store) -> tuple[dict[Hashable, Shown], list[tuple]]:
@@ -161,11 +165,30 @@ def _suppressed(store: Store) -> tuple[dict[Hashable, Shown], list[tuple]]:
     hit = _MEMO.get(id(store))
     if hit is not None and hit[0] == key:
         return hit[1]
-    table, rows = _count_table(store)
-    public_goals.add_goals(store, table)
-    value = (suppress(table), rows)
-    _MEMO[id(store)] = (key, value)
+    with _SOLVING:
+        hit = _MEMO.get(id(store))
+        if hit is not None and hit[0] == key:  # solved meanwhile (by `warm`, say)
+            return hit[1]
+        table, rows = _count_table(store)
+        public_goals.add_goals(store, table)
+        value = (suppress(table), rows)
+        _MEMO[id(store)] = (key, value)
     return value
+
+
+def warm(store: Store) -> threading.Thread:
+    """Solve the public table in the background when a server starts, so that the first
+    visitor of a public page does not wait seconds for it."""
+
+    def solve() -> None:
+        try:
+            _suppressed(store)
+        except Exception:  # noqa: BLE001 - a warm-up only: the first request solves it then
+            log.warning("could not prepare the public figures at start-up", exc_info=True)
+
+    thread = threading.Thread(target=solve, name="public-figures", daemon=True)
+    thread.start()
+    return thread
 
 
 def _fingerprint(store: Store) -> tuple:
