@@ -1,6 +1,6 @@
 // The public map: scene extents per mapping round, no points. Works without tiles. The latest
-// round's scenes carry a permanent label (name and hectares); earlier rounds are overlays that
-// can be switched on, labelled when hovered or focused.
+// round's scenes carry a permanent label (name, hectares, status); earlier rounds are drawn
+// dashed, labelled when hovered, and each round can be switched off in the layer control.
 (function () {
   const el = document.getElementById('map');
   if (!el) return;
@@ -23,11 +23,11 @@
           const p = f.properties;
           const label = `${esc(p.place)} ${esc(round)}: ${nf.format(p.area_ha)} ha`;
           const status = esc(statuses['status.' + p.status] || p.status || '');
-          l.bindTooltip(round === latest ? label : `${label} (${status})`,
+          l.bindTooltip(`${label} (${status})`,
             { permanent: round === latest, direction: 'center', className: 'scene-label' });
         }
       });
-      if (round === latest) layer.addTo(map);
+      layer.addTo(map);
       overlays[String(round)] = layer;
     });
     const all = L.featureGroup(Object.values(overlays));
