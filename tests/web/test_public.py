@@ -122,3 +122,10 @@ def test_a_total_minus_its_shown_categories_never_gives_a_small_count(store, see
         if isinstance(figures[("total", place, year, layer)], int):
             assert len(hidden) != 1, (place, year, parts)
     assert small_seen, "the generated data should have small counts to protect"
+
+
+def test_year_chooses_the_year_compared(client, app_store):
+    _crimes(app_store, 12, 2024, "theft", start=5000)
+    assert "Per area: 2024 compared" in client.get("/public?lang=en").text
+    assert "Per area: 2023 compared" in client.get("/public?lang=en&year=2023").text
+    assert "Per area: 2024 compared" in client.get("/public?lang=en&year=1999").text
