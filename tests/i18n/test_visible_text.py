@@ -15,7 +15,7 @@ from lagesbild.demo.scenario import load_demo
 from lagesbild.domain.model import SYSTEM
 from lagesbild.report import render
 from lagesbild.store.lifecycle import init_store
-from lagesbild.store.schema import briefings, places
+from lagesbild.store.schema import briefings, places, resident_reports
 from lagesbild.web.app import create_app
 from tests.i18n.visible import offending, user_text, visible_text, without
 
@@ -54,14 +54,20 @@ def _html_paths(app, store) -> list[str]:
                     select(briefings.c.id).where(briefings.c.kind == kind).limit(2)
                 ).scalars()
             )
-    fill = {"place_id": place_ids, "briefing_id": briefing_ids}
+        tokens = list(
+            conn.execute(
+                select(resident_reports.c.token).where(resident_reports.c.token.is_not(None))
+            ).scalars()
+        )
+    # a resident's status link by its token; a report's photo is an image, not a page
+    fill = {"place_id": place_ids, "briefing_id": briefing_ids, "token": tokens[:2]}
     out = []
     for route in _routes(app.routes):
         if not isinstance(route, APIRoute) or "GET" not in route.methods:
             continue
         if route.path.startswith(("/api", "/ogc")) or route.path.endswith((".json", ".js")):
             continue
-        if route.path.endswith((".geojson", ".pdf", ".ico")) or route.path == "/health":
+        if route.path.endswith((".geojson", ".pdf", ".ico", "/photo")) or route.path == "/health":
             continue
         names = re.findall(r"{(\w+)}", route.path)
         if not names:
