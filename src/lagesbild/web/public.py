@@ -49,10 +49,17 @@ def public_extents(request: Request) -> dict:
 
 @router.get("/api/v1/public/counts")
 def counts(request: Request, year: int | None = Query(None, ge=1900, le=2200)) -> dict:
-    """Counts per place, year, layer and category: a count of 1-4 is "<5", and a count withheld
-    so that no "<5" can be worked out from the others is ">=5" (services.disclosure)."""
-    rows = public_counts(request.app.state.store, year)
-    return {"suppressed_below": SUPPRESS_BELOW, "counts": [r.to_dict() for r in rows]}
+    """Counts per place, year, layer and category, and each place's total of a layer and year
+    (`totals`, category ""): a count of 1-4 is "<5", and a count withheld so that no "<5" can
+    be worked out from the others is ">=5" (services.disclosure)."""
+    store = request.app.state.store
+    rows = public_counts(store, year)
+    totals = [r for r in public_totals(store) if year is None or r.year == year]
+    return {
+        "suppressed_below": SUPPRESS_BELOW,
+        "counts": [r.to_dict() for r in rows],
+        "totals": [r.to_dict() for r in totals],
+    }
 
 
 @router.get("/api/v1/public/counts.csv", response_class=Response)
