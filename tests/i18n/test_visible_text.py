@@ -15,7 +15,7 @@ from lagesbild.demo.scenario import load_demo
 from lagesbild.domain.model import SYSTEM
 from lagesbild.report import render
 from lagesbild.store.lifecycle import init_store
-from lagesbild.store.schema import briefings, places
+from lagesbild.store.schema import briefings, places, resident_reports
 from lagesbild.web.app import create_app
 from tests.i18n.visible import offending, user_text, visible_text, without
 
@@ -57,14 +57,20 @@ def _html_paths(app, store) -> list[str]:
         guard_area_ids = list(
             conn.exec_driver_sql("SELECT id FROM guard_areas ORDER BY id LIMIT 2").scalars()
         )
-    # an import's pages (/import/{token}...) exist only after an upload: the wizard's own
-    # browser test reads them in both languages (tests/web/pages/test_import_wizard_browser.py)
+        tokens = list(
+            conn.execute(
+                select(resident_reports.c.token).where(resident_reports.c.token.is_not(None))
+            ).scalars()
+        )
+    # a resident's status link by its token; a report's photo is an image, not a page. An
+    # import's pages (/import/{token}...) exist only after an upload: the wizard's own browser
+    # test reads them in both languages (tests/web/pages/test_import_wizard_browser.py)
     fill = {
         "place_id": place_ids,
         "briefing_id": briefing_ids,
         "year": [2023],
         "guard_area_id": guard_area_ids,
-        "token": [],
+        "token": tokens[:2],
     }
     out = []
     for route in _routes(app.routes):
@@ -72,7 +78,7 @@ def _html_paths(app, store) -> list[str]:
             continue
         if route.path.startswith(("/api", "/ogc")) or route.path.endswith((".json", ".js")):
             continue
-        if route.path.endswith((".geojson", ".pdf", ".ico")) or route.path == "/health":
+        if route.path.endswith((".geojson", ".pdf", ".ico", "/photo")) or route.path == "/health":
             continue
         names = re.findall(r"{(\w+)}", route.path)
         if not names:

@@ -171,7 +171,8 @@ def retention_command(
     db: DbOption = None,
 ) -> None:
     """Pseudonymise or delete the free text of observations and residents' reports older than
-    N days (GDPR). Safe to run from cron; each run writes an audit entry."""
+    N days, and delete residents' photos as old (GDPR). Safe to run from cron; each run writes
+    an audit entry."""
     from lagesbild.services.retention import apply_retention
 
     n = apply_retention(open_store_cli(db), days, mode, SYSTEM, dry_run=dry_run)

@@ -55,6 +55,10 @@ class Table:
     cells: dict[Hashable, int | None] = field(default_factory=dict)
     relations: list[tuple[Hashable, tuple[Hashable, ...]]] = field(default_factory=list)
     hidden: set[Hashable] = field(default_factory=set)
+    # each cell's relations, indexed once per number of relations (`_relations_of`)
+    _related: tuple[int, dict[Hashable, list[int]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def add(self, key: Hashable, value: int | None, *, hidden: bool = False) -> None:
         self.cells[key] = value
@@ -90,8 +94,10 @@ def suppress(table: Table) -> dict[Hashable, Shown]:
     for i, (total, parts) in enumerate(table.relations):
         for k in (total, *parts):
             related.setdefault(k, []).append(i)
+    _withhold_lone_smalls(table, state)
+    to_check = [k for k in protected if k in related]
     while True:
-        disclosed = [k for k in protected if k in related and _pinned(table, state, k)]
+        disclosed = [k for k in to_check if _pinned(table, state, k)]
         before = dict(state)
         for k in disclosed:
             if not _pinned(table, state, k):  # an earlier withholding this round protects it
@@ -104,14 +110,45 @@ def suppress(table: Table) -> dict[Hashable, Shown]:
                 for c in _component(table, state, k)[1]:
                     if state[c] == "small":
                         state[c] = "masked"
-        if state == before:  # nothing disclosed, or nothing more that could be done
+        changed = {c for c, s in state.items() if s != before[c]}
+        if not changed:  # nothing disclosed, or nothing more that could be done
             break
+        # a cell found safe stays safe until a cell of its component changes: only those are
+        # solved again (the same answer, several times faster on a city's data)
+        to_check = [
+            k
+            for k in protected
+            if k in related and not changed.isdisjoint(_component(table, state, k)[1])
+        ]
     out: dict[Hashable, Shown] = {}
     for k, v in table.cells.items():
         s = state[k]
         if s != "hidden":
             out[k] = {"small": SUPPRESSED, "withheld": WITHHELD, "masked": MASKED}.get(s, v)
     return out
+
+
+def _withhold_lone_smalls(table: Table, state: dict) -> None:
+    """The commonest disclosure found without the solver: a relation whose only unknown cell is
+    a small one gives it away (a total minus its parts), so its smallest shown count of 5 or
+    more is withheld, until no relation is left so. Many fewer rounds of linear programs
+    follow (the solver still checks every protected count afterwards)."""
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in table.relations:
+            cells = (total, *parts)
+            unknown = [c for c in cells if state[c] != "shown"]
+            if len(unknown) != 1 or state[unknown[0]] != "small":
+                continue
+            shown = [
+                (table.cells[c], repr(c), c)
+                for c in cells
+                if state[c] == "shown" and (table.cells[c] or 0) >= THRESHOLD
+            ]
+            if shown:
+                state[min(shown)[2]] = "withheld"
+                changed = True
 
 
 def _bounds(table: Table, state: dict, k: Hashable) -> tuple[float, float | None]:
@@ -131,27 +168,37 @@ def _bounds(table: Table, state: dict, k: Hashable) -> tuple[float, float | None
 
 def _component(table: Table, state: dict, k: Hashable) -> tuple[list[int], list[Hashable]]:
     """The relations and the unknown cells reachable from `k` through unknown cells."""
-    unknown = {c for c, s in state.items() if s != "shown"}
-    rel_of: dict[Hashable, list[int]] = {}
-    for i, (total, parts) in enumerate(table.relations):
-        for c in (total, *parts):
-            if c in unknown:
-                rel_of.setdefault(c, []).append(i)
+    # walked from `k` through the cells' own relations (`related`), not by indexing every
+    # relation anew per call: that was most of the first public request's time
+    related = _relations_of(table)
     seen_rel: set[int] = set()
     cells = {k}
     todo = [k]
     while todo:
         c = todo.pop()
-        for i in rel_of.get(c, []):
+        for i in related.get(c, ()):
             if i in seen_rel:
                 continue
             seen_rel.add(i)
             total, parts = table.relations[i]
             for d in (total, *parts):
-                if d in unknown and d not in cells:
+                if state[d] != "shown" and d not in cells:
                     cells.add(d)
                     todo.append(d)
     return sorted(seen_rel), list(cells)
+
+
+def _relations_of(table: Table) -> dict[Hashable, list[int]]:
+    """Each cell's relations (by index), built once per table and relation count."""
+    cached = table._related
+    if cached is not None and cached[0] == len(table.relations):
+        return cached[1]
+    related: dict[Hashable, list[int]] = {}
+    for i, (total, parts) in enumerate(table.relations):
+        for c in (total, *parts):
+            related.setdefault(c, []).append(i)
+    table._related = (len(table.relations), related)
+    return related
 
 
 def _pinned(table: Table, state: dict, k: Hashable) -> bool:
@@ -172,9 +219,16 @@ def _pinned(table: Table, state: dict, k: Hashable) -> bool:
     bounds = [_bounds(table, state, c) for c in unknown]
     cost = np.zeros(len(unknown))
     cost[index[k]] = 1.0
-    lo = linprog(cost, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+    # the true count is one feasible value: one solve that finds another settles it (most
+    # cells), so the second is needed only when the first finds none
     hi = linprog(-cost, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-    if lo.status != 0 or hi.status != 0:  # unbounded: not pinned; infeasible cannot happen
+    if hi.status != 0:  # unbounded: not pinned; infeasible cannot happen
+        return False
+    true = table.cells[k] or 0
+    if math.floor(-hi.fun + 1e-6) > true:
+        return False
+    lo = linprog(cost, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+    if lo.status != 0:
         return False
     return math.ceil(lo.fun - 1e-6) >= math.floor(-hi.fun + 1e-6)
 

@@ -14,6 +14,8 @@ calendar month and year only (see `briefing.forum_public`), so no moving window 
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from lagesbild.store.engine import Store
 from lagesbild.store.schema import assignments, crimes, goals, observations, places
 
 SUPPRESS_BELOW = THRESHOLD
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,87 @@ def public_counts(store: Store, year: int | None = None) -> list[PublicCount]:
     ]
 
 
+@dataclass(frozen=True)
+class AreaSeries:
+    """One place's counts of one layer (or one category of it) per year, as the public sees
+    them: a number, a suppression mark, or None where the layer has no data that year."""
+
+    place: str
+    kind: str
+    layer: str
+    area_ha: float | None
+    by_year: dict[int, Shown]
+
+    def per_ha(self, year: int) -> float | None:
+        """Count per hectare, only from a count the public sees as a number (never derived
+        from a suppressed one)."""
+        n = self.by_year.get(year)
+        if not isinstance(n, int) or not self.area_ha:
+            return None
+        return n / self.area_ha
+
+    def change(self, year: int) -> float | None:
+        """The change from the year before as a share, only between two shown numbers."""
+        now, before = self.by_year.get(year), self.by_year.get(year - 1)
+        if not isinstance(now, int) or not isinstance(before, int) or before == 0:
+            return None
+        return (now - before) / before
+
+
+def layer_years(store: Store) -> dict[str, tuple[int, int]]:
+    """(first, last) year with public counts of each layer: before the first there is no data
+    (shown as "no data", not 0)."""
+    out: dict[str, tuple[int, int]] = {}
+    for _name, _kind, y, layer, _cat in _suppressed(store)[1]:
+        lo, hi = out.get(layer, (y, y))
+        out[layer] = (min(lo, y), max(hi, y))
+    return out
+
+
+def public_totals(store: Store) -> list[PublicCount]:
+    """Each place's count of a layer and year over all categories (category ``""``)."""
+    figures, rows = _suppressed(store)
+    kinds = {name: kind for name, kind, *_ in rows}
+    return [
+        PublicCount(k[1], kinds[k[1]], k[2], k[3], "", v)
+        for k, v in figures.items()
+        if k[0] == "total"
+    ]
+
+
+def area_series(
+    store: Store, areas: dict[str, float | None], layer: str | None, category: str | None
+) -> list[AreaSeries]:
+    """The public series per place: every layer's totals, or one category of one layer.
+    `areas` is each public place's area in hectares."""
+    figures, rows = _suppressed(store)
+    spans = layer_years(store)
+    if not spans:
+        return []
+    years = range(min(a for a, _ in spans.values()), max(b for _, b in spans.values()) + 1)
+    kinds = {name: kind for name, kind, *_ in rows}
+    layers = [layer] if layer else sorted(spans)
+    out = []
+    for name, kind in sorted(kinds.items()):
+        for lay in layers:
+            if lay not in spans:
+                continue
+            first, last = spans[lay]
+            by_year: dict[int, Shown] = {}
+            for y in years:
+                key = ("count", name, y, lay, category) if category else ("total", name, y, lay)
+                by_year[y] = figures.get(key, 0) if first <= y <= last else None
+            out.append(AreaSeries(name, kind, lay, areas.get(name), by_year))
+    return out
+
+
 def public_figures(store: Store) -> dict[Hashable, Shown]:
     """Every suppressed figure the public can reach, decided together."""
     return _suppressed(store)[0]
 
 
 _MEMO: dict[int, tuple[tuple, tuple]] = {}  # id(store): (fingerprint, (figures, rows))
+_SOLVING = threading.Lock()  # one solve at a time: a second caller waits for the first's answer
 
 
 def _suppressed(store: Store) -> tuple[dict[Hashable, Shown], list[tuple]]:
@@ -87,11 +165,30 @@ def _suppressed(store: Store) -> tuple[dict[Hashable, Shown], list[tuple]]:
     hit = _MEMO.get(id(store))
     if hit is not None and hit[0] == key:
         return hit[1]
-    table, rows = _count_table(store)
-    public_goals.add_goals(store, table)
-    value = (suppress(table), rows)
-    _MEMO[id(store)] = (key, value)
+    with _SOLVING:
+        hit = _MEMO.get(id(store))
+        if hit is not None and hit[0] == key:  # solved meanwhile (by `warm`, say)
+            return hit[1]
+        table, rows = _count_table(store)
+        public_goals.add_goals(store, table)
+        value = (suppress(table), rows)
+        _MEMO[id(store)] = (key, value)
     return value
+
+
+def warm(store: Store) -> threading.Thread:
+    """Solve the public table in the background when a server starts, so that the first
+    visitor of a public page does not wait seconds for it."""
+
+    def solve() -> None:
+        try:
+            _suppressed(store)
+        except Exception:  # noqa: BLE001 - a warm-up only: the first request solves it then
+            log.warning("could not prepare the public figures at start-up", exc_info=True)
+
+    thread = threading.Thread(target=solve, name="public-figures", daemon=True)
+    thread.start()
+    return thread
 
 
 def _fingerprint(store: Store) -> tuple:
@@ -132,6 +229,13 @@ def _count_table(store: Store) -> tuple[Table, list[tuple]]:
                 k_only = ("alone", x, a, b, y, layer, cat)
                 t.add(k_only, len(by_place[x] - both), hidden=True)
                 t.relate(("count", x, y, layer, cat), [k_only, k_both])
+    # a place's total of a layer and year beside its categories: one more sum to protect
+    parts: dict[tuple, list] = defaultdict(list)
+    for name, _kind, y, layer, cat in rows:
+        parts[(name, y, layer)].append(("count", name, y, layer, cat))
+    for (name, y, layer), keys in parts.items():
+        t.add(("total", name, y, layer), sum(t.cells[k] or 0 for k in keys))
+        t.relate(("total", name, y, layer), keys)
     return t, rows
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -458,6 +459,35 @@ resident_reports = Table(
     Column("merged_into", Integer, ForeignKey("resident_reports.id"), nullable=True),
     Column("moderated_by", Integer, ForeignKey("users.id"), nullable=True),
     Column("moderated_at", UTCDateTime, nullable=True),
+    # issue 19: the event's time, the resident's reference and private status link, when a
+    # moderator first saw it (under review), a rejection's reason, the redacted text approved
+    Column("occurred_at", UTCDateTime, nullable=True),
+    Column("ref", String(16), nullable=True),
+    Column("token", String(64), nullable=True, index=True, unique=True),
+    Column("seen_at", UTCDateTime, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("published_text", Text, nullable=True),
+)
+
+# A resident's photo, re-encoded without EXIF (services.photos); moderators only, never public.
+resident_photos = Table(
+    "resident_photos",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "report_id",
+        Integer,
+        ForeignKey("resident_reports.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+        unique=True,
+    ),
+    Column("created_at", UTCDateTime, nullable=False, index=True),
+    Column("mime", String(32), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("kept", Boolean, nullable=True),  # approved with the photo
 )
 
 # EST: the weekly meeting's priority places for the coming week, per organisation.

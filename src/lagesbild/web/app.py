@@ -17,6 +17,7 @@ from sqlalchemy.exc import StatementError
 from lagesbild import __version__
 from lagesbild.domain.periods import MAX_YEAR, MIN_YEAR
 from lagesbild.errors import LagesbildError, ValidationError
+from lagesbild.services.public import warm as public_figures_warm
 from lagesbild.store.engine import Store, database_url
 from lagesbild.store.lifecycle import open_store
 from lagesbild.web import (
@@ -127,10 +128,10 @@ def tune_collector() -> None:
 def server_app() -> FastAPI:
     """The app `lagesbild serve` runs: `create_app` with the collector tuned for a server
     process (a process-wide setting, so not done for apps embedded elsewhere, e.g. tests)."""
-    return create_app(tune_gc=True)
+    return create_app(tune_gc=True, warm=True)
 
 
-def create_app(url: str | None = None, tune_gc: bool = False) -> FastAPI:
+def create_app(url: str | None = None, tune_gc: bool = False, warm: bool = False) -> FastAPI:
     db_url = database_url(url)
 
     @asynccontextmanager
@@ -139,6 +140,8 @@ def create_app(url: str | None = None, tune_gc: bool = False) -> FastAPI:
         app.state.watch = ChangeWatch(app.state.store)
         if tune_gc:
             tune_collector()
+        if warm:  # the public figures solved before the first visitor asks (a served app only)
+            public_figures_warm(app.state.store)
         yield
         app.state.watch.close()
         app.state.store.dispose()

@@ -62,6 +62,7 @@ def nav_items(caller: Caller) -> list[tuple[str, str]]:
         items.append(("/report", "nav.report"))
         items.append(("/observe", "nav.observe"))
     items.append(("/residents", "nav.residents"))
+    items.append(("/public", "nav.public"))
     if role in DELETE_ROLES:
         items.append(("/residents/moderate", "nav.moderate"))
     items += [
