@@ -27,6 +27,7 @@ from lagesbild.web import (
     pages,
     pages_field,
     pages_import,
+    pages_meetings,
     pages_places,
     public,
     residents,
@@ -161,6 +162,7 @@ def create_app(url: str | None = None, tune_gc: bool = False) -> FastAPI:
     app.include_router(residents.router)
     app.include_router(briefing_routes.router)
     app.include_router(briefing_pages_router)
+    app.include_router(pages_meetings.router)
     app.include_router(ogc.router)
 
     @app.get("/favicon.ico", include_in_schema=False)

@@ -1,0 +1,93 @@
+"""Meetings in the browser (issue 18), driven by Chromium against a real server on the demo: the
+forum's goals, the EST week and the live briefing, each as a coordinator (who changes) and as a
+viewer (who sees but may not change)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.web.pages.conftest import login
+
+pytestmark = pytest.mark.browser
+
+
+def _api(server, user: str = "samordnare") -> httpx.Client:
+    """A signed-in API client (session cookie and its CSRF token) of a demo user."""
+    c = httpx.Client(base_url=server.url, timeout=30)
+    r = c.post("/api/v1/login", json={"username": user, "password": "demo"})
+    assert r.status_code == 200, r.text
+    c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+    return c
+
+
+def _api_goals(server, user: str = "samordnare") -> dict:
+    c = _api(server, user)
+    try:
+        return c.get("/api/v1/goals").json()
+    finally:
+        c.close()
+
+
+def test_goals_page_as_coordinator_adds_edits_and_retires(server, context):
+    page = context.new_page()
+    login(page, server.url, "samordnare", "/goals")
+    dash = _api_goals(server)
+    assert dash["month"] == "2024-12"  # the latest month with data, not today's
+    goals = page.locator("article.goal")
+    assert goals.count() == len(dash["goals"]) > 0
+    assert page.get_by_test_id("goal-chart").count() == goals.count()
+    # the violence goal: one point per month of the 24, the baseline and target lines
+    violence = page.locator("article.goal", has_text="Våldsbrotten")
+    chart = violence.get_by_test_id("goal-chart")
+    assert chart.locator("circle.month").count() == 24
+    assert chart.locator("line.baseline").count() == 1 and chart.locator("line.target").count() == 1
+    assert chart.locator("line.deadline").count() == 1
+    assert "inte ännu" in violence.locator(".goal-status").inner_text()
+
+    page.fill("#title", "Färre stölder i Klara")
+    page.fill("#place", "Klara")
+    page.fill("#indicator", "crimes:theft")
+    page.fill("#baseline", "2022")
+    page.fill("#change", "-30")
+    page.fill("#deadline", "2026-06-30")
+    page.click("#new-goal button[type=submit]")
+    page.wait_for_url(f"{server.url}/goals")
+    added = page.locator("article.goal", has_text="Färre stölder i Klara")
+    assert added.count() == 1 and added.get_by_test_id("goal-chart").count() == 1
+    gid = added.get_attribute("id").removeprefix("goal-")
+    row = server.query("SELECT target_change, deadline FROM goals WHERE id = ?", int(gid))
+    assert row[0][0] == pytest.approx(-0.3) and row[0][1] == "2026-06-30"
+
+    added.locator("summary").click()
+    added.locator(f"#title-{gid}").fill("Färre stölder i Klara (ändrat)")
+    added.locator("form[action$='/goals/" + gid + "'] button[type=submit]").click()
+    page.wait_for_url(f"{server.url}/goals*")
+    assert page.locator("article.goal", has_text="(ändrat)").count() == 1
+
+    # retiring asks first: dismissed, nothing happens; accepted, the goal leaves the page
+    edited = page.locator(f"#goal-{gid}")
+    edited.locator("summary").click()
+    page.once("dialog", lambda d: d.dismiss())
+    edited.locator("form.retire button").click()
+    page.wait_for_timeout(300)
+    assert server.query("SELECT retired_at FROM goals WHERE id = ?", int(gid))[0][0] is None
+    page.once("dialog", lambda d: d.accept())
+    edited.locator("form.retire button").click()
+    page.wait_for_url(f"{server.url}/goals")
+    assert page.locator(f"#goal-{gid}").count() == 0
+    assert server.query("SELECT retired_at FROM goals WHERE id = ?", int(gid))[0][0] is not None
+
+
+def test_goals_page_as_viewer_sees_but_cannot_change(server, context):
+    page = context.new_page()
+    login(page, server.url, "lasare", "/goals")
+    n = page.locator("article.goal").count()
+    assert n > 0 and page.get_by_test_id("goal-chart").count() == n
+    assert page.locator("form[method=post][action^='/goals']").count() == 0
+    csrf = page.locator("meta[name=csrf-token]").get_attribute("content")
+    r = page.request.post(
+        f"{server.url}/goals",
+        form={"csrf_token": csrf, "title": "x", "place": "Klara", "indicator": "status"},
+    )
+    assert r.status == 403
