@@ -134,13 +134,16 @@ def set_priority(
     organisation: str,
     note: str | None = None,
     briefing_id: int | None = None,
+    geometry: dict | None = None,
 ) -> int:
-    """The weekly meeting's decision: `organisation` gives priority to `place` in the week."""
+    """The weekly meeting's decision: `organisation` gives priority to `place` in the week,
+    the whole place or (`geometry`, GeoJSON in WGS84) a point or small area drawn inside it."""
     if viewer != SYSTEM and viewer.role not in WRITE_ROLES:
         raise AccessDenied("your role may not set priorities")
     monday = week_start(week)
     p = data.find_place(store, viewer, place)
     org = figures.organisation_id(store, organisation)
+    drawn = _drawn(store, p, geometry) if geometry else None
     now = datetime.now(UTC)
     with store.write() as conn:
         existing = conn.execute(
@@ -148,9 +151,10 @@ def set_priority(
                 priorities.c.week_start == monday,
                 priorities.c.place_id == p.id,
                 priorities.c.organisation_id == org,
+                priorities.c.geom.is_(None),
             )
         ).scalar()
-        if existing is not None:
+        if existing is not None and drawn is None:  # the whole place, once per organisation
             return int(existing)
         owner = viewer.organisation_id or org
         pid = conn.execute(
@@ -160,6 +164,7 @@ def set_priority(
                 organisation_id=org,
                 briefing_id=briefing_id,
                 note=note,
+                geom=drawn,
                 owner_org_id=owner,
                 sensitivity="shared",
                 created_at=now,
@@ -169,6 +174,33 @@ def set_priority(
         ).inserted_primary_key[0]
         audit.record(conn, viewer, "create", "priorities", pid, f"{p.name} {monday}")
     return int(pid)
+
+
+MAX_PRIORITY_HA = 5.0  # a priority drawn on the map is a spot or a small area, not a district
+NEAR_PLACE_M = 100
+
+
+def _drawn(store: Store, place: data.PlaceGeo, geometry: dict):
+    """A drawn priority's shape (WGS84): a point or a polygon of at most `MAX_PRIORITY_HA`
+    inside the place (or within `NEAR_PLACE_M` of it)."""
+    import shapely
+    from shapely.errors import GEOSException
+
+    try:
+        g = shapely.geometry.shape(geometry)
+    except (GEOSException, AttributeError, KeyError, TypeError, ValueError, IndexError):
+        raise ValidationError("geometry", "expected a GeoJSON Point or Polygon") from None
+    if g.geom_type not in ("Point", "Polygon") or g.is_empty or not g.is_valid:
+        raise ValidationError("geometry", f"a {g.geom_type}: expected a Point or a valid Polygon")
+    projected = store.projector.to_projected(g)
+    if projected.area / 1e4 > MAX_PRIORITY_HA:
+        raise ValidationError(
+            "geometry", f"{projected.area / 1e4:.1f} ha: a drawn priority is at most "
+            f"{MAX_PRIORITY_HA:g} ha (prioritise the whole place instead)"
+        )
+    if projected.distance(place.geom) > NEAR_PLACE_M:
+        raise ValidationError("geometry", f"lies outside {place.name}")
+    return g
 
 
 def remove_priority(store: Store, viewer: Viewer, priority_id: int) -> None:
@@ -183,7 +215,8 @@ def remove_priority(store: Store, viewer: Viewer, priority_id: int) -> None:
 
 def priorities_on(store: Store, viewer: Viewer, day: date) -> list[dict[str, Any]]:
     """The priority places of the week `day` falls in, per organisation, with the place's
-    outline (WGS84 GeoJSON) for the map."""
+    outline (``geometry``) and the point or area drawn at the meeting (``drawn``), WGS84
+    GeoJSON, for the map."""
     import shapely
 
     monday = week_start(day)
@@ -196,6 +229,7 @@ def priorities_on(store: Store, viewer: Viewer, day: date) -> list[dict[str, Any
             organisations.c.name.label("organisation"),
             priorities.c.note,
             places.c.geom,
+            priorities.c.geom.label("drawn"),
         )
         .join(places, places.c.id == priorities.c.place_id)
         .join(organisations, organisations.c.id == priorities.c.organisation_id)
@@ -205,8 +239,10 @@ def priorities_on(store: Store, viewer: Viewer, day: date) -> list[dict[str, Any
     with store.read() as conn:
         rows = [dict(r) for r in conn.execute(q).mappings()]
     for r in rows:
-        g = r.pop("geom")
+        g, d = r.pop("geom"), r.pop("drawn")
         r["geometry"] = shapely.geometry.mapping(g) if g is not None else None
+        # the point or small area drawn at the meeting, if any (else the whole place)
+        r["drawn"] = shapely.geometry.mapping(d) if d is not None else None
     return clean(rows)
 
 

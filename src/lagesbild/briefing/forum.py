@@ -20,6 +20,7 @@ import numpy as np
 from sqlalchemy import insert, select, update
 
 from lagesbild import analysis as an
+from lagesbild.briefing.counts import too_few
 from lagesbild.domain.model import SYSTEM, WRITE_ROLES, Sensitivity, Viewer, parse_enum
 from lagesbild.domain.periods import Period, parse_period
 from lagesbild.errors import AccessDenied, LagesbildError, NotFound, ValidationError
@@ -32,15 +33,6 @@ from lagesbild.store.engine import Store
 from lagesbild.store.schema import goals, places
 
 TREND_MONTHS = 24
-# Below this in both periods a ratio and its interval are noise at a meeting: counts only.
-TOO_FEW = 10
-
-
-def too_few(count_a: int | float | None, count_b: int | float | None) -> bool:
-    """Both counts under `TOO_FEW`: show the counts and "too few to compare", no ratio."""
-    return all(isinstance(c, (int, float)) and c < TOO_FEW for c in (count_a, count_b))
-
-
 def latest_month(store: Store, viewer: Viewer) -> date | None:
     """The last day of the latest month with records (crimes or observations) `viewer` sees:
     the dashboards' default, since a month past the data would count missing data as zero."""

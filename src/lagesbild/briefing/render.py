@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from lagesbild.domain.model import SYSTEM, Viewer
 from lagesbild.errors import ValidationError
 from lagesbild.i18n import codes, section
 from lagesbild.i18n import format as fmt
@@ -38,7 +39,24 @@ def environment(folder: Path) -> Environment:
     return env
 
 
-def briefing_html(store: Store, briefing: dict[str, Any], lang: str = "sv") -> str:
+def open_actions(briefing: dict[str, Any]) -> list[dict[str, Any]]:
+    """The items open at the briefing and those added at it, each once (the print's "open
+    action items" must not leave out the one just added)."""
+    pic, minutes = briefing["picture"], briefing["minutes"]
+    out: dict[Any, dict] = {}
+    for a in [*(pic.get("actions") or []), *(minutes.get("new_actions") or [])]:
+        if a.get("status", "open") == "open":
+            out[a["id"]] = a
+    return list(out.values())
+
+
+def briefing_html(
+    store: Store, briefing: dict[str, Any], lang: str = "sv", viewer: Viewer = SYSTEM
+) -> str:
+    """The print of a briefing; `viewer` names the hot spots' streets with their access."""
+    from lagesbild.briefing.counts import ratio_text
+    from lagesbild.briefing.picture import name_cells
+
     lang = fmt.check_lang(lang)
     tz = store.tz
     env = environment(HERE / "templates")
@@ -56,6 +74,21 @@ def briefing_html(store: Store, briefing: dict[str, Any], lang: str = "sv") -> s
         clock=lambda v: fmt.clock(v, tz),
         max_notable=MAX_NOTABLE,
         today=fmt.when(briefing["at"], tz, lang, False),
+        ratio=lambda r: ratio_text(r, lang),
+        actions=open_actions(briefing),
+        hot={
+            layer: name_cells(
+                store,
+                viewer,
+                [
+                    dict(c)
+                    for c in (pic["hotspots"].get(layer) or {}).get("cells") or []
+                    if c.get("count")
+                ],
+            )
+            for layer in ("crimes", "observations")
+        },
+        plural=lambda n, one, many: labels[one] if n == 1 else labels[many],
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from lagesbild.web import pages_goals
+from lagesbild.web import pages_goals, pages_live
 
 router = APIRouter(include_in_schema=False)
 router.include_router(pages_goals.router)
+router.include_router(pages_live.router)
