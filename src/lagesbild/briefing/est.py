@@ -39,6 +39,7 @@ from lagesbild.store.schema import (
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$", re.IGNORECASE)
 AREA_KINDS = ("scene", "priority_place", "comparison_area")
+WEEKS_BEFORE = 4
 
 
 def week_start(value: str | date) -> date:
@@ -89,12 +90,18 @@ def weekly_picture(store: Store, viewer: Viewer, district: str, week: str | date
     monday = week_start(week)
     now = _week_period(store, monday)
     before = now.previous()
+    # the weeks before: a single week is noisy, so the change is also given against the mean
+    # of the `WEEKS_BEFORE` weeks before (a rate ratio per day, exact interval)
+    weeks = Period(
+        f"{WEEKS_BEFORE} weeks before", now.start - WEEKS_BEFORE * (now.end - now.start), now.start
+    )
     rows = []
     for p in areas(store, viewer, d):
         rec: dict[str, Any] = {"place": p.name, "place_id": p.id, "kind": p.kind, "score": 0}
-        total_a = total_b = 0
+        total_a = total_b = total_w = 0
         for layer in ("crimes", "observations"):
             ca = data.count_in(store, viewer, layer, p.id, 0, before, None)
+            total_w += sum(data.count_in(store, viewer, layer, p.id, 0, weeks, None).values())
             cb = data.count_in(store, viewer, layer, p.id, 0, now, None)
             rec[f"{layer}_now"], rec[f"{layer}_before"] = sum(cb.values()), sum(ca.values())
             rec["score"] += sum(n * _severity(store, layer, c) for c, n in cb.items())
@@ -104,6 +111,15 @@ def weekly_picture(store: Store, viewer: Viewer, district: str, week: str | date
             total_a, total_b = total_a + sum(ca.values()), total_b + sum(cb.values())
         rr = an.rate_ratio(total_a, before.days, total_b, now.days)
         rec.update(rate_ratio=rr.ratio, ci_low=rr.ci_low, ci_high=rr.ci_high, p_value=rr.p_value)
+        rw = an.rate_ratio(total_w, weeks.days, total_b, now.days)
+        rec["weeks_before"] = {
+            "count": total_w,
+            "mean_per_week": total_w / WEEKS_BEFORE,
+            "rate_ratio": rw.ratio,
+            "ci_low": rw.ci_low,
+            "ci_high": rw.ci_high,
+            "p_value": rw.p_value,
+        }
         rows.append(rec)
     rows.sort(key=lambda r: (-r["score"], r["place"]))
     for rank, r in enumerate(rows, start=1):
@@ -118,7 +134,8 @@ def weekly_picture(store: Store, viewer: Viewer, district: str, week: str | date
             "places": rows,
             "priorities": priorities_on(store, viewer, monday),
             "method": "places ranked by severity-weighted count (crimes and observations, "
-            "count x severity 1-3); rate ratio this week / the week before, exact 95 % interval",
+            "count x severity 1-3); rate ratio this week / the week before, and per day against "
+            f"the {WEEKS_BEFORE} weeks before (weeks_before), exact 95 % intervals",
         }
     )
 
@@ -195,8 +212,9 @@ def _drawn(store: Store, place: data.PlaceGeo, geometry: dict):
     projected = store.projector.to_projected(g)
     if projected.area / 1e4 > MAX_PRIORITY_HA:
         raise ValidationError(
-            "geometry", f"{projected.area / 1e4:.1f} ha: a drawn priority is at most "
-            f"{MAX_PRIORITY_HA:g} ha (prioritise the whole place instead)"
+            "geometry",
+            f"{projected.area / 1e4:.1f} ha: a drawn priority is at most "
+            f"{MAX_PRIORITY_HA:g} ha (prioritise the whole place instead)",
         )
     if projected.distance(place.geom) > NEAR_PLACE_M:
         raise ValidationError("geometry", f"lies outside {place.name}")

@@ -94,7 +94,8 @@ def meeting_map_config(t: Translator) -> dict[str, Any]:
 
     from lagesbild.web.pages import TILES_ENV
 
-    return {"tiles": os.environ.get(TILES_ENV) or None, "msg": t.js(), "lang": t.lang}
+    tz = str(t.tz) if t.tz is not None else None  # clocks on the page in the store's time
+    return {"tiles": os.environ.get(TILES_ENV) or None, "msg": t.js(), "lang": t.lang, "tz": tz}
 
 
 def _named_hot_cells(store, caller: Caller, p: dict) -> dict[str, list[dict]]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from lagesbild.web import pages_goals, pages_live
+from lagesbild.web import pages_goals, pages_live, pages_week
 
 router = APIRouter(include_in_schema=False)
 router.include_router(pages_goals.router)
 router.include_router(pages_live.router)
+router.include_router(pages_week.router)

@@ -91,3 +91,69 @@ def test_goals_page_as_viewer_sees_but_cannot_change(server, context):
         form={"csrf_token": csrf, "title": "x", "place": "Klara", "indicator": "status"},
     )
     assert r.status == 403
+
+
+def _open_briefing(server) -> int:
+    rows = server.query("SELECT id FROM briefings WHERE status = 'open' ORDER BY at DESC")
+    return rows[0][0]
+
+
+def _report(server, user: str, text: str, sensitivity: str = "shared") -> int:
+    """A field report filed through the API inside Klara (Sergels torg)."""
+    c = _api(server, user)
+    try:
+        r = c.post(
+            "/api/v1/observations",
+            json={
+                "type": "Feature",
+                "properties": {
+                    "occurred_at": "2024-12-10 18:20",
+                    "category": "drug_sale",
+                    "count": 2,
+                    "text": text,
+                    "sensitivity": sensitivity,
+                },
+                "geometry": {"type": "Point", "coordinates": [18.0645, 59.3323]},
+            },
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+    finally:
+        c.close()
+
+
+def test_live_briefing_shows_a_field_report_filed_by_another_user(server, browser):
+    bid = _open_briefing(server)
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="sv-SE")
+    page = ctx.new_page()
+    login(page, server.url, "lasare", f"/briefings/{bid}/live")
+    events = page.get_by_test_id("live-events")
+    page.wait_for_selector("#live-state[data-state=connected]", timeout=10_000)
+    assert events.locator(":scope > *").count() == 0
+    assert page.locator("#live-heard").inner_text() != "–"
+    rid = _report(server, "falt", "Langning vid trappan")
+    item = events.locator(f"[data-id='observations-{rid}']")
+    item.wait_for(timeout=10_000)  # the contract: within 10 s, without a reload
+    assert "Langning vid trappan" in item.inner_text()
+    assert events.locator(":scope > *").count() == 1
+    page.wait_for_function(
+        "Number(document.getElementById('live-map').dataset.features) > 1", timeout=5_000
+    )
+    page.screenshot(path="/work/shots/meetings/live-viewer-1920-sv.png")
+    ctx.close()
+
+
+def test_live_briefing_shows_only_what_the_viewer_may_see(server, browser):
+    """A restricted report of one organisation does not reach a viewer of another."""
+    bid = _open_briefing(server)
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = ctx.new_page()
+    login(page, server.url, "lasare", f"/briefings/{bid}/live")
+    page.wait_for_selector("#live-state[data-state=connected]", timeout=10_000)
+    hidden = _report(server, "falt", "Bara för polisen", sensitivity="restricted")
+    shown = _report(server, "samordnare", "Delad rapport")
+    events = page.get_by_test_id("live-events")
+    events.locator(f"[data-id='observations-{shown}']").wait_for(timeout=10_000)
+    page.wait_for_timeout(2500)  # a poll more: the restricted one must still not be there
+    assert events.locator(f"[data-id='observations-{hidden}']").count() == 0
+    ctx.close()

@@ -13,7 +13,7 @@
   const empty = document.getElementById('live-empty');
   const mapEl = document.getElementById('live-map');
   const map = mapEl.lbmap || window.LBMeetMap.create(mapEl);
-  const clock = new Intl.DateTimeFormat(cfg.lang === 'en' ? 'en-GB' : 'sv-SE', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const clock = new Intl.DateTimeFormat(cfg.lang === 'en' ? 'en-GB' : 'sv-SE', { hour: '2-digit', minute: '2-digit', second: '2-digit', timeZone: cfg.tz || undefined });
 
   function setState(key) { state.dataset.state = key; state.textContent = msg('meet_live_' + key); }
   function heardNow() { heard.textContent = clock.format(new Date()); heard.dateTime = new Date().toISOString(); }

@@ -14,6 +14,7 @@
   function style(f) {
     switch (f.properties.kind) {
       case 'place': return { color: '#222', weight: 2, dashArray: '6 4', fillOpacity: 0.03 };
+      case 'area': return { color: '#1f5fa8', weight: 2, fillOpacity: 0.06 };
       case 'street': return { color: '#888', weight: 3, opacity: 0.8 };
       case 'priority': return { color: '#d4007a', weight: 3, fillColor: '#d4007a', fillOpacity: 0.2 };
       default: return { color: '#08519c', weight: 2 };
@@ -32,7 +33,7 @@
   function tip(f, l) {
     const p = f.properties;
     if (p.kind === 'street') l.bindTooltip(esc(p.name), { sticky: true });
-    else if (p.kind === 'place') l.bindTooltip(esc(p.name));
+    else if (p.kind === 'place' || p.kind === 'area') l.bindTooltip(esc(p.name), { sticky: true });
     else if (p.kind === 'hotspot') {
       l.bindTooltip(`${esc(p.street || msg('meet_no_street'))}<br>n ${nf.format(p.count)}, z ${nf.format(p.z)}`,
         { permanent: true, direction: 'right', className: 'hot-label' });
