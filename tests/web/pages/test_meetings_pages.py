@@ -157,3 +157,66 @@ def test_live_briefing_shows_only_what_the_viewer_may_see(server, browser):
     page.wait_for_timeout(2500)  # a poll more: the restricted one must still not be there
     assert events.locator(f"[data-id='observations-{hidden}']").count() == 0
     ctx.close()
+
+
+def test_week_page_as_coordinator_sets_a_priority_on_the_map(server, context):
+    page = context.new_page()
+    login(page, server.url, "samordnare", "/week")
+    ranking = page.get_by_test_id("week-ranking")
+    assert ranking.locator("tbody tr").count() >= 3
+    assert page.locator("#week-filter #week").input_value() == "2024-W52"  # last full week
+    assert page.get_by_test_id("week-feedback").count() == 1
+    assert page.locator("#need-ranking tbody tr").count() >= 3
+    mapel = page.get_by_test_id("week-priorities")
+    page.wait_for_selector("#week-map[data-ready='1']")
+    before = int(mapel.get_attribute("data-features"))
+    for_week = page.locator("#for_week").input_value()
+    # a click in Klara picks a point and the place under it
+    page.select_option("#p-org", "Polisen, lokalpolisområde Norrmalm")
+    page.fill("#p-note", "Extra närvaro vid trappan")
+    klara = page.evaluate(
+        """() => { let c = null; document.getElementById('week-map').lbmap.layer.eachLayer(l => {
+            if (l.feature && l.feature.properties.name === 'Klara') c = l.getBounds().getCenter(); });
+            const p = document.getElementById('week-map').lbmap.map.latLngToContainerPoint(c);
+            return [p.x, p.y]; }"""
+    )
+    mapel.click(position={"x": klara[0], "y": klara[1]})  # scrolled into view first
+    assert page.locator("#geometry").input_value().startswith('{"type":"Point"')
+    place = page.locator("#p-place").input_value()  # the smallest area under the click
+    assert place in ("Klara", "Sergels torg/Klara", "Sergels torg")
+    page.click("#priority-form button[type=submit]")
+    page.wait_for_url(f"{server.url}/week?*")
+    item = page.locator("#priority-list li", has_text="Extra närvaro vid trappan")
+    assert item.count() == 1
+    page.wait_for_selector("#week-map[data-ready='1']")
+    assert int(page.get_by_test_id("week-priorities").get_attribute("data-features")) == before + 1
+    # the shared map's priorities layer shows it (the week after this one is included)
+    layer = page.request.get(f"{server.url}/map/priorities.geojson").json()
+    names = [f["properties"]["place"] for f in layer["features"]]
+    assert f"{place} ({for_week})" in names
+    notes = [n for f in layer["features"] for n in f["properties"]["notes"]]
+    assert "Extra närvaro vid trappan" in notes
+    # and removing it takes it away again
+    item.locator("button").click()
+    page.wait_for_url(f"{server.url}/week?*")
+    assert page.locator("#priority-list li", has_text="Extra närvaro vid trappan").count() == 0
+
+
+def test_week_page_as_viewer_sees_but_cannot_change(server, context):
+    page = context.new_page()
+    login(page, server.url, "lasare", "/week")
+    assert page.get_by_test_id("week-ranking").locator("tbody tr").count() >= 3
+    assert page.get_by_test_id("week-priorities").count() == 1
+    assert page.get_by_test_id("week-feedback").count() == 1
+    assert page.locator("form[method=post][action^='/week']").count() == 0
+    csrf = page.locator("meta[name=csrf-token]").get_attribute("content")
+    r = page.request.post(
+        f"{server.url}/week/priorities",
+        form={
+            "csrf_token": csrf,
+            "for_week": "2026-W50",
+            "place": "Klara",
+            "organisation": "Polisen",
+        },
+    )
+    assert r.status == 403

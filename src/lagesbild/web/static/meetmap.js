@@ -65,6 +65,7 @@
         else if (!fitted) map.setView([59.334, 18.063], 15);
       },
     };
+    el.lbmap = api;
     if (el.dataset.src) {
       fetch(el.dataset.src, { credentials: 'same-origin' }).then(r => r.json()).then(fc => {
         api.set(fc);
