@@ -176,7 +176,8 @@ def test_week_page_as_coordinator_sets_a_priority_on_the_map(server, context):
     page.fill("#p-note", "Extra närvaro vid trappan")
     klara = page.evaluate(
         """() => { let c = null; document.getElementById('week-map').lbmap.layer.eachLayer(l => {
-            if (l.feature && l.feature.properties.name === 'Klara') c = l.getBounds().getCenter(); });
+            if (l.feature && l.feature.properties.name === 'Klara')
+                c = l.getBounds().getCenter(); });
             const p = document.getElementById('week-map').lbmap.map.latLngToContainerPoint(c);
             return [p.x, p.y]; }"""
     )
