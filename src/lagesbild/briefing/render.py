@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from lagesbild.domain.model import SYSTEM, Viewer
 from lagesbild.errors import ValidationError
-from lagesbild.i18n import codes, section
+from lagesbild.i18n import codes, section, text
 from lagesbild.i18n import format as fmt
 from lagesbild.store.engine import Store
 
@@ -54,7 +54,8 @@ def briefing_html(
     store: Store, briefing: dict[str, Any], lang: str = "sv", viewer: Viewer = SYSTEM
 ) -> str:
     """The print of a briefing; `viewer` names the hot spots' streets with their access."""
-    from lagesbild.briefing.counts import ratio_text
+    from lagesbild.briefing.agenda import agenda
+    from lagesbild.briefing.counts import ratio_text, too_few
     from lagesbild.briefing.picture import name_cells
 
     lang = fmt.check_lang(lang)
@@ -89,6 +90,9 @@ def briefing_html(
             for layer in ("crimes", "observations")
         },
         plural=lambda n, one, many: labels[one] if n == 1 else labels[many],
+        agenda=agenda(store, viewer, briefing),
+        few=too_few,
+        status_word=lambda s: text("goals.status." + str(s).replace(" ", "_"), lang),
     )
 
 

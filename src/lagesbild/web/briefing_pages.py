@@ -98,6 +98,28 @@ def meeting_map_config(t: Translator) -> dict[str, Any]:
     return {"tiles": os.environ.get(TILES_ENV) or None, "msg": t.js(), "lang": t.lang, "tz": tz}
 
 
+def _ratio_weeks(r: dict, lang: str) -> str:
+    from lagesbild.web.pages_week import ratio_weeks
+
+    return ratio_weeks(r, lang)
+
+
+def _agenda(store, caller: Caller, b: dict, t: Translator) -> dict | None:
+    """The weekly or forum meeting's own agenda (`briefing.agenda`) ready for the page."""
+    from lagesbild.briefing import agenda
+    from lagesbild.web.pages_goals import goal_views
+    from lagesbild.web.pages_week import ranking_rows
+
+    items = agenda.agenda(store, caller.viewer, b)
+    if items is None:
+        return None
+    if b["kind"] == "weekly":
+        ranking_rows(items["ranking"])
+    else:
+        items["goals"] = goal_views(items["goals"], t, store.tz)
+    return items
+
+
 def _named_hot_cells(store, caller: Caller, p: dict) -> dict[str, list[dict]]:
     """The picture's hot cells with something in them, each named by its nearest street
     (pictures stored before the names were kept are named now)."""
@@ -256,6 +278,8 @@ def _briefing_context(
         "ratio": lambda r: counts.ratio_text(r, lang),
         "hot": _named_hot_cells(store, caller, p),
         "map_config": meeting_map_config(t),
+        "ratio_weeks": lambda r: _ratio_weeks(r, lang),
+        "agenda": _agenda(store, caller, b, t),
         "values": values or {},
         "errors": errors or {},
         "text_max": TEXT_MAX,

@@ -183,6 +183,19 @@ def _words(g: dict[str, Any], t: Translator) -> dict[str, str]:
     return out
 
 
+def goal_views(goals: list[dict[str, Any]], t: Translator, tz) -> list[dict[str, Any]]:
+    """The dashboard's goals with their words and chart models, as the pages show them."""
+    return [
+        {
+            **g,
+            "words": _words(g, t),
+            "chart": chart_model(g, tz) if g["indicator"] != "status" else None,
+            "rounds_chart": _rounds_model(g) if g["indicator"] == "status" else None,
+        }
+        for g in goals
+    ]
+
+
 def _context(
     request: Request, caller: Caller, month: str | None, values=None, errors=None
 ) -> dict[str, Any]:
@@ -194,16 +207,7 @@ def _context(
     except ValidationError as exc:
         errors["month"] = exc.message
         dash = forum.dashboard(store, caller.viewer, None)
-    goals = []
-    for g in dash["goals"]:
-        goals.append(
-            {
-                **g,
-                "words": _words(g, t),
-                "chart": chart_model(g, store.tz) if g["indicator"] != "status" else None,
-                "rounds_chart": _rounds_model(g) if g["indicator"] == "status" else None,
-            }
-        )
+    goals = goal_views(dash["goals"], t, store.tz)
     return {
         "dash": dash,
         "goals": goals,

@@ -137,12 +137,7 @@ def _context(
         "need_to": (
             datetime.fromisoformat(ranking["period"]["to"]) - timedelta(days=1) if ranking else None
         ),
-        "ratio_weeks": lambda r: ratio_text(
-            {**r["weeks_before"], "a": r["weeks_before"]["count"], "b": r["b"]},
-            lang,
-            "a",
-            "b",
-        ),
+        "ratio_weeks": lambda r: ratio_weeks(r, lang),
         "values": values or {},
         "errors": errors,
         "map_config": meeting_map_config(t),
@@ -150,6 +145,20 @@ def _context(
         + _query({"district": q["district"], "week": q["for_week"]}),
         "note_max": NOTE_MAX,
     }
+
+
+def ranking_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The week's places with their all-records counts this week (b) and the week before (a)."""
+    for r in rows:
+        r["b"] = r["crimes_now"] + r["observations_now"]
+        r["a"] = r["crimes_before"] + r["observations_before"]
+    return rows
+
+
+def ratio_weeks(r: dict[str, Any], lang: str) -> str:
+    """This week against the four weeks before, or "too few to compare"."""
+    w = r["weeks_before"]
+    return ratio_text({**w, "a": w["count"], "b": r["b"]}, lang, "a", "b")
 
 
 def _query(params: dict[str, str]) -> str:
@@ -163,9 +172,7 @@ def _query(params: dict[str, str]) -> str:
 def week_page(request: Request, caller: CallerDep):
     need(caller)
     ctx = _context(request, caller, dict(request.query_params))
-    for r in (ctx["picture"] or {}).get("places", []):
-        r["b"] = r["crimes_now"] + r["observations_now"]
-        r["a"] = r["crimes_before"] + r["observations_before"]
+    ranking_rows((ctx["picture"] or {}).get("places", []))
     for r in (ctx["ranking"] or {}).get("areas", []):
         r["count_a"], r["count_b"] = r["count_before"], r["count_now"]
     return render(request, caller, "week.html", ctx, 400 if ctx["errors"] else 200)
