@@ -4,6 +4,8 @@ viewer (who sees but may not change)."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -221,3 +223,60 @@ def test_week_page_as_viewer_sees_but_cannot_change(server, context):
         },
     )
     assert r.status == 403
+
+
+def test_briefing_page_map_names_hot_spots_and_lock_asks_first(server, context):
+    bid = _open_briefing(server)
+    page = context.new_page()
+    login(page, server.url, "samordnare", f"/briefings/{bid}")
+    mapel = page.get_by_test_id("briefing-map")
+    page.wait_for_selector("#briefing-map[data-ready='1']")
+    assert int(mapel.get_attribute("data-features")) > 1  # the place, streets, hot spots
+    cells = page.locator("#hotspots .hot-cells li")
+    assert cells.count() > 0
+    text = " ".join(cells.all_inner_texts())
+    assert "vid " in text and "n 0" not in text
+    assert not re.search(r"\d{2},\d{5}", text)  # no raw coordinates where a street is near
+    # locking asks first: dismissed, the briefing stays open
+    page.once("dialog", lambda d: d.dismiss())
+    page.click("#lock-form button")
+    page.wait_for_timeout(300)
+    assert server.query("SELECT status FROM briefings WHERE id = ?", bid)[0][0] == "open"
+    # the ratio column is whole at 1366 px: its cells end inside the table's box
+    page.set_viewport_size({"width": 1366, "height": 900})
+    table = page.locator("#counts table").bounding_box()
+    section = page.locator("#counts").bounding_box()
+    assert table["x"] + table["width"] <= section["x"] + section["width"] + 1
+
+
+def test_briefing_page_as_viewer_has_the_map_and_no_forms(server, context):
+    bid = _open_briefing(server)
+    page = context.new_page()
+    login(page, server.url, "lasare", f"/briefings/{bid}")
+    page.wait_for_selector("#briefing-map[data-ready='1']")
+    assert page.locator("form[method=post]").count() == 1  # the log-out button only
+    assert page.locator("#lock-form").count() == 0
+
+
+@pytest.mark.parametrize("kind", ["weekly", "forum"])
+def test_weekly_and_forum_meetings_have_their_agenda(server, context, kind):
+    c = _api(server)
+    try:
+        at = "2024-12-16T09:00:00" if kind == "weekly" else "2024-12-18T10:00:00"
+        r = c.post("/api/v1/briefings", json={"place": "Klara", "at": at, "kind": kind})
+        assert r.status_code == 201, r.text
+        bid = r.json()["id"]
+        printed = c.get(f"/briefings/{bid}/print?lang=en").text
+    finally:
+        c.close()
+    page = context.new_page()
+    login(page, server.url, "lasare", f"/briefings/{bid}")
+    if kind == "weekly":
+        assert page.locator("#agenda-week-ranking tbody tr").count() >= 2
+        assert page.locator("#agenda-feedback tbody tr").count() >= 1
+        assert "The week 2024-W50" in printed
+    else:
+        assert page.locator("#agenda-goals [data-testid=goal-chart]").count() >= 1
+        assert page.locator("#agenda-actions h3").count() >= 1
+        assert "Goals (2024-11)" in printed
+    assert page.locator("#counts").count() == 0  # not the operational picture's agenda

@@ -60,7 +60,10 @@
         el.dataset.features = String(Number(el.dataset.features || 0) + 1);
       },
       fit() {
-        const b = layer.getBounds();
+        // the place (or district) fills the map; streets around it only give the bearings
+        let b = L.latLngBounds([]);
+        layer.eachLayer(l => { if (l.feature && l.feature.properties.kind === 'place') b.extend(l.getBounds()); });
+        if (!b.isValid()) b = layer.getBounds();
         if (b.isValid() && !fitted) { map.fitBounds(b.pad(0.05)); fitted = true; }
         else if (!fitted) map.setView([59.334, 18.063], 15);
       },
