@@ -27,6 +27,7 @@ from lagesbild.services import records
 from lagesbild.store.access import visible
 from lagesbild.store.schema import action_items
 from lagesbild.web.lang import lang_of
+from lagesbild.web.meeting_views import goal_views, meeting_map_config, ranking_rows, ratio_weeks
 from lagesbild.web.pages import CallerDep, need, page, render
 from lagesbild.web.params import Id
 from lagesbild.web.security import Caller
@@ -88,27 +89,9 @@ def _live_status(request: Request, caller: Caller, ids: list[int]) -> dict[int, 
         return {r.id: {"status": r.status, "done_at": r.done_at} for r in conn.execute(q)}
 
 
-def meeting_map_config(t: Translator) -> dict[str, Any]:
-    """What the meetings' maps (static/meetmap.js) read: tiles, language, messages."""
-    import os
-
-    from lagesbild.web.pages import TILES_ENV
-
-    tz = str(t.tz) if t.tz is not None else None  # clocks on the page in the store's time
-    return {"tiles": os.environ.get(TILES_ENV) or None, "msg": t.js(), "lang": t.lang, "tz": tz}
-
-
-def _ratio_weeks(r: dict, lang: str) -> str:
-    from lagesbild.web.pages_week import ratio_weeks
-
-    return ratio_weeks(r, lang)
-
-
 def _agenda(store, caller: Caller, b: dict, t: Translator) -> dict | None:
     """The weekly or forum meeting's own agenda (`briefing.agenda`) ready for the page."""
     from lagesbild.briefing import agenda
-    from lagesbild.web.pages_goals import goal_views
-    from lagesbild.web.pages_week import ranking_rows
 
     items = agenda.agenda(store, caller.viewer, b)
     if items is None:
@@ -116,7 +99,7 @@ def _agenda(store, caller: Caller, b: dict, t: Translator) -> dict | None:
     if b["kind"] == "weekly":
         ranking_rows(items["ranking"])
     else:
-        items["goals"] = goal_views(items["goals"], t, store.tz)
+        items["goals"] = goal_views(items["goals"], t, store)
     return items
 
 
@@ -278,7 +261,7 @@ def _briefing_context(
         "ratio": lambda r: counts.ratio_text(r, lang),
         "hot": _named_hot_cells(store, caller, p),
         "map_config": meeting_map_config(t),
-        "ratio_weeks": lambda r: _ratio_weeks(r, lang),
+        "ratio_weeks": lambda r: ratio_weeks(r, lang),
         "agenda": _agenda(store, caller, b, t),
         "values": values or {},
         "errors": errors or {},

@@ -25,8 +25,8 @@ from lagesbild.briefing import live, maps, service
 from lagesbild.errors import ValidationError
 from lagesbild.i18n import Translator
 from lagesbild.services import data
-from lagesbild.web.briefing_pages import meeting_map_config
 from lagesbild.web.lang import lang_of
+from lagesbild.web.meeting_views import meeting_map_config
 from lagesbild.web.pages import CallerDep, need, page, render
 from lagesbild.web.params import Id
 from lagesbild.web.security import require_user

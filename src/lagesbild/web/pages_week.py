@@ -22,15 +22,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
 from lagesbild.briefing import est, maps
-from lagesbild.briefing.counts import ratio_text
 from lagesbild.domain.model import WRITE_ROLES
 from lagesbild.errors import NotFound, ValidationError
 from lagesbild.i18n import Translator
 from lagesbild.services import data
 from lagesbild.store.access import visible
 from lagesbild.store.schema import places
-from lagesbild.web.briefing_pages import _form, _names, meeting_map_config
+from lagesbild.web.briefing_pages import _form, _names
 from lagesbild.web.lang import lang_of
+from lagesbild.web.meeting_views import meeting_map_config, ranking_rows, ratio_text, ratio_weeks
 from lagesbild.web.pages import CallerDep, need, page, render
 from lagesbild.web.params import Id
 from lagesbild.web.security import Caller, require_user
@@ -145,20 +145,6 @@ def _context(
         + _query({"district": q["district"], "week": q["for_week"]}),
         "note_max": NOTE_MAX,
     }
-
-
-def ranking_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The week's places with their all-records counts this week (b) and the week before (a)."""
-    for r in rows:
-        r["b"] = r["crimes_now"] + r["observations_now"]
-        r["a"] = r["crimes_before"] + r["observations_before"]
-    return rows
-
-
-def ratio_weeks(r: dict[str, Any], lang: str) -> str:
-    """This week against the four weeks before, or "too few to compare"."""
-    w = r["weeks_before"]
-    return ratio_text({**w, "a": w["count"], "b": r["b"]}, lang, "a", "b")
 
 
 def _query(params: dict[str, str]) -> str:

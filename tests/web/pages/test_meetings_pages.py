@@ -49,7 +49,7 @@ def test_goals_page_as_coordinator_adds_edits_and_retires(server, context):
 
     page.fill("#title", "Färre stölder i Klara")
     page.fill("#place", "Klara")
-    page.fill("#indicator", "crimes:theft")
+    page.select_option("#indicator", "crimes:theft")
     page.fill("#baseline", "2022")
     page.fill("#change", "-30")
     page.fill("#deadline", "2026-06-30")
