@@ -59,6 +59,17 @@ def parse_indicator(store: Store, indicator: str) -> tuple[str, str | None]:
     return layer, cat or None
 
 
+def _check_target(target_change: float | None, target_value: float | None) -> None:
+    if target_change is not None and target_value is not None:
+        raise ValidationError("target", "give either a change (e.g. -0.2) or a target value")
+    if target_change is not None and not -1 <= target_change <= 10:
+        raise ValidationError(
+            "change", f"{target_change} is not a change from -1 (-100 %) upwards, e.g. -0.2"
+        )
+    if target_value is not None and target_value < 0:
+        raise ValidationError("target", f"{target_value} is not a count (0 or more)")
+
+
 def add_goal(
     store: Store,
     viewer: Viewer,
@@ -77,14 +88,7 @@ def add_goal(
         raise AccessDenied("your role may not add goals")
     if not title or not title.strip():
         raise ValidationError("title", "is empty; a goal needs a title")
-    if target_change is not None and target_value is not None:
-        raise ValidationError("target", "give either a change (e.g. -0.2) or a target value")
-    if target_change is not None and not -1 <= target_change <= 10:
-        raise ValidationError(
-            "change", f"{target_change} is not a change from -1 (-100 %) upwards, e.g. -0.2"
-        )
-    if target_value is not None and target_value < 0:
-        raise ValidationError("target", f"{target_value} is not a count (0 or more)")
+    _check_target(target_change, target_value)
     p = data.find_place(store, viewer, place)
     layer, cat = parse_indicator(store, indicator)
     sensitivity = parse_enum(Sensitivity, sensitivity, "sensitivity").value
@@ -170,14 +174,7 @@ def update_goal(
     indicator, place and baseline stay (a new measure is a new goal)."""
     if title is not None and not title.strip():
         raise ValidationError("title", "is empty; a goal needs a title")
-    if target_change is not None and target_value is not None:
-        raise ValidationError("target", "give either a change (e.g. -0.2) or a target value")
-    if target_change is not None and not -1 <= target_change <= 10:
-        raise ValidationError(
-            "change", f"{target_change} is not a change from -1 (-100 %) upwards, e.g. -0.2"
-        )
-    if target_value is not None and target_value < 0:
-        raise ValidationError("target", f"{target_value} is not a count (0 or more)")
+    _check_target(target_change, target_value)
     with store.write() as conn:
         g = _writable_goal(conn, viewer, goal_id)
         values: dict[str, Any] = {"updated_at": datetime.now(UTC), "deadline": deadline}
