@@ -213,3 +213,22 @@ def test_live_arrivals_since_an_instant_with_access(demo_store):
         )
     viewer = Viewer(user_id=None, organisation_id=other["id"], role=Role.VIEWER)
     assert live.arrivals(demo_store, viewer, b, since) == []  # restricted to the police
+
+
+def test_cli_goals_dashboard_defaults_to_the_data_and_says_past_it(demo_store):
+    from typer.testing import CliRunner
+
+    from lagesbild.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["goals", "dashboard", "--db", demo_store.url], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert "Goals, 2024-12" in res.output and "ratio 0.9" in res.output
+    past = runner.invoke(
+        app,
+        ["goals", "dashboard", "--month", "2026-10", "--db", demo_store.url],
+        terminal_width=200,
+    )
+    assert past.exit_code == 0, past.output
+    assert "no data after 2024-12-31" in past.output
+    assert "ratio" not in past.output and " p " not in past.output

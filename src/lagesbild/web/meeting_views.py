@@ -91,7 +91,7 @@ def chart_model(g: dict[str, Any], store_tz) -> dict[str, Any] | None:
         "target_y": y(target) if target is not None else None,
         "target": target,
         "ticks": [(y(top * k / 4), top * k / 4) for k in range(5)],
-        "xlabels": [(x(i), m) for i, m in enumerate(months) if i % 3 == 0 or i == n - 1],
+        "xlabels": [(x(i), m) for i, m in enumerate(months) if (n - 1 - i) % 3 == 0],
         "deadline": dl,
         "W": W,
         "H": H,
