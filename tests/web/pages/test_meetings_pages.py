@@ -316,13 +316,14 @@ def _read_events(c: httpx.Client, url: str, headers: dict, seconds: float) -> li
 
 def test_live_stream_resumes_from_the_last_event_id(server):
     from datetime import UTC, datetime, timedelta
+    from urllib.parse import urlencode
 
     bid = _open_briefing(server)
     since = (datetime.now(UTC) - timedelta(seconds=2)).isoformat()
     rid = _report(server, "samordnare", "Ström och återanslutning")
     c = _api(server, "lasare")
     try:
-        url = f"/briefings/{bid}/live/events?since={since}"
+        url = f"/briefings/{bid}/live/events?" + urlencode({"since": since})
         first = _read_events(c, url, {}, 4)
         items = [(eid, d) for ev, eid, d in first if ev == "item"]
         assert [d["id"] for _, d in items] == [f"observations-{rid}"]
