@@ -30,13 +30,14 @@
     return L.circleMarker(ll, { radius: 8, color: colour, fillColor: colour, fillOpacity: 0.7, weight: 2 });
   }
 
+  let hotIndex = 0; // neighbouring hot cells: labels alternate sides so they do not cover each other
   function tip(f, l) {
     const p = f.properties;
     if (p.kind === 'street') l.bindTooltip(esc(p.name), { sticky: true });
     else if (p.kind === 'place' || p.kind === 'area') l.bindTooltip(esc(p.name), { sticky: true });
     else if (p.kind === 'hotspot') {
       l.bindTooltip(`${esc(p.street || msg('meet_no_street'))}<br>n ${nf.format(p.count)}, z ${nf.format(p.z)}`,
-        { permanent: true, direction: 'right', className: 'hot-label' });
+        { permanent: true, direction: (hotIndex++ % 2) ? 'left' : 'right', className: 'hot-label' });
     } else if (p.kind === 'priority') {
       l.bindTooltip(`${esc(p.place)}: ${esc(p.organisation)}${p.note ? '<br>' + esc(p.note) : ''}`);
     } else if (p.kind === 'event') l.bindTooltip(`${esc(p.time || '')} ${esc(p.label || '')}`);
