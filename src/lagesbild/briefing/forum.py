@@ -33,6 +33,8 @@ from lagesbild.store.engine import Store
 from lagesbild.store.schema import goals, places
 
 TREND_MONTHS = 24
+
+
 def latest_month(store: Store, viewer: Viewer) -> date | None:
     """The last day of the latest month with records (crimes or observations) `viewer` sees:
     the dashboards' default, since a month past the data would count missing data as zero."""
