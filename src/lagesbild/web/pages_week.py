@@ -84,7 +84,8 @@ def _context(
     viewer = caller.viewer
     base = defaults(store, viewer, datetime.now(store.tz).date())
     q = {k: (q.get(k) or "").strip() or v for k, v in base.items()} | {
-        "org": (q.get("org") or "").strip()
+        "org": (q.get("org") or "").strip(),
+        "category": (q.get("category") or "").strip(),
     }
     errors = dict(errors or {})
     orgs = _names(request, caller, "organisations")
@@ -98,7 +99,14 @@ def _context(
         errors["week" if getattr(exc, "field", "") == "week" else "district"] = exc.message
     try:
         months = int(q["months"])
-        ranking = est.ranking(store, viewer, q["district"], date.fromisoformat(q["to"]), months)
+    except ValueError:
+        errors["months"] = "week.err.months"
+        months = 4
+    try:
+        to = date.fromisoformat(q["to"])
+        ranking = est.ranking(
+            store, viewer, q["district"], to, months, category=q["category"] or None
+        )
     except ValueError:
         errors["to"] = "week.err.date"
     except (ValidationError, NotFound) as exc:
@@ -144,6 +152,9 @@ def _context(
         "map_src": "/week/map.geojson?"
         + _query({"district": q["district"], "week": q["for_week"]}),
         "note_max": NOTE_MAX,
+        "categories": [
+            (c, t.label(store.taxonomy.get("crimes", c))) for c in store.taxonomy.codes("crimes")
+        ],
     }
 
 

@@ -220,6 +220,11 @@ def test_week_page_as_viewer_sees_but_cannot_change(server, context):
     assert page.get_by_test_id("week-priorities").count() == 1
     assert page.get_by_test_id("week-feedback").count() == 1
     assert page.locator("form[method=post][action^='/week']").count() == 0
+    # the tertial ranking with the `week ranking` options: months and category
+    page.goto(f"{server.url}/week?months=6&category=drug_offence")
+    assert "2024-07-01" in page.locator("#need .hint").inner_text()
+    assert page.locator("#category").input_value() == "drug_offence"
+    assert page.locator("#need-ranking tbody tr").count() >= 3
     csrf = page.locator("meta[name=csrf-token]").get_attribute("content")
     r = page.request.post(
         f"{server.url}/week/priorities",
