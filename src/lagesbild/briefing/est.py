@@ -39,6 +39,7 @@ from lagesbild.store.schema import (
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$", re.IGNORECASE)
 AREA_KINDS = ("scene", "priority_place", "comparison_area")
+WEEKS_BEFORE = 4
 
 
 def week_start(value: str | date) -> date:
@@ -89,12 +90,18 @@ def weekly_picture(store: Store, viewer: Viewer, district: str, week: str | date
     monday = week_start(week)
     now = _week_period(store, monday)
     before = now.previous()
+    # the weeks before: a single week is noisy, so the change is also given against the mean
+    # of the `WEEKS_BEFORE` weeks before (a rate ratio per day, exact interval)
+    weeks = Period(
+        f"{WEEKS_BEFORE} weeks before", now.start - WEEKS_BEFORE * (now.end - now.start), now.start
+    )
     rows = []
     for p in areas(store, viewer, d):
         rec: dict[str, Any] = {"place": p.name, "place_id": p.id, "kind": p.kind, "score": 0}
-        total_a = total_b = 0
+        total_a = total_b = total_w = 0
         for layer in ("crimes", "observations"):
             ca = data.count_in(store, viewer, layer, p.id, 0, before, None)
+            total_w += sum(data.count_in(store, viewer, layer, p.id, 0, weeks, None).values())
             cb = data.count_in(store, viewer, layer, p.id, 0, now, None)
             rec[f"{layer}_now"], rec[f"{layer}_before"] = sum(cb.values()), sum(ca.values())
             rec["score"] += sum(n * _severity(store, layer, c) for c, n in cb.items())
@@ -104,6 +111,15 @@ def weekly_picture(store: Store, viewer: Viewer, district: str, week: str | date
             total_a, total_b = total_a + sum(ca.values()), total_b + sum(cb.values())
         rr = an.rate_ratio(total_a, before.days, total_b, now.days)
         rec.update(rate_ratio=rr.ratio, ci_low=rr.ci_low, ci_high=rr.ci_high, p_value=rr.p_value)
+        rw = an.rate_ratio(total_w, weeks.days, total_b, now.days)
+        rec["weeks_before"] = {
+            "count": total_w,
+            "mean_per_week": total_w / WEEKS_BEFORE,
+            "rate_ratio": rw.ratio,
+            "ci_low": rw.ci_low,
+            "ci_high": rw.ci_high,
+            "p_value": rw.p_value,
+        }
         rows.append(rec)
     rows.sort(key=lambda r: (-r["score"], r["place"]))
     for rank, r in enumerate(rows, start=1):
@@ -118,7 +134,8 @@ def weekly_picture(store: Store, viewer: Viewer, district: str, week: str | date
             "places": rows,
             "priorities": priorities_on(store, viewer, monday),
             "method": "places ranked by severity-weighted count (crimes and observations, "
-            "count x severity 1-3); rate ratio this week / the week before, exact 95 % interval",
+            "count x severity 1-3); rate ratio this week / the week before, and per day against "
+            f"the {WEEKS_BEFORE} weeks before (weeks_before), exact 95 % intervals",
         }
     )
 
@@ -134,13 +151,16 @@ def set_priority(
     organisation: str,
     note: str | None = None,
     briefing_id: int | None = None,
+    geometry: dict | None = None,
 ) -> int:
-    """The weekly meeting's decision: `organisation` gives priority to `place` in the week."""
+    """The weekly meeting's decision: `organisation` gives priority to `place` in the week,
+    the whole place or (`geometry`, GeoJSON in WGS84) a point or small area drawn inside it."""
     if viewer != SYSTEM and viewer.role not in WRITE_ROLES:
         raise AccessDenied("your role may not set priorities")
     monday = week_start(week)
     p = data.find_place(store, viewer, place)
     org = figures.organisation_id(store, organisation)
+    drawn = _drawn(store, p, geometry) if geometry else None
     now = datetime.now(UTC)
     with store.write() as conn:
         existing = conn.execute(
@@ -148,9 +168,10 @@ def set_priority(
                 priorities.c.week_start == monday,
                 priorities.c.place_id == p.id,
                 priorities.c.organisation_id == org,
+                priorities.c.geom.is_(None),
             )
         ).scalar()
-        if existing is not None:
+        if existing is not None and drawn is None:  # the whole place, once per organisation
             return int(existing)
         owner = viewer.organisation_id or org
         pid = conn.execute(
@@ -160,6 +181,7 @@ def set_priority(
                 organisation_id=org,
                 briefing_id=briefing_id,
                 note=note,
+                geom=drawn,
                 owner_org_id=owner,
                 sensitivity="shared",
                 created_at=now,
@@ -169,6 +191,34 @@ def set_priority(
         ).inserted_primary_key[0]
         audit.record(conn, viewer, "create", "priorities", pid, f"{p.name} {monday}")
     return int(pid)
+
+
+MAX_PRIORITY_HA = 5.0  # a priority drawn on the map is a spot or a small area, not a district
+NEAR_PLACE_M = 100
+
+
+def _drawn(store: Store, place: data.PlaceGeo, geometry: dict):
+    """A drawn priority's shape (WGS84): a point or a polygon of at most `MAX_PRIORITY_HA`
+    inside the place (or within `NEAR_PLACE_M` of it)."""
+    import shapely
+    from shapely.errors import GEOSException
+
+    try:
+        g = shapely.geometry.shape(geometry)
+    except (GEOSException, AttributeError, KeyError, TypeError, ValueError, IndexError):
+        raise ValidationError("geometry", "expected a GeoJSON Point or Polygon") from None
+    if g.geom_type not in ("Point", "Polygon") or g.is_empty or not g.is_valid:
+        raise ValidationError("geometry", f"a {g.geom_type}: expected a Point or a valid Polygon")
+    projected = store.projector.to_projected(g)
+    if projected.area / 1e4 > MAX_PRIORITY_HA:
+        raise ValidationError(
+            "geometry",
+            f"{projected.area / 1e4:.1f} ha: a drawn priority is at most "
+            f"{MAX_PRIORITY_HA:g} ha (prioritise the whole place instead)",
+        )
+    if projected.distance(place.geom) > NEAR_PLACE_M:
+        raise ValidationError("geometry", f"lies outside {place.name}")
+    return g
 
 
 def remove_priority(store: Store, viewer: Viewer, priority_id: int) -> None:
@@ -183,7 +233,8 @@ def remove_priority(store: Store, viewer: Viewer, priority_id: int) -> None:
 
 def priorities_on(store: Store, viewer: Viewer, day: date) -> list[dict[str, Any]]:
     """The priority places of the week `day` falls in, per organisation, with the place's
-    outline (WGS84 GeoJSON) for the map."""
+    outline (``geometry``) and the point or area drawn at the meeting (``drawn``), WGS84
+    GeoJSON, for the map."""
     import shapely
 
     monday = week_start(day)
@@ -196,6 +247,7 @@ def priorities_on(store: Store, viewer: Viewer, day: date) -> list[dict[str, Any
             organisations.c.name.label("organisation"),
             priorities.c.note,
             places.c.geom,
+            priorities.c.geom.label("drawn"),
         )
         .join(places, places.c.id == priorities.c.place_id)
         .join(organisations, organisations.c.id == priorities.c.organisation_id)
@@ -205,8 +257,10 @@ def priorities_on(store: Store, viewer: Viewer, day: date) -> list[dict[str, Any
     with store.read() as conn:
         rows = [dict(r) for r in conn.execute(q).mappings()]
     for r in rows:
-        g = r.pop("geom")
+        g, d = r.pop("geom"), r.pop("drawn")
         r["geometry"] = shapely.geometry.mapping(g) if g is not None else None
+        # the point or small area drawn at the meeting, if any (else the whole place)
+        r["drawn"] = shapely.geometry.mapping(d) if d is not None else None
     return clean(rows)
 
 

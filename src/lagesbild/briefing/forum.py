@@ -17,13 +17,14 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from lagesbild import analysis as an
 from lagesbild.briefing import goal_measurements
+from lagesbild.briefing.counts import too_few
 from lagesbild.domain.model import SYSTEM, WRITE_ROLES, Sensitivity, Viewer, parse_enum
 from lagesbild.domain.periods import Period, parse_period
-from lagesbild.errors import AccessDenied, LagesbildError, ValidationError
+from lagesbild.errors import AccessDenied, LagesbildError, NotFound, ValidationError
 from lagesbild.services import data
 from lagesbild.services.analyse import indicators
 from lagesbild.services.results import clean
@@ -33,6 +34,17 @@ from lagesbild.store.engine import Store
 from lagesbild.store.schema import goals, places
 
 TREND_MONTHS = 24
+
+
+def latest_month(store: Store, viewer: Viewer) -> date | None:
+    """The last day of the latest month with records (crimes or observations) `viewer` sees:
+    the dashboards' default, since a month past the data would count missing data as zero."""
+    last = [t for t in (data.latest(store, viewer, lay) for lay in ("crimes", "observations")) if t]
+    if not last:
+        return None
+    day = max(last).astimezone(store.tz).date()
+    nxt = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return date.fromordinal(nxt.toordinal() - 1)
 
 
 def parse_indicator(store: Store, indicator: str) -> tuple[str, str | None]:
@@ -55,6 +67,17 @@ def parse_indicator(store: Store, indicator: str) -> tuple[str, str | None]:
     return layer, cat or None
 
 
+def _check_target(target_change: float | None, target_value: float | None) -> None:
+    if target_change is not None and target_value is not None:
+        raise ValidationError("target", "give either a change (e.g. -0.2) or a target value")
+    if target_change is not None and not -1 <= target_change <= 10:
+        raise ValidationError(
+            "change", f"{target_change} is not a change from -1 (-100 %) upwards, e.g. -0.2"
+        )
+    if target_value is not None and target_value < 0:
+        raise ValidationError("target", f"{target_value} is not a count (0 or more)")
+
+
 def add_goal(
     store: Store,
     viewer: Viewer,
@@ -73,14 +96,7 @@ def add_goal(
         raise AccessDenied("your role may not add goals")
     if not title or not title.strip():
         raise ValidationError("title", "is empty; a goal needs a title")
-    if target_change is not None and target_value is not None:
-        raise ValidationError("target", "give either a change (e.g. -0.2) or a target value")
-    if target_change is not None and not -1 <= target_change <= 10:
-        raise ValidationError(
-            "change", f"{target_change} is not a change from -1 (-100 %) upwards, e.g. -0.2"
-        )
-    if target_value is not None and target_value < 0:
-        raise ValidationError("target", f"{target_value} is not a count (0 or more)")
+    _check_target(target_change, target_value)
     p = data.find_place(store, viewer, place)
     layer, cat = parse_indicator(store, indicator)
     sensitivity = parse_enum(Sensitivity, sensitivity, "sensitivity").value
@@ -132,15 +148,70 @@ def add_goal(
     return int(gid)
 
 
-def list_goals(store: Store, viewer: Viewer) -> list[dict[str, Any]]:
+def list_goals(store: Store, viewer: Viewer, retired: bool = False) -> list[dict[str, Any]]:
+    """The goals `viewer` sees; retired ones only with `retired`."""
+    q = (
+        select(goals, places.c.name.label("place"))
+        .outerjoin(places, places.c.id == goals.c.place_id)
+        .where(visible(goals, viewer))
+        .order_by(goals.c.id)
+    )
+    if not retired:
+        q = q.where(goals.c.retired_at.is_(None))
     with store.read() as conn:
-        rows = conn.execute(
-            select(goals, places.c.name.label("place"))
-            .outerjoin(places, places.c.id == goals.c.place_id)
-            .where(visible(goals, viewer))
-            .order_by(goals.c.id)
-        ).mappings()
-        return [dict(r) for r in rows]
+        return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def _writable_goal(conn, viewer: Viewer, goal_id: int) -> dict[str, Any]:
+    if viewer != SYSTEM and viewer.role not in WRITE_ROLES:
+        raise AccessDenied("your role may not change goals")
+    row = conn.execute(select(goals).where(goals.c.id == goal_id, visible(goals, viewer))).first()
+    if row is None:
+        raise NotFound(f"no goal {goal_id}")
+    return dict(row._mapping)
+
+
+def update_goal(
+    store: Store,
+    viewer: Viewer,
+    goal_id: int,
+    *,
+    title: str | None = None,
+    target_change: float | None = None,
+    target_value: float | None = None,
+    deadline: date | None = None,
+) -> None:
+    """Change a goal's title, target (a change or a value, as `add_goal`) or deadline; the
+    indicator, place and baseline stay (a new measure is a new goal)."""
+    if title is not None and not title.strip():
+        raise ValidationError("title", "is empty; a goal needs a title")
+    _check_target(target_change, target_value)
+    with store.write() as conn:
+        g = _writable_goal(conn, viewer, goal_id)
+        values: dict[str, Any] = {"updated_at": datetime.now(UTC), "deadline": deadline}
+        if title is not None:
+            values["title"] = title.strip()
+        if target_change is not None:
+            base = g["baseline_value"]
+            values["target_change"] = target_change
+            values["target_value"] = (
+                float(round(base * (1 + target_change))) if base is not None else None
+            )
+        elif target_value is not None:
+            values.update(target_value=target_value, target_change=None)
+        conn.execute(update(goals).where(goals.c.id == goal_id).values(**values))
+        audit.record(conn, viewer, "update", "goals", goal_id, values.get("title", g["title"]))
+
+
+def retire_goal(store: Store, viewer: Viewer, goal_id: int) -> None:
+    """The forum no longer follows the goal: kept, but off the dashboard."""
+    with store.write() as conn:
+        g = _writable_goal(conn, viewer, goal_id)
+        now = datetime.now(UTC)
+        conn.execute(
+            update(goals).where(goals.c.id == goal_id).values(retired_at=now, updated_at=now)
+        )
+        audit.record(conn, viewer, "retire", "goals", goal_id, g["title"])
 
 
 def _month_edges(store: Store, last_month_end: date, months: int) -> list[datetime]:
@@ -196,8 +267,14 @@ def _count_goal(store: Store, viewer: Viewer, g: dict, month: date) -> dict[str,
     ratio, low, high, p = rr
     down = target_ratio is None or target_ratio <= 1  # a goal to reduce, or (rarely) to raise
     last = data.latest(store, viewer, layer)
-    if last is None or last < pb.start:
-        status = "no data"  # nothing recorded since the period began: not a fall to zero
+    # the period's last month has no record: the period reaches past the data, its zeros are
+    # missing data, so no ratio, interval or p-value (and no status but "no data")
+    past_data = last is None or last < edges[-2]
+    few = too_few(a, b)
+    if past_data:
+        status = "no data"
+    elif few:
+        status = "too few"
     elif target_ratio is None:
         status = "no target"
     elif (high < target_ratio) if down else (low > target_ratio):
@@ -207,8 +284,13 @@ def _count_goal(store: Store, viewer: Viewer, g: dict, month: date) -> dict[str,
     else:
         status = "not yet"
     progress = (1 - ratio) / (1 - target_ratio) if target_ratio not in (None, 1) else None
+    if past_data or few:
+        ratio = low = high = p = progress = None
     trend_p = float(mk.p)
     return {
+        "past_data": past_data,
+        "data_ends": last.astimezone(store.tz).date() if last is not None else None,
+        "too_few": few,
         "baseline_count": a,
         "current_count": b,
         "current_period": current,
@@ -249,7 +331,8 @@ def _status_goal(store: Store, viewer: Viewer, g: dict) -> dict[str, Any]:
 
 
 def dashboard(store: Store, viewer: Viewer, month: str | date | None = None) -> dict:
-    """Progress per goal as of the end of `month` (YYYY-MM; default the last full month). The
+    """Progress per goal as of the end of `month` (YYYY-MM; default the latest month with data,
+    `latest_month`). The
     public (no sign-in) gets fixed calendar years with small counts suppressed
     (`briefing.forum_public`)."""
     if viewer.is_public:
@@ -261,9 +344,10 @@ def dashboard(store: Store, viewer: Viewer, month: str | date | None = None) -> 
 
 def _dashboard(store: Store, viewer: Viewer, month: str | date | None = None) -> dict:
     if month is None:
-        today = date.today()
-        first = date(today.year, today.month, 1)
-        end = date.fromordinal(first.toordinal() - 1)
+        end = latest_month(store, viewer)
+        if end is None:  # no records at all: the last full month
+            first = date.today().replace(day=1)
+            end = date.fromordinal(first.toordinal() - 1)
     elif isinstance(month, date):
         end = month
     else:

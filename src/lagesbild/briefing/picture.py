@@ -70,8 +70,10 @@ def _hot_spots(store: Store, viewer: Viewer, place: data.PlaceGeo, period: Perio
     drawn = geometries_to_wgs84(store.projector, [geom for _, geom in hot])
     for (row, _), geom in zip(hot, drawn, strict=True):
         c = geom.centroid
-        cells.append({**row, "lon": c.x, "lat": c.y})
+        if row.get("count"):  # a hot cell with nothing in it is its neighbours' shadow
+            cells.append({**row, "lon": c.x, "lat": c.y})
     cells.sort(key=lambda r: -(r["z"] or 0))
+    name_cells(store, viewer, cells[:HOT_CELLS])
     return {
         "from": first.isoformat(),
         "to": last.isoformat(),
@@ -79,6 +81,28 @@ def _hot_spots(store: Store, viewer: Viewer, place: data.PlaceGeo, period: Perio
         "hot_cells": sum(v for k, v in out.summary.items() if k.startswith("cells_hot")),
         "cells": cells[:HOT_CELLS],
     }
+
+
+STREET_WITHIN_M = 150  # a hot spot further from every street is named by its coordinates
+
+
+def name_cells(store: Store, viewer: Viewer, cells: list[dict[str, Any]]) -> list[dict]:
+    """Give each hot cell (``lat``, ``lon``) the name of the nearest street within
+    `STREET_WITHIN_M` as ``street`` (None when none is that near), so a meeting hears a place,
+    not coordinates. Pictures stored before kept no name: the pages name them when shown."""
+    import shapely
+
+    todo = [c for c in cells if "street" not in c and c.get("lat") is not None]
+    if not todo:
+        return cells
+    points = [store.projector.to_projected(shapely.Point(c["lon"], c["lat"])) for c in todo]
+    area = shapely.MultiPoint(points).buffer(STREET_WITHIN_M)
+    streets = data.streets_near(store, viewer, area)
+    for c, pt in zip(todo, points, strict=True):
+        near = [(g.distance(pt), name) for name, g in streets]
+        best = min(near, default=None)
+        c["street"] = best[1] if best and best[0] <= STREET_WITHIN_M else None
+    return cells
 
 
 def _priorities(store: Store, viewer: Viewer, place_ids: list[int], day: date) -> list[dict]:

@@ -12,8 +12,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from lagesbild.domain.model import SYSTEM, Viewer
 from lagesbild.errors import ValidationError
-from lagesbild.i18n import codes, section
+from lagesbild.i18n import codes, section, text
 from lagesbild.i18n import format as fmt
 from lagesbild.store.engine import Store
 
@@ -38,7 +39,25 @@ def environment(folder: Path) -> Environment:
     return env
 
 
-def briefing_html(store: Store, briefing: dict[str, Any], lang: str = "sv") -> str:
+def open_actions(briefing: dict[str, Any]) -> list[dict[str, Any]]:
+    """The items open at the briefing and those added at it, each once (the print's "open
+    action items" must not leave out the one just added)."""
+    pic, minutes = briefing["picture"], briefing["minutes"]
+    out: dict[Any, dict] = {}
+    for a in [*(pic.get("actions") or []), *(minutes.get("new_actions") or [])]:
+        if a.get("status", "open") == "open":
+            out[a["id"]] = a
+    return list(out.values())
+
+
+def briefing_html(
+    store: Store, briefing: dict[str, Any], lang: str = "sv", viewer: Viewer = SYSTEM
+) -> str:
+    """The print of a briefing; `viewer` names the hot spots' streets with their access."""
+    from lagesbild.briefing.agenda import agenda
+    from lagesbild.briefing.counts import ratio_text, too_few
+    from lagesbild.briefing.picture import name_cells
+
     lang = fmt.check_lang(lang)
     tz = store.tz
     env = environment(HERE / "templates")
@@ -56,6 +75,24 @@ def briefing_html(store: Store, briefing: dict[str, Any], lang: str = "sv") -> s
         clock=lambda v: fmt.clock(v, tz),
         max_notable=MAX_NOTABLE,
         today=fmt.when(briefing["at"], tz, lang, False),
+        ratio=lambda r: ratio_text(r, lang),
+        actions=open_actions(briefing),
+        hot={
+            layer: name_cells(
+                store,
+                viewer,
+                [
+                    dict(c)
+                    for c in (pic["hotspots"].get(layer) or {}).get("cells") or []
+                    if c.get("count")
+                ],
+            )
+            for layer in ("crimes", "observations")
+        },
+        plural=lambda n, one, many: labels[one] if n == 1 else labels[many],
+        agenda=agenda(store, viewer, briefing),
+        few=too_few,
+        status_word=lambda s: text("goals.status." + str(s).replace(" ", "_"), lang),
     )
 
 

@@ -81,7 +81,7 @@ def goals_add(
 @goals_app.command("dashboard")
 def goals_dashboard(
     month: Annotated[
-        str | None, typer.Option("--month", help="YYYY-MM (default last month)")
+        str | None, typer.Option("--month", help="YYYY-MM (default the latest month with data)")
     ] = None,
     as_json: Json = False,
     db: DbOption = None,
@@ -100,6 +100,18 @@ def goals_dashboard(
             trend = ", ".join(f"{r['round']}: {r['area_ha']:.1f} ha" for r in g.get("rounds", []))
         elif g["indicator"].startswith("measurements:"):
             figs, trend = goal_measurements.dashboard_cells(g, lambda v: fmt.num(v, "en", 1))
+        elif g.get("past_data"):  # zeros past the data are missing data: no ratio, no p
+            figs = (
+                f"{g['baseline_count']} ({g['baseline_period']}); no data after "
+                f"{g.get('data_ends') or '-'}"
+            )
+            trend = ""
+        elif g.get("too_few"):
+            figs = (
+                f"{g['baseline_count']} ({g['baseline_period']}) -> {g['current_count']}; "
+                "too few to compare"
+            )
+            trend = ""
         elif "rate_ratio" in g:
             figs = (
                 f"{g['baseline_count']} ({g['baseline_period']}) -> {g['current_count']}; "

@@ -354,6 +354,7 @@ goals = Table(
     Column("target_value", Float, nullable=True),
     Column("target_change", Float, nullable=True),  # e.g. -0.20 for "down 20 %"
     Column("deadline", Date, nullable=True),
+    Column("retired_at", UTCDateTime, nullable=True),  # no longer followed: off the dashboard
     *_owned(),
 )
 
@@ -500,6 +501,8 @@ priorities = Table(
     Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=False),
     Column("briefing_id", Integer, ForeignKey("briefings.id"), nullable=True),
     Column("note", Text, nullable=True),
+    # a point or small area drawn inside the place (WGS84); none: the place's outline
+    Column("geom", Geometry, nullable=True),
     *_owned(),
 )
 

@@ -29,6 +29,7 @@ from lagesbild.web import (
     pages_analysis,
     pages_field,
     pages_import,
+    pages_meetings,
     pages_observe,
     pages_places,
     pages_rounds,
@@ -172,6 +173,7 @@ def create_app(url: str | None = None, tune_gc: bool = False, warm: bool = False
     app.include_router(residents.router)
     app.include_router(briefing_routes.router)
     app.include_router(briefing_pages_router)
+    app.include_router(pages_meetings.router)
     app.include_router(ogc.router)
 
     @app.get("/favicon.ico", include_in_schema=False)

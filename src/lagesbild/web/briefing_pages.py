@@ -19,15 +19,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from lagesbild.briefing import service
+from lagesbild.briefing import counts, picture, service
 from lagesbild.domain.model import WRITE_ROLES, ActionStatus, BriefingKind, BriefingStatus
 from lagesbild.errors import NotFound, ValidationError
 from lagesbild.i18n import Translator
-from lagesbild.i18n import format as fmt
 from lagesbild.services import records
 from lagesbild.store.access import visible
 from lagesbild.store.schema import action_items
 from lagesbild.web.lang import lang_of
+from lagesbild.web.meeting_views import goal_views, meeting_map_config, ranking_rows, ratio_weeks
 from lagesbild.web.pages import CallerDep, need, page, render
 from lagesbild.web.params import Id
 from lagesbild.web.security import Caller
@@ -87,6 +87,30 @@ def _live_status(request: Request, caller: Caller, ids: list[int]) -> dict[int, 
     )
     with store.read() as conn:
         return {r.id: {"status": r.status, "done_at": r.done_at} for r in conn.execute(q)}
+
+
+def _agenda(store, caller: Caller, b: dict, t: Translator) -> dict | None:
+    """The weekly or forum meeting's own agenda (`briefing.agenda`) ready for the page."""
+    from lagesbild.briefing import agenda
+
+    items = agenda.agenda(store, caller.viewer, b)
+    if items is None:
+        return None
+    if b["kind"] == "weekly":
+        ranking_rows(items["ranking"])
+    else:
+        items["goals"] = goal_views(items["goals"], t, store)
+    return items
+
+
+def _named_hot_cells(store, caller: Caller, p: dict) -> dict[str, list[dict]]:
+    """The picture's hot cells with something in them, each named by its nearest street
+    (pictures stored before the names were kept are named now)."""
+    out = {}
+    for layer in ("crimes", "observations"):
+        cells = [dict(c) for c in (p.get("hotspots", {}).get(layer) or {}).get("cells") or []]
+        out[layer] = picture.name_cells(store, caller.viewer, [c for c in cells if c.get("count")])
+    return out
 
 
 # ------------------------------------------------------------------ list and new
@@ -195,6 +219,8 @@ def _briefing_context(
 
     carried = [dict(a) for a in p.get("actions") or []]
     made = [dict(a) for a in m.get("new_actions") or []]
+    # a picture made on view already lists the items added here: each item once, as new here
+    carried = [a for a in carried if a["id"] not in {x["id"] for x in made}]
     if is_open:  # show the items as they are now, so that "done" shows at once
         live = _live_status(request, caller, [a["id"] for a in carried + made])
         for a in carried + made:
@@ -232,7 +258,11 @@ def _briefing_context(
         "label": label,
         "when": when,
         "clock": clock,
-        "ratio": lambda r: fmt.ratio_ci(r, lang),
+        "ratio": lambda r: counts.ratio_text(r, lang),
+        "hot": _named_hot_cells(store, caller, p),
+        "map_config": meeting_map_config(t),
+        "ratio_weeks": lambda r: ratio_weeks(r, lang),
+        "agenda": _agenda(store, caller, b, t),
         "values": values or {},
         "errors": errors or {},
         "text_max": TEXT_MAX,

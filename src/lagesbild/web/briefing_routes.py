@@ -150,7 +150,7 @@ def lock(request: Request, caller: CallerDep, briefing_id: Id) -> dict:
 def print_page(request: Request, caller: CallerDep, briefing_id: Id, lang: str = "sv"):
     store = request.app.state.store
     b = service.get_briefing(store, caller.viewer, briefing_id)
-    return HTMLResponse(render.briefing_html(store, b, lang))
+    return HTMLResponse(render.briefing_html(store, b, lang, caller.viewer))
 
 
 @router.get("/briefings/{briefing_id}/print.pdf")
@@ -160,7 +160,7 @@ def print_pdf(request: Request, caller: CallerDep, briefing_id: Id, lang: str = 
 
     store = request.app.state.store
     html = render.briefing_html(
-        store, service.get_briefing(store, caller.viewer, briefing_id), lang
+        store, service.get_briefing(store, caller.viewer, briefing_id), lang, caller.viewer
     )
     with tempfile.TemporaryDirectory() as tmp:
         path = render.write_pdf(html, Path(tmp) / "briefing.pdf")

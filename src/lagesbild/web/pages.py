@@ -308,35 +308,18 @@ def map_cameras(request: Request, caller: CallerDep) -> dict:
 
 @router.get("/map/priorities.geojson")
 def map_priorities(request: Request, caller: CallerDep, day: str | None = None) -> dict:
-    """The week's priority places (EST) with the organisations that prioritised them."""
+    """The week's priority places (EST) with the organisations that prioritised them (and the
+    coming week's, once set: `briefing.maps.priorities_layer`)."""
     from datetime import date as _date
 
-    from lagesbild.briefing import est
+    from lagesbild.briefing import maps
 
     store = request.app.state.store
     try:
         when = _date.fromisoformat(day) if day else datetime.now(store.tz).date()
     except ValueError:
         raise ValidationError("day", f"{day!r} is not a date (YYYY-MM-DD)") from None
-    by_place: dict[int, dict] = {}
-    for p in est.priorities_on(store, caller.viewer, when):
-        f = by_place.setdefault(
-            p["place_id"],
-            {
-                "type": "Feature",
-                "geometry": p["geometry"],
-                "properties": {
-                    "place": p["place"],
-                    "week_start": str(p["week_start"]),
-                    "organisations": [],
-                    "notes": [],
-                },
-            },
-        )
-        f["properties"]["organisations"].append(p["organisation"])
-        if p.get("note"):
-            f["properties"]["notes"].append(p["note"])
-    return {"type": "FeatureCollection", "features": list(by_place.values())}
+    return maps.priorities_layer(store, caller.viewer, when)
 
 
 # ------------------------------------------------------------------ log-in
