@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import shapely
 from sqlalchemy import func, select
 
 from lagesbild import analysis as an
-from lagesbild.domain.model import Sensitivity, Viewer
+from lagesbild.domain.model import SHARED_AUDIENCE, Sensitivity, Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.services import data, records
 from lagesbild.store.access import visible
@@ -235,11 +235,30 @@ def data_span(store: Store, viewer: Viewer) -> tuple[datetime, datetime] | None:
     return (lo, hi) if lo is not None else None
 
 
+def latest_crime(store: Store, viewer: Viewer) -> datetime | None:
+    """The time of the latest crime the viewer may see (observations, which a field report
+    filed today moves, do not set the default period)."""
+    with store.read() as conn:
+        return conn.execute(
+            select(func.max(crimes.c.occurred_at)).where(visible(crimes, viewer))
+        ).scalar()
+
+
 def default_window(store: Store, viewer: Viewer, now: datetime | None = None) -> tuple[str, str]:
-    """The map's default time filter: the last 365 days of the data the viewer may see, up to
-    today (so a report filed just now shows)."""
-    now = now or datetime.now(store.tz)
-    span = data_span(store, viewer)
-    end = now.date()
-    start = (span[1].astimezone(store.tz).date() if span else end) - timedelta(days=365)
-    return start.isoformat(), end.isoformat()
+    """The map's default time filter: the 12 months that end (exclusive) on the first of the
+    month after the latest crime the viewer may see, as inclusive days: latest crime
+    2024-11-15 -> 2023-12-01..2024-11-30. Bound to the data, not the clock; with no crimes,
+    the 12 months up to the current month's end."""
+    latest = latest_crime(store, viewer)
+    if latest is None and viewer.is_public:
+        # the public sees crimes only as the public counts (months of what every partner may
+        # see): its default period is theirs, which tells no more than those counts do
+        latest = latest_crime(store, SHARED_AUDIENCE)
+    day = (
+        latest.astimezone(store.tz).date()
+        if latest is not None
+        else (now or datetime.now(store.tz)).date()
+    )
+    end = date(day.year + (day.month == 12), day.month % 12 + 1, 1)  # exclusive
+    start = date(end.year - 1, end.month, 1)
+    return start.isoformat(), (end - timedelta(days=1)).isoformat()

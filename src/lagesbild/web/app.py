@@ -27,6 +27,7 @@ from lagesbild.web import (
     pages,
     pages_field,
     pages_import,
+    pages_map,
     pages_places,
     public,
     residents,
@@ -157,6 +158,7 @@ def create_app(url: str | None = None, tune_gc: bool = False) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(pages_field.router)
     app.include_router(pages_places.router)
+    app.include_router(pages_map.router)
     app.include_router(pages_import.router)
     app.include_router(residents.router)
     app.include_router(briefing_routes.router)

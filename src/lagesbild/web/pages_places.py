@@ -4,7 +4,6 @@ areas, activation events), survey results and the audit log."""
 from __future__ import annotations
 
 import math
-import os
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -18,10 +17,10 @@ from lagesbild.services import records
 from lagesbild.services.analyse import CAVEAT, indicators, resolve, survey
 from lagesbild.store import audit
 from lagesbild.store.queries import extent_features, place_summaries
+from lagesbild.web.headers import tile_config
 from lagesbild.web.lang import lang_of
 from lagesbild.web.pages import (
     PAGE_SIZE,
-    TILES_ENV,
     CallerDep,
     need,
     page,
@@ -39,11 +38,13 @@ router = APIRouter(include_in_schema=False)
 SCOPE_KEYS = {"place": "scope.place", "extent": "scope.extent", "city": "scope.city"}
 
 
-def _default_periods(extent_years: list[int], span) -> tuple[str, str]:
+def _default_periods(extent_years: list[int], latest: datetime | None) -> tuple[str, str]:
+    """The mapping rounds' last two years; else the last two whole years of crimes the viewer
+    may see (bound to the data, not the clock)."""
     if len(extent_years) >= 2:
         return str(extent_years[-2]), str(extent_years[-1])
-    if span:
-        last = span[1].year - (1 if span[1].month < 12 else 0)
+    if latest:
+        last = latest.year - (1 if latest.month < 12 else 0)
         return str(last - 1), str(last)
     year = datetime.now().year
     return str(year - 2), str(year - 1)
@@ -67,7 +68,7 @@ def place_page(
         raise NotFound(f"no place {place_id}")
     layer = layer if layer in ("crimes", "observations") else "crimes"
     years = sorted(place.extents)
-    da, db = _default_periods(years, svc.data_span(store, caller.viewer))
+    da, db = _default_periods(years, svc.latest_crime(store, caller.viewer))
     a, b = (a or da).strip(), (b or db).strip()
     errors: dict[str, str] = {}
     result = None
@@ -110,7 +111,7 @@ def place_page(
                 summary.get("police_presence_hours_a"),
                 summary.get("police_presence_hours_b"),
             ),
-            "config": {"tiles": os.environ.get(TILES_ENV) or None, "msg": t.js(), "lang": t.lang},
+            "config": {**tile_config(), "msg": t.js(), "lang": t.lang},
         },
     )
 

@@ -29,8 +29,9 @@ from lagesbild.services import records
 from lagesbild.store import audit
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import rate_events, resident_reports
+from lagesbild.web.headers import tile_config
 from lagesbild.web.lang import lang_of
-from lagesbild.web.pages import TILES_ENV, need, page, render
+from lagesbild.web.pages import need, page, render
 from lagesbild.web.pages_field import (
     check_position,
     position_messages,
@@ -246,7 +247,7 @@ def _form_context(request: Request, values: dict, errors: dict, status: str | No
         "done": status,
         "text_max": TEXT_MAX,
         "config": {
-            "tiles": os.environ.get(TILES_ENV) or None,
+            **tile_config(),
             "msg": t.js(),
             "lang": t.lang,
             "region": region_config(region),
