@@ -106,6 +106,18 @@ def time_profile(times: np.ndarray, tz, first: date, last: date) -> dict[str, An
     }
 
 
+def month_counts(times: np.ndarray, tz, first: date, last: date) -> tuple[list[date], list[int]]:
+    """Counts of `times` per local calendar month from `first`'s month to `last`'s."""
+    starts = _bin_starts(first, last, "month")
+    local = _local_seconds(times, tz) if len(times) else np.zeros(0, dtype=np.int64)
+    days = local // 86400
+    edges = np.array([(s - date(1970, 1, 1)).days for s in starts], dtype=np.int64)
+    idx = np.searchsorted(edges, days, side="right") - 1
+    end = date(last.year + (last.month == 12), last.month % 12 + 1, 1)  # exclusive
+    keep = (idx >= 0) & (days < (end - date(1970, 1, 1)).days)
+    return starts, np.bincount(idx[keep], minlength=len(starts)).tolist()
+
+
 @router.get("/map/time.json")
 async def map_time(
     request: Request,

@@ -182,6 +182,7 @@
       const dx = layer === 'crimes' ? Math.round(size * 0.9) : Math.round(size * 0.1);
       const m = L.marker([lat, lon], {
         keyboard: true,
+        zIndexOffset: -size * 1000,  // smaller clusters above larger ones: each keeps a part to click
         title: `${msg('layer.' + layer)}: ${nf.format(n)}`,
         icon: L.divIcon({ className: 'cluster ' + cls, iconSize: [size, size], iconAnchor: [dx, size / 2],
           html: `<span data-ids="${ids.join(' ')}" data-layer="${layer}">${nf.format(n)}</span>` }),
@@ -230,7 +231,6 @@
   // ---------------------------------------------------------------- loading
   const TIME_DEPENDENT = ['crimes', 'observations', 'hotspots', 'cameras', 'guard_areas', 'activation_events', 'priorities'];
   const VIEW_DEPENDENT = ['crimes', 'observations'];
-  const loaded = {};
   const seq = {};  // per layer: the number of its latest request; older answers are dropped
   const inflight = {};  // per layer: the AbortController of its latest request
   let pending = 0;  // layer loads under way: the map is "ready" (data-ready=1) when none are
@@ -260,7 +260,7 @@
       groups[k].clearLayers();
       groups[k].addLayer(layer);
       LB.data[k] = fc;
-      loaded[k] = true;
+
       if (VIEW_DEPENDENT.includes(k)) setCount(k, fc.numberMatched, fc.numberTotal);
       else setCount(k, fc.numberMatched !== undefined ? fc.numberMatched : fc.features.length);
     } catch (e) {
@@ -516,7 +516,7 @@
     box.addEventListener('change', () => {
       state.layers = ALL.filter(l => document.getElementById('l-' + l).checked);
       writeState();
-      load(state.layers.filter(l => !loaded[l] || TIME_DEPENDENT.includes(l)));
+      if (box.checked) load([k]); else settle();  // only the layer switched on is fetched
       if (VIEW_DEPENDENT.includes(k)) loadTime();
     });
   });
