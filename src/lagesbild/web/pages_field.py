@@ -180,6 +180,7 @@ def my_reports(request: Request, caller: CallerDep) -> list[dict]:
                 "category": r.category,
                 "label": t.label(cat) if cat else r.category,
                 "when": t.datetime(r.occurred_at),
+                "day": r.occurred_at.astimezone(store.tz).date().isoformat(),  # for the map link
                 "count": r.count,
                 "text": r.text,
                 "lat": r.lat,
