@@ -292,12 +292,14 @@ def test_crime_and_observation_clusters_can_both_be_clicked(server, context):
         document.querySelectorAll('#map .cluster').forEach(icon => {
           const r = icon.getBoundingClientRect();
           const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
-          if (cx < m.left + 50 || cx > m.right - 10 || cy < m.top + 90 || cy > m.bottom - 30) return;
+          if (cx < m.left + 50 || cx > m.right - 10) return;
+          if (cy < m.top + 90 || cy > m.bottom - 30) return;
           const layer = icon.querySelector('span').dataset.layer;
           out[layer][1]++;
           // some part of the cluster (of a 5 x 5 grid over it) takes a click
           for (let i = 1; i <= 5; i++) for (let j = 1; j <= 5; j++) {
-            const hit = document.elementFromPoint(r.left + r.width * i / 6, r.top + r.height * j / 6);
+            const x = r.left + r.width * i / 6, y = r.top + r.height * j / 6;
+            const hit = document.elementFromPoint(x, y);
             if (hit && (hit === icon || icon.contains(hit))) { out[layer][0]++; return; }
           }
         });

@@ -225,7 +225,7 @@
   document.getElementById('incidents-close').addEventListener('click', () => { incidents.hidden = true; });
   function rowHTML(r) {
     return `<tr data-id="${r.id}"><td>${esc(r.occurred_at.replace('T', ' ').slice(0, 16))}</td><td>${esc(r.category_label)}</td>` +
-      `<td>${esc(r.source)}</td><td>${esc(r.owner)}</td><td><a href="${esc(r.href)}">${esc(r.layer === 'crimes' ? 'B' : 'O')}${r.id}</a></td></tr>`;
+      `<td>${esc(r.source)}</td><td>${esc(r.owner)}</td><td><a href="${esc(r.href)}">#${r.id}</a></td></tr>`;
   }
 
   // ---------------------------------------------------------------- loading
