@@ -9,8 +9,10 @@ as the API's are (`records.list_records` and `records.records_by_ids` audit)."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,7 @@ from lagesbild.i18n import Translator
 from lagesbild.services import records
 from lagesbild.store import audit
 from lagesbild.web.lang import lang_of
+from lagesbild.web.lru import LRU
 from lagesbild.web.pages import CallerDep, _bbox, _window, loaded_points, page, render
 from lagesbild.web.params import Id, Offset
 from lagesbild.web.security import Caller, remote_of
@@ -51,16 +54,31 @@ def bin_unit(days: float) -> str:
     return "day" if days <= 92 else "week" if days <= 430 else "month"
 
 
-def _local_seconds(times: np.ndarray, tz) -> np.ndarray:
-    """UTC datetime64[s] -> local wall-clock seconds since the epoch. The offset is found once
-    per distinct hour (a year holds 8,784), not once per point."""
-    secs = times.astype("datetime64[s]").astype(np.int64)
-    hours, inverse = np.unique(secs // 3600, return_inverse=True)
-    offsets = np.array(
-        [datetime.fromtimestamp(int(h) * 3600, tz).utcoffset().total_seconds() for h in hours],
+@functools.lru_cache(maxsize=64)
+def _year_offsets(tz, year: int) -> np.ndarray:
+    """The zone's UTC offset (seconds) for every hour of a UTC year: computed once per zone and
+    year, so a request looks offsets up instead of asking the zone 8,760 times."""
+    start = int(datetime(year, 1, 1, tzinfo=UTC).timestamp()) // 3600
+    end = int(datetime(year + 1, 1, 1, tzinfo=UTC).timestamp()) // 3600
+    return np.array(
+        [
+            datetime.fromtimestamp(h * 3600, tz).utcoffset().total_seconds()
+            for h in range(start, end)
+        ],
         dtype=np.int64,
     )
-    return secs + offsets[inverse.ravel()]
+
+
+def _local_seconds(times: np.ndarray, tz) -> np.ndarray:
+    """UTC datetime64[s] -> local wall-clock seconds since the epoch."""
+    secs = times.astype("datetime64[s]").astype(np.int64)
+    years = times.astype("datetime64[Y]").astype(np.int64) + 1970
+    out = np.empty_like(secs)
+    for year in np.unique(years).tolist():
+        sel = years == year
+        first_hour = int(datetime(year, 1, 1, tzinfo=UTC).timestamp()) // 3600
+        out[sel] = secs[sel] + _year_offsets(tz, year)[secs[sel] // 3600 - first_hour]
+    return out
 
 
 def _bin_starts(first: date, last: date, unit: str) -> list[date]:
@@ -81,19 +99,51 @@ def _bin_starts(first: date, last: date, unit: str) -> list[date]:
     return out
 
 
+@dataclass(frozen=True)
+class LocalTimes:
+    """The local day number (since 1970-01-01) and weekday x 24 + hour of every point of a
+    loaded set: computed once per set, so that a view of it only selects and counts."""
+
+    days: np.ndarray
+    slots: np.ndarray
+
+    @classmethod
+    def of(cls, times: np.ndarray, tz) -> LocalTimes:
+        local = _local_seconds(times, tz) if len(times) else np.zeros(0, dtype=np.int64)
+        days = local // 86400
+        weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+        return cls(days, weekday * 24 + (local % 86400) // 3600)
+
+    def select(self, mask: np.ndarray | None) -> LocalTimes:
+        return self if mask is None else LocalTimes(self.days[mask], self.slots[mask])
+
+
+LOCAL_TIMES = LRU(16)  # per loaded point set (the map's MAP_POINTS holds as many)
+
+
+def _local_times(loaded, tz) -> LocalTimes:
+    key = id(loaded)
+    hit = LOCAL_TIMES.get(key)
+    if hit is not None and hit[0] is loaded:  # the same set, not a new one at a reused id
+        return hit[1]
+    local = LocalTimes.of(loaded.points.times, tz)
+    LOCAL_TIMES.put(key, (loaded, local))
+    return local
+
+
 def time_profile(times: np.ndarray, tz, first: date, last: date) -> dict[str, Any]:
     """Counts of `times` in day/week/month bins from `first` to `last` (both included) and
     in a 7 x 24 table of weekday (Monday first) by local hour."""
+    return profile_of(LocalTimes.of(times, tz), first, last)
+
+
+def profile_of(local: LocalTimes, first: date, last: date) -> dict[str, Any]:
     unit = bin_unit((last - first).days + 1)
     starts = _bin_starts(first, last, unit)
-    local = _local_seconds(times, tz) if len(times) else np.zeros(0, dtype=np.int64)
-    days = local // 86400  # local day number since 1970-01-01 (a Thursday)
-    weekday = (days + 3) % 7
-    hour = (local % 86400) // 3600
-    grid = np.bincount(weekday * 24 + hour, minlength=168).reshape(7, 24)
+    grid = np.bincount(local.slots, minlength=168).reshape(7, 24)
     edges = np.array([(s - date(1970, 1, 1)).days for s in starts], dtype=np.int64)
-    idx = np.searchsorted(edges, days, side="right") - 1
-    keep = (idx >= 0) & (days <= (last - date(1970, 1, 1)).days)
+    idx = np.searchsorted(edges, local.days, side="right") - 1
+    keep = (idx >= 0) & (local.days <= (last - date(1970, 1, 1)).days)
     counts = np.bincount(idx[keep], minlength=len(starts))
     return {
         "unit": unit,
@@ -102,8 +152,16 @@ def time_profile(times: np.ndarray, tz, first: date, last: date) -> dict[str, An
             for s, c in zip(starts, counts.tolist(), strict=True)
         ],
         "hour_weekday": grid.tolist(),
-        "total": int(len(times)),
+        "total": int(len(local.days)),
     }
+
+
+def _view_mask(loaded, bbox) -> np.ndarray | None:
+    """Which of the loaded points are in the box (as `MapPoints.within` keeps them)."""
+    if bbox is None or len(loaded.points) == 0:
+        return None
+    lon, lat = loaded.points.lon, loaded.points.lat
+    return (lon >= bbox[0]) & (lat >= bbox[1]) & (lon <= bbox[2]) & (lat <= bbox[3])
 
 
 def month_counts(times: np.ndarray, tz, first: date, last: date) -> tuple[list[date], list[int]]:
@@ -136,12 +194,12 @@ async def map_time(
         raise ValidationError("from", "give from and to (YYYY-MM-DD)")
     window = _window(request, date_from, date_to)
     loaded = await loaded_points(request, caller, layer, category)
-    view = loaded.within(_bbox(bbox))
     first = window.start.astimezone(store.tz).date()
     last = (window.end.astimezone(store.tz) - timedelta(seconds=1)).date()
     if (last - first).days > 366 * 30:
         raise ValidationError("from", "a period of at most 30 years")
-    out = time_profile(view.points.times, store.tz, first, last)
+    local = _local_times(loaded, store.tz).select(_view_mask(loaded, _bbox(bbox)))
+    out = profile_of(local, first, last)
     return Response(orjson.dumps(out), media_type="application/json")
 
 

@@ -320,6 +320,10 @@ def _list_page(request: Request, caller: Caller, slug: str, offset: int):
             "layer": layer,
             "rows": rows,
             "pager": _pager(offset, len(rows), total),
+            # cameras and guard areas are places on a map: the page shows them on one
+            "config": {**tile_config(), "lang": lang_of(request)}
+            if layer in ("cameras", "guard_areas")
+            else None,
         },
     )
 

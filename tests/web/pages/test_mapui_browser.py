@@ -441,3 +441,20 @@ def test_place_page_has_a_monthly_trend_both_readings_and_a_hot_spot_map(server,
         "&layer=crimes&cell=50"
     ).json()
     assert int(page.get_attribute("#placemap", "data-hotspots")) == len(want["features"]) > 0
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [
+        ("/cameras", "/map/cameras.geojson"),
+        ("/guard-areas", "/api/v1/guard_areas?limit=1000"),
+    ],
+)
+def test_cameras_and_guard_areas_pages_have_a_map(server, phone, path, source):
+    page = phone.new_page()
+    login(page, server.url, "analytiker", path)
+    page.wait_for_function("() => document.getElementById('listmap').dataset.features !== '-1'")
+    want = len(page.request.get(server.url + source).json()["features"])
+    assert int(page.get_attribute("#listmap", "data-features")) == want > 0
+    assert page.locator("#listmap path.leaflet-interactive").count() == want
+    assert page.evaluate("document.getElementById('listmap').getBoundingClientRect().top") < 844
