@@ -131,20 +131,28 @@ def cluster(
     my = np.bincount(inverse, pts.y, n) / counts
     weight = np.bincount(inverse, pts.weights, n)
     lon, lat_ = store.projector.xy_to_lonlat(mx, my)
-    order = np.argsort(inverse, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    # counts per (cell, category) in one pass instead of one np.unique per cell
+    # counts per (cell, category) by one bincount (no sort)
     names = loaded.names
-    pairs, pair_n = np.unique(inverse * len(names) + loaded.codes, return_counts=True)
+    m = max(1, len(names))
+    table = np.bincount(inverse * m + loaded.codes, minlength=n * m).reshape(n, m)
     per_cell: list[dict[str, int]] = [{} for _ in range(n)]
-    for pair, m in zip(pairs.tolist(), pair_n.tolist(), strict=True):
-        per_cell[pair // len(names)][str(names[pair % len(names)])] = m
+    for k, j in zip(*(a.tolist() for a in np.nonzero(table)), strict=True):
+        per_cell[k][str(names[j])] = int(table[k, j])
+    # the ids of the small cells only, in their cells' order (a sort of those points alone:
+    # at a low zoom most points are in large cells, whose ids are not listed)
+    small = counts <= IDS_UP_TO
+    sel = np.flatnonzero(small[inverse])
+    order = sel[np.argsort(inverse[sel], kind="stable")]
     ids = pts.ids[order].tolist()
+    small_cells = np.flatnonzero(small)
+    first = np.zeros(n, dtype=np.int64)
+    first[small_cells] = np.concatenate([[0], np.cumsum(counts[small_cells])[:-1]])
+    first_l = first.tolist()
     features = []
     for k in range(n):
         props = {"count": int(counts[k]), "weight": float(weight[k]), "categories": per_cell[k]}
         if counts[k] <= IDS_UP_TO:
-            props["ids"] = ids[bounds[k] : bounds[k + 1]]
+            props["ids"] = ids[first_l[k] : first_l[k] + int(counts[k])]
         features.append(
             {
                 "type": "Feature",
