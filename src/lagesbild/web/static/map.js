@@ -327,7 +327,7 @@
   }
   const COLOURS = { crimes: '#b2182b', observations: '#2166ac' };
   function drawHistogram(layers, answers) {
-    const W = Math.max(280, hist.clientWidth || 600), H = 200, L0 = 40, R0 = 8, T0 = 22, B0 = 34;
+    const W = Math.max(280, hist.clientWidth || 600), H = 206, L0 = 40, R0 = 8, T0 = 28, B0 = 34;
     hist.setAttribute('viewBox', `0 0 ${W} ${H}`);
     hist.replaceChildren();
     const bins = answers.length ? answers[0].bins : [];
