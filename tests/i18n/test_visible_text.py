@@ -4,6 +4,7 @@ pages no Swedish word. Exceptions are user data only, each allowed with the reas
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -15,7 +16,7 @@ from lagesbild.demo.scenario import load_demo
 from lagesbild.domain.model import SYSTEM
 from lagesbild.report import render
 from lagesbild.store.lifecycle import init_store
-from lagesbild.store.schema import briefings, places
+from lagesbild.store.schema import briefings, crimes, places
 from lagesbild.web.app import create_app
 from tests.i18n.visible import offending, user_text, visible_text, without
 
@@ -54,7 +55,13 @@ def _html_paths(app, store) -> list[str]:
                     select(briefings.c.id).where(briefings.c.kind == kind).limit(2)
                 ).scalars()
             )
-    fill = {"place_id": place_ids, "briefing_id": briefing_ids}
+        crime_ids = list(conn.execute(select(crimes.c.id).limit(1)).scalars())
+    fill = {
+        "place_id": place_ids,
+        "briefing_id": briefing_ids,
+        "layer": ["crimes", "observations"],
+        "record_id": crime_ids,
+    }
     out = []
     for route in _routes(app.routes):
         if not isinstance(route, APIRoute) or "GET" not in route.methods:
@@ -67,8 +74,11 @@ def _html_paths(app, store) -> list[str]:
         if not names:
             out.append(route.path)
             continue
-        (name,) = names
-        out += [route.path.replace(f"{{{name}}}", str(v)) for v in fill[name]]
+        for values in itertools.product(*(fill[name] for name in names)):
+            path = route.path
+            for name, value in zip(names, values, strict=True):
+                path = path.replace(f"{{{name}}}", str(value))
+            out.append(path)
     return out
 
 

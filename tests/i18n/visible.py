@@ -89,8 +89,8 @@ USER_TEXT = {
     "places": ("name", "code"),
     "mapping_rounds": ("name",),
     "extents": ("criteria", "assessed_by"),
-    "crimes": ("place_text",),
-    "observations": ("text",),
+    "crimes": ("place_text", "source_id"),  # the source system's own ids
+    "observations": ("text", "source_id"),
     "measurements": ("method", "unit"),
     "cameras": ("operator", "legal_basis"),
     "guard_areas": ("name", "decision"),

@@ -309,20 +309,35 @@ def map_table(
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-@router.get("/map/table.{fmt}")
-async def map_download(
+@router.get("/map/table.csv")
+async def map_download_csv(
     request: Request,
     caller: CallerDep,
-    fmt: str,
     layer: str = "crimes",
     category: str | None = None,
     sort: str = "-occurred_at",
 ) -> Response:
-    """The filter's records (up to 10,000) as CSV or GeoJSON; the export is audited."""
+    """The filter's records (up to 10,000) as CSV; the export is audited."""
+    return await _download(request, caller, "csv", layer, category, sort)
+
+
+@router.get("/map/table.geojson")
+async def map_download_geojson(
+    request: Request,
+    caller: CallerDep,
+    layer: str = "crimes",
+    category: str | None = None,
+    sort: str = "-occurred_at",
+) -> Response:
+    """The filter's records (up to 10,000) as GeoJSON; the export is audited."""
+    return await _download(request, caller, "geojson", layer, category, sort)
+
+
+async def _download(
+    request: Request, caller: Caller, fmt: str, layer: str, category: str | None, sort: str
+) -> Response:
     store = request.app.state.store
     _layer(layer)
-    if fmt not in ("csv", "geojson"):
-        raise ValidationError("format", "csv or geojson")
     f = _table_filter(request, layer, category, sort, DOWNLOAD_MAX, 0)
 
     def build() -> bytes:
@@ -336,7 +351,7 @@ async def map_download(
                 "export",
                 layer,
                 None,
-                f"map table download ({fmt}): {len(rows)} of {total} record(s)",
+                f"map table {fmt}: {len(rows)}/{total} record(s)",
                 remote_of(request),
             )
         shown = [incident_row(r, store, t, layer, orgs) for r in rows]

@@ -336,7 +336,7 @@ def test_table_of_the_filter_sorts_pages_and_downloads_its_rows(server, context)
     assert all(f <= r["occurred_at"][:10] <= t for r in rows)
     (exports,) = server.query(
         "SELECT count(*) FROM audit_log WHERE action = 'export' AND username = 'analytiker'"
-        " AND detail LIKE 'map table download (csv)%'"
+        " AND detail LIKE 'map table csv:%'"
     )[0]
     assert exports >= 1
 
