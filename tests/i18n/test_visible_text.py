@@ -4,6 +4,7 @@ pages no Swedish word. Exceptions are user data only, each allowed with the reas
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -15,7 +16,7 @@ from lagesbild.demo.scenario import load_demo
 from lagesbild.domain.model import SYSTEM
 from lagesbild.report import render
 from lagesbild.store.lifecycle import init_store
-from lagesbild.store.schema import briefings, places, resident_reports
+from lagesbild.store.schema import briefings, crimes, places, resident_reports
 from lagesbild.web.app import create_app
 from tests.i18n.visible import offending, user_text, visible_text, without
 
@@ -57,6 +58,7 @@ def _html_paths(app, store) -> list[str]:
         guard_area_ids = list(
             conn.exec_driver_sql("SELECT id FROM guard_areas ORDER BY id LIMIT 2").scalars()
         )
+        crime_ids = list(conn.execute(select(crimes.c.id).limit(1)).scalars())
         tokens = list(
             conn.execute(
                 select(resident_reports.c.token).where(resident_reports.c.token.is_not(None))
@@ -71,6 +73,8 @@ def _html_paths(app, store) -> list[str]:
         "year": [2023],
         "guard_area_id": guard_area_ids,
         "token": tokens[:2],
+        "layer": ["crimes", "observations"],
+        "record_id": crime_ids,
     }
     out = []
     for route in _routes(app.routes):
@@ -84,10 +88,11 @@ def _html_paths(app, store) -> list[str]:
         if not names:
             out.append(route.path)
             continue
-        paths = [route.path]
-        for name in names:  # every combination (/rounds/{year}/{place_id})
-            paths = [p.replace(f"{{{name}}}", str(v)) for p in paths for v in fill[name]]
-        out += paths
+        for values in itertools.product(*(fill[name] for name in names)):
+            path = route.path
+            for name, value in zip(names, values, strict=True):
+                path = path.replace(f"{{{name}}}", str(value))
+            out.append(path)
     return out
 
 

@@ -90,8 +90,8 @@ USER_TEXT = {
     "mapping_rounds": ("name",),
     "extent_versions": ("motivation", "saved_by_name"),
     "extents": ("motivation", "assessed_by", "participants"),  # criteria are codes
-    "crimes": ("place_text",),
-    "observations": ("text",),
+    "crimes": ("place_text", "source_id"),  # the source system's own ids
+    "observations": ("text", "source_id"),
     "measurements": ("method", "unit"),
     "cameras": ("operator", "legal_basis"),
     "guard_areas": ("name", "decision"),

@@ -67,6 +67,9 @@ def parse_indicator(store: Store, indicator: str) -> tuple[str, str | None]:
     return layer, cat or None
 
 
+KEEP: Any = object()  # update_goal: a field left as it is
+
+
 def _check_target(target_change: float | None, target_value: float | None) -> None:
     if target_change is not None and target_value is not None:
         raise ValidationError("target", "give either a change (e.g. -0.2) or a target value")
@@ -179,23 +182,27 @@ def update_goal(
     title: str | None = None,
     target_change: float | None = None,
     target_value: float | None = None,
-    deadline: date | None = None,
+    deadline: date | None | object = KEEP,
 ) -> None:
     """Change a goal's title, target (a change or a value, as `add_goal`) or deadline; the
-    indicator, place and baseline stay (a new measure is a new goal)."""
+    indicator, place and baseline stay (a new measure is a new goal). `deadline` left out keeps
+    the goal's deadline (the CLI's `goals edit`); None clears it (the page's empty field)."""
     if title is not None and not title.strip():
         raise ValidationError("title", "is empty; a goal needs a title")
     _check_target(target_change, target_value)
     with store.write() as conn:
         g = _writable_goal(conn, viewer, goal_id)
-        values: dict[str, Any] = {"updated_at": datetime.now(UTC), "deadline": deadline}
+        values: dict[str, Any] = {"updated_at": datetime.now(UTC)}
+        if deadline is not KEEP:
+            values["deadline"] = deadline
         if title is not None:
             values["title"] = title.strip()
         if target_change is not None:
             base = g["baseline_value"]
+            digits = 2 if g["indicator"].startswith("measurements:") else 0  # as add_goal
             values["target_change"] = target_change
             values["target_value"] = (
-                float(round(base * (1 + target_change))) if base is not None else None
+                float(round(base * (1 + target_change), digits)) if base is not None else None
             )
         elif target_value is not None:
             values.update(target_value=target_value, target_change=None)

@@ -11,19 +11,14 @@ the meeting sees it belongs to the goal."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
-
 from lagesbild.briefing import forum
 from lagesbild.domain.model import SYSTEM, WRITE_ROLES, Viewer
-from lagesbild.errors import AccessDenied, NotFound, ValidationError
-from lagesbild.store import audit
-from lagesbild.store.access import visible
+from lagesbild.errors import AccessDenied, ValidationError
 from lagesbild.store.engine import Store
-from lagesbild.store.schema import goals
 
 PARTNERSHIP: list[dict[str, Any]] = [
     {
@@ -141,33 +136,14 @@ def edit(
     target: float | None = None,
     deadline: date | None = None,
 ) -> None:
-    """Change a goal's title, target (a change or a value) or deadline; the baseline stays."""
-    if viewer != SYSTEM and viewer.role not in WRITE_ROLES:
-        raise AccessDenied("your role may not edit goals")
-    if change is not None and target is not None:
-        raise ValidationError("target", "give either a change (e.g. -0.2) or a target value")
-    if change is not None and not -1 <= change <= 10:
-        raise ValidationError("change", f"{change} is not a change from -1 (-100 %) upwards")
-    if title is not None and not title.strip():
-        raise ValidationError("title", "is empty; a goal needs a title")
-    with store.write() as conn:
-        row = (
-            conn.execute(select(goals).where(goals.c.id == goal_id, visible(goals, viewer)))
-            .mappings()
-            .first()
-        )
-        if row is None:
-            raise NotFound(f"no goal {goal_id}")
-        values: dict[str, Any] = {"updated_at": datetime.now(UTC)}
-        if title is not None:
-            values["title"] = title.strip()
-        if change is not None:
-            values["target_change"] = change
-            base = row["baseline_value"]
-            values["target_value"] = None if base is None else base * (1 + change)
-        if target is not None:
-            values.update(target_value=target, target_change=None)
-        if deadline is not None:
-            values["deadline"] = deadline
-        conn.execute(update(goals).where(goals.c.id == goal_id).values(**values))
-        audit.record(conn, viewer, "update", "goals", goal_id, ", ".join(sorted(values)))
+    """Change a goal's title, target (a change or a value) or deadline; the baseline stays.
+    The CLI's names for `forum.update_goal` (the page's), where a deadline left out is kept."""
+    forum.update_goal(
+        store,
+        viewer,
+        goal_id,
+        title=title,
+        target_change=change,
+        target_value=target,
+        deadline=forum.KEEP if deadline is None else deadline,
+    )

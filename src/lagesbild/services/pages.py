@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import shapely
 from sqlalchemy import func, select
 
 from lagesbild import analysis as an
-from lagesbild.domain.model import Sensitivity, Viewer
+from lagesbild.domain.model import SHARED_AUDIENCE, Sensitivity, Viewer
 from lagesbild.domain.periods import Period
 from lagesbild.services import data, records
 from lagesbild.store.access import visible
@@ -131,20 +131,28 @@ def cluster(
     my = np.bincount(inverse, pts.y, n) / counts
     weight = np.bincount(inverse, pts.weights, n)
     lon, lat_ = store.projector.xy_to_lonlat(mx, my)
-    order = np.argsort(inverse, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    # counts per (cell, category) in one pass instead of one np.unique per cell
+    # counts per (cell, category) by one bincount (no sort)
     names = loaded.names
-    pairs, pair_n = np.unique(inverse * len(names) + loaded.codes, return_counts=True)
+    m = max(1, len(names))
+    table = np.bincount(inverse * m + loaded.codes, minlength=n * m).reshape(n, m)
     per_cell: list[dict[str, int]] = [{} for _ in range(n)]
-    for pair, m in zip(pairs.tolist(), pair_n.tolist(), strict=True):
-        per_cell[pair // len(names)][str(names[pair % len(names)])] = m
+    for k, j in zip(*(a.tolist() for a in np.nonzero(table)), strict=True):
+        per_cell[k][str(names[j])] = int(table[k, j])
+    # the ids of the small cells only, in their cells' order (a sort of those points alone:
+    # at a low zoom most points are in large cells, whose ids are not listed)
+    small = counts <= IDS_UP_TO
+    sel = np.flatnonzero(small[inverse])
+    order = sel[np.argsort(inverse[sel], kind="stable")]
     ids = pts.ids[order].tolist()
+    small_cells = np.flatnonzero(small)
+    first = np.zeros(n, dtype=np.int64)
+    first[small_cells] = np.concatenate([[0], np.cumsum(counts[small_cells])[:-1]])
+    first_l = first.tolist()
     features = []
     for k in range(n):
         props = {"count": int(counts[k]), "weight": float(weight[k]), "categories": per_cell[k]}
         if counts[k] <= IDS_UP_TO:
-            props["ids"] = ids[bounds[k] : bounds[k + 1]]
+            props["ids"] = ids[first_l[k] : first_l[k] + int(counts[k])]
         features.append(
             {
                 "type": "Feature",
@@ -235,11 +243,30 @@ def data_span(store: Store, viewer: Viewer) -> tuple[datetime, datetime] | None:
     return (lo, hi) if lo is not None else None
 
 
+def latest_crime(store: Store, viewer: Viewer) -> datetime | None:
+    """The time of the latest crime the viewer may see (observations, which a field report
+    filed today moves, do not set the default period)."""
+    with store.read() as conn:
+        return conn.execute(
+            select(func.max(crimes.c.occurred_at)).where(visible(crimes, viewer))
+        ).scalar()
+
+
 def default_window(store: Store, viewer: Viewer, now: datetime | None = None) -> tuple[str, str]:
-    """The map's default time filter: the last 365 days of the data the viewer may see, up to
-    today (so a report filed just now shows)."""
-    now = now or datetime.now(store.tz)
-    span = data_span(store, viewer)
-    end = now.date()
-    start = (span[1].astimezone(store.tz).date() if span else end) - timedelta(days=365)
-    return start.isoformat(), end.isoformat()
+    """The map's default time filter: the 12 months that end (exclusive) on the first of the
+    month after the latest crime the viewer may see, as inclusive days: latest crime
+    2024-11-15 -> 2023-12-01..2024-11-30. Bound to the data, not the clock; with no crimes,
+    the 12 months up to the current month's end."""
+    latest = latest_crime(store, viewer)
+    if latest is None and viewer.is_public:
+        # the public sees crimes only as the public counts (months of what every partner may
+        # see): its default period is theirs, which tells no more than those counts do
+        latest = latest_crime(store, SHARED_AUDIENCE)
+    day = (
+        latest.astimezone(store.tz).date()
+        if latest is not None
+        else (now or datetime.now(store.tz)).date()
+    )
+    end = date(day.year + (day.month == 12), day.month % 12 + 1, 1)  # exclusive
+    start = date(end.year - 1, end.month, 1)
+    return start.isoformat(), (end - timedelta(days=1)).isoformat()

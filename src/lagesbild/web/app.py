@@ -29,6 +29,7 @@ from lagesbild.web import (
     pages_analysis,
     pages_field,
     pages_import,
+    pages_map,
     pages_meetings,
     pages_observe,
     pages_places,
@@ -168,6 +169,7 @@ def create_app(url: str | None = None, tune_gc: bool = False, warm: bool = False
     app.include_router(pages_observe.router)
     app.include_router(pages_places.router)
     app.include_router(pages_analysis.router)
+    app.include_router(pages_map.router)
     app.include_router(pages_import.router)
     pages_rounds.install(app)  # the mapping round's pages, API and map editor library
     app.include_router(residents.router)

@@ -1,6 +1,7 @@
 """Security headers on every response: a Content Security Policy that allows only the app's own
 scripts (and the configured tile server's images), no framing by other sites, no MIME
-sniffing, no referrer to other sites, and HSTS when the app is reached over TLS."""
+sniffing, no referrer to other sites, and HSTS when the app is reached over TLS. Also where
+the basemap comes from (`LAGESBILD_TILES`), and HEAD answered on every GET route."""
 
 from __future__ import annotations
 
@@ -11,9 +12,39 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+TILES_ENV = "LAGESBILD_TILES"
+TILES_ATTRIBUTION_ENV = "LAGESBILD_TILES_ATTRIBUTION"
+# The basemap by default: OpenStreetMap's standard raster tiles, fetched by the browser.
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
+
+
+def tile_template() -> str | None:
+    """The tile URL template the maps use: `LAGESBILD_TILES`, OpenStreetMap when it is unset,
+    none when it is `none` (the layers show on a plain background)."""
+    url = os.environ.get(TILES_ENV, "").strip()
+    if url.lower() in ("none", "off"):
+        return None
+    return url or OSM_TILES
+
+
+def tile_attribution() -> str:
+    """The basemap's attribution: `LAGESBILD_TILES_ATTRIBUTION`, OpenStreetMap's for its tiles."""
+    own = os.environ.get(TILES_ATTRIBUTION_ENV, "")
+    if own:
+        return own
+    return OSM_ATTRIBUTION if tile_template() == OSM_TILES else ""
+
+
+def tile_config() -> dict[str, str | None]:
+    """What a map page's script needs of the basemap."""
+    return {"tiles": tile_template(), "attribution": tile_attribution()}
+
 
 def _tile_origin() -> str:
-    url = os.environ.get("LAGESBILD_TILES", "")
+    url = tile_template()
     if not url:
         return ""
     parsed = urlparse(url.replace("{s}", "a"))
@@ -63,8 +94,13 @@ class SecurityHeaders:
         if scope.get("scheme") == "https" or forwarded == "https":
             extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
         api = scope["path"].startswith("/api/")
+        head = scope["method"] == "HEAD"
+        if head:  # answered as the GET it asks about, without the body
+            scope = {**scope, "method": "GET"}
 
         async def send_with_headers(message: Message) -> None:
+            if head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in extra:

@@ -5,7 +5,6 @@ before, and the meeting maps' configuration. No routes here, so every page modul
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from typing import Any
 
@@ -13,7 +12,7 @@ from lagesbild.briefing.counts import ratio_text
 from lagesbild.domain.periods import parse_period
 from lagesbild.i18n import Translator
 from lagesbild.i18n import format as fmt
-from lagesbild.web.pages import TILES_ENV
+from lagesbild.web.headers import tile_config
 
 __all__ = [
     "goal_views",
@@ -30,7 +29,7 @@ W, H, LEFT, RIGHT, TOP, BOTTOM = 800, 300, 60, 20, 56, 50
 def meeting_map_config(t: Translator) -> dict[str, Any]:
     """What the meetings' maps (static/meetmap.js) read: tiles, language, messages."""
     tz = str(t.tz) if t.tz is not None else None  # clocks on the page in the store's time
-    return {"tiles": os.environ.get(TILES_ENV) or None, "msg": t.js(), "lang": t.lang, "tz": tz}
+    return {**tile_config(), "msg": t.js(), "lang": t.lang, "tz": tz}
 
 
 def _nice_step(value: float) -> float:

@@ -10,7 +10,6 @@ from `lagesbild.i18n`; forms carry the session's CSRF token and keep what was ty
 from __future__ import annotations
 
 import functools
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,6 +30,7 @@ from lagesbild.services import pages as svc
 from lagesbild.store.queries import extent_features, place_summaries
 from lagesbild.web import cache
 from lagesbild.web.api import audit_listed
+from lagesbild.web.headers import tile_config
 from lagesbild.web.lang import LANG_COOKIE, lang_of
 from lagesbild.web.lru import LRU
 from lagesbild.web.security import Caller, NotSignedIn, identify, remote_of, set_session_cookie
@@ -38,8 +38,6 @@ from lagesbild.web.security import Caller, NotSignedIn, identify, remote_of, set
 HERE = Path(__file__).parent
 router = APIRouter(include_in_schema=False)
 CallerDep = Annotated[Caller, Depends(identify)]
-TILES_ENV = "LAGESBILD_TILES"
-TILES_ATTRIBUTION_ENV = "LAGESBILD_TILES_ATTRIBUTION"
 TEXT_MAX = 500
 PAGE_SIZE = 100
 MAP_CACHE = cache.ResponseCache(256)  # clustered map views
@@ -152,8 +150,7 @@ def map_page(request: Request, caller: CallerDep):
     start, end = svc.default_window(store, caller.viewer)
     t = Translator(lang_of(request))
     config = {
-        "tiles": os.environ.get(TILES_ENV) or None,
-        "attribution": os.environ.get(TILES_ATTRIBUTION_ENV, ""),
+        **tile_config(),
         "from": start,
         "to": end,
         "signedIn": caller.user is not None,
@@ -201,6 +198,30 @@ def map_extents(request: Request, caller: CallerDep) -> dict:
     }
 
 
+async def loaded_points(
+    request: Request, caller: Caller, layer: str, category: str | None
+) -> svc.MapPoints:
+    """The points of the request's layer, period (`from`, `to`) and category the caller may
+    see, loaded once per change of the layer and shared by every view, chart and table."""
+    store = request.app.state.store
+    if layer not in ("crimes", "observations"):
+        raise ValidationError("layer", "expected crimes or observations")
+    date_from = request.query_params.get("from")  # `from` is a keyword in Python
+    date_to = request.query_params.get("to")
+    cats = store.taxonomy.expand(layer, category) if category else None
+    window = _window(request, date_from, date_to)
+    version = await cache.request_version(request, (layer,))
+    key = (layer, cache.audience(caller.viewer), window, tuple(cats or ()), version)
+    loaded = MAP_POINTS.get(key)
+    if loaded is None:
+        loaded = await run_in_threadpool(
+            MAP_POINTS.get_or_compute,
+            key,
+            lambda: svc.map_points(store, caller.viewer, layer, window, cats),
+        )
+    return loaded
+
+
 @router.get("/map/points.geojson")
 async def map_points(
     request: Request,
@@ -217,28 +238,15 @@ async def map_points(
     clusters the points already loaded for this layer, period, categories and audience: the
     store is read once per change, not once per view."""
     store = request.app.state.store
-    if layer not in ("crimes", "observations"):
-        raise ValidationError("layer", "expected crimes or observations")
-    date_from = request.query_params.get("from")  # `from` is a keyword in Python
-    date_to = request.query_params.get("to")
-    cats = store.taxonomy.expand(layer, category) if category else None
-    window, box = _window(request, date_from, date_to), _bbox(bbox)
-    version = await cache.request_version(request, (layer,))
-    key = (layer, cache.audience(caller.viewer), window, tuple(cats or ()), version)
-    loaded = MAP_POINTS.get(key)
-    if loaded is None:
-        loaded = await run_in_threadpool(
-            MAP_POINTS.get_or_compute,
-            key,
-            lambda: svc.map_points(store, caller.viewer, layer, window, cats),
-        )
-
+    loaded = await loaded_points(request, caller, layer, category)
+    box = _bbox(bbox)
     remote = remote_of(request)
     fresh: list[list[int]] = []
 
     def compute() -> tuple[bytes, list[int]]:  # about a millisecond for 10,000 points
         view = loaded.within(box)
         fc = svc.cluster(store, view, box, max(0.0, min(zoom, 22.0)))
+        fc["numberTotal"] = len(loaded.points)  # the filter's, beside the view's numberMatched
         fresh.append(view.restricted_ids())
         return orjson.dumps(fc), fresh[-1]
 

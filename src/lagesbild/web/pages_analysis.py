@@ -6,7 +6,6 @@ viewer may see."""
 from __future__ import annotations
 
 import math
-import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,8 +20,9 @@ from lagesbild.services import pages as svc
 from lagesbild.services.analyse import hotspots, lisa, nearrepeat, pai, pattern, resolve
 from lagesbild.services.analyse.effect import add_years
 from lagesbild.services.results import AnalysisOutput
+from lagesbild.web.headers import tile_config
 from lagesbild.web.lang import lang_of
-from lagesbild.web.pages import TILES_ENV, CallerDep, need, page, render
+from lagesbild.web.pages import CallerDep, need, page, render
 from lagesbild.web.params import Id
 
 router = APIRouter(include_in_schema=False)
@@ -229,7 +229,7 @@ async def place_analysis_page(
             "chart": l_chart(pat.rows) if pat else {},
             "pval": lambda p: p_text(t, p),
             "config": {
-                "tiles": os.environ.get(TILES_ENV) or None,
+                **tile_config(),
                 "lang": t.lang,
                 "labels": {
                     k: t(f"analysis.legend.{k}")

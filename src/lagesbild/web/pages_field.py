@@ -4,7 +4,6 @@ own recent reports."""
 from __future__ import annotations
 
 import math
-import os
 import uuid
 from datetime import datetime
 
@@ -17,12 +16,11 @@ from lagesbild.geo.region import Region
 from lagesbild.i18n import Translator
 from lagesbild.services import pages as svc
 from lagesbild.services import records
+from lagesbild.web.headers import tile_config
 from lagesbild.web.lang import lang_of
 from lagesbild.web.pages import (
     HERE,
     TEXT_MAX,
-    TILES_ATTRIBUTION_ENV,
-    TILES_ENV,
     CallerDep,
     need,
     page,
@@ -56,8 +54,7 @@ def report_context(request: Request, caller: Caller, values: dict, errors: dict)
         "errors": with_messages(errors, where),
         "mine": svc.own_observations(store, caller.viewer, 10),
         "config": {
-            "tiles": os.environ.get(TILES_ENV) or None,
-            "attribution": os.environ.get(TILES_ATTRIBUTION_ENV, ""),
+            **tile_config(),
             "msg": t.js(),
             "lang": t.lang,
             "region": region_config(region),
@@ -183,6 +180,7 @@ def my_reports(request: Request, caller: CallerDep) -> list[dict]:
                 "category": r.category,
                 "label": t.label(cat) if cat else r.category,
                 "when": t.datetime(r.occurred_at),
+                "day": r.occurred_at.astimezone(store.tz).date().isoformat(),  # for the map link
                 "count": r.count,
                 "text": r.text,
                 "lat": r.lat,

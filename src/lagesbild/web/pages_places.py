@@ -4,8 +4,7 @@ areas, activation events), survey results and the audit log."""
 from __future__ import annotations
 
 import math
-import os
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -18,10 +17,10 @@ from lagesbild.services import pages as svc
 from lagesbild.services.analyse import CAVEAT, indicators, resolve, survey
 from lagesbild.store import audit
 from lagesbild.store.queries import extent_features, place_summaries
+from lagesbild.web.headers import tile_config
 from lagesbild.web.lang import lang_of
 from lagesbild.web.pages import (
     PAGE_SIZE,
-    TILES_ENV,
     CallerDep,
     need,
     page,
@@ -39,11 +38,13 @@ router = APIRouter(include_in_schema=False)
 SCOPE_KEYS = {"place": "scope.place", "extent": "scope.extent", "city": "scope.city"}
 
 
-def _default_periods(extent_years: list[int], span) -> tuple[str, str]:
+def _default_periods(extent_years: list[int], latest: datetime | None) -> tuple[str, str]:
+    """The mapping rounds' last two years; else the last two whole years of crimes the viewer
+    may see (bound to the data, not the clock)."""
     if len(extent_years) >= 2:
         return str(extent_years[-2]), str(extent_years[-1])
-    if span:
-        last = span[1].year - (1 if span[1].month < 12 else 0)
+    if latest:
+        last = latest.year - (1 if latest.month < 12 else 0)
         return str(last - 1), str(last)
     year = datetime.now().year
     return str(year - 2), str(year - 1)
@@ -67,7 +68,7 @@ def place_page(
         raise NotFound(f"no place {place_id}")
     layer = layer if layer in ("crimes", "observations") else "crimes"
     years = sorted(place.extents)
-    da, db = _default_periods(years, svc.data_span(store, caller.viewer))
+    da, db = _default_periods(years, svc.latest_crime(store, caller.viewer))
     a, b = (a or da).strip(), (b or db).strip()
     errors: dict[str, str] = {}
     result = None
@@ -88,6 +89,11 @@ def place_page(
     )
     chart_rows = [r for r in rows if r["scope"] is chart_scope and (r["count_a"] or r["count_b"])]
     summary = result.summary if result else {}
+    fixed = indicators.rows_of(rows, indicators.PLACE)
+    own = indicators.rows_of(rows, indicators.ROUNDS)
+    trend = None
+    if not errors:
+        trend = trend_model(store, caller.viewer, place.id, layer, pa, pb, t)
     drug = layer == "crimes" and any(r["category"] == "drug_offence" for r in rows)
     return render(
         request,
@@ -104,6 +110,13 @@ def place_page(
             "chart_label": t.scope(chart_scope) if chart_scope else "",
             "bar_chart": bar_model(chart_rows, "per_ha_a", "per_ha_b"),
             "forest_chart": forest_model(chart_rows),
+            "fixed_rows": [r for r in fixed if r["count_a"] or r["count_b"]],
+            "extent_rows": [r for r in own if r["count_a"] or r["count_b"]],
+            "disagreement": disagreement(fixed, own, t),
+            "trend": trend,
+            "hot_period": (pb.start.astimezone(store.tz).date(), pb.end.astimezone(store.tz).date())
+            if not errors
+            else None,
             "drug": drug,
             "measurement_charts": measurements.place_charts(store, caller.viewer, place.id, t.lang),
             "caveat": t(CAVEAT),
@@ -111,7 +124,7 @@ def place_page(
                 summary.get("police_presence_hours_a"),
                 summary.get("police_presence_hours_b"),
             ),
-            "config": {"tiles": os.environ.get(TILES_ENV) or None, "msg": t.js(), "lang": t.lang},
+            "config": {**tile_config(), "msg": t.js(), "lang": t.lang},
         },
     )
 
@@ -130,6 +143,116 @@ def place_geojson(request: Request, caller: CallerDep, place_id: Id) -> dict:
             f["properties"]["role"] = "extent"
             feats.append(f)
     return {"type": "FeatureCollection", "features": feats}
+
+
+def _direction(ratio: float | None) -> int:
+    if ratio is None or not math.isfinite(ratio) or ratio == 1:
+        return 0
+    return 1 if ratio > 1 else -1
+
+
+def disagreement(fixed: list[dict], own: list[dict], t: Translator) -> str | None:
+    """One plain sentence when the fixed area and each period's own extent point different
+    ways (one up, the other down) for a category; None when they agree (or one is missing)."""
+    by_cat = {r["category"]: r for r in own}
+    differ = []
+    for f in fixed:
+        e = by_cat.get(f["category"])
+        if e is None or not (f["count_a"] or f["count_b"]):
+            continue
+        fixed_dir = _direction(f["count_b"] / f["count_a"] if f["count_a"] else None)
+        own_dir = _direction(e["rate_ratio"])
+        if fixed_dir and own_dir and fixed_dir != own_dir:
+            differ.append((f, e))
+    if not differ:
+        return None
+    f, e = max(differ, key=lambda pair: pair[0]["count_a"] + pair[0]["count_b"])
+    names = ", ".join(r["category_label"] for r, _ in differ)
+    return t(
+        "mapui.disagree",
+        cats=names,
+        cat=f["category_label"],
+        fixed=t("mapui.fell" if f["count_b"] < f["count_a"] else "mapui.rose"),
+        a=t.num(f["count_a"]),
+        b=t.num(f["count_b"]),
+        own=t("mapui.fell" if e["rate_ratio"] < 1 else "mapui.rose"),
+        ratio=t.num(e["rate_ratio"], 2),
+        ha_a=t.num(e["area_a_ha"], 1),
+        ha_b=t.num(e["area_b_ha"], 1),
+    )
+
+
+TREND_MONTHS_MAX = 60
+
+
+def trend_model(store, viewer, place_id: int, layer: str, pa, pb, t: Translator) -> dict | None:
+    """Monthly counts and counts per hectare in the place's fixed area from the start of
+    period A to the end of period B (at most five years back from B's end), with the city's
+    per hectare beside it, placed on 0..1 scales (per hectare on a log scale, so the two
+    trends can be compared although the city's density is far lower)."""
+    from lagesbild.domain.periods import between
+    from lagesbild.services import data
+    from lagesbild.web.pages_map import month_counts
+
+    first = min(pa.start, pb.start).astimezone(store.tz).date().replace(day=1)
+    last = (max(pa.end, pb.end).astimezone(store.tz) - timedelta(seconds=1)).date()
+    if (last.year - first.year) * 12 + last.month - first.month >= TREND_MONTHS_MAX:
+        y, m = last.year, last.month - TREND_MONTHS_MAX + 1
+        while m < 1:
+            y, m = y - 1, m + 12
+        first = date(y, m, 1)
+    span = between(
+        datetime(first.year, first.month, 1, tzinfo=store.tz),
+        datetime.combine(last + timedelta(days=1), datetime.min.time(), store.tz),
+    )
+    place = data.place_by_id(store, viewer, place_id)
+    pts = data.load_points(store, viewer, layer, period=span, within=(place_id, 0))
+    months, counts = month_counts(pts.times, store.tz, first, last)
+    ha = place.geom.area / 1e4
+    city = data.city(store, viewer)
+    city_per_ha = None
+    if city is not None and city.id != place_id:
+        cpts = data.load_points(store, viewer, layer, period=span, within=(city.id, 0))
+        city_per_ha = [
+            c / (city.geom.area / 1e4) for c in month_counts(cpts.times, store.tz, first, last)[1]
+        ]
+    if not months:
+        return None
+    per_ha = [c / ha if ha else 0 for c in counts]
+    cmax = _nice_max(max(counts + [0]))
+    positives = [v for v in per_ha + (city_per_ha or []) if v > 0]
+    lo = 10 ** math.floor(math.log10(min(positives))) if positives else 0.001
+    hi = 10 ** math.ceil(math.log10(max(positives))) if positives else 1.0
+    hi = hi if hi > lo else lo * 10
+
+    def fy(v: float) -> float:
+        v = max(v, lo)
+        return (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+
+    n = len(months)
+    decades = range(int(round(math.log10(lo))), int(round(math.log10(hi))) + 1)
+    return {
+        "n": n,
+        "months": [
+            {
+                "label": m.strftime("%Y-%m"),
+                "fx": (i + 0.5) / n,
+                "count": c,
+                "fc": c / cmax,
+                "per_ha": p,
+                "fp": fy(p) if p > 0 else None,
+                "city": city_per_ha[i] if city_per_ha else None,
+                "fcity": fy(city_per_ha[i]) if city_per_ha and city_per_ha[i] > 0 else None,
+            }
+            for i, (m, c, p) in enumerate(zip(months, counts, per_ha, strict=True))
+        ],
+        "count_ticks": [(cmax * k / 4, k / 4) for k in range(5)],
+        "per_ha_ticks": [(10.0**d, fy(10.0**d)) for d in decades],
+        "label_every": max(1, math.ceil(n / 8)),
+        "city": city.name if city is not None and city_per_ha else None,
+        "area_ha": ha,
+        "total": int(sum(counts)),
+    }
 
 
 # ------------------------------------------------------------------ lists
@@ -198,6 +321,10 @@ def _list_page(request: Request, caller: Caller, slug: str, offset: int):
             "layer": layer,
             "rows": rows,
             "pager": _pager(offset, len(rows), total),
+            # cameras and guard areas are places on a map: the page shows them on one
+            "config": {**tile_config(), "lang": lang_of(request)}
+            if layer in ("cameras", "guard_areas")
+            else None,
         },
     )
 

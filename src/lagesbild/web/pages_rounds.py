@@ -25,8 +25,9 @@ from lagesbild.i18n import Translator
 from lagesbild.services import data, guard_areas, records
 from lagesbild.services import rounds as svc
 from lagesbild.store.queries import place_summaries
+from lagesbild.web.headers import tile_config
 from lagesbild.web.lang import lang_of
-from lagesbild.web.pages import TILES_ENV, CallerDep, need, page, render
+from lagesbild.web.pages import CallerDep, need, page, render
 from lagesbild.web.params import Id
 from lagesbild.web.security import Caller, remote_of
 
@@ -73,7 +74,7 @@ def _gj(geom) -> dict | None:
 
 
 def _config(request: Request, t: Translator, **extra) -> dict:
-    return {"tiles": os.environ.get(TILES_ENV) or None, "lang": t.lang, **extra}
+    return {**tile_config(), "lang": t.lang, **extra}
 
 
 def _labels(t: Translator) -> dict:

@@ -39,8 +39,9 @@ from lagesbild.services import photos, records, redaction
 from lagesbild.store import audit
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import rate_events, resident_photos, resident_reports
+from lagesbild.web.headers import tile_config
 from lagesbild.web.lang import lang_of
-from lagesbild.web.pages import TILES_ENV, need, page, render
+from lagesbild.web.pages import need, page, render
 from lagesbild.web.pages_field import (
     check_position,
     position_messages,
@@ -471,7 +472,7 @@ def _form_context(request: Request, values: dict, errors: dict, status: str | No
         "text_max": TEXT_MAX,
         "photo_mb": photos.MAX_BYTES // (1024 * 1024),
         "config": {
-            "tiles": os.environ.get(TILES_ENV) or None,
+            **tile_config(),
             "msg": t.js(),
             "lang": t.lang,
             "region": region_config(region),
@@ -573,7 +574,7 @@ def moderation_page(request: Request, caller: CallerDep):
             "text_max": TEXT_MAX,
             "reason_max": REASON_MAX,
             "error": MOD_ERRORS.get(request.query_params.get("error") or ""),
-            "config": {"tiles": os.environ.get(TILES_ENV) or None},
+            "config": {**tile_config()},
         },
     )
 

@@ -45,7 +45,7 @@
 
   function create(el) {
     const map = L.map(el, { scrollWheelZoom: false });
-    if (cfg.tiles) L.tileLayer(cfg.tiles, { maxZoom: 19 }).addTo(map);
+    if (cfg.tiles) L.tileLayer(cfg.tiles, { maxZoom: 19, attribution: cfg.attribution || '' }).addTo(map);
     const layer = L.geoJSON(null, { style, pointToLayer: point, onEachFeature: tip }).addTo(map);
     let fitted = false;
     const api = {

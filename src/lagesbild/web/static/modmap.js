@@ -8,7 +8,7 @@
   maps.forEach(el => {
     const at = [parseFloat(el.dataset.lat), parseFloat(el.dataset.lon)];
     const map = L.map(el, { scrollWheelZoom: false, keyboard: false }).setView(at, 16);
-    if (config.tiles) L.tileLayer(config.tiles, { maxZoom: 19 }).addTo(map);
+    if (config.tiles) L.tileLayer(config.tiles, { maxZoom: 19, attribution: config.attribution || '' }).addTo(map);
     scenes.then(fc => {
       if (fc) L.geoJSON(fc, { style: { color: '#1f5fa8', weight: 1, fillOpacity: 0.08 } }).addTo(map);
     });

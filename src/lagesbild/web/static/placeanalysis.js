@@ -9,7 +9,7 @@
   const outline = JSON.parse(document.getElementById('lb-outline').textContent);
   const fill = { HH: '#c0392b', LL: '#2166ac', HL: '#f4a582', LH: '#92c5de' };
   const map = L.map(el);
-  if (cfg.tiles) L.tileLayer(cfg.tiles, { maxZoom: 19 }).addTo(map);
+  if (cfg.tiles) L.tileLayer(cfg.tiles, { maxZoom: 19, attribution: cfg.attribution || '' }).addTo(map);
   const place = L.geoJSON(outline, {
     style: { color: '#222', weight: 2, dashArray: '6 4', fillOpacity: 0.03 },
     interactive: false,

@@ -152,7 +152,7 @@
         const li = document.createElement('li');
         li.dataset.id = x.id;
         const a = document.createElement('a');
-        a.href = `/#z=18&c=${x.lat.toFixed(5)},${x.lon.toFixed(5)}&layers=observations`;
+        a.href = `/#z=18&c=${x.lat.toFixed(5)},${x.lon.toFixed(5)}&from=${x.day}&to=${x.day}&layers=observations`;
         a.textContent = document.querySelector('nav.menu a[href="/"]').textContent;
         li.append(`${x.label} · ${x.when}${x.count ? ' · ' + x.count : ''}${x.text ? ' · ' + x.text : ''} · `, a);
         ul.appendChild(li);

@@ -25,7 +25,7 @@
 
   function baseMap(el) {
     const map = L.map(el, { zoomSnap: 0.25 });
-    if (cfg.tiles) L.tileLayer(cfg.tiles, { maxZoom: 20 }).addTo(map);
+    if (cfg.tiles) L.tileLayer(cfg.tiles, { maxZoom: 20, attribution: cfg.attribution || '' }).addTo(map);
     return map;
   }
 
