@@ -2,22 +2,109 @@
 mistake ends as one clear line on stderr and a non-zero exit, never as a traceback.
 
 Each module holds one family of commands; they are registered here, explicitly, in the order
-`lagesbild --help` lists them."""
+`lagesbild --help` lists them. A command's module is imported only when that command is looked
+up (run, or listed by `--help`): importing all of them (the analyses, SciPy, Arrow, Alembic)
+cost ~0.9 s of every command's start-up."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
-from typing import Annotated
+from collections.abc import Iterator, MutableMapping
+from typing import Annotated, Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from lagesbild import __version__
-from lagesbild.cli import admin, analyse, briefing, data, goals, report, setup, week
 from lagesbild.cli.options import DbOption, console, err_console
 from lagesbild.errors import LagesbildError
 
+# name -> (module in lagesbild.cli, attribute, whether it is a Typer group), in --help's order
+_COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "init": ("setup", "init", False),
+    "info": ("setup", "info", False),
+    "places": ("setup", "places", False),
+    "demo": ("setup", "demo", False),
+    "serve": ("setup", "serve", False),
+    "audit": ("admin", "audit_command", False),
+    "backup": ("admin", "backup_command", False),
+    "restore": ("admin", "restore_command", False),
+    "retention": ("admin", "retention_command", False),
+    "import": ("data", "import_command", False),
+    "export": ("data", "export_command", False),
+    "report": ("report", "report", False),
+    "user": ("admin", "user_app", True),
+    "category": ("admin", "category_app", True),
+    "analyse": ("analyse", "app", True),
+    "briefing": ("briefing", "briefing_app", True),
+    "week": ("week", "week_app", True),
+    "goals": ("goals", "goals_app", True),
+}
+
+
+def _load(name: str) -> click.Command:
+    """The click command `name`, its module imported now."""
+    module, attr, is_group = _COMMANDS[name]
+    target = getattr(importlib.import_module(f"lagesbild.cli.{module}"), attr)
+    # built as the eager registration built it: under a parent without completion options
+    parent = typer.Typer(add_completion=False)
+    if is_group:
+        parent.add_typer(target, name=name)
+    else:
+        parent.command(name)(target)
+    return typer.main.get_group(parent).commands[name]
+
+
+class _LazyCommands(MutableMapping):
+    """The group's commands: every name known at once, each command built on first use."""
+
+    def __init__(self, names: list[str]) -> None:
+        self._names = names
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            if name not in self._names:
+                raise KeyError(name)
+            self._loaded[name] = _load(name)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        if name not in self._names:
+            self._names.append(name)
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        self._names.remove(name)
+        self._loaded.pop(name, None)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+class _LazyGroup(TyperGroup):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        lazy = _LazyCommands(list(_COMMANDS))
+        for name, command in self.commands.items():
+            lazy[name] = command
+        self.commands = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # the names only: listing loads nothing
+
+
 app = typer.Typer(
+    cls=_LazyGroup,
     name="lagesbild",
     help="A shared situational picture (lägesbild) of open drug scenes and priority places.",
     no_args_is_help=True,
@@ -45,32 +132,6 @@ def _root(
 ) -> None:
     if db:  # `lagesbild --db URL COMMAND` works as well as `lagesbild COMMAND --db URL`
         os.environ["LAGESBILD_DB"] = db
-
-
-for name, command in (
-    ("init", setup.init),
-    ("info", setup.info),
-    ("places", setup.places),
-    ("demo", setup.demo),
-    ("serve", setup.serve),
-    ("audit", admin.audit_command),
-    ("backup", admin.backup_command),
-    ("restore", admin.restore_command),
-    ("retention", admin.retention_command),
-    ("import", data.import_command),
-    ("export", data.export_command),
-    ("report", report.report),
-):
-    app.command(name)(command)
-for name, group in (
-    ("user", admin.user_app),
-    ("category", admin.category_app),
-    ("analyse", analyse.app),
-    ("briefing", briefing.briefing_app),
-    ("week", week.week_app),
-    ("goals", goals.goals_app),
-):
-    app.add_typer(group, name=name)
 
 
 def main() -> None:

@@ -147,7 +147,12 @@ def _write_chunks(sink, ctx, spec, index, records, summary, on_progress, reject,
             lambda: _column_chunks(records, reject), prepare, lambda: _forget_store(ctx, sink)
         )
     else:
-        prepared = (prepare(cols) for cols in _column_chunks(records, reject))
+        # in one process the places are looked up after the insert, for the rows it stored
+        # only: a re-import stores none (0.37 of 2.9 s CPU for 300,000 rows met again)
+        prepared = (
+            _prepare(ctx, spec, sink, index, cols, locate=False)
+            for cols in _column_chunks(records, reject)
+        )
     first = True
     for prep in prepared:
         if first:
@@ -157,7 +162,7 @@ def _write_chunks(sink, ctx, spec, index, records, summary, on_progress, reject,
             sink.defer_indexes(expected)
             first = False
         summary.read += len(prep.cols) + len(prep.cols.rejects)
-        _store(sink, spec, prep, summary, update_one)
+        _store(sink, spec, index, prep, summary, update_one)
         if on_progress:
             on_progress(summary.read)
     sink.restore_indexes()
@@ -188,15 +193,30 @@ class _Prepared:
     positions: np.ndarray
     rows: list[tuple]
     keys: list[str]
-    hits: tuple[np.ndarray, np.ndarray, np.ndarray]  # (index into positions, place, round)
+    # (index into positions, place, round); None: not looked up yet (`_store` does it)
+    hits: tuple[np.ndarray, np.ndarray, np.ndarray] | None
     rejected: list
+    lon: np.ndarray  # of the rows to store
+    lat: np.ndarray
 
 
-def _prepare(ctx, spec, sink: Sink, index, cols: Columns) -> _Prepared:
+def _located(index, lon: np.ndarray, lat: np.ndarray, among: np.ndarray):
+    """The places containing the points `among` (indexes into lon and lat): (index, place,
+    round) per hit."""
+    has_point = among[~np.isnan(lon[among])]
+    if index.empty or not len(has_point):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    pt, place_ids, round_ids = index.containing_xy(lon[has_point], lat[has_point])
+    return has_point[pt], place_ids, round_ids
+
+
+def _prepare(ctx, spec, sink: Sink, index, cols: Columns, locate: bool = True) -> _Prepared:
     rejected = [Rejected(line, str(rec[REJECT]), rec) for line, rec in cols.rejects]
     if not len(cols):
         empty = np.zeros(0, dtype=np.int64)
-        return _Prepared(cols, empty, [], [], (empty, empty, empty), rejected)
+        nothing = np.zeros(0)
+        return _Prepared(cols, empty, [], [], (empty, empty, empty), rejected, nothing, nothing)
     rows, ok, keys, lon, lat = _columnar(ctx, spec, cols, sink)
     built = ok.copy()
     for i in np.flatnonzero(~ok).tolist():
@@ -216,25 +236,21 @@ def _prepare(ctx, spec, sink: Sink, index, cols: Columns) -> _Prepared:
         lon[i], lat[i] = (g.x, g.y) if g is not None else (np.nan, np.nan)
     positions = np.flatnonzero(built)
     pos = positions.tolist()
-    has_point = np.flatnonzero(~np.isnan(lon[positions]))
-    if index.empty or not len(has_point):
-        empty = np.zeros(0, dtype=np.int64)
-        hits = (empty, empty, empty)
-    else:
-        pt, place_ids, round_ids = index.containing_xy(
-            lon[positions][has_point], lat[positions][has_point]
-        )
-        hits = (has_point[pt], place_ids, round_ids)
+    lon, lat = lon[positions], lat[positions]
+    hits = _located(index, lon, lat, np.arange(len(pos))) if locate else None
     return _Prepared(
-        cols, positions, [rows[i] for i in pos], [keys[i] for i in pos], hits, rejected
+        cols, positions, [rows[i] for i in pos], [keys[i] for i in pos], hits, rejected, lon, lat
     )
 
 
-def _store(sink: Sink, spec: LayerSpec, prep: _Prepared, summary, update_one) -> None:
+def _store(sink: Sink, spec: LayerSpec, index, prep: _Prepared, summary, update_one) -> None:
     summary.rejected.extend(prep.rejected)
     inserted, record_ids = sink.insert(prep.rows)
     summary.stored += int(inserted.sum())
-    j, place_ids, round_ids = prep.hits
+    hits = prep.hits
+    if hits is None:
+        hits = _located(index, prep.lon, prep.lat, np.flatnonzero(inserted))
+    j, place_ids, round_ids = hits
     mine = inserted[j]
     sink.insert_assignments(spec.name, record_ids[j[mine]], place_ids[mine], round_ids[mine])
     again = np.flatnonzero(~inserted).tolist()

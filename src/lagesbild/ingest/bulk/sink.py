@@ -49,6 +49,10 @@ class Sink:
         self._deferred: list[tuple[str, str]] = []
         self._foreign: list[tuple[str, str, str]] = []  # PostgreSQL: (table, name, definition)
         self._staged = False  # PostgreSQL: the temporary table of _insert_pg exists
+        self._staged_rows = 0  # PostgreSQL: how many rows it holds
+        # PostgreSQL: whether to look for the chunk's stored keys before numbering its rows
+        # (a re-import): on until a chunk brings new rows
+        self._precheck: bool | None = None
         self._sql: dict[int, str] = {}
         # SQLite: whether the table had rows when the import began (then each chunk's stored
         # rows are read before inserting), and the stored rows of the chunk's keys
@@ -294,10 +298,24 @@ class Sink:
         else:
             cur.execute(f"TRUNCATE {stage}")
         n = len(rows)
+        self._staged_rows = n
+        values = dict(zip(self.row_columns, zip(*rows, strict=True), strict=True))
+        if self._precheck is None:
+            cur.execute(f"SELECT EXISTS (SELECT 1 FROM {name})")
+            self._precheck = not self._locked and cur.fetchone()[0]
+        if self._precheck:
+            # A table with rows, not locked: ids would come from the sequence, one nextval per
+            # row (1.2 s of a 6.7 s re-import of 300,000 rows, all met again). Stage the rows
+            # without ids first and look their keys up; only a chunk with new rows is staged
+            # again with ids, and from then on the import numbers them at once.
+            _copy(cur, stage, {"pos": np.arange(n), **values})
+            cur.execute(f"SELECT count(*) FROM {stage} s JOIN {name} t USING (source_key)")
+            if cur.fetchone()[0] == n:  # every key stored already
+                return np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int64)
+            self._precheck = False
+            cur.execute(f"TRUNCATE {stage}")
         ids = self._allocate(n)
-        columns = {"pos": np.arange(n), "id": ids}
-        columns.update(zip(self.row_columns, zip(*rows, strict=True), strict=True))
-        _copy(cur, stage, columns)
+        _copy(cur, stage, {"pos": np.arange(n), "id": ids, **values})
         cur.execute(
             f"INSERT INTO {name} (id, {cols}, {', '.join(_BOOKKEEPING)}) "
             f"SELECT id, {cols}, %s, %s, %s FROM {stage} ORDER BY pos "
@@ -349,12 +367,19 @@ class Sink:
         cur = self.raw.cursor()
         if self.pg:  # compared in the server, against the staged copy of `rows`
             stage = f"_import_{self.table.name}"
+            # every staged row met again (a re-import): no list of positions to send
+            every = len(again) == self._staged_rows
             cur.execute(
-                f"SELECT s.pos FROM unnest(%s::int[]) AS a(pos) JOIN {stage} s USING (pos) "
-                f"JOIN {self.table.name} t ON t.source_key = s.source_key WHERE "
+                "SELECT s.pos FROM "
+                + (
+                    f"{stage} s "
+                    if every
+                    else f"unnest(%s::int[]) AS a(pos) JOIN {stage} s USING (pos) "
+                )
+                + f"JOIN {self.table.name} t ON t.source_key = s.source_key WHERE "
                 f"({', '.join('s.' + c for c in cols)}) IS NOT DISTINCT FROM "
                 f"({', '.join('t.' + c for c in cols)})",
-                (again,),
+                () if every else (again,),
             )
             same = {r[0] for r in cur.fetchall()}
             return np.fromiter((j in same for j in again), dtype=bool, count=len(again))
