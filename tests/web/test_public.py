@@ -129,3 +129,15 @@ def test_year_chooses_the_year_compared(client, app_store):
     assert "Per area: 2024 compared" in client.get("/public?lang=en").text
     assert "Per area: 2023 compared" in client.get("/public?lang=en&year=2023").text
     assert "Per area: 2024 compared" in client.get("/public?lang=en&year=1999").text
+
+
+def test_the_page_says_when_the_figures_were_updated(client, app_store):
+    from lagesbild.services.public import solved_at
+
+    html = client.get("/public?lang=en").text
+    when = solved_at(client.app.state.store)
+    assert when is not None
+    m = re.search(r'data-testid="public-updated">([^<]*)<', html)
+    assert m and f"updated at {when:%H:%M}" in m.group(1)
+    sv = client.get("/public?lang=sv").text
+    assert f"uppdaterades {when:%H:%M}" in sv

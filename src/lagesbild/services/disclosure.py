@@ -33,6 +33,8 @@ suppressed count are not sent: callers set them to ``None`` and say ``"suppresse
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
@@ -81,27 +83,87 @@ def shown(n: int | None) -> Shown:
 
 
 def suppress(table: Table) -> dict[Hashable, Shown]:
-    """Each published cell as shown to the public: the count, ``"<5"``, ``">=5"`` or None."""
+    """Each published cell as shown to the public: the count, ``"<5"``, ``">=5"`` or None.
+
+    The table is split into its independent parts (cells tied by no chain of relations: on the
+    public table, one year of one layer); each part is decided on its own, which gives the same
+    answer as deciding the whole (every step of the rule looks only at a cell's relations), and
+    a part decided before with the same cells, values and relations is not solved again."""
     for total, parts in table.relations:
         for k in (total, *parts):
             if k not in table.cells:
                 raise KeyError(f"relation names an unknown cell {k!r}")
+    decided: dict[Hashable, Shown] = {}
+    for part in _independent_parts(table):
+        key = (
+            tuple((k, part.cells[k], k in part.hidden) for k in part.cells),
+            tuple(part.relations),
+        )
+        with _SOLVED_LOCK:
+            hit = _SOLVED.get(key)
+            if hit is not None:
+                _SOLVED.move_to_end(key)
+        if hit is None:
+            hit = _suppress_part(part)
+            with _SOLVED_LOCK:
+                _SOLVED[key] = hit
+                while len(_SOLVED) > SOLVED_KEPT:
+                    _SOLVED.popitem(last=False)
+        decided.update(hit)
+    return {k: decided[k] for k in table.cells if k not in table.hidden}
+
+
+# the parts decided lately, by their content (`suppress`): after a write only the parts whose
+# counts changed are solved again
+SOLVED_KEPT = 1024
+_SOLVED: OrderedDict[tuple, dict[Hashable, Shown]] = OrderedDict()
+_SOLVED_LOCK = threading.Lock()
+
+
+def _independent_parts(table: Table) -> list[Table]:
+    """The table as tables that share no relation, each keeping the cells' and relations'
+    order (the rule's tie-breaks depend on it)."""
+    parent: dict[Hashable, Hashable] = {k: k for k in table.cells}
+
+    def root(k: Hashable) -> Hashable:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for total, parts in table.relations:
+        r = root(total)
+        for p in parts:
+            q = root(p)
+            if q != r:
+                parent[q] = r
+    out: dict[Hashable, Table] = {}
+    for k, v in table.cells.items():
+        out.setdefault(root(k), Table()).add(k, v, hidden=k in table.hidden)
+    for total, parts in table.relations:
+        out[root(total)].relations.append((total, parts))
+    return list(out.values())
+
+
+def _suppress_part(table: Table) -> dict[Hashable, Shown]:
+    """The rule on one independent part (`suppress`)."""
     state = {k: ("small" if is_small(v) else "shown") for k, v in table.cells.items()}
     for k in table.hidden:
         state[k] = "hidden"
     protected = [k for k, v in table.cells.items() if is_small(v)]
-    related: dict[Hashable, list[int]] = {}
-    for i, (total, parts) in enumerate(table.relations):
-        for k in (total, *parts):
-            related.setdefault(k, []).append(i)
+    related = _relations_of(table)
     _withhold_lone_smalls(table, state)
     to_check = [k for k in protected if k in related]
     while True:
-        disclosed = [k for k in to_check if _pinned(table, state, k)]
+        disclosed = _pinned_cells(table, state, to_check)
         before = dict(state)
         for k in disclosed:
-            if not _pinned(table, state, k):  # an earlier withholding this round protects it
-                continue
+            # an earlier withholding this round may protect it: asked again only if its
+            # component changed since
+            moved = {c for c, s in state.items() if s != before[c]}
+            if moved and not moved.isdisjoint(_component(table, state, k)[1]):
+                if not _pinned(table, state, k):
+                    continue
             extra = _complement(table, state, related, k)
             if extra is not None:
                 state[extra] = "withheld"
@@ -203,34 +265,120 @@ def _relations_of(table: Table) -> dict[Hashable, list[int]]:
 
 def _pinned(table: Table, state: dict, k: Hashable) -> bool:
     """Whether the published figures leave the protected cell `k` a single integer value."""
-    rels, unknown = _component(table, state, k)
-    if not rels:
-        return False
+    return bool(_pinned_cells(table, state, [k]))
+
+
+def _pinned_cells(table: Table, state: dict, cells: list[Hashable]) -> list[Hashable]:
+    """Those of the protected `cells` that the published figures leave a single integer value
+    (in the order given). Cells of one component share one system of equations, built once.
+
+    Exact, as one minimisation and one maximisation per cell would be: a cell is safe when its
+    range over the equations (the linear relaxation) holds two integers. The true counts are
+    one solution, so any solution with the cell one or more away from its count settles it;
+    each linear program's solution is used to settle every cell of the component it can, so
+    most cells need none of their own. A component of one equation (a total and its parts,
+    nothing else tied to them) needs no solver: its ranges are sums of the bounds."""
+    todo = [k for k in cells if k in _relations_of(table)]
+    seen: set[Hashable] = set()
+    pinned: set[Hashable] = set()
+    for k in todo:
+        if k in seen:
+            continue
+        rels, unknown = _component(table, state, k)
+        seen.update(unknown)
+        members = set(unknown)
+        targets = [c for c in todo if c in members]
+        pinned.update(_pinned_in(table, state, rels, unknown, targets))
+    return [k for k in cells if k in pinned]
+
+
+def _system(table: Table, state: dict, rels: list[int], unknown: list[Hashable]):
+    """The equations ``a @ x == b`` of a component over its unknown cells, and their bounds."""
     index = {c: j for j, c in enumerate(unknown)}
     a = np.zeros((len(rels), len(unknown)))
     b = np.zeros(len(rels))
     for r, i in enumerate(rels):
         total, parts = table.relations[i]
         for c, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
-            if c in index:
-                a[r, index[c]] += sign
+            j = index.get(c)
+            if j is not None:
+                a[r, j] += sign
             else:
                 b[r] -= sign * _bounds(table, state, c)[0]
     bounds = [_bounds(table, state, c) for c in unknown]
+    return index, a, b, bounds
+
+
+def _single_pinned(a: np.ndarray, b: float, bounds: list, j: int) -> bool:
+    """Closed form of one equation ``sum(a * x) == b`` with each coefficient +-1: the range of
+    ``x[j]`` is what the others' bounds leave of `b` (the same as its linear programs)."""
+    lo_rest, hi_rest = 0.0, 0.0
+    for i, (coef, (lo, hi)) in enumerate(zip(a, bounds, strict=True)):
+        if i == j or coef == 0:
+            continue
+        ends = (coef * lo, coef * hi if hi is not None else coef * math.inf)
+        lo_rest += min(ends)
+        hi_rest += max(ends)
+    own_lo, own_hi = bounds[j]
+    own_hi = math.inf if own_hi is None else own_hi
+    lo = max(own_lo, (b - hi_rest) / a[j]) if a[j] > 0 else max(own_lo, (b - lo_rest) / a[j])
+    hi = min(own_hi, (b - lo_rest) / a[j]) if a[j] > 0 else min(own_hi, (b - hi_rest) / a[j])
+    if math.isinf(hi):
+        return False
+    return math.ceil(lo - 1e-6) >= math.floor(hi + 1e-6)
+
+
+def _pinned_in(
+    table: Table, state: dict, rels: list[int], unknown: list[Hashable], targets: list
+) -> set[Hashable]:
+    if not rels:
+        return set()
+    index, a, b, bounds = _system(table, state, rels, unknown)
+    if len(rels) == 1 and set(np.unique(a[0])) <= {-1.0, 0.0, 1.0}:
+        return {
+            k for k in targets if a[0, index[k]] and _single_pinned(a[0], b[0], bounds, index[k])
+        }
+    truth = {k: table.cells[k] or 0 for k in targets}
+    open_ = set(targets)  # neither settled safe nor found pinned yet
+
+    def settle(x: np.ndarray) -> None:
+        for c in list(open_):
+            if abs(x[index[c]] - truth[c]) >= 1 - 1e-6:
+                open_.discard(c)
+
+    def solve(cost: np.ndarray):
+        res = linprog(cost, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+        if res.status == 0:
+            settle(res.x)
+        return res
+
+    # two sweeps over all targets at once first: most cells move in one or the other
     cost = np.zeros(len(unknown))
-    cost[index[k]] = 1.0
-    # the true count is one feasible value: one solve that finds another settles it (most
-    # cells), so the second is needed only when the first finds none
-    hi = linprog(-cost, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-    if hi.status != 0:  # unbounded: not pinned; infeasible cannot happen
-        return False
-    true = table.cells[k] or 0
-    if math.floor(-hi.fun + 1e-6) > true:
-        return False
-    lo = linprog(cost, A_eq=a, b_eq=b, bounds=bounds, method="highs")
-    if lo.status != 0:
-        return False
-    return math.ceil(lo.fun - 1e-6) >= math.floor(-hi.fun + 1e-6)
+    for k in targets:
+        cost[index[k]] = 1.0
+    for sign in (-1.0, 1.0):
+        if len(open_) > 1:  # for one cell, its own two programs below are the sweeps
+            solve(sign * cost)
+    pinned = set()
+    for k in targets:
+        if k not in open_:
+            continue
+        cost = np.zeros(len(unknown))
+        cost[index[k]] = 1.0
+        hi = solve(-cost)
+        if hi.status != 0:  # unbounded: not pinned; infeasible cannot happen
+            open_.discard(k)
+            continue
+        if k not in open_:
+            continue
+        lo = solve(cost)
+        if lo.status != 0:
+            open_.discard(k)
+            continue
+        if k in open_ and math.ceil(lo.fun - 1e-6) >= math.floor(-hi.fun + 1e-6):
+            pinned.add(k)
+        open_.discard(k)
+    return pinned
 
 
 def _complement(table: Table, state: dict, related: dict, k: Hashable) -> Hashable | None:

@@ -155,7 +155,22 @@ def public_figures(store: Store) -> dict[Hashable, Shown]:
 
 
 _MEMO: dict[int, tuple[tuple, tuple]] = {}  # id(store): (fingerprint, (figures, rows))
+_SOLVED_AT: dict[int, datetime] = {}  # id(store): when the counts of its figures were read
 _SOLVING = threading.Lock()  # one solve at a time: a second caller waits for the first's answer
+_STALE_OK: set[int] = set()  # stores whose readers get the previous figures during a solve
+_REFRESH: dict[int, threading.Thread] = {}  # id(store): the background solve running
+
+
+def serve_stale(store: Store) -> None:
+    """Stale-while-revalidate for this store's public figures (a served app): after a write,
+    readers get the previous figures, complete and suppressed, while one background solve
+    makes the new ones, which replace them whole. Only the first solve is waited for."""
+    _STALE_OK.add(id(store))
+
+
+def solved_at(store: Store) -> datetime | None:
+    """When the counts behind the figures now served were read (None before the first solve)."""
+    return _SOLVED_AT.get(id(store))
 
 
 def _suppressed(store: Store) -> tuple[dict[Hashable, Shown], list[tuple]]:
@@ -165,15 +180,47 @@ def _suppressed(store: Store) -> tuple[dict[Hashable, Shown], list[tuple]]:
     hit = _MEMO.get(id(store))
     if hit is not None and hit[0] == key:
         return hit[1]
+    if hit is not None and id(store) in _STALE_OK:
+        _refresh(store)
+        return hit[1]  # the previous figures, never a part-solved or unsuppressed table
+    return _solve(store, key)
+
+
+def _solve(store: Store, key: tuple) -> tuple[dict[Hashable, Shown], list[tuple]]:
     with _SOLVING:
         hit = _MEMO.get(id(store))
         if hit is not None and hit[0] == key:  # solved meanwhile (by `warm`, say)
             return hit[1]
+        read_at = datetime.now(store.tz)
         table, rows = _count_table(store)
         public_goals.add_goals(store, table)
         value = (suppress(table), rows)
+        # both at once: a reader sees the old figures or the new, never a mix
         _MEMO[id(store)] = (key, value)
+        _SOLVED_AT[id(store)] = read_at
     return value
+
+
+def _refresh(store: Store) -> threading.Thread:
+    """One background solve per store at a time (`serve_stale`)."""
+    with _SOLVING_START:
+        running = _REFRESH.get(id(store))
+        if running is not None and running.is_alive():
+            return running
+
+        def solve() -> None:
+            try:
+                _solve(store, _fingerprint(store))
+            except Exception:  # noqa: BLE001 - the previous figures stay; the next reader retries
+                log.warning("could not solve the public figures again", exc_info=True)
+
+        thread = threading.Thread(target=solve, name="public-figures", daemon=True)
+        _REFRESH[id(store)] = thread
+        thread.start()
+        return thread
+
+
+_SOLVING_START = threading.Lock()
 
 
 def warm(store: Store) -> threading.Thread:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import StatementError
 from lagesbild import __version__
 from lagesbild.domain.periods import MAX_YEAR, MIN_YEAR
 from lagesbild.errors import LagesbildError, ValidationError
+from lagesbild.services.public import serve_stale as public_figures_serve_stale
 from lagesbild.services.public import warm as public_figures_warm
 from lagesbild.store.engine import Store, database_url
 from lagesbild.store.lifecycle import open_store
@@ -144,6 +145,7 @@ def create_app(url: str | None = None, tune_gc: bool = False, warm: bool = False
             tune_collector()
         if warm:  # the public figures solved before the first visitor asks (a served app only)
             public_figures_warm(app.state.store)
+            public_figures_serve_stale(app.state.store)  # after a write: the previous figures
         yield
         app.state.watch.close()
         app.state.store.dispose()

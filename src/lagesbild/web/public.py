@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Annotated
 
 import shapely
@@ -24,6 +25,7 @@ from lagesbild.services.public import (
     layer_years,
     public_counts,
     public_totals,
+    solved_at,
 )
 from lagesbild.store.queries import extent_features, place_summaries
 from lagesbild.web.lang import lang_of
@@ -179,5 +181,16 @@ def public_page(
         "scenes": sorted(scenes),
         "statuses": t.statuses(),
         "threshold": SUPPRESS_BELOW,
+        "updated": _updated(t, solved_at(store)),
     }
     return render(request, caller, "public.html", context)
+
+
+def _updated(t: Translator, when) -> str | None:
+    """How fresh the figures are: the time their counts were read, with the date if not
+    today (after a write the page shows the previous figures until the new ones are solved)."""
+    if when is None:
+        return None
+    today = datetime.now(when.tzinfo).date()
+    stamp = f"{when:%H:%M}" if when.date() == today else f"{t.date(when)} {when:%H:%M}"
+    return t("pub2.updated", at=stamp)
