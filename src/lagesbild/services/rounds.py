@@ -511,15 +511,22 @@ def save(
             ).inserted_primary_key[0]
         else:
             extent_id = row["id"]
-            if row["version"] is None:  # the first save keeps what was imported as version 1
+            kept = conn.execute(
+                select(extent_versions.c.id).where(
+                    extent_versions.c.extent_id == extent_id, extent_versions.c.version == stored
+                )
+            ).first()
+            if kept is None:
+                # the stored state came from an import or an API change (which bump the
+                # version, store/schema.py): keep it as the version this save replaces
                 conn.execute(
                     insert(extent_versions).values(
                         extent_id=extent_id,
-                        version=1,
+                        version=stored,
                         saved_at=row["updated_at"],
-                        saved_by=row["created_by"],
+                        saved_by=row["created_by"] if stored == 1 else None,
                         saved_by_name=None,
-                        change="imported",
+                        change="imported" if stored == 1 else "changed by an import or the API",
                         **_snapshot(row, row["geom"]),
                     )
                 )
