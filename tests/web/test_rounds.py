@@ -526,3 +526,73 @@ def test_an_api_patch_of_criteria_stores_the_codes_in_checklist_order(client):
     with client.store.read() as conn:
         row = conn.execute(extents.select().where(extents.c.id == eid)).mappings().one()
     assert row["criteria"] == "open_selling;visible"
+
+
+def test_cameras_are_placed_and_changed_on_a_map(client):
+    """A camera placed on the map is stored as the caller's organisation's with the import's
+    checks (a bad range is named), changed by that organisation only, and audited."""
+    from lagesbild.store.schema import cameras
+
+    csrf = login(client, "analyst-polis")
+    assert 'href="/cameras/new"' in client.get("/cameras").text
+    page = client.get("/cameras/new")
+    assert page.status_code == 200 and 'data-testid="camera-editor"' in page.text
+    form = {
+        "csrf_token": csrf,
+        "lat": "59.3315",
+        "lon": "18.0595",
+        "operator": "Polisen",
+        "bearing": "120",
+        "angle": "60",
+        "range": "3000",
+        "active_from": "2024-01-01",
+        "sensitivity": "shared",
+    }
+    bad = client.post("/cameras/new", data=form, follow_redirects=False)
+    assert bad.status_code == 422 and "Räckvidd" in bad.text and "2000" in bad.text
+    nowhere = client.post("/cameras/new", data={**form, "lat": "", "range": "40"})
+    assert nowhere.status_code == 422 and "Plats" in nowhere.text
+    outside = client.post("/cameras/new", data={**form, "lat": "40.0", "lon": "5.0", "range": "40"})
+    assert outside.status_code == 422 and "Plats" in outside.text
+    with client.store.read() as conn:
+        assert conn.execute(cameras.select()).all() == []  # nothing half-written
+    r = client.post("/cameras/new", data={**form, "range": "40"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/cameras"
+    with client.store.read() as conn:
+        row = conn.execute(cameras.select()).mappings().one()
+    assert (row["bearing"], row["angle"], row["range_m"]) == (120.0, 60.0, 40.0)
+    assert row["geom"].x == pytest.approx(18.0595) and row["geom"].y == pytest.approx(59.3315)
+    listed = client.get("/cameras").text
+    assert f'href="/cameras/{row["id"]}/edit"' in listed
+    edit = client.get(f"/cameras/{row['id']}/edit").text
+    assert 'value="59.3315000"' in edit and 'id="bearing" name="bearing" type="number"' in edit
+    r = client.post(
+        f"/cameras/{row['id']}/edit",
+        data={**form, "range": "25", "bearing": "400"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 422 and "Riktning" in r.text
+    r = client.post(
+        f"/cameras/{row['id']}/edit",
+        data={**form, "range": "25", "bearing": "300", "lon": "18.0600"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    with client.store.read() as conn:
+        changed = conn.execute(cameras.select()).mappings().one()
+        actions = [
+            a.action
+            for a in conn.execute(audit_log.select().where(audit_log.c.layer == "cameras"))
+        ]
+    assert (changed["bearing"], changed["range_m"]) == (300.0, 25.0)
+    assert changed["geom"].x == pytest.approx(18.06) and changed["minx"] == pytest.approx(18.06)
+    assert actions == ["create", "update"]
+    client.cookies.clear()
+    other = login(client, "coordinator-soc")
+    assert f'/cameras/{row["id"]}/edit' not in client.get("/cameras").text
+    assert client.get(f"/cameras/{row['id']}/edit").status_code == 403
+    r = client.post(f"/cameras/{row['id']}/edit", data={**form, "csrf_token": other})
+    assert r.status_code == 403
+    client.cookies.clear()
+    login(client, "viewer-polis")
+    assert client.get("/cameras/new").status_code == 403
