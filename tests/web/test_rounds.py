@@ -581,15 +581,14 @@ def test_cameras_are_placed_and_changed_on_a_map(client):
     with client.store.read() as conn:
         changed = conn.execute(cameras.select()).mappings().one()
         actions = [
-            a.action
-            for a in conn.execute(audit_log.select().where(audit_log.c.layer == "cameras"))
+            a.action for a in conn.execute(audit_log.select().where(audit_log.c.layer == "cameras"))
         ]
     assert (changed["bearing"], changed["range_m"]) == (300.0, 25.0)
     assert changed["geom"].x == pytest.approx(18.06) and changed["minx"] == pytest.approx(18.06)
     assert actions == ["create", "update"]
     client.cookies.clear()
     other = login(client, "coordinator-soc")
-    assert f'/cameras/{row["id"]}/edit' not in client.get("/cameras").text
+    assert f"/cameras/{row['id']}/edit" not in client.get("/cameras").text
     assert client.get(f"/cameras/{row['id']}/edit").status_code == 403
     r = client.post(f"/cameras/{row['id']}/edit", data={**form, "csrf_token": other})
     assert r.status_code == 403

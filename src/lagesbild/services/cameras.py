@@ -17,11 +17,11 @@ from sqlalchemy import func, select, update
 from lagesbild.domain.model import WRITE_ROLES, Sensitivity, Viewer, parse_enum
 from lagesbild.errors import GeometryError, ValidationError
 from lagesbild.ingest.layers import RowContext, layer_spec
-from lagesbild.store.resolve import Resolver
 from lagesbild.services import records
 from lagesbild.store import audit
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
+from lagesbild.store.resolve import Resolver
 from lagesbild.store.schema import cameras
 
 # the form's fields, named as in a cameras file (formats.md), the position as lat/lon

@@ -72,7 +72,9 @@ def _number(value) -> str:
 def camera_new(request: Request, caller: CallerDep):
     need(caller, WRITE_ROLES)
     blank = dict.fromkeys(FORM_FIELDS, "")
-    return _form(request, caller, None, {**blank, "angle": "90", "range": "50", "sensitivity": "shared"})
+    return _form(
+        request, caller, None, {**blank, "angle": "90", "range": "50", "sensitivity": "shared"}
+    )
 
 
 @router.get("/cameras/{camera_id}/edit", response_class=HTMLResponse)

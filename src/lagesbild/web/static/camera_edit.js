@@ -27,7 +27,7 @@
       const phi = (brg - span / 2 + i * span / k) * Math.PI / 180;
       pts.push([p.lat + r * Math.cos(phi) / mLat, p.lng + r * Math.sin(phi) / mLon]);
     }
-    return pts;
+    return span >= 360 ? pts.slice(0, -1) : pts; // a full ring: its last point is its first
   }
 
   function position() {
@@ -44,7 +44,10 @@
     } else if (p) marker.setLatLng(p);
     const ok = p && b !== null && a !== null && a > 0 && r !== null && r > 0;
     cone.setLatLngs(ok ? sector(p, b, a, r) : []);
-    el.dataset.cone = ok ? String(cone.getLatLngs()[0].length) : '0';
+    const drawn = ok ? cone.getLatLngs()[0] : [];
+    el.dataset.cone = String(drawn.length);
+    // the cone's corners [lat, lon], for whoever checks it against the stored camera (tests)
+    el.dataset.coneLatlngs = JSON.stringify(drawn.map(q => [q.lat, q.lng]));
     el.dataset.ready = '1';
   }
 
