@@ -406,6 +406,25 @@ def parse_assessment(
     )
 
 
+def open_round(store: Store, year: int, name: str | None = None) -> int:
+    """The mapping round of `year`, opened (stored without extents) if new; its id. An open
+    round is listed on `/rounds` before its first extent is saved."""
+    with store.write() as conn:
+        found = conn.execute(select(mapping_rounds.c.id).where(mapping_rounds.c.year == year))
+        row = found.first()
+        if row is not None:
+            return row[0]
+        return conn.execute(
+            insert(mapping_rounds).values(year=year, name=name or f"Kartläggning {year}")
+        ).inserted_primary_key[0]
+
+
+def opened_years(store: Store) -> list[int]:
+    """The years of every stored mapping round, with extents or not yet."""
+    with store.read() as conn:
+        return sorted(conn.execute(select(mapping_rounds.c.year)).scalars())
+
+
 def _round_id(conn: Connection, year: int) -> int:
     found = conn.execute(select(mapping_rounds.c.id).where(mapping_rounds.c.year == year)).first()
     if found:

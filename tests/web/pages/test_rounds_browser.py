@@ -274,3 +274,47 @@ def test_place_a_camera_by_click_set_its_view_and_save(rounds_server, context):
     page.click("[data-testid=save-camera]")
     page.wait_for_url(f"{server.url}/cameras")
     assert server.query("SELECT bearing FROM cameras WHERE id = ?", cid) == [(200.0,)]
+
+
+@pytest.mark.parametrize("user", ["samordnare", "admin"])
+def test_the_demo_opens_2024_for_the_district_and_keeps_the_regional_list(
+    rounds_server, context, user
+):
+    """The demo's 2022/2023 extents are Länsstyrelsen's (the regional list): the district's
+    coordinator and admin read them, the save is not offered and a POST is refused; the
+    2024 round is open on /rounds, and what they save in it is the district's own."""
+    server = rounds_server
+    pid = _place(server, "Sergels torg/Klara")
+    page = context.new_page()
+    login(page, server.url, user, "/rounds")
+    assert page.locator(f"#round-{YEAR} a[href='/rounds/{YEAR}']").count() == 1
+    page.goto(f"{server.url}/rounds/2023/{pid}")
+    page.wait_for_selector("[data-testid=round-editor][data-ready='1']")
+    assert page.locator("[data-testid=save-round]").count() == 0
+    assert "Länsstyrelsen" in page.text_content("main .note")
+    csrf = page.get_attribute("meta[name=csrf-token]", "content")
+    r = page.request.post(
+        f"{server.url}/rounds/2023/{pid}",
+        form={
+            "csrf_token": csrf,
+            "geometry": json.dumps(
+                {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [[18.058, 59.330], [18.061, 59.330], [18.061, 59.332], [18.058, 59.330]]
+                    ],
+                }
+            ),
+            "status": "listed",
+            "assessed_on": "2023-03-14",
+            "version": "1",
+        },
+        max_redirects=0,
+    )
+    assert r.status == 403
+    owners = server.query(
+        "SELECT DISTINCT o.code FROM extents e JOIN organisations o ON o.id = e.owner_org_id "
+        "JOIN mapping_rounds r ON r.id = e.round_id WHERE r.year < ?",
+        YEAR,
+    )
+    assert owners == [("lst",)]
