@@ -46,6 +46,7 @@ def _form(
         **tile_config(),
         "lang": t.lang,
         "centre": svc.centre(store, caller.viewer),
+        "record_id": record_id,
         "msg": {"click": t("camera.js.click"), "cone": t("camera.js.cone")},
     }
     return render(

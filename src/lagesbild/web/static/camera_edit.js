@@ -63,8 +63,19 @@
     dial.addEventListener('input', () => { bearing.value = dial.value; draw(); });
     bearing.addEventListener('input', () => { const b = num(bearing); if (b !== null) dial.value = String(Math.round(b) % 360); });
   }
+  // the other cameras the viewer may see, faint, for where this one sits among them
+  const others = L.featureGroup().addTo(map);
+  fetch('/map/cameras.geojson').then(r => (r.ok ? r.json() : null)).then(fc => {
+    if (!fc) return;
+    L.geoJSON(fc, {
+      filter: f => String(f.id) !== String(cfg.record_id),
+      style: { color: '#666', weight: 1, fillOpacity: 0.08, dashArray: '3 3', interactive: false },
+    }).addTo(others);
+    others.bringToBack();
+  });
   const start = position();
-  if (start) map.setView(start, 18);
-  else map.setView(cfg.centre || [59.3326, 18.0649], 15);
   draw();
+  if (start && el.dataset.cone !== '0') map.fitBounds(cone.getBounds().extend(start).pad(0.4));
+  else if (start) map.setView(start, 18);
+  else map.setView(cfg.centre || [59.3326, 18.0649], 16);
 })();
