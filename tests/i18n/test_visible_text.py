@@ -58,6 +58,9 @@ def _html_paths(app, store) -> list[str]:
         guard_area_ids = list(
             conn.exec_driver_sql("SELECT id FROM guard_areas ORDER BY id LIMIT 2").scalars()
         )
+        camera_ids = list(
+            conn.exec_driver_sql("SELECT id FROM cameras ORDER BY id LIMIT 2").scalars()
+        )
         crime_ids = list(conn.execute(select(crimes.c.id).limit(1)).scalars())
         tokens = list(
             conn.execute(
@@ -72,6 +75,7 @@ def _html_paths(app, store) -> list[str]:
         "briefing_id": briefing_ids,
         "year": [2023],
         "guard_area_id": guard_area_ids,
+        "camera_id": camera_ids,
         "token": tokens[:2],
         "layer": ["crimes", "observations"],
         "record_id": crime_ids,

@@ -129,7 +129,8 @@ def test_imported_extent_keeps_its_first_version(client):
     pid = _place_id(client)
     with client.store.write() as conn:  # the imported extent becomes the admin's organisation's
         polis = conn.exec_driver_sql("SELECT id FROM organisations WHERE code = 'polis'").scalar()
-        conn.execute(extents.update().values(owner_org_id=polis))
+        # (every UPDATE bumps the version: the fixture keeps the imported state, NULL)
+        conn.execute(extents.update().values(owner_org_id=polis, version=None))
     page = client.get(f"/rounds/2023/{pid}")
     assert 'name="version" value="1"' in page.text
     r = _save(client, csrf, 2023, pid, SQUARE, 1, motivation="smaller")
@@ -438,3 +439,159 @@ def test_guard_areas_are_drawn_and_changed_on_a_map(client):
     assert client.get(f"/guard-areas/{row['id']}/edit").status_code == 403
     r = client.post(f"/guard-areas/{row['id']}/edit", data={**form, "csrf_token": other})
     assert r.status_code == 403
+
+
+def _own_klara_2023(client) -> tuple[int, int]:
+    """(place id, extent id) of the fixture's imported 2023 Klara extent, made polis's."""
+    pid = _place_id(client)
+    with client.store.write() as conn:
+        polis = conn.exec_driver_sql("SELECT id FROM organisations WHERE code = 'polis'").scalar()
+        conn.execute(extents.update().values(owner_org_id=polis, version=None))
+        eid = conn.execute(extents.select().where(extents.c.place_id == pid)).first().id
+    return pid, eid
+
+
+def test_an_api_patch_bumps_the_version_so_an_older_form_is_stale(client):
+    """A PATCH through the API changes the extent: a browser form opened before it (version 1)
+    is refused as stale, and the PATCHed state is kept as a version of the history."""
+    csrf = login(client, "admin-polis")
+    pid, eid = _own_klara_2023(client)
+    assert 'name="version" value="1"' in client.get(f"/rounds/2023/{pid}").text
+    r = client.patch(
+        f"/api/v1/extents/{eid}", json={"status": "watch"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert r.status_code == 200, r.text
+    with client.store.read() as conn:
+        row = conn.execute(extents.select().where(extents.c.id == eid)).mappings().one()
+    assert row["version"] == 2 and row["status"] == "watch"
+    stale = _save(client, csrf, 2023, pid, SQUARE, 1, motivation="smaller")
+    assert stale.status_code == 409 and 'id="version-error"' in stale.text
+    with client.store.read() as conn:
+        kept = conn.execute(extents.select().where(extents.c.id == eid)).mappings().one()
+    assert kept["motivation"] is None and kept["version"] == 2
+    # the form opened now carries version 2; its save keeps the PATCHed state as version 2
+    assert 'name="version" value="2"' in client.get(f"/rounds/2023/{pid}").text
+    assert _save(client, csrf, 2023, pid, SQUARE, 2, motivation="smaller").status_code == 303
+    hist = client.get(f"/api/v1/extents/{eid}/history").json()["versions"]
+    assert [v["version"] for v in hist] == [3, 2]
+    assert hist[1]["status"] == "watch" and "API" in hist[1]["change"]
+
+
+def test_an_import_that_changes_an_extent_bumps_its_version(client):
+    pid, eid = _own_klara_2023(client)
+    with client.store.read() as conn:
+        before = conn.execute(extents.select().where(extents.c.id == eid)).mappings().one()
+        place = conn.exec_driver_sql("SELECT name FROM places WHERE id = ?", (pid,)).scalar()
+    rec = {"place": place, "round": "2023", "status": "delisted", "criteria": "visible"}
+    again = write_records(client.store, "extents", [(1, rec, before["geom"])])
+    assert again.updated == 1
+    with client.store.read() as conn:
+        after = conn.execute(extents.select().where(extents.c.id == eid)).mappings().one()
+    assert after["version"] == 2 and after["status"] == "delisted"
+    # the same rows again change nothing: no new version
+    write_records(client.store, "extents", [(1, rec, before["geom"])])
+    with client.store.read() as conn:
+        same = conn.execute(extents.select().where(extents.c.id == eid)).mappings().one()
+    assert same["version"] == 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"criteria": "lots of dealing"}, "criteria", "open_selling"),
+        ({"criteria": ["visible", "nope"]}, "criteria", "'nope'"),
+        ({"status": "gone"}, "status", "listed"),
+    ],
+)
+def test_an_api_patch_of_criteria_is_checked_as_an_import(client, changes, field, words):
+    csrf = login(client, "admin-polis")
+    _pid, eid = _own_klara_2023(client)
+    r = client.patch(f"/api/v1/extents/{eid}", json=changes, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 422, r.text
+    assert field in r.text and words in r.text
+    with client.store.read() as conn:
+        row = conn.execute(extents.select().where(extents.c.id == eid)).mappings().one()
+    assert row["version"] is None  # nothing written
+
+
+def test_an_api_patch_of_criteria_stores_the_codes_in_checklist_order(client):
+    csrf = login(client, "admin-polis")
+    _pid, eid = _own_klara_2023(client)
+    r = client.patch(
+        f"/api/v1/extents/{eid}",
+        json={"criteria": "visible; open_selling"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200, r.text
+    with client.store.read() as conn:
+        row = conn.execute(extents.select().where(extents.c.id == eid)).mappings().one()
+    assert row["criteria"] == "open_selling;visible"
+
+
+def test_cameras_are_placed_and_changed_on_a_map(client):
+    """A camera placed on the map is stored as the caller's organisation's with the import's
+    checks (a bad range is named), changed by that organisation only, and audited."""
+    from lagesbild.store.schema import cameras
+
+    csrf = login(client, "analyst-polis")
+    assert 'href="/cameras/new"' in client.get("/cameras").text
+    page = client.get("/cameras/new")
+    assert page.status_code == 200 and 'data-testid="camera-editor"' in page.text
+    form = {
+        "csrf_token": csrf,
+        "lat": "59.3315",
+        "lon": "18.0595",
+        "operator": "Polisen",
+        "bearing": "120",
+        "angle": "60",
+        "range": "3000",
+        "active_from": "2024-01-01",
+        "sensitivity": "shared",
+    }
+    bad = client.post("/cameras/new", data=form, follow_redirects=False)
+    assert bad.status_code == 422 and "Räckvidd" in bad.text and "2000" in bad.text
+    nowhere = client.post("/cameras/new", data={**form, "lat": "", "range": "40"})
+    assert nowhere.status_code == 422 and "Plats" in nowhere.text
+    outside = client.post("/cameras/new", data={**form, "lat": "40.0", "lon": "5.0", "range": "40"})
+    assert outside.status_code == 422 and "Plats" in outside.text
+    with client.store.read() as conn:
+        assert conn.execute(cameras.select()).all() == []  # nothing half-written
+    r = client.post("/cameras/new", data={**form, "range": "40"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/cameras"
+    with client.store.read() as conn:
+        row = conn.execute(cameras.select()).mappings().one()
+    assert (row["bearing"], row["angle"], row["range_m"]) == (120.0, 60.0, 40.0)
+    assert row["geom"].x == pytest.approx(18.0595) and row["geom"].y == pytest.approx(59.3315)
+    listed = client.get("/cameras").text
+    assert f'href="/cameras/{row["id"]}/edit"' in listed
+    edit = client.get(f"/cameras/{row['id']}/edit").text
+    assert 'value="59.3315000"' in edit and 'id="bearing" name="bearing" type="number"' in edit
+    r = client.post(
+        f"/cameras/{row['id']}/edit",
+        data={**form, "range": "25", "bearing": "400"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 422 and "Riktning" in r.text
+    r = client.post(
+        f"/cameras/{row['id']}/edit",
+        data={**form, "range": "25", "bearing": "300", "lon": "18.0600"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    with client.store.read() as conn:
+        changed = conn.execute(cameras.select()).mappings().one()
+        actions = [
+            a.action for a in conn.execute(audit_log.select().where(audit_log.c.layer == "cameras"))
+        ]
+    assert (changed["bearing"], changed["range_m"]) == (300.0, 25.0)
+    assert changed["geom"].x == pytest.approx(18.06) and changed["minx"] == pytest.approx(18.06)
+    assert actions == ["create", "update"]
+    client.cookies.clear()
+    other = login(client, "coordinator-soc")
+    assert f"/cameras/{row['id']}/edit" not in client.get("/cameras").text
+    assert client.get(f"/cameras/{row['id']}/edit").status_code == 403
+    r = client.post(f"/cameras/{row['id']}/edit", data={**form, "csrf_token": other})
+    assert r.status_code == 403
+    client.cookies.clear()
+    login(client, "viewer-polis")
+    assert client.get("/cameras/new").status_code == 403

@@ -36,6 +36,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from lagesbild.demo import context, geography, meetings, records
 from lagesbild.demo.geography import Triple
 from lagesbild.ingest.writer import WriteSummary, write_records
+from lagesbild.services import rounds
 from lagesbild.store.engine import Store
 
 DEFAULT_SEED = 20240308  # the date the seed report was signed
@@ -91,6 +92,9 @@ def generate(seed: int = DEFAULT_SEED) -> Scenario:
     return Scenario(seed, {name: layers[name] for name in LAYER_ORDER})
 
 
+ROUND_2024 = 2024  # the seed's "new mapping ... in the first quarter of 2024"
+
+
 def load_demo(
     store: Store, seed: int = DEFAULT_SEED, console: Console | None = None
 ) -> list[WriteSummary]:
@@ -117,6 +121,12 @@ def load_demo(
         roster = meetings.roster_records(seed, briefing_ids)
         progress.update(task, total=total + len(roster))
         summaries.append(_write(store, "roster", roster, progress, task))
+        # The 2022 and 2023 rounds are the regional list's (Länsstyrelsen's, public): the
+        # district's coordinator may read them, not change them. The seed's next mapping runs
+        # in the first quarter of 2024; the district runs it with the police and social
+        # services, so the demo opens that round empty: each scene's 2024 extent the
+        # coordinator saves (from last round's or drawn anew) is the district's own.
+        rounds.open_round(store, ROUND_2024, "Kartläggning 2024 (kvartal 1)")
         progress.update(task, description="follow-up and users")
         summaries += meetings.load_follow_up(store, briefing_ids)
         from lagesbild.briefing.service import keep_locked_pictures

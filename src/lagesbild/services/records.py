@@ -17,7 +17,17 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from lagesbild.domain.layers import layer_named
-from lagesbild.domain.model import DELETE_ROLES, REPORT_ROLES, SYSTEM, WRITE_ROLES, Viewer
+from lagesbild.domain.model import (
+    DELETE_ROLES,
+    REPORT_ROLES,
+    SYSTEM,
+    WRITE_ROLES,
+    ExtentStatus,
+    Sensitivity,
+    Viewer,
+    parse_criteria,
+    parse_enum,
+)
 from lagesbild.domain.periods import Period
 from lagesbild.errors import AccessDenied, NotFound, ValidationError
 from lagesbild.ingest.writer import write_records
@@ -464,13 +474,18 @@ def update_record(
         )
     changes = {("range_m" if k == "range" else k): v for k, v in values.items() if k in table.c}
     if "sensitivity" in changes:
-        from lagesbild.domain.model import Sensitivity, parse_enum
-
         changes["sensitivity"] = parse_enum(
             Sensitivity, changes["sensitivity"], "sensitivity"
         ).value
     if "category" in changes:
         changes["category"] = store.taxonomy.validate(spec.name, changes["category"])
+    if spec.name == "extents":
+        # checked as an import checks them (ingest.layers): the checklist's codes, stored
+        # `;`-separated in checklist order, and a known status
+        if "criteria" in changes:
+            changes["criteria"] = ";".join(parse_criteria(changes["criteria"])) or None
+        if "status" in changes:
+            changes["status"] = parse_enum(ExtentStatus, changes["status"], "status").value
     with store.write() as conn:
         conn.execute(
             update(table)

@@ -406,6 +406,25 @@ def parse_assessment(
     )
 
 
+def open_round(store: Store, year: int, name: str | None = None) -> int:
+    """The mapping round of `year`, opened (stored without extents) if new; its id. An open
+    round is listed on `/rounds` before its first extent is saved."""
+    with store.write() as conn:
+        found = conn.execute(select(mapping_rounds.c.id).where(mapping_rounds.c.year == year))
+        row = found.first()
+        if row is not None:
+            return row[0]
+        return conn.execute(
+            insert(mapping_rounds).values(year=year, name=name or f"Kartläggning {year}")
+        ).inserted_primary_key[0]
+
+
+def opened_years(store: Store) -> list[int]:
+    """The years of every stored mapping round, with extents or not yet."""
+    with store.read() as conn:
+        return sorted(conn.execute(select(mapping_rounds.c.year)).scalars())
+
+
 def _round_id(conn: Connection, year: int) -> int:
     found = conn.execute(select(mapping_rounds.c.id).where(mapping_rounds.c.year == year)).first()
     if found:
@@ -511,15 +530,22 @@ def save(
             ).inserted_primary_key[0]
         else:
             extent_id = row["id"]
-            if row["version"] is None:  # the first save keeps what was imported as version 1
+            kept = conn.execute(
+                select(extent_versions.c.id).where(
+                    extent_versions.c.extent_id == extent_id, extent_versions.c.version == stored
+                )
+            ).first()
+            if kept is None:
+                # the stored state came from an import or an API change (which bump the
+                # version, store/schema.py): keep it as the version this save replaces
                 conn.execute(
                     insert(extent_versions).values(
                         extent_id=extent_id,
-                        version=1,
+                        version=stored,
                         saved_at=row["updated_at"],
-                        saved_by=row["created_by"],
+                        saved_by=row["created_by"] if stored == 1 else None,
                         saved_by_name=None,
-                        change="imported",
+                        change="imported" if stored == 1 else "changed by an import or the API",
                         **_snapshot(row, row["geom"]),
                     )
                 )

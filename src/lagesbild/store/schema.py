@@ -25,6 +25,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
 )
 
 from lagesbild.store.types import Geometry, UTCDateTime
@@ -149,7 +151,15 @@ extents = Table(
     # organisations took part (`;`-separated names), and the version the browser saved last
     Column("motivation", Text, nullable=True),
     Column("participants", Text, nullable=True),
-    Column("version", Integer, nullable=True),
+    # Every UPDATE of an extent that does not set the version itself (an import, an API
+    # PATCH) bumps it here, in one place, so a browser form opened before is refused as stale.
+    # NULL (never saved in the workspace) counts as version 1.
+    Column(
+        "version",
+        Integer,
+        nullable=True,
+        onupdate=func.coalesce(literal_column("version"), 1) + 1,
+    ),
     UniqueConstraint("place_id", "round_id", name="uq_extents_place_round"),
 )
 

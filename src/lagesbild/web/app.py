@@ -28,6 +28,7 @@ from lagesbild.web import (
     ogc,
     pages,
     pages_analysis,
+    pages_cameras,
     pages_field,
     pages_import,
     pages_map,
@@ -174,6 +175,7 @@ def create_app(url: str | None = None, tune_gc: bool = False, warm: bool = False
     app.include_router(pages_map.router)
     app.include_router(pages_import.router)
     pages_rounds.install(app)  # the mapping round's pages, API and map editor library
+    pages_cameras.install(app)  # cameras placed on a map
     app.include_router(residents.router)
     app.include_router(briefing_routes.router)
     app.include_router(briefing_pages_router)

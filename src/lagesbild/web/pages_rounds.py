@@ -94,7 +94,8 @@ def rounds_page(request: Request, caller: CallerDep):
     store = request.app.state.store
     overview = svc.overview(store, caller.viewer)
     next_year = date.today().year
-    years = sorted({*overview, next_year}, reverse=True)
+    # the rounds with extents, the ones opened without any yet (the demo's 2024), this year's
+    years = sorted({*overview, *svc.opened_years(store), next_year}, reverse=True)
     return render(
         request,
         caller,

@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+from pyproj import Geod
 
 from .conftest import Server, _run, login, serving
 
@@ -209,3 +210,111 @@ def test_draw_a_rectangle_cut_a_hole_and_delete(rounds_server, context):
         "() => document.getElementById('geometry').value === ''"
         " && document.getElementById('area-ha').textContent === '–'"
     )
+
+
+def test_place_a_camera_by_click_set_its_view_and_save(rounds_server, context):
+    """A camera is placed by a click on the map, its cone follows bearing, angle and range,
+    and the saved camera is in the list and the API at the clicked spot."""
+    server = rounds_server
+    page = context.new_page()
+    login(page, server.url, "samordnare", "/cameras")
+    page.click("a[href='/cameras/new']")
+    editor = page.locator("[data-testid=camera-editor]")
+    page.wait_for_selector("[data-testid=camera-editor][data-ready='1']")
+    assert editor.get_attribute("data-cone") == "0"  # no position yet: no cone
+    box = editor.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2 + 40, box["y"] + box["height"] / 2 - 30)
+    lat, lon = float(page.input_value("#lat")), float(page.input_value("#lon"))
+    assert 59.0 < lat < 60.0 and 17.5 < lon < 18.5  # the demo's cameras are in Stockholm
+    page.fill("#operator", "Testoperatören")
+    page.fill("#bearing", "135")
+    page.fill("#angle", "70")
+    page.fill("#range", "45")
+    # the cone: the apex and one vertex per degree of the 70 degree arc
+    assert editor.get_attribute("data-cone") == "72"
+    # drawn where the camera looks: the arc 45 m (geodesic) from the apex, its middle at 135°
+    cone = json.loads(editor.get_attribute("data-cone-latlngs"))
+    geod = Geod(ellps="WGS84")
+    apex = cone[0]
+    assert apex == [pytest.approx(lat, abs=1e-7), pytest.approx(lon, abs=1e-7)]
+    az, _back, dist = geod.inv(
+        [apex[1]] * 71, [apex[0]] * 71, [c[1] for c in cone[1:]], [c[0] for c in cone[1:]]
+    )
+    assert max(abs(d - 45.0) for d in dist) < 0.3
+    assert az[35] % 360 == pytest.approx(135.0, abs=0.5)
+    assert (az[0] % 360, az[-1] % 360) == (
+        pytest.approx(100.0, abs=0.5),
+        pytest.approx(170.0, abs=0.5),
+    )
+    page.fill("#angle", "360")  # all round: no apex, a ring of 360 vertices (as the server's)
+    assert editor.get_attribute("data-cone") == "360"
+    page.fill("#angle", "70")
+    page.click("[data-testid=save-camera]")
+    page.wait_for_url(f"{server.url}/cameras")
+    assert "Testoperatören" in page.text_content("#records")
+    stored = server.query(
+        "SELECT id, bearing, angle, range_m, minx, miny FROM cameras WHERE operator = ?",
+        "Testoperatören",
+    )
+    assert len(stored) == 1
+    cid, bearing, angle, reach, x, y = stored[0]
+    assert (bearing, angle, reach) == (135.0, 70.0, 45.0)
+    assert (x, y) == (pytest.approx(lon, abs=1e-6), pytest.approx(lat, abs=1e-6))
+    api = page.request.get(f"{server.url}/api/v1/cameras?limit=1000").json()
+    features = api.get("features", api.get("records", api)) if isinstance(api, dict) else api
+    found = [f for f in features if f.get("id") == cid]
+    assert found, api if not features else features[:1]
+    props = found[0].get("properties", found[0])
+    assert props["operator"] == "Testoperatören" and float(props["bearing"]) == 135.0
+    # back on the map: the stored camera is shown with its cone, and a change is saved
+    page.click(f"a[href='/cameras/{cid}/edit']")
+    page.wait_for_selector("[data-testid=camera-editor][data-ready='1']")
+    assert editor.get_attribute("data-cone") == "72"
+    page.fill("#bearing", "200")
+    page.click("[data-testid=save-camera]")
+    page.wait_for_url(f"{server.url}/cameras")
+    assert server.query("SELECT bearing FROM cameras WHERE id = ?", cid) == [(200.0,)]
+
+
+@pytest.mark.parametrize("user", ["samordnare", "admin"])
+def test_the_demo_opens_2024_for_the_district_and_keeps_the_regional_list(
+    rounds_server, context, user
+):
+    """The demo's 2022/2023 extents are Länsstyrelsen's (the regional list): the district's
+    coordinator and admin read them, the save is not offered and a POST is refused; the
+    2024 round is open on /rounds, and what they save in it is the district's own."""
+    server = rounds_server
+    pid = _place(server, "Sergels torg/Klara")
+    page = context.new_page()
+    login(page, server.url, user, "/rounds")
+    assert page.locator(f"#round-{YEAR} a[href='/rounds/{YEAR}']").count() == 1
+    page.goto(f"{server.url}/rounds/2023/{pid}")
+    page.wait_for_selector("[data-testid=round-editor][data-ready='1']")
+    assert page.locator("[data-testid=save-round]").count() == 0
+    assert "Länsstyrelsen" in page.text_content("main .note")
+    csrf = page.get_attribute("meta[name=csrf-token]", "content")
+    r = page.request.post(
+        f"{server.url}/rounds/2023/{pid}",
+        form={
+            "csrf_token": csrf,
+            "geometry": json.dumps(
+                {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [[18.058, 59.330], [18.061, 59.330], [18.061, 59.332], [18.058, 59.330]]
+                    ],
+                }
+            ),
+            "status": "listed",
+            "assessed_on": "2023-03-14",
+            "version": "1",
+        },
+        max_redirects=0,
+    )
+    assert r.status == 403
+    owners = server.query(
+        "SELECT DISTINCT o.code FROM extents e JOIN organisations o ON o.id = e.owner_org_id "
+        "JOIN mapping_rounds r ON r.id = e.round_id WHERE r.year < ?",
+        YEAR,
+    )
+    assert owners == [("lst",)]
