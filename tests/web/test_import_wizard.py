@@ -8,6 +8,9 @@ import io
 import re
 import time
 
+import pytest
+
+from lagesbild.errors import NotFound
 from lagesbild.ingest.profiles import load_profile
 
 from .conftest import login
@@ -98,8 +101,8 @@ def test_the_wizard_takes_a_police_export(client, app_store):
     assert rows[0] == ["Rad", "Orsak"]
     assert [r[0] for r in rows[1:]] == ["4", "5"]
     assert "occurred_at" in rows[1][1] and "expected" not in rows[1][1]  # Swedish reason
-    # the profile is the CLI's
-    saved = load_profile(app_store, "polisen-test")
+    # the profile is the CLI's, found for the organisation (`--profile NAME --organisation ORG`)
+    saved = load_profile(app_store, "polisen-test", _org_of(app_store, "analyst-polis"))
     assert saved.map["occurred_at"] == "Brottsdatum" and saved.crs == "EPSG:3006"
 
 
@@ -141,3 +144,53 @@ def test_a_running_import_shows_its_progress(client, monkeypatch):
     page = client.get(r.headers["location"] + "?lang=en").text
     assert 'data-testid="import-running"' in page and 'http-equiv="refresh"' in page
     assert '<progress max="5" value="2">' in page and "2 of 5 rows" in page
+
+
+def _org_of(store, username: str) -> int:
+    from lagesbild.store.schema import users
+
+    with store.read() as conn:
+        return conn.execute(
+            users.select().where(users.c.username == username)
+        ).one().organisation_id
+
+
+def _profiles(html: str) -> list[str]:
+    m = re.search(r'<select id="profile" name="profile"[^>]*>(.*?)</select>', html)
+    return re.findall(r'<option value="([^"]+)"', m.group(1)) if m else []
+
+
+def test_a_profile_belongs_to_the_savers_organisation(client, app_store):
+    """Saved in the wizard, a profile is the organisation's: its members see and use it, another
+    organisation does not; a store-wide (CLI) profile is offered to both."""
+    from lagesbild.ingest.profiles import MappingProfile, list_profiles, save_profile
+    save_profile(app_store, "cli-wide", MappingProfile("crimes", {"id": "Händelsenr"}))
+    csrf = login(client, "analyst-polis")
+    where = _upload(client, csrf)
+    html = client.get(where).text
+    assert _profiles(html) == ["cli-wide"]
+    form = {**_mapping(html), "crs": "EPSG:3006", "csrf_token": csrf, "action": "dry"}
+    r = client.post(where, data={**form, "save_as": "polisens-export"})
+    assert 'data-testid="profile-saved"' in r.text
+    assert _profiles(client.get(where).text) == ["cli-wide", "polisens-export"]
+    used = client.get(where + "?profile=polisens-export").text
+    assert _selected(used, "occurred_at") == "Brottsdatum"
+
+    client.post("/api/v1/logout", headers={"x-csrf-token": csrf})
+    csrf = login(client, "analyst-soc")
+    other = _upload(client, csrf)
+    assert _profiles(client.get(other).text) == ["cli-wide"]  # not the police's
+    refused = client.get(other + "?lang=en&profile=polisens-export").text
+    assert '<p class="field-error" id="profile-error" role="alert">No such profile.</p>' in refused
+
+    # the store: the CLI's list is store-wide; the organisation's profile under its id only
+    polis, soc = _org_of(app_store, "analyst-polis"), _org_of(app_store, "analyst-soc")
+    assert polis != soc
+    assert list_profiles(app_store) == ["cli-wide"]
+    assert list_profiles(app_store, polis) == ["cli-wide", "polisens-export"]
+    assert list_profiles(app_store, soc) == ["cli-wide"]
+    assert load_profile(app_store, "polisens-export", polis).crs == "EPSG:3006"
+    with pytest.raises(NotFound):
+        load_profile(app_store, "polisens-export", soc)
+    with pytest.raises(NotFound):
+        load_profile(app_store, "polisens-export")  # the CLI without --organisation

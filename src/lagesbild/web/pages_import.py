@@ -11,8 +11,9 @@
    refreshing itself until the summary, whose rejected rows download as CSV (line, reason in
    the page's language).
 
-A mapping can be saved as a profile: the same profiles as `lagesbild import --profile`, kept in
-the store, so everyone of the organisation (and of the store) sees them.
+A mapping can be saved as a profile of the user's organisation (`ingest.profiles`): its members
+see it, other organisations do not; the store-wide profiles of `lagesbild import
+--save-profile` are offered to everyone.
 """
 
 from __future__ import annotations
@@ -187,7 +188,13 @@ async def import_upload(
 
 
 def _mapping_context(
-    request: Request, token: str, meta: dict, chosen: dict[str, str], crs: str, **more: Any
+    request: Request,
+    caller: Caller,
+    token: str,
+    meta: dict,
+    chosen: dict[str, str],
+    crs: str,
+    **more: Any,
 ) -> dict:
     from lagesbild.ingest.profiles import list_profiles
 
@@ -201,7 +208,7 @@ def _mapping_context(
         "required": set(spec.required),
         "chosen": chosen,
         "crs": crs,
-        "profiles": list_profiles(request.app.state.store),
+        "profiles": list_profiles(request.app.state.store, caller.viewer.organisation_id),
         "delimiter_name": {",": "comma", ";": "semicolon", "\t": "tab"}.get(
             meta.get("delimiter") or "", ""
         ),
@@ -224,7 +231,7 @@ def import_mapping(request: Request, caller: CallerDep, token: str, profile: str
         from lagesbild.ingest.profiles import load_profile
 
         try:
-            saved = load_profile(request.app.state.store, profile)
+            saved = load_profile(request.app.state.store, profile, caller.viewer.organisation_id)
         except LagesbildError:
             errors["profile"] = "intake.no_profile"
         else:
@@ -233,7 +240,7 @@ def import_mapping(request: Request, caller: CallerDep, token: str, profile: str
                 {k: by_lower[v.lower()] for k, v in saved.map.items() if v.lower() in by_lower}
             )
             crs = saved.crs or crs
-    ctx = _mapping_context(request, token, meta, chosen, crs, profile=profile or "")
+    ctx = _mapping_context(request, caller, token, meta, chosen, crs, profile=profile or "")
     ctx["errors"] = errors
     return render(request, caller, "import.html", ctx)
 
@@ -272,11 +279,16 @@ async def import_run(request: Request, caller: CallerDep, token: str):
     lang = lang_of(request)
     path = folder / meta["name"]
     values = {"strict": strict, "save_as": save_as}
-    ctx = _mapping_context(request, token, meta, chosen, crs, values=values)
+    ctx = _mapping_context(request, caller, token, meta, chosen, crs, values=values)
     store = request.app.state.store
     if save_as:
         try:
-            save_profile(store, save_as, MappingProfile(meta["layer"], chosen, crs or None))
+            save_profile(
+                store,
+                save_as,
+                MappingProfile(meta["layer"], chosen, crs or None),
+                caller.viewer.organisation_id,  # the organisation's; an admin without one: all
+            )
             ctx["saved"] = save_as
             ctx["profiles"] = sorted({*ctx["profiles"], save_as})
         except LagesbildError:
