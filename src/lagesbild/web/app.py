@@ -28,6 +28,7 @@ from lagesbild.web import (
     pages,
     pages_analysis,
     pages_field,
+    pages_accounts,
     pages_import,
     pages_map,
     pages_meetings,
@@ -171,6 +172,7 @@ def create_app(url: str | None = None, tune_gc: bool = False, warm: bool = False
     app.include_router(pages_analysis.router)
     app.include_router(pages_map.router)
     app.include_router(pages_import.router)
+    app.include_router(pages_accounts.router)
     pages_rounds.install(app)  # the mapping round's pages, API and map editor library
     app.include_router(residents.router)
     app.include_router(briefing_routes.router)
