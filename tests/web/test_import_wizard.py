@@ -150,9 +150,9 @@ def _org_of(store, username: str) -> int:
     from lagesbild.store.schema import users
 
     with store.read() as conn:
-        return conn.execute(
-            users.select().where(users.c.username == username)
-        ).one().organisation_id
+        return (
+            conn.execute(users.select().where(users.c.username == username)).one().organisation_id
+        )
 
 
 def _profiles(html: str) -> list[str]:
@@ -164,6 +164,7 @@ def test_a_profile_belongs_to_the_savers_organisation(client, app_store):
     """Saved in the wizard, a profile is the organisation's: its members see and use it, another
     organisation does not; a store-wide (CLI) profile is offered to both."""
     from lagesbild.ingest.profiles import MappingProfile, list_profiles, save_profile
+
     save_profile(app_store, "cli-wide", MappingProfile("crimes", {"id": "Händelsenr"}))
     csrf = login(client, "analyst-polis")
     where = _upload(client, csrf)
