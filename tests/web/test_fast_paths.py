@@ -211,8 +211,8 @@ def test_a_write_of_records_keeps_the_token_remembered_a_change_of_tokens_does_n
     real = security.token_user
     monkeypatch.setattr(security, "token_user", lambda *a: reads.append(1) or real(*a))
     assert client.get("/api/v1/me", headers=auth).status_code == 200
-    crime = {"id": "new-1", "occurred_at": "2024-01-01 10:00", "category": "theft",
-             "lon": 18.06, "lat": 59.33, "organisation": "polis", "sensitivity": "shared"}  # fmt: skip
+    crime = {"id": "new-1", "occurred_at": "2024-01-01 10:00", "category": "theft"}
+    crime |= {"lon": 18.06, "lat": 59.33, "organisation": "polis", "sensitivity": "shared"}
     assert write_records(app_store, "crimes", [(1, crime, None)]).stored == 1
     for _ in range(3):
         assert client.get("/api/v1/me", headers=auth).status_code == 200
