@@ -319,6 +319,34 @@ def account_locked(store: Store, username: str) -> bool:
     return n >= ACCOUNT_LOCK_AT
 
 
+@dataclass(frozen=True)
+class LockedAccount:
+    username: str
+    failures: int
+    last_failure: datetime
+
+
+def locked_accounts(store: Store) -> list[LockedAccount]:
+    """The users whose account is locked now (for the administrator's page), most recent
+    first. Names tried that belong to no user are left out (nobody to unlock)."""
+    since = _now() - THROTTLE_WINDOW
+    out: list[LockedAccount] = []
+    with store.read() as conn:
+        # a cheap first cut: names with enough failures in the window at all
+        keys = conn.execute(
+            select(login_attempts.c.username)
+            .where(login_attempts.c.success.is_(False), login_attempts.c.at > since)
+            .group_by(login_attempts.c.username)
+            .having(func.count() >= ACCOUNT_LOCK_AT)
+        ).scalars()
+        for key in list(keys):
+            n, last = _account_failures(conn, key, since)
+            row = find_user(conn, key) if n >= ACCOUNT_LOCK_AT else None
+            if row is not None and last is not None:
+                out.append(LockedAccount(row.username, n, last))
+    return sorted(out, key=lambda a: a.last_failure, reverse=True)
+
+
 def unlock(store: Store, username: str, actor: Viewer) -> int:
     """Lift a user's lock (and every address's back-off for the name): the failed log-ins
     are removed; the lifting is written to the audit log. The number of failures removed."""

@@ -198,3 +198,35 @@ def test_clustering_loaded_points_equals_asking_the_store_for_the_view(app_store
             direct = pages.clustered_points(app_store, viewer, "crimes", None, None, box, zoom)
             assert pages.cluster(app_store, loaded.within(box), box, zoom) == direct
     assert pages.cluster(app_store, loaded, None, 20.0)["numberMatched"] == len(loaded.points)
+
+
+def test_a_write_of_records_keeps_the_token_remembered_a_change_of_tokens_does_not(
+    client, app_store, monkeypatch
+):
+    """The token look-up is remembered against the auth counter (migration 0013): records
+    written (a field report, an import) leave it; a token revoked by another process (raw SQL,
+    as a second worker or the CLI would) is refused at the next request."""
+    user, tid, auth = _token(app_store, "analyst-polis")
+    reads = []
+    real = security.token_user
+    monkeypatch.setattr(security, "token_user", lambda *a: reads.append(1) or real(*a))
+    assert client.get("/api/v1/me", headers=auth).status_code == 200
+    crime = {"id": "new-1", "occurred_at": "2024-01-01 10:00", "category": "theft"}
+    crime |= {"lon": 18.06, "lat": 59.33, "organisation": "polis", "sensitivity": "shared"}
+    assert write_records(app_store, "crimes", [(1, crime, None)]).stored == 1
+    for _ in range(3):
+        assert client.get("/api/v1/me", headers=auth).status_code == 200
+    sqlite = app_store.backend == "sqlite"
+    assert len(reads) == (1 if sqlite else 4)  # the record's write left the look-up alone
+    # organisations are watched (a user's organisation name): read again once
+    write_records(app_store, "organisations", [(9, {"name": "Kommunen", "code": "kom"}, None)])
+    for _ in range(2):
+        assert client.get("/api/v1/me", headers=auth).status_code == 200
+    assert len(reads) == (2 if sqlite else 6)
+    if not sqlite:
+        return
+    path = app_store.engine.url.database
+    sql = f"UPDATE api_tokens SET revoked_at = '2024-01-01 00:00:00' WHERE id = {tid}"
+    code = f"import sqlite3; c = sqlite3.connect({path!r}); c.execute({sql!r}); c.commit()"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert client.get("/api/v1/me", headers=auth).status_code == 401

@@ -42,6 +42,16 @@ def _progress(label: str, total: int | None, enabled: bool):
         yield update
 
 
+def _organisation_id(store, organisation: str | None) -> int | None:
+    if not organisation:
+        return None
+    from lagesbild.store.names import find_id
+    from lagesbild.store.schema import organisations
+
+    with store.read() as conn:
+        return find_id(conn, organisations, organisation)
+
+
 def import_command(
     layer: Annotated[
         str,
@@ -97,7 +107,8 @@ def import_command(
         mapping: dict[str, str] = {}
         table = str(offence_table.resolve()) if offence_table else None  # for any folder
         if profile:
-            saved = load_profile(store, profile)
+            # with --organisation, that organisation's own profiles (saved in the web) too
+            saved = load_profile(store, profile, _organisation_id(store, organisation))
             if saved.layer != layer.strip().lower():
                 console.print(
                     f"[yellow]note:[/yellow] profile {profile!r} was saved for layer {saved.layer}"

@@ -442,6 +442,16 @@ api_tokens = Table(
     Column("last_used_at", UTCDateTime, nullable=True),
 )
 
+# A counter that only changes of who may sign in move (users, organisations, sessions, API
+# tokens; bumped by SQLite triggers, migration 0013): the web's remembered token and session
+# look-ups stay valid while records are written (`web.freshness`). One row, id 1.
+auth_version = Table(
+    "auth_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+
 login_attempts = Table(
     "login_attempts",
     metadata,

@@ -27,6 +27,7 @@ from lagesbild.web import (
     briefing_routes,
     ogc,
     pages,
+    pages_accounts,
     pages_analysis,
     pages_cameras,
     pages_field,
@@ -174,6 +175,7 @@ def create_app(url: str | None = None, tune_gc: bool = False, warm: bool = False
     app.include_router(pages_analysis.router)
     app.include_router(pages_map.router)
     app.include_router(pages_import.router)
+    app.include_router(pages_accounts.router)
     pages_rounds.install(app)  # the mapping round's pages, API and map editor library
     pages_cameras.install(app)  # cameras placed on a map
     app.include_router(residents.router)

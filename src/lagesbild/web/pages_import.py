@@ -11,8 +11,9 @@
    refreshing itself until the summary, whose rejected rows download as CSV (line, reason in
    the page's language).
 
-A mapping can be saved as a profile: the same profiles as `lagesbild import --profile`, kept in
-the store, so everyone of the organisation (and of the store) sees them.
+A mapping can be saved as a profile of the user's organisation (`ingest.profiles`): its members
+see it, other organisations do not; the store-wide profiles of `lagesbild import
+--save-profile` are offered to everyone.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from lagesbild.domain.layers import LAYERS
 from lagesbild.domain.model import WRITE_ROLES, Role
@@ -40,7 +42,7 @@ from lagesbild.i18n import Translator, reason, text
 from lagesbild.ingest.intake import guess_crs, look_at, propose_mapping
 from lagesbild.ingest.layers import layer_spec
 from lagesbild.ingest.sources import canonical_columns
-from lagesbild.web.intake import file_message
+from lagesbild.web.intake import file_message, hide_path
 from lagesbild.web.lang import lang_of
 from lagesbild.web.pages import CallerDep, need, page, render
 from lagesbild.web.security import Caller, remote_of
@@ -98,7 +100,14 @@ def _sweep() -> None:
             continue
 
 
-def _options(caller: Caller, mapping: dict[str, str], crs: str | None, strict: bool, dry: bool):
+def _options(
+    caller: Caller,
+    mapping: dict[str, str],
+    crs: str | None,
+    strict: bool,
+    dry: bool,
+    offence_table: Path | str | None = None,
+):
     from lagesbild.ingest.service import ImportOptions
 
     user = caller.user
@@ -110,6 +119,7 @@ def _options(caller: Caller, mapping: dict[str, str], crs: str | None, strict: b
         user_id=user.id,
         writer_org=None if user.role == Role.ADMIN else caller.viewer.organisation_id,
         dry_run=dry,
+        offence_table=offence_table,
     )
 
 
@@ -187,9 +197,15 @@ async def import_upload(
 
 
 def _mapping_context(
-    request: Request, token: str, meta: dict, chosen: dict[str, str], crs: str, **more: Any
+    request: Request,
+    caller: Caller,
+    token: str,
+    meta: dict,
+    chosen: dict[str, str],
+    crs: str,
+    **more: Any,
 ) -> dict:
-    from lagesbild.ingest.profiles import list_profiles
+    from lagesbild.ingest.profiles import list_offence_tables, list_profiles
 
     spec = layer_spec(meta["layer"])
     canon = canonical_columns(spec)
@@ -201,7 +217,9 @@ def _mapping_context(
         "required": set(spec.required),
         "chosen": chosen,
         "crs": crs,
-        "profiles": list_profiles(request.app.state.store),
+        "profiles": list_profiles(request.app.state.store, caller.viewer.organisation_id),
+        "tables": list_offence_tables(request.app.state.store, _table_owner(caller)),
+        "offence_choice": "",
         "delimiter_name": {",": "comma", ";": "semicolon", "\t": "tab"}.get(
             meta.get("delimiter") or "", ""
         ),
@@ -220,11 +238,12 @@ def import_mapping(request: Request, caller: CallerDep, token: str, profile: str
     chosen = propose_mapping(meta["layer"], meta["columns"])
     crs = guess_crs(_look(meta), chosen) or ""
     errors: dict[str, str] = {}
+    offence_choice = ""
     if profile:
         from lagesbild.ingest.profiles import load_profile
 
         try:
-            saved = load_profile(request.app.state.store, profile)
+            saved = load_profile(request.app.state.store, profile, caller.viewer.organisation_id)
         except LagesbildError:
             errors["profile"] = "intake.no_profile"
         else:
@@ -233,9 +252,101 @@ def import_mapping(request: Request, caller: CallerDep, token: str, profile: str
                 {k: by_lower[v.lower()] for k, v in saved.map.items() if v.lower() in by_lower}
             )
             crs = saved.crs or crs
-    ctx = _mapping_context(request, token, meta, chosen, crs, profile=profile or "")
+            offence_choice = _profile_table_choice(profile, saved.offence_table)
+    ctx = _mapping_context(request, caller, token, meta, chosen, crs, profile=profile or "")
     ctx["errors"] = errors
+    ctx["offence_choice"] = offence_choice
     return render(request, caller, "import.html", ctx)
+
+
+# ------------------------------------------------------------------ the offence table
+# The CLI's `--offence-table`: a CSV offence_code,category on top of the default table. In the
+# wizard it is uploaded (checked, then kept for the organisation under the file's name) or one
+# saved before is chosen; the choice travels in the form as `saved:NAME`, or `profile:NAME` for
+# a CLI profile's table (a file on the server, whose path the page never shows).
+
+
+def _table_owner(caller: Caller) -> int:
+    """Whose saved offence tables: the caller's organisation (0 for an admin without one)."""
+    return caller.viewer.organisation_id or 0
+
+
+def _profile_table_choice(profile: str, table: str | None) -> str:
+    from lagesbild.ingest.profiles import SAVED_TABLE
+
+    if not table:
+        return ""
+    return table if table.startswith(SAVED_TABLE) else f"profile:{profile}"
+
+
+def _table_name(filename: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(filename).stem)[:50].strip("._") or "offences"
+    return stem
+
+
+async def _offence_table(
+    request: Request, caller: Caller, form, folder: Path
+) -> tuple[str, Path | str | None, str | None]:
+    """(the choice for the form, the table to import with, an error message or None)."""
+    from lagesbild.ingest.offences import load_table
+    from lagesbild.ingest.profiles import (
+        SAVED_TABLE,
+        load_offence_table,
+        load_profile,
+        save_offence_table,
+    )
+
+    store = request.app.state.store
+    owner = _table_owner(caller)
+    upload = form.get("offence_table_file")
+    if isinstance(upload, StarletteUpload) and upload.filename:
+        name = Path(upload.filename).name
+        dest = folder / "offence-table.upload"
+        try:
+            await save_upload(upload, dest)
+            await run_in_threadpool(load_table, dest, store.taxonomy)  # as the import will
+            raw = dest.read_bytes()
+        except LagesbildError as exc:
+            dest.unlink(missing_ok=True)
+            return "", None, _table_message(exc, dest, name, lang_of(request))
+        try:
+            table_text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            table_text = raw.decode("cp1252", errors="replace")
+        saved = _table_name(name)
+        await run_in_threadpool(save_offence_table, store, saved, table_text, owner)
+        choice = SAVED_TABLE + saved
+    else:
+        choice = str(form.get("offence_table") or "")
+    if not choice:
+        return "", None, None
+    try:
+        if choice.startswith(SAVED_TABLE):
+            table_text = load_offence_table(store, choice[len(SAVED_TABLE) :], owner)
+            path = folder / "offence-table.csv"
+            path.write_text(table_text, encoding="utf-8")
+            return choice, path, None
+        if choice.startswith("profile:"):
+            saved_profile = load_profile(store, choice[8:], caller.viewer.organisation_id)
+            if saved_profile.offence_table:
+                return choice, saved_profile.offence_table, None
+    except LagesbildError:
+        pass
+    return "", None, text("intake2.no_table", lang_of(request))
+
+
+def _table_message(exc: LagesbildError, path: Path, name: str, lang: str) -> str:
+    """An unusable offence table, told with the user's file name in the page's language."""
+    message = hide_path(exc.message, path, name)
+    if "needs the columns offence_code and category" in message:
+        found = (exc.hint or "").removeprefix("found: ")
+        return text("intake2.table_columns", lang, file=name, found=found)
+    m = re.fullmatch(r".*?, row (\d+): (.*)", message, re.S)
+    if m:
+        return text(
+            "intake2.table_row", lang, file=name, row=m.group(1), error=reason(m.group(2), lang)
+        )
+    return file_message(exc, path, name, lang)
 
 
 def _look(meta: dict):
@@ -255,7 +366,12 @@ def _look(meta: dict):
 @page
 async def import_run(request: Request, caller: CallerDep, token: str):
     """A dry run (action=dry) or the import (action=import) with the chosen mapping."""
-    from lagesbild.ingest.profiles import MappingProfile, save_profile
+    from lagesbild.ingest.profiles import (
+        SAVED_TABLE,
+        MappingProfile,
+        list_offence_tables,
+        save_profile,
+    )
     from lagesbild.ingest.service import import_file
 
     need(caller, WRITE_ROLES)
@@ -272,11 +388,24 @@ async def import_run(request: Request, caller: CallerDep, token: str):
     lang = lang_of(request)
     path = folder / meta["name"]
     values = {"strict": strict, "save_as": save_as}
-    ctx = _mapping_context(request, token, meta, chosen, crs, values=values)
+    ctx = _mapping_context(request, caller, token, meta, chosen, crs, values=values)
     store = request.app.state.store
+    choice, table, problem = await _offence_table(request, caller, form, folder)
+    ctx["offence_choice"] = choice
+    ctx["tables"] = list_offence_tables(store, _table_owner(caller))
+    if problem:
+        ctx["errors"]["offence_table"] = problem
+        return render(request, caller, "import.html", ctx, 400)
     if save_as:
+        # a CLI profile's table stays that file; a saved table is named, never a server path
+        kept = choice if choice.startswith(SAVED_TABLE) else (str(table) if table else None)
         try:
-            save_profile(store, save_as, MappingProfile(meta["layer"], chosen, crs or None))
+            save_profile(
+                store,
+                save_as,
+                MappingProfile(meta["layer"], chosen, crs or None, kept),
+                caller.viewer.organisation_id,  # the organisation's; an admin without one: all
+            )
             ctx["saved"] = save_as
             ctx["profiles"] = sorted({*ctx["profiles"], save_as})
         except LagesbildError:
@@ -284,10 +413,10 @@ async def import_run(request: Request, caller: CallerDep, token: str):
             return render(request, caller, "import.html", ctx, 400)
     mapping = {k: v for k, v in chosen.items()}
     if action == "import":
-        options = _options(caller, mapping, crs or None, strict, dry=False)
+        options = _options(caller, mapping, crs or None, strict, dry=False, offence_table=table)
         _start_import(store, caller, meta, path, folder, options, remote_of(request))
         return RedirectResponse(f"/import/{token}/result", status_code=303)
-    options = _options(caller, mapping, crs or None, strict, dry=True)
+    options = _options(caller, mapping, crs or None, strict, dry=True, offence_table=table)
     try:
         result = await run_in_threadpool(import_file, store, meta["layer"], path, options)
     except LagesbildError as exc:

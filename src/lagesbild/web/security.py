@@ -3,9 +3,10 @@ cookie, or nobody (the public). Cookie-authenticated changes must carry the sess
 (header `X-CSRF-Token` or form field `csrf_token`); token-authenticated clients need none,
 since a browser never sends the token by itself.
 
-Token and session look-ups are remembered while the database is unchanged (`ChangeWatch`, on
-SQLite): a revoked token, an ended session or a disabled user is a change, so the next request
-reads the store again; a session's expiry is checked on every request.
+Token and session look-ups are remembered while users, organisations, sessions and tokens are
+unchanged (`ChangeWatch`'s auth counter, on SQLite; writes of records leave it alone): a revoked
+token, an ended session or a disabled user is a change, so the next request reads the store
+again; a session's expiry is checked on every request.
 """
 
 from __future__ import annotations
@@ -51,14 +52,16 @@ async def identify(request: Request) -> Caller:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         token = auth[7:].strip()
-        user = await remembered(request, _key("token", token), lambda: token_user(store, token))
+        user = await remembered(
+            request, _key("token", token), lambda: token_user(store, token), auth=True
+        )
         if user is None:
             raise NotSignedIn("the API token is unknown or revoked")
         return Caller(user.viewer, user, None, "token")
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         found = await remembered(
-            request, _key("session", cookie), lambda: session_record(store, cookie)
+            request, _key("session", cookie), lambda: session_record(store, cookie), auth=True
         )
         if found is not None and found[2] > datetime.now(UTC):
             user, csrf, _expires = found
