@@ -141,6 +141,8 @@ def need(caller: Caller, roles=None) -> None:
 
 # ------------------------------------------------------------------ map
 
+DOWNLOAD_MAX = 10_000  # the API's page limit: one map download holds at most this many rows
+
 
 @router.get("/", response_class=HTMLResponse)
 @page
@@ -167,7 +169,13 @@ def map_page(request: Request, caller: CallerDep):
         request,
         caller,
         "map.html",
-        {"rounds": rounds, "places": places, "config": config, "categories": cats},
+        {
+            "rounds": rounds,
+            "places": places,
+            "config": config,
+            "categories": cats,
+            "download_max": DOWNLOAD_MAX,
+        },
     )
 
 
