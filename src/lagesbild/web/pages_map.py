@@ -372,7 +372,7 @@ async def _download(
             }
             return orjson.dumps(fc, option=orjson.OPT_NON_STR_KEYS)
         buf = io.StringIO()
-        if len(rows) < total:  # said in the file too, not only in a header a spreadsheet never shows
+        if len(rows) < total:  # said in the file too: a spreadsheet never shows headers
             buf.write(f"# truncated: the first {len(rows)} of {total} rows ({sort})\n")
         w = csv.writer(buf)
         w.writerow([*COLUMNS, "lon", "lat"])
