@@ -50,3 +50,24 @@ def test_the_map_page_states_the_download_cap(client):
     page = client.get("/?lang=en").text
     assert 'id="download-cap"' in page and 'data-max="10000"' in page
     assert "A download holds at most 10,000 rows." in page or "at most 10" in page
+
+
+def test_the_menu_is_grouped_and_marks_the_pages_item(client):
+    from lagesbild.web.pages import nav_current
+
+    items = [("/", "m"), ("/#places", "p"), ("/rounds", "r"), ("/residents", "x")]
+    items.append(("/residents/moderate", "y"))
+    assert nav_current(items, "/") == "/"
+    assert nav_current(items, "/places/4/analysis") == "/#places"
+    assert nav_current(items, "/rounds/2023/4") == "/rounds"
+    assert nav_current(items, "/residents/moderate") == "/residents/moderate"
+    assert nav_current(items, "/residents") == "/residents"
+    assert nav_current(items, "/roundsx") is None
+    login(client, "analyst-polis")
+    page = client.get("/rounds?lang=en").text
+    assert page.count('aria-current="page"') == 1 and 'href="/rounds" aria-current="page"' in page
+    for label in ("Map and reports", "Coordination", "Registers and data", "The public"):
+        assert label in page
+    client.cookies.clear()
+    anon = client.get("/?lang=en").text
+    assert "Coordination" not in anon and 'data-testid="sign-in-short"' in anon
