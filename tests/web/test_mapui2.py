@@ -71,3 +71,16 @@ def test_the_menu_is_grouped_and_marks_the_pages_item(client):
     client.cookies.clear()
     anon = client.get("/?lang=en").text
     assert "Coordination" not in anon and 'data-testid="sign-in-short"' in anon
+
+
+def test_the_clusters_cells_agree_with_numpys_unique():
+    import numpy as np
+
+    from lagesbild.services.pages import _cells_of
+
+    rng = np.random.default_rng(3)
+    for size in (1, 10, 3000, 10**8):  # the last takes the sort
+        key = rng.integers(0, size, 20_000)
+        inverse, counts = _cells_of(key)
+        _, want_inverse, want_counts = np.unique(key, return_inverse=True, return_counts=True)
+        assert (inverse == want_inverse.ravel()).all() and (counts == want_counts).all()
