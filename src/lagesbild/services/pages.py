@@ -102,6 +102,23 @@ def clustered_points(
     return cluster(store, map_points(store, viewer, layer, period, categories, bbox), bbox, zoom)
 
 
+def _cells_of(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's cell (an index into the occupied cells, in key order) and the cells' counts:
+    `np.unique(key, return_inverse=True, return_counts=True)` without its sort. A view's grid
+    has a few thousand cells at most, so one bincount over them is linear in the points (the
+    sort was most of a pan's cost with 100,000 points); a huge grid (no view box at a high
+    zoom) still takes the sort."""
+    size = int(key.max()) + 1
+    if size > 4 * len(key) + 65_536:
+        _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+        return inverse.ravel(), counts
+    dense = np.bincount(key, minlength=size)
+    occupied = np.flatnonzero(dense)
+    index = np.zeros(size, dtype=np.int64)
+    index[occupied] = np.arange(len(occupied))
+    return index[key], dense[occupied]
+
+
 def cluster(
     store: Store,
     loaded: MapPoints,
@@ -121,11 +138,9 @@ def cluster(
     iy = np.floor(pts.y / cell).astype(np.int64)
     ix -= ix.min()
     iy -= iy.min()
-    # one integer per cell, ordered as the cells (ix, then iy): a 1-d unique is fast
-    _, inverse, counts = np.unique(
-        ix * (int(iy.max()) + 1) + iy, return_inverse=True, return_counts=True
-    )
-    inverse = inverse.ravel()
+    # one integer per cell, ordered as the cells (ix, then iy)
+    key = ix * (int(iy.max()) + 1) + iy
+    inverse, counts = _cells_of(key)
     n = len(counts)
     mx = np.bincount(inverse, pts.x, n) / counts
     my = np.bincount(inverse, pts.y, n) / counts

@@ -52,31 +52,65 @@ def templates() -> Jinja2Templates:
 # ------------------------------------------------------------------ rendering
 
 
-def nav_items(caller: Caller) -> list[tuple[str, str]]:
-    """(href, message key) of the menu: what the caller's role may use."""
+NavItem = tuple[str, str]  # (href, message key)
+
+
+def nav_groups(caller: Caller) -> list[tuple[str, list[NavItem]]]:
+    """The menu in groups by who uses them, each (group message key, items): what the caller's
+    role may use. First the map and the reports (everyone, field staff), then coordination
+    (coordinators' meetings and rounds), then the registers and data (analysts), then what the
+    public sees and sends."""
     role = caller.viewer.role
-    items = [("/", "nav.map"), ("/#places", "nav.places")]
+    signed_in = caller.user is not None
+    work = [("/", "nav.map"), ("/#places", "nav.places")]
     if role in REPORT_ROLES:
-        items.append(("/report", "nav.report"))
-        items.append(("/observe", "nav.observe"))
-    items.append(("/residents", "nav.residents"))
-    items.append(("/public", "nav.public"))
-    if role in DELETE_ROLES:
-        items.append(("/residents/moderate", "nav.moderate"))
-    items += [
+        work += [("/report", "nav.report"), ("/observe", "nav.observe")]
+    coordination: list[NavItem] = []
+    if signed_in:
+        coordination = [
+            ("/briefings", "nav.briefings"),
+            ("/week", "nav.week"),
+            ("/goals", "nav.goals"),
+            ("/rounds", "nav.rounds"),
+        ]
+    registers = [
         ("/organisations", "nav.organisations"),
         ("/cameras", "nav.cameras"),
         ("/guard-areas", "nav.guard_areas"),
         ("/activation-events", "nav.activation_events"),
         ("/survey", "nav.survey"),
     ]
-    if caller.user is not None:
-        items.append(("/briefings", "nav.briefings"))
     if role in WRITE_ROLES:
-        items.append(("/import", "nav.import"))
+        registers.append(("/import", "nav.import"))
     if role == Role.ADMIN:
-        items.append(("/audit", "nav.audit"))
-    return items
+        registers.append(("/audit", "nav.audit"))
+    public = [("/public", "nav.public"), ("/residents", "nav.residents")]
+    if role in DELETE_ROLES:
+        public.append(("/residents/moderate", "nav.moderate"))
+    groups = [
+        ("nav.g.work", work),
+        ("nav.g.coordination", coordination),
+        ("nav.g.registers", registers),
+        ("nav.g.public", public),
+    ]
+    return [(key, items) for key, items in groups if items]
+
+
+def nav_items(caller: Caller) -> list[NavItem]:
+    """(href, message key) of the menu: what the caller's role may use."""
+    return [item for _, items in nav_groups(caller) for item in items]
+
+
+def nav_current(items: list[NavItem], path: str) -> str | None:
+    """The menu item the page belongs to: the longest href that is the path or a folder above it
+    (/rounds/2023/4 is under Rounds, /places/1 under Places, /residents/moderate not Residents)."""
+    best: str | None = None
+    for href, _ in items:
+        base = "/places" if href == "/#places" else href
+        hit = path == base or (base != "/" and path.startswith(base.rstrip("/") + "/"))
+        if hit and (best is None or len(base) > len("/places" if best == "/#places" else best)):
+            best = href
+    return best
 
 
 def render(
@@ -93,6 +127,8 @@ def render(
         "user": caller.user,
         "csrf": caller.csrf or "",
         "nav": nav_items(caller),
+        "nav_groups": nav_groups(caller),
+        "nav_current": nav_current(nav_items(caller), request.url.path),
         "path": request.url.path,
         "version": __version__,
         **context,
@@ -141,6 +177,8 @@ def need(caller: Caller, roles=None) -> None:
 
 # ------------------------------------------------------------------ map
 
+DOWNLOAD_MAX = 10_000  # the API's page limit: one map download holds at most this many rows
+
 
 @router.get("/", response_class=HTMLResponse)
 @page
@@ -167,7 +205,13 @@ def map_page(request: Request, caller: CallerDep):
         request,
         caller,
         "map.html",
-        {"rounds": rounds, "places": places, "config": config, "categories": cats},
+        {
+            "rounds": rounds,
+            "places": places,
+            "config": config,
+            "categories": cats,
+            "download_max": DOWNLOAD_MAX,
+        },
     )
 
 

@@ -28,7 +28,7 @@ from lagesbild.services import records
 from lagesbild.store import audit
 from lagesbild.web.lang import lang_of
 from lagesbild.web.lru import LRU
-from lagesbild.web.pages import CallerDep, _bbox, _window, loaded_points, page, render
+from lagesbild.web.pages import DOWNLOAD_MAX, CallerDep, _bbox, _window, loaded_points, page, render
 from lagesbild.web.params import Id, Offset
 from lagesbild.web.security import Caller, remote_of
 
@@ -36,7 +36,6 @@ router = APIRouter(include_in_schema=False)
 
 POINT_LAYERS = ("crimes", "observations")
 SORTABLE = ("id", "occurred_at", "category", "owner_org_id", "sensitivity")
-DOWNLOAD_MAX = 10_000  # the API's page limit: one download holds at most this many rows
 COLUMNS = ("id", "occurred_at", "category", "category_label", "source", "owner", "sensitivity")
 
 
@@ -340,8 +339,11 @@ async def _download(
     _layer(layer)
     f = _table_filter(request, layer, category, sort, DOWNLOAD_MAX, 0)
 
+    counts: dict[str, int] = {}
+
     def build() -> bytes:
         rows, total = _table(request, caller, layer, f)
+        counts.update(returned=len(rows), matched=total)
         t = Translator(lang_of(request), store.tz)
         orgs = _org_names(store, caller)
         with store.write() as conn:
@@ -365,10 +367,13 @@ async def _download(
                 "type": "FeatureCollection",
                 "numberMatched": total,
                 "numberReturned": len(feats),
+                "truncated": len(feats) < total,
                 "features": feats,
             }
             return orjson.dumps(fc, option=orjson.OPT_NON_STR_KEYS)
         buf = io.StringIO()
+        if len(rows) < total:  # said in the file too: a spreadsheet never shows headers
+            buf.write(f"# truncated: the first {len(rows)} of {total} rows ({sort})\n")
         w = csv.writer(buf)
         w.writerow([*COLUMNS, "lon", "lat"])
         for row, item in zip(rows, shown, strict=True):
@@ -388,7 +393,11 @@ async def _download(
     return Response(
         body,
         media_type=kind,
-        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
+            "X-Total-Count": str(counts["matched"]),
+            "X-Truncated": "true" if counts["returned"] < counts["matched"] else "false",
+        },
     )
 
 

@@ -197,6 +197,9 @@ def test_phone_header_is_short_and_the_menu_folds_out(server, phone):
     assert page.evaluate("document.getElementById('f-from').getBoundingClientRect().bottom") < 844
     page.click("header .menu-toggle")
     assert page.get_attribute("header .menu-toggle", "aria-expanded") == "true"
+    assert page.is_visible("nav.menu a[href='/report']")  # the map and reports group is open
+    assert not page.is_visible("nav.menu a[href='/survey']")  # other groups open by their label
+    page.click("nav.menu .group:has(a[href='/survey']) > button.group-label")
     assert page.is_visible("nav.menu a[href='/survey']")
     page.click("nav.menu a[href='/survey']")
     page.wait_for_url("**/survey")
@@ -458,3 +461,23 @@ def test_cameras_and_guard_areas_pages_have_a_map(server, phone, path, source):
     assert int(page.get_attribute("#listmap", "data-features")) == want > 0
     assert page.locator("#listmap path.leaflet-interactive").count() == want
     assert page.evaluate("document.getElementById('listmap').getBoundingClientRect().top") < 844
+
+
+def test_phone_header_keeps_sign_in_in_sight_and_the_pages_group_open(server, phone):
+    page = phone.new_page()
+    page.goto(server.url + "/places/4?lang=en")
+    assert page.is_visible("[data-testid=sign-in-short]")  # not folded away with the menu
+    box = page.locator("[data-testid=sign-in-short]").bounding_box()
+    assert box["y"] + box["height"] <= 100
+    header = "document.querySelector('header.top').getBoundingClientRect().height"
+    assert page.evaluate(header) <= 100
+    page.click("[data-testid=sign-in-short]")
+    page.wait_for_url("**/login**")
+    login(page, server.url, "samordnare")
+    page.goto(server.url + "/rounds/2023/4")
+    assert page.locator("header .who-short").inner_text() == "samordnare"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.click("header .menu-toggle")
+    current = page.locator("nav.menu a[aria-current=page]")
+    assert current.count() == 1 and current.get_attribute("href") == "/rounds"
+    assert current.is_visible()  # the page's own group is open in the folded menu

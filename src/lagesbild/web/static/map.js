@@ -108,7 +108,12 @@
       return [fc, L.geoJSON(fc, {
         style: f => ({ color: f.properties.kind === 'comparison_area' ? '#555' : '#222',
           weight: f.properties.kind === 'district' ? 1 : 2, dashArray: '6 4', fill: false }),
-        onEachFeature: (f, l) => l.bindTooltip(esc(f.properties.name)),
+        onEachFeature: (f, l) => {
+          l.bindTooltip(esc(f.properties.name));
+          // a selected place offers its page and its analysis (issue #21's page)
+          l.bindPopup(`<strong>${esc(f.properties.name)}</strong><br><a href="/places/${encodeURIComponent(f.id)}">${esc(msg('open_place'))}</a>` +
+            ` · <a class="analyse-place" href="/places/${encodeURIComponent(f.id)}/analysis">${esc(msg('analyse_place'))}</a>`);
+        },
       })];
     },
     crimes(signal) { return points('crimes', signal); },
@@ -473,6 +478,12 @@
       if (my !== tableSeq) return;
       body.innerHTML = out.rows.map(rowHTML).join('') || `<tr><td colspan="5">${esc(msg('none'))}</td></tr>`;
       table.dataset.total = String(out.numberMatched);
+      const cap = document.getElementById('download-cap');
+      const max = Number(cap.dataset.max);
+      cap.classList.toggle('warn', out.numberMatched > max);
+      cap.textContent = out.numberMatched > max
+        ? msg('download_truncated', { n: nf.format(out.numberMatched), max: nf.format(max) })
+        : msg('download_cap', { max: nf.format(max) });
       const first = out.rows.length ? tableState.offset + 1 : 0;
       document.getElementById('t-range').textContent = msg('range', { a: nf.format(first), b: nf.format(tableState.offset + out.rows.length), n: nf.format(out.numberMatched) });
       document.getElementById('t-prev').disabled = tableState.offset === 0;
