@@ -265,7 +265,7 @@ def agenda(store: Store, viewer: Viewer, end: date) -> list[dict[str, Any]]:
                     "place": name,
                     "name": {
                         lang: metric.label(lang)
-                        + ("" if g is None else f": {ms.group_label(g, lang)}")
+                        + ("" if g is None else f": {ms.group_label(g, lang, store.taxonomy)}")
                         for lang in ("sv", "en")
                     },
                     "unit": {lang: metric.unit(lang) for lang in ("sv", "en")},
@@ -294,7 +294,7 @@ def metric_chart(monthly: dict[str, float], current_from: str) -> dict[str, Any]
     """A small bar chart of a metric's 24 months for the forum's agenda (a viewBox of W x H):
     the twelve months before `current_from` light, the twelve from it dark, so the two periods
     the agenda compares are seen side by side."""
-    W, H, left, top, bottom = 480, 150, 44, 12, 126
+    W, H, left, top, bottom = 480, 150, 60, 12, 126
     months = list(monthly)
     hi = max(monthly.values(), default=0.0) or 1.0
     step = (W - left - 4) / max(len(months), 1)
@@ -313,8 +313,10 @@ def metric_chart(monthly: dict[str, float], current_from: str) -> dict[str, Any]
                 "current": mo >= current_from,
             }
         )
-    years = [
-        (b["x"], b["month"][:4]) for i, b in enumerate(bars) if i == 0 or b["month"].endswith("-01")
+    years = [  # the first bar's year only when its January is not two bars away
+        (b["x"], b["month"][:4])
+        for i, b in enumerate(bars)
+        if b["month"].endswith("-01") or (i == 0 and int(b["month"][5:]) <= 10)
     ]
     return {"W": W, "H": H, "left": left, "top": top, "bottom": bottom, "hi": hi,
             "bars": bars, "years": years}  # fmt: skip

@@ -228,7 +228,7 @@ def indicator_label(taxonomy, indicator: str, t: Translator) -> str:
         metric, _, group = code.partition(":")
         words = taxonomy.metric_or_plain(metric).label(t.lang)
         head = t("measure2.layer")
-        return f"{head}: {words}" + (f" ({group_label(group, t.lang)})" if group else "")
+        return f"{head}: {words}" + (f" ({group_label(group, t.lang, taxonomy)})" if group else "")
     if not code:
         return head
     cat = taxonomy.get(layer, code)
@@ -247,10 +247,9 @@ def indicator_choices(taxonomy, t: Translator) -> list[tuple[str, str]]:
         value = f"measurements:{metric.code}"
         out.append((value, indicator_label(taxonomy, value, t)))
         if metric.code == "people_observed":  # by group, as the observation rounds count
-            from lagesbild.services.observe_rounds import GROUPS
-
-            for group in GROUPS:
-                out.append((f"{value}:{group}", indicator_label(taxonomy, f"{value}:{group}", t)))
+            for group in taxonomy.observed_groups():
+                v = f"{value}:{group.code}"
+                out.append((v, indicator_label(taxonomy, v, t)))
     return out
 
 

@@ -53,8 +53,8 @@ def test_goals_page_adds_and_charts_a_measurement_goal(server, context):
     rows = server.query(
         "SELECT substr(m.measured_at, 1, 7), SUM(m.value) FROM measurements m "
         "JOIN places p ON p.id = m.place_id WHERE p.name = 'Sergels torg/Klara' "
-        "AND m.metric = 'syringes_collected' AND m.measured_at >= '2022' "
-        "AND m.measured_at < '2023' GROUP BY 1"
+        "AND m.metric = 'syringes_collected' AND m.measured_at >= '2021-12-31 23:00' "
+        "AND m.measured_at < '2022-12-31 23:00' GROUP BY 1"  # 2022 in Stockholm, in UTC
     )
     mean = sum(r[1] for r in rows) / len(rows)
     base = chart.locator("line.baseline title").text_content()
@@ -72,7 +72,7 @@ def test_screenshots(server, browser, size):
     try:
         r = c.post(
             "/api/v1/briefings",
-            json={"place": "Klara", "at": "2024-11-26T10:00:00", "kind": "forum"},
+            json={"place": "Klara", "at": f"2024-11-26T{size[0] % 24:02d}:00:00", "kind": "forum"},
         )
         assert r.status_code == 201, r.text
         bid = r.json()["id"]
@@ -97,3 +97,37 @@ def test_screenshots(server, browser, size):
             overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
             assert not overflow, f"{name} {w} {lang} scrolls sideways"
         ctx.close()
+
+
+def test_goals_page_applies_the_partnership_template(server, context):
+    page = context.new_page()
+    login(page, server.url, "samordnare", "/goals?lang=en")
+    before = server.query("SELECT count(*) FROM goals")[0][0]
+    page.fill("#tpl-place", "Sergels torg")
+    page.fill("#tpl-baseline", "2022")
+    page.fill("#tpl-deadline", "2025-12-31")
+    page.click("#goal-template button[value=preview]")
+    page.wait_for_selector("#tpl-rows")
+    # the preview writes nothing, and says which goals are made and which left out and why
+    assert server.query("SELECT count(*) FROM goals")[0][0] == before
+    rows = page.locator("#tpl-rows tbody tr")
+    made = page.locator("#tpl-rows tr.made")
+    skipped = page.locator("#tpl-rows tr.skipped")
+    assert made.count() == 3  # violent crime, footfall, girls observed
+    assert skipped.count() == 3  # syringes (at the scene), litter (nowhere), lights (Klara)
+    syringes = page.locator("#tpl-rows tr.skipped", has_text="syringes collected")
+    assert "measured at: Sergels torg/Klara" in syringes.inner_text()
+    assert rows.count() == 8  # and the two pieces of evidence
+    page.click("#tpl-apply")
+    page.wait_for_selector("#tpl-result")
+    assert "3 goals were made" in page.locator("#tpl-result").inner_text()
+    assert server.query("SELECT count(*) FROM goals")[0][0] == before + 3
+    # the goals are on the page, a measurement goal among them with its chart
+    footfall = page.locator("article.goal", has_text="footfall")
+    assert footfall.count() >= 1
+    assert footfall.first.get_by_test_id("goal-chart").count() == 1
+    # a missing place is named in the field, nothing written
+    page.fill("#tpl-place", "Ingenstans")
+    page.click("#goal-template button[value=preview]")
+    assert page.locator("#tpl-place-error").count() == 1
+    assert server.query("SELECT count(*) FROM goals")[0][0] == before + 3

@@ -306,7 +306,8 @@ def test_weekly_and_forum_meetings_have_their_agenda(server, context, kind):
         assert syringes.locator("svg rect[fill='#08519c']").count() == 12
         assert syringes.locator("svg rect[fill='#9ecae1']").count() == 12
         girls = page.locator("#agenda-metrics .forum-metric[data-group=girls_13_18]")
-        assert girls.count() >= 1 and "Welch" in girls.first.locator(".metric-interval").inner_text()
+        assert girls.count() >= 1
+        assert "Welch" in girls.first.locator(".metric-interval").inner_text()
         printed = html.unescape(printed)
         assert "The partnership's metrics" in printed
         assert "Syringes collected – Sergels torg/Klara" in printed
