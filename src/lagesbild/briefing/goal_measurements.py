@@ -294,7 +294,7 @@ def metric_chart(monthly: dict[str, float], current_from: str) -> dict[str, Any]
     """A small bar chart of a metric's 24 months for the forum's agenda (a viewBox of W x H):
     the twelve months before `current_from` light, the twelve from it dark, so the two periods
     the agenda compares are seen side by side."""
-    W, H, left, top, bottom = 480, 150, 60, 12, 126
+    W, H, left, top, bottom = 480, 150, 78, 12, 126
     months = list(monthly)
     hi = max(monthly.values(), default=0.0) or 1.0
     step = (W - left - 4) / max(len(months), 1)
