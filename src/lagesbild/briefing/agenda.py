@@ -111,6 +111,8 @@ def forum_agenda(store: Store, viewer: Viewer, b: dict[str, Any]) -> dict[str, A
     return {
         "month": goals["month"],
         "goals": goals["goals"],
+        # the partnership's metrics, as the dashboard has them (`goal_measurements.agenda`)
+        "metrics": goals.get("metrics") or [],
         "actions_by_organisation": dict(sorted(per_org.items())),
         "decisions": b["minutes"].get("decisions") or [],
     }

@@ -93,8 +93,10 @@ def add_goal(
     target_value: float | None = None,
     deadline: date | None = None,
     sensitivity: str = "public",
+    dry_run: bool = False,
 ) -> int:
-    """A goal; a count goal's baseline value is counted now from the store."""
+    """A goal; a count goal's baseline value is counted now from the store. `dry_run` checks
+    everything and writes nothing (returns 0): the template's preview."""
     if viewer != SYSTEM and viewer.role not in WRITE_ROLES:
         raise AccessDenied("your role may not add goals")
     if not title or not title.strip():
@@ -128,6 +130,8 @@ def add_goal(
         if target_value is None and target_change is not None:
             digits = 2 if layer == "measurements" else 0  # a mean is no whole count
             target_value = float(round(baseline_value * (1 + target_change), digits))
+    if dry_run:
+        return 0
     now = datetime.now(UTC)
     with store.write() as conn:
         gid = conn.execute(

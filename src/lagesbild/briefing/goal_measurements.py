@@ -62,9 +62,31 @@ def baseline_value(store: Store, viewer: Viewer, place_id: int, selector: str, p
     """The sum (a count per month) or the mean (any average) over the baseline period."""
     metric, values = _values(store, viewer, place_id, selector, period)
     if not values:
-        raise ValidationError("baseline", f"no values of {metric.code} in {period.label}")
+        # measurements belong to the exact place they were made for (a scene's own count is not
+        # its square's): say where this metric is measured, so the goal can be set there
+        elsewhere = measured_at(store, viewer, metric.code)
+        raise ValidationError(
+            "baseline",
+            f"no values of {metric.code} at this place in {period.label}"
+            + (f" (measured at: {', '.join(elsewhere)})" if elsewhere else ""),
+        )
     cmp = ms.compare(values, values, metric)
     return float(cmp["value_a"])
+
+
+def measured_at(store: Store, viewer: Viewer, code: str) -> list[str]:
+    """The names of the places with values of the metric, as the viewer sees them."""
+    m = ms.measurements.c
+    with store.read() as conn:
+        return list(
+            conn.execute(
+                select(places.c.name)
+                .join(ms.measurements, m.place_id == places.c.id)
+                .where(m.metric == code, visible(ms.measurements, viewer))
+                .distinct()
+                .order_by(places.c.name)
+            ).scalars()
+        )
 
 
 def _months_back(last: date, months: int) -> tuple[datetime, datetime]:
@@ -237,9 +259,20 @@ def agenda(store: Store, viewer: Viewer, end: date) -> list[dict[str, Any]]:
             a = [v for v in mine if a0.date() <= v.at.date() < b0.date()]
             b = [v for v in mine if b0.date() <= v.at.date() < b1.date()]
             cmp = ms.compare(a, b, metric)
+            monthly = ms.per_month(a + b, metric)
             out.append(
                 {
                     "place": name,
+                    "name": {
+                        lang: metric.label(lang)
+                        + ("" if g is None else f": {ms.group_label(g, lang, store.taxonomy)}")
+                        for lang in ("sv", "en")
+                    },
+                    "unit": {lang: metric.unit(lang) for lang in ("sv", "en")},
+                    "previous_period": f"{ms.month_of(a0)} – {ms.month_of(b0 - timedelta(days=1))}",
+                    "current_period": f"{ms.month_of(b0)} – {ms.month_of(b1 - timedelta(days=1))}",
+                    "interval_kind": "poisson" if metric.summed else "welch",
+                    "chart": metric_chart(monthly, ms.month_of(b0)),
                     "metric": code,
                     "label": metric.label("en"),
                     "label_sv": metric.label("sv"),
@@ -255,6 +288,38 @@ def agenda(store: Store, viewer: Viewer, end: date) -> list[dict[str, Any]]:
                 }
             )
     return out
+
+
+def metric_chart(monthly: dict[str, float], current_from: str) -> dict[str, Any]:
+    """A small bar chart of a metric's 24 months for the forum's agenda (a viewBox of W x H):
+    the twelve months before `current_from` light, the twelve from it dark, so the two periods
+    the agenda compares are seen side by side."""
+    W, H, left, top, bottom = 480, 150, 78, 12, 126
+    months = list(monthly)
+    hi = max(monthly.values(), default=0.0) or 1.0
+    step = (W - left - 4) / max(len(months), 1)
+    bars = []
+    for i, mo in enumerate(months):
+        v = monthly[mo]
+        h = (bottom - top) * v / hi
+        bars.append(
+            {
+                "x": round(left + i * step + 1, 1),
+                "y": round(bottom - h, 1),
+                "w": round(max(step - 2, 1), 1),
+                "h": round(h, 1),
+                "month": mo,
+                "value": v,
+                "current": mo >= current_from,
+            }
+        )
+    years = [  # the first bar's year only when its January is not two bars away
+        (b["x"], b["month"][:4])
+        for i, b in enumerate(bars)
+        if b["month"].endswith("-01") or (i == 0 and int(b["month"][5:]) <= 10)
+    ]
+    return {"W": W, "H": H, "left": left, "top": top, "bottom": bottom, "hi": hi,
+            "bars": bars, "years": years}  # fmt: skip
 
 
 def agenda_table(rows: list[dict[str, Any]]):

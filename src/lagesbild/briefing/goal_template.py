@@ -85,9 +85,11 @@ def apply(
     deadline: date | None = None,
     lang: str = "sv",
     template: list[dict[str, Any]] | None = None,
+    dry_run: bool = False,
 ) -> list[dict[str, Any]]:
     """Add the template's goals for `place`: one per indicator with a baseline there. Returns
-    per indicator the goal id, or why it was left out."""
+    per indicator the goal id, or why it was left out; `dry_run` adds nothing and says which
+    would be made (`made`) and which left out (the page's preview)."""
     if viewer != SYSTEM and viewer.role not in WRITE_ROLES:
         raise AccessDenied("your role may not add goals")
     out = []
@@ -105,7 +107,9 @@ def apply(
                     baseline_period=baseline,
                     target_change=ind.get("change"),
                     deadline=deadline,
+                    dry_run=dry_run,
                 )
+                row["made"] = True
             except ValidationError as exc:  # e.g. no litter measured at this place
                 row["skipped"] = exc.message
             out.append(row)

@@ -204,7 +204,12 @@ def category_list(db: DbOption = None) -> None:
 
 @category_app.command("add")
 def category_add(
-    layer: Annotated[str, typer.Argument(help="crimes, observations or measurements (a metric)")],
+    layer: Annotated[
+        str,
+        typer.Argument(
+            help="crimes, observations, measurements (a metric) or groups (counted by /observe)"
+        ),
+    ],
     code: Annotated[str, typer.Argument(help="The code, e.g. begging")],
     sv: Annotated[str, typer.Option(help="Swedish label")],
     en: Annotated[str, typer.Option(help="English label")],
@@ -227,18 +232,19 @@ def category_add(
     from lagesbild.store import audit
     from lagesbild.store.schema import store_settings
 
-    if layer not in ("crimes", "observations", "measurements"):
-        raise ValidationError("layer", "expected crimes, observations or measurements")
+    if layer not in ("crimes", "observations", "measurements", "groups"):
+        raise ValidationError("layer", "expected crimes, observations, measurements or groups")
     if layer == "measurements" and kind not in METRIC_KINDS:
         raise ValidationError("kind", f"a metric needs --kind, one of: {', '.join(METRIC_KINDS)}")
     if not re.fullmatch(r"[a-z][a-z0-9_]{1,31}", code):
         raise ValidationError("code", "use 2-32 lower-case letters, digits and _ (e.g. begging)")
     store = open_store_cli(db)
-    known = (
-        code in {m.code for m in store.taxonomy.metrics()}
-        if layer == "measurements"
-        else (store.taxonomy.get(layer, code) is not None)
-    )
+    if layer == "groups":
+        known = store.taxonomy.observed_group(code) is not None
+    elif layer == "measurements":
+        known = code in {m.code for m in store.taxonomy.metrics()}
+    else:
+        known = store.taxonomy.get(layer, code) is not None
     if known:
         raise ValidationError("code", f"{code!r} already exists for {layer}")
     with store.write() as conn:

@@ -123,6 +123,27 @@ METRICS: tuple[Metric, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class ObservedGroup:
+    """A group of people a systematic place observation counts (`/observe`), e.g. girls 13-18;
+    a deployment adds its own with `lagesbild category add groups CODE`."""
+
+    code: str
+    sv: str
+    en: str
+
+    def label(self, lang: str = "sv") -> str:
+        return self.sv if lang == "sv" else self.en
+
+
+OBSERVED_GROUPS: tuple[ObservedGroup, ...] = (
+    ObservedGroup("girls_13_18", "flickor 13–18", "girls 13-18"),
+    ObservedGroup("boys_13_18", "pojkar 13–18", "boys 13-18"),
+    ObservedGroup("children", "barn under 13", "children under 13"),
+    ObservedGroup("adults", "vuxna", "adults"),
+)
+
+
 class Taxonomy:
     """The categories a store accepts for each layer."""
 
@@ -130,11 +151,20 @@ class Taxonomy:
         self,
         categories: tuple[Category, ...] = CRIME_CATEGORIES + OBSERVATION_CATEGORIES,
         metrics: tuple[Metric, ...] = METRICS,
+        groups: tuple[ObservedGroup, ...] = OBSERVED_GROUPS,
     ):
         self._by_layer: dict[str, dict[str, Category]] = {}
         for cat in categories:
             self._by_layer.setdefault(cat.layer, {})[cat.code] = cat
         self._metrics: dict[str, Metric] = {m.code: m for m in metrics}
+        self._groups: dict[str, ObservedGroup] = {g.code: g for g in groups}
+
+    def observed_groups(self) -> list[ObservedGroup]:
+        """The groups an observation round counts, in the form's order."""
+        return list(self._groups.values())
+
+    def observed_group(self, code: str | None) -> ObservedGroup | None:
+        return self._groups.get(code or "")
 
     def metrics(self) -> list[Metric]:
         return list(self._metrics.values())
@@ -184,8 +214,11 @@ def with_extra(extra: list[dict]) -> Taxonomy:
     cats = list(CRIME_CATEGORIES + OBSERVATION_CATEGORIES)
     known = {(c.layer, c.code) for c in cats}
     metrics = {m.code: m for m in METRICS}
+    groups = {g.code: g for g in OBSERVED_GROUPS}
     for e in extra:
-        if e["layer"] == "measurements":  # a metric: its kind and unit instead of a severity
+        if e["layer"] == "groups":  # a group the observation rounds count
+            groups.setdefault(e["code"], ObservedGroup(e["code"], e["sv"], e["en"]))
+        elif e["layer"] == "measurements":  # a metric: its kind and unit instead of a severity
             metrics.setdefault(
                 e["code"],
                 Metric(
@@ -201,4 +234,4 @@ def with_extra(extra: list[dict]) -> Taxonomy:
             cats.append(
                 Category(e["code"], e["sv"], e["en"], e["layer"], int(e.get("severity", 1)))
             )
-    return Taxonomy(tuple(cats), tuple(metrics.values()))
+    return Taxonomy(tuple(cats), tuple(metrics.values()), tuple(groups.values()))

@@ -21,7 +21,7 @@ from lagesbild import analysis as an
 from lagesbild.analysis.measures import mean_ratio, ols_its
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
-from lagesbild.domain.taxonomy import Metric
+from lagesbild.domain.taxonomy import DEFAULT_TAXONOMY, Metric, Taxonomy
 from lagesbild.errors import ValidationError
 from lagesbild.i18n import text
 from lagesbild.services.data import PlaceGeo
@@ -196,14 +196,20 @@ def place_charts(
         }
         tops = [max(s.values()) for s in by_group.values()]
         if len(tops) > 1 and min(tops) > 0 and max(tops) / min(tops) > 4:
-            charts += [_chart(metric, {g: s}, events, lang) for g, s in by_group.items()]
+            charts += [
+                _chart(metric, {g: s}, events, lang, store.taxonomy) for g, s in by_group.items()
+            ]
         else:
-            charts.append(_chart(metric, by_group, events, lang))
+            charts.append(_chart(metric, by_group, events, lang, store.taxonomy))
     return charts
 
 
 def _chart(
-    metric: Metric, by_group: dict[str | None, dict[str, float]], events: list, lang: str
+    metric: Metric,
+    by_group: dict[str | None, dict[str, float]],
+    events: list,
+    lang: str,
+    taxonomy: Taxonomy = DEFAULT_TAXONOMY,
 ) -> dict[str, Any]:
     """Months on x, one line per group (fractions 0..1 for the SVG), the months with an
     activation going on shaded and the number of events starting in each month marked on the
@@ -217,7 +223,7 @@ def _chart(
     series = [
         {
             "group": g,
-            "label": group_label(g, lang),
+            "label": group_label(g, lang, taxonomy),
             # a line per run of months with values: no line across a gap (the winters
             # between two summers of observation rounds)
             "segments": [
@@ -240,7 +246,8 @@ def _chart(
     single = groups[0] if len(groups) == 1 and groups[0] is not None else None
     return {
         "metric": metric.code if single is None else f"{metric.code}-{single}",
-        "label": metric.label(lang) + ("" if single is None else f": {group_label(single, lang)}"),
+        "label": metric.label(lang)
+        + ("" if single is None else f": {group_label(single, lang, taxonomy)}"),
         "unit": metric.unit(lang),
         "kind": metric.kind,
         "kind_label": text(f"measure.kind.{metric.kind}", lang),
@@ -265,9 +272,14 @@ def _chart(
     }
 
 
-def group_label(group: str | None, lang: str) -> str:
+def group_label(group: str | None, lang: str, taxonomy: Taxonomy = DEFAULT_TAXONOMY) -> str:
+    """A group in words: the taxonomy's observed groups (a deployment's own among them), the
+    catalogue's other groups, else the code."""
     if group is None:
         return text("measure.group.none", lang)
+    known = taxonomy.observed_group(group)
+    if known is not None:
+        return known.label(lang)
     key = f"measure.group.{group}"
     from lagesbild.i18n import has
 

@@ -26,7 +26,6 @@ from lagesbild.store.engine import Store
 from lagesbild.store.schema import measurements, observation_rounds, places, planned_rounds
 
 METRIC = "people_observed"
-GROUPS: tuple[str, ...] = ("girls_13_18", "boys_13_18", "children", "adults")
 WEATHER: tuple[str, ...] = ("sun", "cloud", "rain", "snow")
 ACTIVITIES: tuple[str, ...] = ("stage", "park", "art", "market", "sport", "cleanup", "other")
 MAX_COUNT = 5000
@@ -69,12 +68,13 @@ def parse_round(store: Store, body: dict[str, Any]) -> dict[str, Any]:
     counts = body.get("counts") or {}
     if not isinstance(counts, dict):
         raise ValidationError("counts", "expected a count per group")
-    unknown = set(counts) - set(GROUPS)
+    groups = [g.code for g in store.taxonomy.observed_groups()]  # the taxonomy's, addable
+    unknown = set(counts) - set(groups)
     if unknown:
         raise ValidationError(
-            "counts", f"unknown group {sorted(unknown)[0]!r}; expected {', '.join(GROUPS)}"
+            "counts", f"unknown group {sorted(unknown)[0]!r}; expected {', '.join(groups)}"
         )
-    clean = {g: _int(counts.get(g, 0), f"counts.{g}") for g in GROUPS}
+    clean = {g: _int(counts.get(g, 0), f"counts.{g}") for g in groups}
     weather = str(body.get("weather") or "").strip() or None
     if weather is not None and weather not in WEATHER:
         raise ValidationError("weather", f"expected one of {', '.join(WEATHER)}")

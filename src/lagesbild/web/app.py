@@ -31,6 +31,7 @@ from lagesbild.web import (
     pages_analysis,
     pages_cameras,
     pages_field,
+    pages_goal_template,
     pages_import,
     pages_map,
     pages_meetings,
@@ -181,6 +182,7 @@ def create_app(url: str | None = None, tune_gc: bool = False, warm: bool = False
     app.include_router(residents.router)
     app.include_router(briefing_routes.router)
     app.include_router(briefing_pages_router)
+    app.include_router(pages_goal_template.router)  # before /goals/{goal_id}
     app.include_router(pages_meetings.router)
     app.include_router(ogc.router)
 

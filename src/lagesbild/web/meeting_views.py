@@ -46,11 +46,17 @@ def chart_model(g: dict[str, Any], store_tz) -> dict[str, Any] | None:
     """Where the count goal's monthly series, baseline mean, target line and deadline fall on
     the chart (SVG coordinates); None for a status goal."""
     trend = g.get("trend") or {}
-    months, counts = trend.get("months") or [], trend.get("counts") or []
-    if not months:
+    # a measurement goal's trend has "values" (sums or means per month), a count goal's "counts"
+    months = trend.get("months") or []
+    counts = trend.get("counts") or trend.get("values") or []
+    if not months or len(counts) != len(months):
         return None
     base_mean = target = None
-    if g.get("baseline_period") and isinstance(g.get("baseline_count"), (int, float)):
+    if str(g.get("indicator", "")).startswith("measurements:"):
+        base_mean = _measurement_baseline(g)
+        if base_mean is not None and g.get("target_ratio") is not None:
+            target = base_mean * g["target_ratio"]
+    elif g.get("baseline_period") and isinstance(g.get("baseline_count"), (int, float)):
         days = parse_period(g["baseline_period"], store_tz).days
         base_mean = g["baseline_count"] / (days / MONTH_DAYS)
         if g.get("target_ratio") is not None:
@@ -98,6 +104,17 @@ def chart_model(g: dict[str, Any], store_tz) -> dict[str, Any] | None:
         "right": W - RIGHT,
         "bottom": H - BOTTOM,
     }
+
+
+def _measurement_baseline(g: dict[str, Any]) -> float | None:
+    """The baseline on the monthly chart's scale: a count per month's baseline sum over its
+    months measured; an average's baseline is already a mean."""
+    value, n = g.get("baseline_value"), g.get("baseline_n")
+    if not isinstance(value, (int, float)):
+        return None
+    if g.get("kind") == "count_month":
+        return value / n if n else None
+    return float(value)
 
 
 def _rounds_model(g: dict[str, Any]) -> dict[str, Any]:
@@ -156,6 +173,26 @@ def _words(g: dict[str, Any], t: Translator) -> dict[str, str]:
             b=g["current_count"],
             period=g["baseline_period"],
         )
+    elif str(g.get("indicator", "")).startswith("measurements:") and g.get("ratio") is not None:
+        change = g["ratio"] - 1
+        digits = 0 if g.get("kind") == "count_month" else 1
+        out["progress"] = t(
+            "measure2.goal.progress",
+            a=fmt.num(g.get("baseline_value"), t.lang, digits),
+            period=g["baseline_period"],
+            b=fmt.num(g.get("current_value"), t.lang, digits),
+            current=g.get("current_period", "").replace("..", " – "),
+            change=fmt.pct(change, t.lang) if change < 0 else "+" + fmt.pct(change, t.lang),
+            ci=fmt.ratio_ci({**g, "rate_ratio": g["ratio"]}, t.lang),
+        )
+        if g.get("progress") is not None:
+            out["progress"] += " " + t("goals.progress.share", share=fmt.pct(g["progress"], t.lang))
+        out["interval"] = t(
+            "measure2.goal.interval",
+            interval=t(
+                "measure2.interval." + ("poisson" if g.get("kind") == "count_month" else "welch")
+            ),
+        )
     elif g.get("rate_ratio") is not None:
         change = g["rate_ratio"] - 1
         out["progress"] = t(
@@ -185,6 +222,13 @@ def indicator_label(taxonomy, indicator: str, t: Translator) -> str:
         return t("goals.indicator.status")
     layer, _, code = indicator.partition(":")
     head = t("layer." + layer) if t.has("layer." + layer) else layer
+    if layer == "measurements" and code:  # measurements:METRIC[:GROUP] in words
+        from lagesbild.services.measurements import group_label
+
+        metric, _, group = code.partition(":")
+        words = taxonomy.metric_or_plain(metric).label(t.lang)
+        head = t("measure2.layer")
+        return f"{head}: {words}" + (f" ({group_label(group, t.lang, taxonomy)})" if group else "")
     if not code:
         return head
     cat = taxonomy.get(layer, code)
@@ -199,6 +243,13 @@ def indicator_choices(taxonomy, t: Translator) -> list[tuple[str, str]]:
         for code in taxonomy.codes(layer):
             value = f"{layer}:{code}"
             out.append((value, indicator_label(taxonomy, value, t)))
+    for metric in taxonomy.metrics():  # goals on place measurements (issue 23)
+        value = f"measurements:{metric.code}"
+        out.append((value, indicator_label(taxonomy, value, t)))
+        if metric.code == "people_observed":  # by group, as the observation rounds count
+            for group in taxonomy.observed_groups():
+                v = f"{value}:{group.code}"
+                out.append((v, indicator_label(taxonomy, v, t)))
     return out
 
 

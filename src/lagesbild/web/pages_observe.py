@@ -18,7 +18,6 @@ from lagesbild.domain.model import REPORT_ROLES, WRITE_ROLES
 from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.i18n import Translator
 from lagesbild.services import observe_rounds as rounds
-from lagesbild.services.measurements import group_label
 from lagesbild.store.access import visible
 from lagesbild.store.schema import places
 from lagesbild.web.lang import lang_of
@@ -46,7 +45,7 @@ def _context(request: Request, caller: Caller, values: dict, errors: dict) -> di
     now = datetime.now(UTC)
     return {
         "places": _places(request, caller),
-        "groups": [(g, group_label(g, t.lang)) for g in rounds.GROUPS],
+        "groups": [(g.code, g.label(t.lang)) for g in store.taxonomy.observed_groups()],
         "weather": [(w, t(f"observe.weather.{w}")) for w in rounds.WEATHER],
         "activities": [(a, t(f"observe.activity.{a}")) for a in rounds.ACTIVITIES],
         "planned": rounds.rounds_of_day(store, caller.viewer, now),
@@ -81,13 +80,13 @@ def observe_page(request: Request, caller: CallerDep):
     return render(request, caller, "observe.html", _context(request, caller, values, {}))
 
 
-def _form_round(form: dict[str, str]) -> dict:
+def _form_round(form: dict[str, str], taxonomy) -> dict:
     """The form's fields as the script sends them (`counts`, `activities` as lists)."""
     return {
         "key": form.get("key"),
         "place": form.get("place"),
         "started_at": form.get("started_at"),
-        "counts": {g: form.get(f"count_{g}") or "0" for g in rounds.GROUPS},
+        "counts": {g.code: form.get(f"count_{g.code}") or "0" for g in taxonomy.observed_groups()},
         "weather": form.get("weather"),
         "activities": [a for a in rounds.ACTIVITIES if form.get(f"act_{a}")],
         "note": form.get("note"),
@@ -103,7 +102,9 @@ async def observe_submit(request: Request, caller: CallerDep):
     store = request.app.state.store
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
     try:
-        rounds.record_round(store, caller.viewer, _form_round(form), remote_of(request))
+        rounds.record_round(
+            store, caller.viewer, _form_round(form, store.taxonomy), remote_of(request)
+        )
     except ValidationError as exc:
         field = exc.field.replace("counts.", "count_")
         errors = {field if field in form else "form": exc.message}

@@ -4,6 +4,7 @@ viewer (who sees but may not change)."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import httpx
@@ -294,6 +295,23 @@ def test_weekly_and_forum_meetings_have_their_agenda(server, context, kind):
         assert page.locator("#agenda-goals [data-testid=goal-chart]").count() >= 1
         assert page.locator("#agenda-actions h3").count() >= 1
         assert "Goals (2024-10)" in printed
+        # the partnership's metrics (issue 23): each named in words with both periods, its
+        # interval named, and a chart of its 24 months (12 light, 12 dark)
+        cards = page.locator("#agenda-metrics .forum-metric")
+        assert cards.count() >= 3
+        syringes = page.locator("#agenda-metrics .forum-metric[data-metric=syringes_collected]")
+        assert syringes.count() == 1
+        assert "Insamlade sprutor" in syringes.locator("h3").inner_text()
+        assert "exakt Poisson" in syringes.locator(".metric-interval").inner_text()
+        assert syringes.locator("svg rect[fill='#08519c']").count() == 12
+        assert syringes.locator("svg rect[fill='#9ecae1']").count() == 12
+        girls = page.locator("#agenda-metrics .forum-metric[data-group=girls_13_18]")
+        assert girls.count() >= 1
+        assert "Welch" in girls.first.locator(".metric-interval").inner_text()
+        printed = html.unescape(printed)
+        assert "The partnership's metrics" in printed
+        assert "Syringes collected – Sergels torg/Klara" in printed
+        assert "exact Poisson interval" in printed and "Welch's t interval" in printed
     assert page.locator("#counts").count() == 0  # not the operational picture's agenda
 
 
