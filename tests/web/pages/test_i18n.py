@@ -46,6 +46,10 @@ def test_pages_need_the_right_role(client):
 
 
 def test_the_import_page_gives_rejected_rows_in_the_readers_language(client):
+    """The wizard's dry run (upload -> mapping -> dry run) names a rejected row's reason and
+    the layer in the reader's language."""
+    import re
+
     from tests.web.conftest import login
 
     csrf = login(client, "admin-polis")
@@ -60,9 +64,25 @@ def test_the_import_page_gives_rejected_rows_in_the_readers_language(client):
             f"/import?lang={lang}",
             data={"csrf_token": csrf, "layer": "crimes"},
             files={"file": ("t.csv", csv_text.encode(), "text/csv")},
+            follow_redirects=False,
         )
-        assert r.status_code == 200, r.text
-        shown[lang] = r.text
+        assert r.status_code == 303, r.text
+        where = r.headers["location"]
+        html = client.get(where, params={"lang": lang}).text
+        chosen = dict(
+            re.findall(
+                r'name="map\.(\w+)">(?:(?!</select>).)*?<option value="([^"]*)" selected>',
+                html,
+                re.S,
+            )
+        )
+        form = {f"map.{k}": v for k, v in chosen.items()}
+        dry = client.post(
+            f"{where}?lang={lang}",
+            data={**form, "crs": "EPSG:4326", "csrf_token": csrf, "action": "dry"},
+        )
+        assert dry.status_code == 200, dry.text
+        shown[lang] = html + dry.text
     assert "occurred_at: krävs (datum och tid, t.ex. 2023-05-01 21:30)" in shown["sv"]
     assert "anmälda brott" in shown["sv"]  # the layer's name, not its code
     assert "occurred_at: is required (a date-time, e.g. 2023-05-01 21:30)" in shown["en"]
