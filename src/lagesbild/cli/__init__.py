@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator, MutableMapping
 from typing import Annotated, Any
 
@@ -45,10 +47,27 @@ _COMMANDS: dict[str, tuple[str, str, bool]] = {
 }
 
 
+def _quit_while_loading(signum: int, frame: object) -> None:
+    # as in __main__: the command has done nothing yet, and a C extension interrupted in its
+    # import prints its own traceback, so leave at once, as a Ctrl-C later does (130)
+    os._exit(130)
+
+
+def _import_quietly(module: str) -> Any:
+    """Import a command's module with Ctrl-C ending the process quietly meanwhile."""
+    if threading.current_thread() is not threading.main_thread():
+        return importlib.import_module(module)
+    before = signal.signal(signal.SIGINT, _quit_while_loading)
+    try:
+        return importlib.import_module(module)
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 def _load(name: str) -> click.Command:
     """The click command `name`, its module imported now."""
     module, attr, is_group = _COMMANDS[name]
-    target = getattr(importlib.import_module(f"lagesbild.cli.{module}"), attr)
+    target = getattr(_import_quietly(f"lagesbild.cli.{module}"), attr)
     # built as the eager registration built it: under a parent without completion options
     parent = typer.Typer(add_completion=False)
     if is_group:
