@@ -104,7 +104,7 @@ def test_a_priority_drawn_as_a_point_shows_on_the_shared_layer(demo_store):
     assert rows[pid]["drawn"]["type"] == "Point"
     layer = maps.priorities_layer(demo_store, SYSTEM, week - timedelta(days=3))  # week before
     feats = [f for f in layer["features"] if "trappan" in f["properties"]["notes"]]
-    assert len(feats) == 1 and feats[0]["properties"]["place"] == "Klara (2026-W10)"
+    assert len(feats) == 1 and feats[0]["properties"]["label"] == "Klara (2026-W10)"
     area = demo_store.projector.to_projected(shapely.geometry.shape(feats[0]["geometry"])).area
     assert area == pytest.approx(3.14159 * maps.POINT_AREA_M**2, rel=0.05)  # a 30 m circle
     far = {"type": "Point", "coordinates": [18.2, 59.4]}

@@ -554,6 +554,7 @@ def test_priority_places_of_the_week_are_on_the_map(client, app_store):
     login(client, "field_reporter-soc")
     fc = client.get("/map/priorities.geojson?day=2024-12-04").json()
     assert [f["properties"]["place"] for f in fc["features"]] == ["Klara"]
+    assert fc["features"][0]["properties"]["week"] == "2024-W49"  # told apart from next week's
     assert sorted(fc["features"][0]["properties"]["organisations"]) == ["Polisen", "Socialtjänsten"]
     assert fc["features"][0]["geometry"]["type"] == "Polygon"
     assert client.get("/map/priorities.geojson?day=2024-12-10").json()["features"] == []

@@ -104,7 +104,9 @@ def priorities_layer(store: Store, viewer: Viewer, day: date) -> dict[str, Any]:
                     "type": "Feature",
                     "geometry": f["geometry"],
                     "properties": {
-                        "place": f"{p['place']} ({iso.year}-W{iso.week:02d})",
+                        "place": p["place"],
+                        "week": f"{iso.year}-W{iso.week:02d}",
+                        "label": f"{p['place']} ({iso.year}-W{iso.week:02d})",
                         "week_start": p["week_start"],
                         "organisations": [],
                         "notes": [],

@@ -204,7 +204,7 @@ def test_week_page_as_coordinator_sets_a_priority_on_the_map(server, context):
     assert int(page.get_by_test_id("week-priorities").get_attribute("data-features")) == before + 1
     # the shared map's priorities layer shows it (the week after this one is included)
     layer = page.request.get(f"{server.url}/map/priorities.geojson").json()
-    names = [f["properties"]["place"] for f in layer["features"]]
+    names = [f["properties"]["label"] for f in layer["features"]]
     assert f"{place} ({for_week})" in names
     notes = [n for f in layer["features"] for n in f["properties"]["notes"]]
     assert "Extra närvaro vid trappan" in notes

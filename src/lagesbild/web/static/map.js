@@ -163,7 +163,7 @@
     return [fc, L.geoJSON(fc, {
       style: { color: '#d4007a', weight: 4, dashArray: '10 6', fill: false },
       onEachFeature: (f, l) => l.bindTooltip(
-        `${esc(msg('priority'))}: ${esc(f.properties.place)}<br>${esc(f.properties.organisations.join(', '))}`),
+        `${esc(msg('priority'))}: ${esc(f.properties.label || f.properties.place)}<br>${esc(f.properties.organisations.join(', '))}`),
     })];
   };
 
