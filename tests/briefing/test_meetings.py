@@ -234,3 +234,39 @@ def test_cli_goals_dashboard_defaults_to_the_data_and_says_past_it(demo_store):
     # the goals' part (the partnership's metrics below it name their own months)
     goals_part = past.output.split("The partnership's metrics")[0]
     assert "ratio" not in goals_part and " p " not in goals_part
+
+
+def test_a_field_report_filed_today_does_not_move_the_meetings_defaults(demo_store):
+    """The goals' month, the agendas and the EST week default to the latest crime, as the map
+    does: one observation filed now (the demo's crimes end in 2024) must not move them to a
+    month or week with no crimes yet."""
+    from datetime import datetime
+
+    from lagesbild.services import data, records
+    from lagesbild.store.schema import observations
+    from lagesbild.web.pages_week import defaults
+
+    klara = data.find_place(demo_store, SYSTEM, "Klara").geom_wgs84.representative_point()
+    now = datetime.now(demo_store.tz)
+    rid, _ = records.create_record(
+        demo_store,
+        "observations",
+        SYSTEM,
+        {
+            "occurred_at": now.strftime("%Y-%m-%d %H:%M"),
+            "category": "drug_sale",
+            "count": 1,
+            "organisation": "polis",
+            "sensitivity": "shared",
+        },
+        {"type": "Point", "coordinates": [klara.x, klara.y]},
+    )
+    try:
+        assert data.latest(demo_store, SYSTEM, "observations").year == now.year  # it is there
+        assert forum.latest_month(demo_store, SYSTEM) == date(2024, 12, 31)
+        assert forum.dashboard(demo_store, SYSTEM)["month"] == "2024-12"
+        week = defaults(demo_store, SYSTEM, now.date())
+        assert week["week"] == "2024-W52" and week["to"].startswith("2024-12")
+    finally:
+        with demo_store.write() as conn:
+            conn.execute(observations.delete().where(observations.c.id == rid))

@@ -37,12 +37,14 @@ TREND_MONTHS = 24
 
 
 def latest_month(store: Store, viewer: Viewer) -> date | None:
-    """The last day of the latest month with records (crimes or observations) `viewer` sees:
-    the dashboards' default, since a month past the data would count missing data as zero."""
-    last = [t for t in (data.latest(store, viewer, lay) for lay in ("crimes", "observations")) if t]
-    if not last:
+    """The last day of the latest month with crimes `viewer` sees: the dashboards' default,
+    since a month past the data would count missing data as zero. Crimes only, as the map's
+    default period: they arrive by import in batches, while one field report filed today would
+    otherwise move every meeting's default to a month with no crimes yet."""
+    last = data.latest(store, viewer, "crimes")
+    if last is None:
         return None
-    day = max(last).astimezone(store.tz).date()
+    day = last.astimezone(store.tz).date()
     nxt = date(day.year + day.month // 12, day.month % 12 + 1, 1)
     return date.fromordinal(nxt.toordinal() - 1)
 

@@ -45,9 +45,10 @@ def _iso(day: date) -> str:
 
 
 def _last_day(store, viewer) -> date | None:
-    last = [data.latest(store, viewer, layer) for layer in ("crimes", "observations")]
-    last = [x for x in last if x is not None]
-    return max(last).astimezone(store.tz).date() if last else None
+    # the latest crime, as the goals' and the map's defaults (forum.latest_month): a field
+    # report filed today must not move the week shown to one without crimes yet
+    last = data.latest(store, viewer, "crimes")
+    return last.astimezone(store.tz).date() if last else None
 
 
 def _districts(store, viewer) -> list[str]:
