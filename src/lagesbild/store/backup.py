@@ -34,8 +34,10 @@ from lagesbild.store.schema import metadata
 from lagesbild.store.types import Geometry, UTCDateTime
 
 FORMAT = "lagesbild-backup/1"
-# State that only makes sense on the running server: not carried across.
-SKIP = {"web_sessions", "login_attempts", "rate_events"}
+# State that only makes sense on the running server: not carried across. `auth_version` is the
+# counter that remembered log-ins are checked against; the target store keeps its own (SQLite's
+# triggers bump it as the restore writes users and tokens).
+SKIP = {"web_sessions", "login_attempts", "rate_events", "auth_version"}
 BATCH = 5000
 
 
