@@ -242,22 +242,6 @@ def own_observations(store: Store, viewer: Viewer, limit: int = 10) -> list[OwnR
     ]
 
 
-def data_span(store: Store, viewer: Viewer) -> tuple[datetime, datetime] | None:
-    """The first and last time of the crimes and observations the viewer may see."""
-    lo, hi = None, None
-    with store.read() as conn:
-        for t in (crimes, observations):
-            a, b = conn.execute(
-                select(func.min(t.c.occurred_at), func.max(t.c.occurred_at)).where(
-                    visible(t, viewer)
-                )
-            ).one()
-            if a is not None:
-                lo = a if lo is None or a < lo else lo
-                hi = b if hi is None or b > hi else hi
-    return (lo, hi) if lo is not None else None
-
-
 def latest_crime(store: Store, viewer: Viewer) -> datetime | None:
     """The time of the latest crime the viewer may see (observations, which a field report
     filed today moves, do not set the default period)."""

@@ -38,12 +38,14 @@ ALPHA = 0.05
 
 
 def default_period(request: Request, caller) -> str:
-    """The last full calendar year of the data the viewer may see (the last year otherwise)."""
+    """The last full calendar year of the crimes the viewer may see (the last year otherwise):
+    crimes, as the map's default, since a field report filed today must not move it to a year
+    that has no crimes yet."""
     store = request.app.state.store
-    span = svc.data_span(store, caller.viewer)
-    if span is None:
+    latest = svc.latest_crime(store, caller.viewer)
+    if latest is None:
         return str(datetime.now(store.tz).year - 1)
-    last = span[1].astimezone(store.tz)
+    last = latest.astimezone(store.tz)
     # a year is full when the data reach its last days
     return str(last.year if (last.month, last.day) >= (12, 24) else last.year - 1)
 
