@@ -143,20 +143,40 @@ def test_point_layers_drop_a_superseded_answer_too(server, context):
     assert page.evaluate("LB.data.crimes.numberTotal") == december
 
 
+def _settle(page) -> None:
+    """Until the legend's count has stayed the same for a second (a busy machine answers the
+    view's requests late)."""
+    page.wait_for_function(
+        """() => {
+          const t = document.getElementById('n-crimes').textContent;
+          if (window.__lastCount === t) return ++window.__sameCount >= 5;
+          window.__lastCount = t; window.__sameCount = 0; return false;
+        }""",
+        polling=200,
+        timeout=30_000,
+    )
+
+
 def test_legend_counts_say_in_view_beside_the_filters_total(server, context):
     page = context.new_page()
     login(page, server.url, "analytiker", "/?lang=en")
     wait_map(page)
+    _settle(page)
     text = page.text_content("#n-crimes")
     assert "in view of" in text
     view, total = _numbers(text)
     assert view <= total
     assert total == page.evaluate("LB.data.crimes.numberTotal")
-    page.evaluate("() => { const m = document.getElementById('map'); m.dataset.ready = '0'; }")
+    zoom = page.evaluate("() => Number(new URLSearchParams(location.hash.slice(1)).get('z'))")
     page.click(".leaflet-control-zoom-in")
     page.click(".leaflet-control-zoom-in")
-    page.wait_for_timeout(400)
+    page.wait_for_function(
+        "(z) => Number(new URLSearchParams(location.hash.slice(1)).get('z')) > z",
+        arg=zoom,
+        timeout=20_000,
+    )
     wait_map(page)
+    _settle(page)
     view2, total2 = _numbers(page.text_content("#n-crimes"))
     assert total2 == total and view2 < view
 
