@@ -315,6 +315,7 @@ def test_crime_and_observation_clusters_can_both_be_clicked(server, context):
     page = context.new_page()
     login(page, server.url, "analytiker")
     wait_map(page)
+    _settle(page)  # both layers drawn for the same view (a redraw meanwhile covers clusters)
     hits = page.evaluate(
         """() => {
         const out = { crimes: [0, 0], observations: [0, 0] };
