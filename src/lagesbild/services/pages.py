@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from lagesbild import analysis as an
 from lagesbild.domain.model import SHARED_AUDIENCE, Sensitivity, Viewer
@@ -21,7 +21,7 @@ from lagesbild.domain.periods import Period
 from lagesbild.services import data, records
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
-from lagesbild.store.schema import crimes, observations
+from lagesbild.store.schema import observations
 
 # Web Mercator ground resolution at the equator, metres per pixel at zoom 0 (256 px tiles).
 M_PER_PX_Z0 = 156_543.03392
@@ -245,10 +245,7 @@ def own_observations(store: Store, viewer: Viewer, limit: int = 10) -> list[OwnR
 def latest_crime(store: Store, viewer: Viewer) -> datetime | None:
     """The time of the latest crime the viewer may see (observations, which a field report
     filed today moves, do not set the default period)."""
-    with store.read() as conn:
-        return conn.execute(
-            select(func.max(crimes.c.occurred_at)).where(visible(crimes, viewer))
-        ).scalar()
+    return data.latest(store, viewer, "crimes")
 
 
 def default_window(store: Store, viewer: Viewer, now: datetime | None = None) -> tuple[str, str]:

@@ -26,6 +26,7 @@ from lagesbild.domain.model import WRITE_ROLES
 from lagesbild.errors import NotFound, ValidationError
 from lagesbild.i18n import Translator
 from lagesbild.services import data
+from lagesbild.services.pages import latest_crime
 from lagesbild.store.access import visible
 from lagesbild.store.schema import places
 from lagesbild.web.briefing_pages import _form, _names
@@ -47,7 +48,7 @@ def _iso(day: date) -> str:
 def _last_day(store, viewer) -> date | None:
     # the latest crime, as the goals' and the map's defaults (forum.latest_month): a field
     # report filed today must not move the week shown to one without crimes yet
-    last = data.latest(store, viewer, "crimes")
+    last = latest_crime(store, viewer)
     return last.astimezone(store.tz).date() if last else None
 
 

@@ -1,8 +1,8 @@
 // The service worker: keeps the report page and its scripts on the device, so that a field
 // reporter can open the form with no network; the reports themselves wait in the page's
-// outbox (report.js). Only GET requests for the report page and static files are touched.
+// outbox (outbox.js). Only GET requests for the report page and static files are touched.
 const CACHE = 'lagesbild-v1';
-const SHELL = ['/report', '/static/lagesbild.css', '/static/report.js', '/static/pickmap.js',
+const SHELL = ['/report', '/static/lagesbild.css', '/static/outbox.js', '/static/report.js', '/static/pickmap.js',
   '/static/leaflet/leaflet.js', '/static/leaflet/leaflet.css', '/observe', '/static/observe.js'];
 const PAGES = ['/report', '/observe'];  // kept for offline use: the field report, place observation
 
