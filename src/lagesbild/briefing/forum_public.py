@@ -50,6 +50,9 @@ def public_dashboard(store: Store, viewer: Viewer, month: str | date | None, com
     dash = compute(store, viewer, end)
     figures = public_figures(store)
     for item in dash["goals"]:
+        if str(item.get("indicator", "")).startswith("measurements:"):
+            _measurement_goal(item)
+            continue
         if "baseline_count" not in item:  # a status goal, or one that could not be computed
             for k in ("baseline_value", "target_value"):
                 if isinstance(item.get(k), (int, float)):
@@ -57,6 +60,20 @@ def public_dashboard(store: Store, viewer: Viewer, month: str | date | None, com
             continue
         _count_goal(item, figures, end.year)
     return dash
+
+
+def _measurement_goal(item: dict[str, Any]) -> None:
+    """Its figures are suppressed where they are computed (`briefing.goal_measurements`). A
+    target set by hand on a count or a mean of counts follows the same rule, and so does the
+    baseline stored with the goal where no figures were computed ("no data", "cannot
+    compute"); metres and shares are not counts."""
+    if item.get("kind") in ("metres", "share"):
+        return
+    keys = ("target_value",) if "trend" in item else ("target_value", "baseline_value")
+    for k in keys:
+        v = item.get(k)
+        if isinstance(v, (int, float)) and 0 < v < 5:
+            item[k] = "<5"
 
 
 def _count_goal(item: dict[str, Any], figures: dict, year: int) -> None:

@@ -177,9 +177,18 @@ def goal_figures(
     return item
 
 
+# averages of counts (people observed per round, people a day): a mean of 1-4 is a count-like
+# figure (one round in a month: its mean is that round's count), so the public gets "<5" for it
+COUNT_LIKE_MEANS = frozenset({"count_round", "mean_day"})
+
+
 def _suppress(item: dict[str, Any], metric: Metric, baseline: Period, in_a: list) -> None:
-    """A count metric's sums as the public gets them (`services.disclosure`); averages are not
-    counts of people or events and stay as they are."""
+    """A count metric's sums as the public gets them (`services.disclosure`); an average of
+    counts as `_suppress_means`; metres and shares are not counts of people or events and stay
+    as they are."""
+    if metric.kind in COUNT_LIKE_MEANS:
+        _suppress_means(item)
+        return
     if not metric.summed:
         return
     t = Table()
@@ -198,8 +207,29 @@ def _suppress(item: dict[str, Any], metric: Metric, baseline: Period, in_a: list
     shown = suppress(t)
     item["baseline_value"], item["current_value"] = shown["base"], shown["current"]
     item["trend"]["values"] = [shown[("m", mo)] for mo in months]
-    hidden = isinstance(item["baseline_value"], str) or isinstance(item["current_value"], str)
-    if hidden:
+    _drop_derived(item)
+
+
+def _suppress_means(item: dict[str, Any]) -> None:
+    """Means of counts for the public: a mean above 0 and below 5 is sent as "<5" (never as a
+    number), and nothing derived from it (ratio, interval, p-value, progress, target ratio; the
+    trend's test) is sent. Means are not summed over months, so no suppressed month can be
+    computed from the others and the period's mean without the rounds per month, which the
+    public does not get (``baseline_n``/``current_n`` count the periods' rounds only)."""
+
+    def shown(v: Any) -> Any:
+        return "<5" if isinstance(v, (int, float)) and 0 < v < 5 else v
+
+    item["baseline_value"] = shown(item.get("baseline_value"))
+    item["current_value"] = shown(item.get("current_value"))
+    item["trend"]["values"] = [shown(v) for v in item["trend"]["values"]]
+    _drop_derived(item)
+
+
+def _drop_derived(item: dict[str, Any]) -> None:
+    """No figure derived from a suppressed one: the comparison goes with a suppressed period,
+    the trend's test with a suppressed month."""
+    if isinstance(item["baseline_value"], str) or isinstance(item["current_value"], str):
         for k in (*DERIVED, "target_ratio"):
             item[k] = None
         item.update(status="suppressed", suppressed=True)
