@@ -66,8 +66,8 @@ def _measurement_goal(item: dict[str, Any]) -> None:
     """Its figures are suppressed where they are computed (`briefing.goal_measurements`). A
     target set by hand on a count or a mean of counts follows the same rule, and so does the
     baseline stored with the goal where no figures were computed ("no data", "cannot
-    compute"); metres and shares are not counts."""
-    if item.get("kind") in ("metres", "share"):
+    compute"); shares (0-1) are not counts."""
+    if item.get("kind") == "share":
         return
     keys = ("target_value",) if "trend" in item else ("target_value", "baseline_value")
     for k in keys:

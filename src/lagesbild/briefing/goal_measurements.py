@@ -177,20 +177,34 @@ def goal_figures(
     return item
 
 
-# averages of counts (people observed per round, people a day): a mean of 1-4 is a count-like
-# figure (one round in a month: its mean is that round's count), so the public gets "<5" for it
-COUNT_LIKE_MEANS = frozenset({"count_round", "mean_day"})
-
-
 def _suppress(item: dict[str, Any], metric: Metric, baseline: Period, in_a: list) -> None:
-    """A count metric's sums as the public gets them (`services.disclosure`); an average of
-    counts as `_suppress_means`; metres and shares are not counts of people or events and stay
-    as they are."""
-    if metric.kind in COUNT_LIKE_MEANS:
+    """The figures as the public gets them: a count metric's sums through
+    `services.disclosure`, every other figure as `_suppress_means` (a mean of counts of 1-4 is
+    a count-like figure: one round in a month, and its mean is that round's count; metres are
+    treated alike, so that no figure of 1-4 is sent under a count-like key). Shares (0-1) are
+    not counts and stay. The trend's test statistics go beside the trend (``trend_test``), as
+    the count goals' do, and the numbers of rounds or months measured follow the "<5" rule."""
+    for k in ("baseline_n", "current_n"):
+        item[k] = _below_five(item.get(k))
+    trend = item["trend"]
+    item["trend_test"] = {k: trend.pop(k, None) for k in ("tau", "p_value")}
+    if metric.summed:
+        _suppress_sums(item, metric, in_a)
+    elif metric.kind != "share":
         _suppress_means(item)
-        return
-    if not metric.summed:
-        return
+    else:
+        _drop_derived(item)
+    if item["trend"].get("suppressed"):
+        item["trend_test"] = dict.fromkeys(item["trend_test"])
+
+
+def _below_five(v: Any) -> Any:
+    return "<5" if isinstance(v, (int, float)) and 0 < v < 5 else v
+
+
+def _suppress_sums(item: dict[str, Any], metric: Metric, in_a: list) -> None:
+    """A count per month: the baseline, current and monthly sums as one table with their
+    relations (complementary suppression, `services.disclosure`)."""
     t = Table()
     months = item["trend"]["months"]
     for mo, v in zip(months, item["trend"]["values"], strict=True):
@@ -211,18 +225,14 @@ def _suppress(item: dict[str, Any], metric: Metric, baseline: Period, in_a: list
 
 
 def _suppress_means(item: dict[str, Any]) -> None:
-    """Means of counts for the public: a mean above 0 and below 5 is sent as "<5" (never as a
-    number), and nothing derived from it (ratio, interval, p-value, progress, target ratio; the
-    trend's test) is sent. Means are not summed over months, so no suppressed month can be
-    computed from the others and the period's mean without the rounds per month, which the
-    public does not get (``baseline_n``/``current_n`` count the periods' rounds only)."""
-
-    def shown(v: Any) -> Any:
-        return "<5" if isinstance(v, (int, float)) and 0 < v < 5 else v
-
-    item["baseline_value"] = shown(item.get("baseline_value"))
-    item["current_value"] = shown(item.get("current_value"))
-    item["trend"]["values"] = [shown(v) for v in item["trend"]["values"]]
+    """Means for the public: a mean above 0 and below 5 is sent as "<5" (never as a number),
+    and nothing derived from it (ratio, interval, p-value, progress, target ratio; the trend's
+    test) is sent. Means are not summed over months, so no suppressed month can be computed
+    from the others and the period's mean without the rounds per month, which the public does
+    not get (``baseline_n``/``current_n`` count the periods' rounds only)."""
+    item["baseline_value"] = _below_five(item.get("baseline_value"))
+    item["current_value"] = _below_five(item.get("current_value"))
+    item["trend"]["values"] = [_below_five(v) for v in item["trend"]["values"]]
     _drop_derived(item)
 
 
@@ -235,7 +245,8 @@ def _drop_derived(item: dict[str, Any]) -> None:
         item.update(status="suppressed", suppressed=True)
     if any(isinstance(v, str) for v in item["trend"]["values"]):
         for k in ("tau", "p_value", "direction"):
-            item["trend"][k] = None
+            if k in item["trend"]:
+                item["trend"][k] = None
         item["trend"]["suppressed"] = True
         item["suppressed"] = True
     item.setdefault("suppressed", False)
