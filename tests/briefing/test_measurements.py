@@ -354,6 +354,49 @@ def test_the_english_place_report_names_each_metric_in_words(demo):
     assert "Gångflöde" in sv and "Observerade personer" in sv and "flickor 13–18" in sv
 
 
+def test_the_report_names_a_group_added_to_the_taxonomy_in_words(demo, tmp_path):
+    from lagesbild.briefing import goal_template
+    from lagesbild.ingest.service import import_file
+    from lagesbild.report.render import place_report
+    from lagesbild.store.lifecycle import open_store
+
+    url = _copy(demo, tmp_path)
+    r = subprocess.run(
+        [sys.executable, "-m", "lagesbild", "category", "add", "groups", "seniors", "--sv",
+         "äldre", "--en", "older people", "--db", url],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    store = open_store(url)
+    rows = ["place,measured_at,metric,value,group"] + [
+        f"Sergels torg,2023-0{m}-10T16:00,people_observed,{m},seniors" for m in (6, 7, 8)
+    ]
+    (tmp_path / "seniors.csv").write_text("\n".join(rows) + "\n")
+    import_file(store, "measurements", tmp_path / "seniors.csv")
+    html, ctx = place_report(store, SYSTEM, "Sergels torg", "2023", "2023", "en")
+    section = next(s for s in ctx["measurements"] if s["metric"] == "people_observed")
+    assert "older people" in [row["group"] for row in section["rows"]]
+    words = goal_template._indicator_words(store, "measurements:people_observed:seniors", "sv")
+    assert words == "observerade personer (äldre)"
+    store.dispose()
+
+
+def test_the_swedish_template_preview_says_why_in_swedish(demo, tmp_path):
+    """The page's reason for a goal left out is in the page's language (the service's own
+    reason, for the CLI and the API, is English)."""
+    from fastapi.testclient import TestClient
+
+    from lagesbild.web.app import create_app
+
+    with TestClient(create_app(_copy(demo, tmp_path)), base_url="https://testserver") as c:
+        r = c.post("/api/v1/login", json={"username": "samordnare", "password": "demo"})
+        form = {"csrf_token": r.json()["csrf_token"], "place": "Sergels torg",
+                "baseline": "2022", "deadline": "2025-12-31", "step": "preview"}  # fmt: skip
+        page = c.post("/goals/template?lang=sv", data=form).text
+    assert "hoppas över: inga värden för" in page and "(mäts vid: Sergels torg/Klara)" in page
+    assert "no values of" not in page and "measured at" not in page
+
+
 def test_place_charts_by_group_with_the_activations_marked(demo):
     place = data.find_place(demo, SYSTEM, "Sergels torg")
     charts = {c["metric"]: c for c in ms.place_charts(demo, SYSTEM, place.id, "en")}

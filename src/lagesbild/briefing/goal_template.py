@@ -112,6 +112,7 @@ def apply(
                 row["made"] = True
             except ValidationError as exc:  # e.g. no litter measured at this place
                 row["skipped"] = exc.message
+                row["skipped_field"] = exc.field
             out.append(row)
         for ev in goal.get("evidence", []):
             out.append({"goal": goal["key"], "evidence": ev})
@@ -125,7 +126,7 @@ def _indicator_words(store: Store, indicator: str, lang: str) -> str:
     if layer == "measurements":
         code, _, group = rest.partition(":")
         words = store.taxonomy.metric(code).label(lang)
-        return f"{words} ({group_label(group, lang)})" if group else words
+        return f"{words} ({group_label(group, lang, store.taxonomy)})" if group else words
     cat = store.taxonomy.get(layer, rest)
     return cat.label(lang) if cat else indicator
 

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import Period
+from lagesbild.domain.taxonomy import Taxonomy
 from lagesbild.i18n import text
 from lagesbild.report.charts import COLOURS, _uri
 from lagesbild.services import measurements as ms
@@ -34,7 +35,9 @@ def sections(
         for g in groups:
             a = [v for v in a_all if v.group == g]
             b = [v for v in b_all if v.group == g]
-            rows.append({"group": ms.group_label(g, lang), **ms.compare(a, b, metric)})
+            rows.append(
+                {"group": ms.group_label(g, lang, store.taxonomy), **ms.compare(a, b, metric)}
+            )
         shown = [v for v in values if before.start <= v.at < period.end]
         out.append(
             {
@@ -44,13 +47,13 @@ def sections(
                 "unit": metric.unit(lang),
                 "summed": metric.summed,
                 "rows": rows,
-                "chart": _chart(shown, groups, metric, lang),
+                "chart": _chart(shown, groups, metric, lang, store.taxonomy),
             }
         )
     return out
 
 
-def _chart(values: list[ms.Value], groups: list, metric, lang: str) -> str:
+def _chart(values: list[ms.Value], groups: list, metric, lang: str, taxonomy: Taxonomy) -> str:
     fig, ax = plt.subplots(figsize=(6.2, 2.2))
     months = sorted({ms.month_of(v.at) for v in values})
     index = {m: i for i, m in enumerate(months)}
@@ -62,7 +65,7 @@ def _chart(values: list[ms.Value], groups: list, metric, lang: str) -> str:
             "o-",
             ms=2.5,
             color=COLOURS[k % len(COLOURS)],
-            label=ms.group_label(g, lang),
+            label=ms.group_label(g, lang, taxonomy),
         )
     step = max(1, len(months) // 12)
     ax.set_xticks(list(range(len(months)))[::step])

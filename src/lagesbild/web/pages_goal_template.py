@@ -50,6 +50,8 @@ async def template_apply(request: Request, caller: CallerDep):
     goals = {g["key"]: g[t.lang] for g in goal_template.PARTNERSHIP}
     for r in rows:
         r["goal_words"] = goals.get(r["goal"], r["goal"])
+        if r.get("skipped_field") == "baseline" and r["indicator"].startswith("measurements:"):
+            r["skipped"] = _no_values(store, caller, t, r["indicator"], values["baseline"])
         r["words"] = (
             indicator_label(store.taxonomy, r["indicator"], t)
             if "indicator" in r
@@ -64,3 +66,18 @@ async def template_apply(request: Request, caller: CallerDep):
         "made": sum(1 for r in rows if r.get("made")),
     }
     return render(request, caller, "goals.html", ctx, 400 if errors else 200)
+
+
+def _no_values(store, caller, t: Translator, indicator: str, baseline: str) -> str:
+    """Why a measurement goal was left out, in the page's language: the metric has no values
+    at the place in the baseline period, and where it is measured (the service's reason is
+    English, for the CLI and the API)."""
+    from lagesbild.briefing.goal_measurements import measured_at
+
+    code = indicator.split(":")[1]
+    words = t("measure2.template.no_values", metric=indicator_label(store.taxonomy, indicator, t),
+              period=baseline)  # fmt: skip
+    elsewhere = measured_at(store, caller.viewer, code)
+    return words + (
+        t("measure2.template.measured_at", places=", ".join(elsewhere)) if elsewhere else ""
+    )
