@@ -33,23 +33,37 @@ def place_features(store: Store, viewer: Viewer, place: data.PlaceGeo) -> list[d
     return out
 
 
-def hotspot_features(store: Store, viewer: Viewer, pic: dict[str, Any]) -> list[dict]:
-    """The picture's hot cells (both layers) as points named by the nearest street."""
-    out = []
+HOT_SHOWN = 3  # hot cells per layer on the briefing's map and in its list, the same ones
+
+
+def hot_cells(store: Store, viewer: Viewer, pic: dict[str, Any]) -> dict[str, list[dict]]:
+    """The picture's hot cells with something in them, per layer, the strongest first and
+    each named by its nearest street (pictures stored before the names were kept are named
+    now): what the briefing's map numbers and its list names, so that "1" on the map is the
+    list's first."""
+    out = {}
     for layer in ("crimes", "observations"):
         cells = [dict(c) for c in (pic.get("hotspots", {}).get(layer) or {}).get("cells") or []]
-        for c in picture.name_cells(store, viewer, cells):
-            out.append(
-                feature(
-                    shapely.Point(c["lon"], c["lat"]),
-                    kind="hotspot",
-                    layer=layer,
-                    street=c.get("street"),
-                    z=c.get("z"),
-                    count=c.get("count"),
-                )
-            )
+        named = picture.name_cells(store, viewer, [c for c in cells if c.get("count")])
+        out[layer] = named[:HOT_SHOWN]
     return out
+
+
+def hotspot_features(store: Store, viewer: Viewer, pic: dict[str, Any]) -> list[dict]:
+    """The picture's hot cells (both layers, `hot_cells`) as points with their rank."""
+    return [
+        feature(
+            shapely.Point(c["lon"], c["lat"]),
+            kind="hotspot",
+            layer=layer,
+            rank=rank,
+            street=c.get("street"),
+            z=c.get("z"),
+            count=c.get("count"),
+        )
+        for layer, cells in hot_cells(store, viewer, pic).items()
+        for rank, c in enumerate(cells, 1)
+    ]
 
 
 def priority_geometry(store: Store, row: dict[str, Any]):

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from lagesbild.briefing import counts, picture, service
+from lagesbild.briefing import counts, maps, service
 from lagesbild.domain.model import WRITE_ROLES, ActionStatus, BriefingKind, BriefingStatus
 from lagesbild.errors import NotFound, ValidationError
 from lagesbild.i18n import Translator
@@ -101,16 +101,6 @@ def _agenda(store, caller: Caller, b: dict, t: Translator) -> dict | None:
     else:
         items["goals"] = goal_views(items["goals"], t, store)
     return items
-
-
-def _named_hot_cells(store, caller: Caller, p: dict) -> dict[str, list[dict]]:
-    """The picture's hot cells with something in them, each named by its nearest street
-    (pictures stored before the names were kept are named now)."""
-    out = {}
-    for layer in ("crimes", "observations"):
-        cells = [dict(c) for c in (p.get("hotspots", {}).get(layer) or {}).get("cells") or []]
-        out[layer] = picture.name_cells(store, caller.viewer, [c for c in cells if c.get("count")])
-    return out
 
 
 # ------------------------------------------------------------------ list and new
@@ -259,7 +249,7 @@ def _briefing_context(
         "when": when,
         "clock": clock,
         "ratio": lambda r: counts.ratio_text(r, lang),
-        "hot": _named_hot_cells(store, caller, p),
+        "hot": maps.hot_cells(store, caller.viewer, p),
         "map_config": meeting_map_config(t),
         "ratio_weeks": lambda r: ratio_weeks(r, lang),
         "agenda": _agenda(store, caller, b, t),

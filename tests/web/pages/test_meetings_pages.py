@@ -251,6 +251,16 @@ def test_briefing_page_map_names_hot_spots_and_lock_asks_first(server, context):
     text = " ".join(cells.all_inner_texts())
     assert "vid " in text and "n 0" not in text
     assert not re.search(r"\d{2},\d{5}", text)  # no raw coordinates where a street is near
+    # the map numbers the listed cells (no permanent labels covering each other): every rank
+    # of the list is on a marker, cells too close to tell apart share one ("1, 2")
+    for layer in ("crimes", "observations"):
+        listed = page.locator(f"#hotspots li:has(.hot-{layer}) ol.hot-cells > li").count()
+        shown = page.locator(f"#briefing-map .hot-rank.hot-{layer}:visible").all_inner_texts()
+        ranks = sorted(int(r) for label in shown for r in label.split(", "))
+        assert ranks == list(range(1, listed + 1)), (layer, shown)
+    assert page.locator("#briefing-map .leaflet-tooltip").count() == 0  # details on hover
+    page.locator("#briefing-map .hot-rank:visible").first.hover()
+    assert "z " in page.locator("#briefing-map .leaflet-tooltip").inner_text()
     # locking asks first: dismissed, the briefing stays open
     page.once("dialog", lambda d: d.dismiss())
     page.click("#lock-form button")

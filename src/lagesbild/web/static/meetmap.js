@@ -24,23 +24,59 @@
   function point(f, ll) {
     const p = f.properties;
     if (p.kind === 'hotspot') {
-      return L.circleMarker(ll, { radius: 8 + Math.min(10, p.z || 0), color: '#a50f15', fillColor: '#ef3b2c', fillOpacity: 0.8, weight: 2 });
+      // the cell's rank in the list beside the map (1 = the strongest), by layer's colour; a
+      // crime and an observation hot spot in the same cell sit side by side, both readable
+      const crimes = p.layer === 'crimes';
+      return L.marker(ll, {
+        keyboard: false,
+        icon: L.divIcon({
+          className: 'hot-rank ' + (crimes ? 'hot-crimes' : 'hot-observations'),
+          html: String(Number(p.rank) || ''), iconSize: [24, 24], iconAnchor: crimes ? [18, 12] : [6, 12],
+        }),
+      });
     }
     const colour = p.layer === 'crimes' ? '#a50f15' : p.layer === 'decisions' ? '#1a7f37' : '#08519c';
     return L.circleMarker(ll, { radius: 8, color: colour, fillColor: colour, fillOpacity: 0.7, weight: 2 });
   }
 
-  let hotIndex = 0; // neighbouring hot cells: labels alternate sides so they do not cover each other
   function tip(f, l) {
     const p = f.properties;
     if (p.kind === 'street') l.bindTooltip(esc(p.name), { sticky: true });
     else if (p.kind === 'place' || p.kind === 'area') l.bindTooltip(esc(p.name), { sticky: true });
     else if (p.kind === 'hotspot') {
+      // details on hover or tap: permanent labels of neighbouring cells covered each other
       l.bindTooltip(`${esc(p.street || msg('meet_no_street'))}<br>n ${nf.format(p.count)}, z ${nf.format(p.z)}`,
-        { permanent: true, direction: (hotIndex++ % 2) ? 'left' : 'right', className: 'hot-label' });
+        { direction: 'top', className: 'hot-label' });
     } else if (p.kind === 'priority') {
       l.bindTooltip(`${esc(p.place)}: ${esc(p.organisation)}${p.note ? '<br>' + esc(p.note) : ''}`);
     } else if (p.kind === 'event') l.bindTooltip(`${esc(p.time || '')} ${esc(p.label || '')}`);
+  }
+
+  // Hot cells of one layer closer on screen than a marker's width share one marker ("1, 2"):
+  // Leaflet does not move markers apart, and two ranks on top of each other read as neither.
+  function declutter(map, layer) {
+    const hot = [];
+    layer.eachLayer(l => { if (l.feature && l.feature.properties.kind === 'hotspot') hot.push(l); });
+    hot.sort((a, b) => a.feature.properties.rank - b.feature.properties.rank);
+    const shown = [];
+    hot.forEach(l => {
+      const p = l.feature.properties;
+      const at = map.latLngToLayerPoint(l.getLatLng());
+      const near = shown.find(s => s.layer === p.layer && s.at.distanceTo(at) < 22);
+      if (near) near.ranks.push(p.rank);
+      else shown.push({ marker: l, layer: p.layer, at, ranks: [p.rank] });
+      const el = l.getElement();
+      if (el) el.style.display = near ? 'none' : '';
+    });
+    shown.forEach(s => {
+      const el = s.marker.getElement();
+      if (!el) return;
+      const many = s.ranks.length > 1;
+      el.textContent = s.ranks.join(', ');
+      el.classList.toggle('hot-many', many);
+      el.style.width = many ? 'auto' : '24px';
+      el.style.marginLeft = many ? `-${Math.round(el.offsetWidth / 2)}px` : '';
+    });
   }
 
   function create(el) {
@@ -55,6 +91,7 @@
         layer.addData(fc);
         el.dataset.features = String(fc.features.length);
         api.fit();
+        declutter(map, layer);
       },
       add(f) {
         layer.addData(f);
@@ -70,6 +107,7 @@
       },
     };
     el.lbmap = api;
+    map.on('zoomend', () => declutter(map, layer));
     if (el.dataset.src) {
       fetch(el.dataset.src, { credentials: 'same-origin' }).then(r => r.json()).then(fc => {
         api.set(fc);
