@@ -112,6 +112,16 @@ def test_no_small_number_under_a_count_like_key(world):
     assert any(c["count"] == "<5" for c in answers["counts"]["counts"])
 
 
+def test_the_publics_default_year_is_the_datas_last(world):
+    """Without month=, the last year with crimes (2024 here), not a year after the data."""
+    _store, client, _truth = world
+    default = client.get("/api/v1/goals").json()
+    explicit = client.get("/api/v1/goals?month=2024-12").json()
+    for g, h in zip(default["goals"], explicit["goals"], strict=True):
+        assert g["current_period"] == "2024-01-01..2024-12-31"
+        assert g["current_count"] == h["current_count"] is not None
+
+
 def test_signed_in_figures_stay_exact(world):
     store, _client, _truth = world
     dash = forum.dashboard(store, SYSTEM, "2023-12")

@@ -2,6 +2,8 @@
 from the one public table (`services.public.public_figures`, suppressed together with the public
 counts), nothing derived from a suppressed count.
 
+- without ``month=``: the last calendar year with public crime counts that has ended (the data's,
+  not the clock's);
 - ``month=``: the public's window is the calendar year; a month that is not December stands for
   the last full year before it (``2024-06`` gives 2023), so two reachable windows never partly
   overlap (see `services.public_goals`). ``current_period`` says which year was used.
@@ -24,18 +26,22 @@ from typing import Any
 from lagesbild.domain.model import Viewer
 from lagesbild.domain.periods import parse_period
 from lagesbild.services.disclosure import shown
-from lagesbild.services.public import public_figures
+from lagesbild.services.public import layer_years, public_figures
 from lagesbild.store.engine import Store
 
 DERIVED = ("rate_ratio", "ci_low", "ci_high", "p_value", "target_ratio", "progress")
 
 
 def fixed_year_end(store: Store, month: str | date | None) -> date:
-    """The last day of the calendar year the public's window covers."""
+    """The last day of the calendar year the public's window covers. By default the last year
+    with public crime counts, if it has ended (a default from the clock alone showed "no data"
+    once the imports stopped, as the signed-in default, which follows the data, does not)."""
     if month is None:
-        end = date.today()
-        end = date.fromordinal(date(end.year, end.month, 1).toordinal() - 1)
-    elif isinstance(month, date):
+        today = date.today()
+        last = layer_years(store).get("crimes", (None, None))[1]
+        year = today.year - 1 if last is None else min(last, today.year - 1)
+        return date(year, 12, 31)
+    if isinstance(month, date):
         end = month
     else:
         period = parse_period(str(month), store.tz, "month")
