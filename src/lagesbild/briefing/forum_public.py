@@ -77,9 +77,7 @@ def _measurement_goal(item: dict[str, Any]) -> None:
         return
     keys = ("target_value",) if "trend" in item else ("target_value", "baseline_value")
     for k in keys:
-        v = item.get(k)
-        if isinstance(v, (int, float)) and 0 < v < 5:
-            item[k] = "<5"
+        item[k] = shown(item.get(k))
 
 
 def _count_goal(item: dict[str, Any], figures: dict, year: int) -> None:

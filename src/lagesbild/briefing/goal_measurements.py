@@ -33,7 +33,7 @@ from lagesbild.domain.taxonomy import Metric
 from lagesbild.errors import ValidationError
 from lagesbild.services import data
 from lagesbild.services import measurements as ms
-from lagesbild.services.disclosure import Table, suppress
+from lagesbild.services.disclosure import Table, shown, suppress
 from lagesbild.store.access import visible
 from lagesbild.store.engine import Store
 from lagesbild.store.schema import places
@@ -173,11 +173,11 @@ def goal_figures(
         "trend": trend,
     }
     if public:
-        _suppress(item, metric, pa, in_a)
+        _suppress(item, metric, in_a)
     return item
 
 
-def _suppress(item: dict[str, Any], metric: Metric, baseline: Period, in_a: list) -> None:
+def _suppress(item: dict[str, Any], metric: Metric, in_a: list) -> None:
     """The figures as the public gets them: a count metric's sums through
     `services.disclosure`, every other figure as `_suppress_means` (a mean of counts of 1-4 is
     a count-like figure: one round in a month, and its mean is that round's count; metres are
@@ -185,7 +185,7 @@ def _suppress(item: dict[str, Any], metric: Metric, baseline: Period, in_a: list
     not counts and stay. The trend's test statistics go beside the trend (``trend_test``), as
     the count goals' do, and the numbers of rounds or months measured follow the "<5" rule."""
     for k in ("baseline_n", "current_n"):
-        item[k] = _below_five(item.get(k))
+        item[k] = shown(item.get(k))
     trend = item["trend"]
     item["trend_test"] = {k: trend.pop(k, None) for k in ("tau", "p_value")}
     if metric.summed:
@@ -196,10 +196,6 @@ def _suppress(item: dict[str, Any], metric: Metric, baseline: Period, in_a: list
         _drop_derived(item)
     if item["trend"].get("suppressed"):
         item["trend_test"] = dict.fromkeys(item["trend_test"])
-
-
-def _below_five(v: Any) -> Any:
-    return "<5" if isinstance(v, (int, float)) and 0 < v < 5 else v
 
 
 def _suppress_sums(item: dict[str, Any], metric: Metric, in_a: list) -> None:
@@ -230,9 +226,9 @@ def _suppress_means(item: dict[str, Any]) -> None:
     test) is sent. Means are not summed over months, so no suppressed month can be computed
     from the others and the period's mean without the rounds per month, which the public does
     not get (``baseline_n``/``current_n`` count the periods' rounds only)."""
-    item["baseline_value"] = _below_five(item.get("baseline_value"))
-    item["current_value"] = _below_five(item.get("current_value"))
-    item["trend"]["values"] = [_below_five(v) for v in item["trend"]["values"]]
+    item["baseline_value"] = shown(item.get("baseline_value"))
+    item["current_value"] = shown(item.get("current_value"))
+    item["trend"]["values"] = [shown(v) for v in item["trend"]["values"]]
     _drop_derived(item)
 
 
@@ -244,9 +240,7 @@ def _drop_derived(item: dict[str, Any]) -> None:
             item[k] = None
         item.update(status="suppressed", suppressed=True)
     if any(isinstance(v, str) for v in item["trend"]["values"]):
-        for k in ("tau", "p_value", "direction"):
-            if k in item["trend"]:
-                item["trend"][k] = None
+        item["trend"]["direction"] = None  # its test is beside it (`trend_test`)
         item["trend"]["suppressed"] = True
         item["suppressed"] = True
     item.setdefault("suppressed", False)

@@ -37,6 +37,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from numbers import Real
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog
@@ -73,12 +75,14 @@ class Table:
             self.relations.append((total, parts))
 
 
-def is_small(n: int | None) -> bool:
-    return n is not None and 0 < n < THRESHOLD
+def is_small(n: object) -> bool:
+    """A count (or a mean of counts) of 1-4; anything else (None, a mark already) is not."""
+    return isinstance(n, Real) and not isinstance(n, bool) and 0 < n < THRESHOLD
 
 
-def shown(n: int | None) -> Shown:
-    """One count on its own, with no relation to any other (primary suppression only)."""
+def shown(n: Any) -> Any:
+    """One count, or a mean of counts, on its own, with no relation to any other (primary
+    suppression only); what is not a number (None, a mark already) passes as it is."""
     return SUPPRESSED if is_small(n) else n
 
 
