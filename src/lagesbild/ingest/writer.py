@@ -42,6 +42,8 @@ class WriteSummary:
     updated: int = 0
     duplicates: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    # the ids of the rows stored, where the writer knew them without a query (`write_together`)
+    ids: list[int] = field(default_factory=list)
 
     @property
     def rejected_count(self) -> int:
@@ -130,6 +132,125 @@ def write_records(
         return done.summary
 
 
+@dataclass
+class Submission:
+    """One caller's few records in a transaction shared with others (`write_together`)."""
+
+    records: list[tuple[int, Record, BaseGeometry | None]]
+    user_id: int | None = None
+    writer_org: int | None = None
+    then: Callable[[Connection, WriteSummary], None] | None = None
+
+
+def write_together(
+    store: Store, layer: str, submissions: list[Submission]
+) -> list[WriteSummary | LagesbildError | IntegrityError]:
+    """Several callers' records of one point layer in one transaction (a group commit).
+
+    New single records (a field report) go in together: one look-up of their keys, one
+    multi-row insert, one place assignment. Everything else (a key met again: a retry, or a
+    caller's several records) goes one caller at a time, each in a savepoint of its own, so
+    that one caller's bad row or refused key takes back that caller's rows only, with its error
+    in its place of the answer. A failure of the transaction itself (the commit, a lost
+    connection), or of a `then` after the rows that went in together, is raised for all and
+    stores nothing: `services.group_commit` then writes each caller alone.
+
+    Why: a field report alone paid a transaction (on PostgreSQL ~17 round trips, the import
+    lock among them) for one row; reports that arrive together now share it (issue 20)."""
+    spec = layer_spec(layer)
+    if spec.name not in assign.POINT_LAYERS:
+        raise ValueError(f"write_together takes point layers, not {spec.name}")
+    table = metadata.tables[spec.table]
+    out: list[WriteSummary | LagesbildError | IntegrityError | None] = [None] * len(submissions)
+    # beside other groups (the other workers'), not beside an import
+    with store.write(serial="import", shared=True) as conn:
+        resolver = Resolver(conn)
+        ctxs = [
+            RowContext(
+                store.tz,
+                store.settings.region,
+                store.taxonomy,
+                resolver,
+                None,
+                sub.user_id,
+                None,
+                writer_org=sub.writer_org,
+            )
+            for sub in submissions
+        ]
+        fresh = _insert_new(conn, spec, table, submissions, ctxs, out)
+        index = _after_write(conn, spec, [(new_id, geom) for _, new_id, geom in fresh], fresh=True)
+        for i, sub in enumerate(submissions):
+            summary = out[i]
+            if summary is not None:  # settled above: stored, or its row rejected
+                if sub.then is not None:
+                    sub.then(conn, summary)
+                continue
+            summary = WriteSummary(spec.name)
+            try:
+                with conn.begin_nested():
+                    touched: list[tuple[int, BaseGeometry | None]] = []
+                    _write_rows(conn, ctxs[i], spec, table, sub.records, summary, touched)
+                    index = _after_write(conn, spec, touched, index)
+                    if sub.then is not None:
+                        sub.then(conn, summary)
+            except (LagesbildError, IntegrityError) as exc:
+                resolver.forget_created()  # what the savepoint took back
+                out[i] = exc
+            else:
+                out[i] = summary
+    return out  # type: ignore[return-value]
+
+
+def _insert_new(conn, spec, table, submissions, ctxs, out) -> list[tuple[int, int, Any]]:
+    """The single records of `submissions` whose keys are new, in one multi-row insert.
+    Fills `out` for them (and for rows that cannot be built: rejected, as one by one) and
+    returns (submission, new id, point) of the stored ones. Rows whose key is stored, or met
+    twice, are left to the one-by-one path, which compares them."""
+    built: list[tuple[int, dict[str, Any]]] = []
+    for i, sub in enumerate(submissions):
+        if len(sub.records) != 1:
+            continue
+        line, rec, geom = sub.records[0]
+        summary = WriteSummary(spec.name, read=1)
+        try:
+            if REJECT in rec:
+                raise ValidationError("row", str(rec[REJECT]))
+            built.append((i, spec.build(ctxs[i], rec, geom)))
+            continue
+        except LagesbildError as exc:
+            reason = str(rec[REJECT]) if REJECT in rec else str(exc)
+        except (ValueError, TypeError) as exc:  # a parser's own complaint, as _store_one says it
+            reason = str(ValidationError("row", str(exc)))
+        summary.rejected.append(Rejected(line, reason, rec))
+        out[i] = summary
+    if not built:
+        return []
+    keys = [row["source_key"] for _, row in built]
+    stored = set(
+        conn.execute(select(table.c.source_key).where(table.c.source_key.in_(keys))).scalars()
+    )
+    new: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = {}
+    for i, row in built:
+        if row["source_key"] in stored:
+            continue
+        stored.add(row["source_key"])  # a second row of the same key goes one by one
+        new.setdefault(tuple(row), []).append((i, row))
+    fresh = []
+    try:
+        with conn.begin_nested():
+            for items in new.values():  # rows with the same columns in one statement
+                stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+                ids = conn.execute(stmt, [row for _, row in items]).scalars().all()
+                for (i, row), new_id in zip(items, ids, strict=True):
+                    fresh.append((i, new_id, row.get("geom")))
+    except IntegrityError:
+        return []  # another writer stored one of the keys meanwhile: one by one sorts it out
+    for i, new_id, _ in fresh:
+        out[i] = WriteSummary(spec.name, read=1, stored=1, ids=[new_id])
+    return fresh
+
+
 def _write_records(
     store: Store,
     layer: str,
@@ -176,41 +297,7 @@ def _write_records(
                 conn, ctx, spec, table, records, summary, on_progress, REJECT, update_one
             )
         else:
-            waiting: list[tuple[int, Record, BaseGeometry | None, Rejected]] = []
-            for line, rec, geom in records:
-                summary.read += 1
-                if REJECT in rec:
-                    summary.rejected.append(Rejected(line, str(rec[REJECT]), rec))
-                    continue
-                failed = _store_row(
-                    conn, ctx, spec, table, line, rec, geom, summary, touched_points
-                )
-                if failed is not None:
-                    rejected, may_wait = failed
-                    if may_wait:
-                        waiting.append((line, rec, geom, rejected))
-                    else:
-                        summary.rejected.append(rejected)
-                if on_progress and summary.read % 1000 == 0:
-                    on_progress(summary.read)
-            # A parent may come after its child in the file: try those rows again while any
-            # of them goes in; the others keep their reason.
-            while waiting:
-                later = []
-                for line, rec, geom, first in waiting:
-                    failed = _store_row(
-                        conn, ctx, spec, table, line, rec, geom, summary, touched_points
-                    )
-                    if failed is not None and failed[1]:
-                        later.append((line, rec, geom, first))
-                    elif failed is not None:
-                        summary.rejected.append(failed[0])
-                if len(later) == len(waiting):
-                    summary.rejected.extend(r for *_, r in later)
-                    break
-                waiting = later
-            if on_progress:
-                on_progress(summary.read)
+            _write_rows(conn, ctx, spec, table, records, summary, touched_points, on_progress)
         if strict and summary.rejected:
             first = summary.rejected[0]
             exc = StrictRejection(
@@ -225,6 +312,42 @@ def _write_records(
         if then is not None:
             then(conn, summary)
     return summary
+
+
+def _write_rows(conn, ctx, spec, table, records, summary, touched, on_progress=None) -> None:
+    """The records one by one, each in a savepoint (the path for a few rows, and for layers
+    the bulk writer does not take)."""
+    waiting: list[tuple[int, Record, BaseGeometry | None, Rejected]] = []
+    for line, rec, geom in records:
+        summary.read += 1
+        if REJECT in rec:
+            summary.rejected.append(Rejected(line, str(rec[REJECT]), rec))
+            continue
+        failed = _store_row(conn, ctx, spec, table, line, rec, geom, summary, touched)
+        if failed is not None:
+            rejected, may_wait = failed
+            if may_wait:
+                waiting.append((line, rec, geom, rejected))
+            else:
+                summary.rejected.append(rejected)
+        if on_progress and summary.read % 1000 == 0:
+            on_progress(summary.read)
+    # A parent may come after its child in the file: try those rows again while any
+    # of them goes in; the others keep their reason.
+    while waiting:
+        later = []
+        for line, rec, geom, first in waiting:
+            failed = _store_row(conn, ctx, spec, table, line, rec, geom, summary, touched)
+            if failed is not None and failed[1]:
+                later.append((line, rec, geom, first))
+            elif failed is not None:
+                summary.rejected.append(failed[0])
+        if len(later) == len(waiting):
+            summary.rejected.extend(r for *_, r in later)
+            break
+        waiting = later
+    if on_progress:
+        on_progress(summary.read)
 
 
 _UNIQUE_SQLITE = re.compile(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)")
@@ -364,11 +487,22 @@ def _update_if_changed(conn, table, existing, row, ctx, summary, touched) -> boo
     return True
 
 
-def _after_write(conn: Connection, spec: LayerSpec, touched: list) -> None:
+def _after_write(
+    conn: Connection,
+    spec: LayerSpec,
+    touched: list,
+    index: assign.PlaceIndex | None = None,
+    fresh: bool = False,
+) -> assign.PlaceIndex | None:
+    """Assign the touched points to places (or all points, after places changed). Returns the
+    place index used, for the next write of the same transaction. `fresh`: every touched
+    record was just inserted, so it has no assignments to replace."""
     if spec.name in assign.POINT_LAYERS and touched:
-        index = assign.PlaceIndex(conn)
+        index = index or assign.PlaceIndex(conn)
         for start in range(0, len(touched), assign.BATCH):
             part = touched[start : start + assign.BATCH]
-            assign.assign(conn, spec.name, [t[0] for t in part], [t[1] for t in part], index)
+            ids, points = [t[0] for t in part], [t[1] for t in part]
+            assign.assign(conn, spec.name, ids, points, index, fresh=fresh)
     elif spec.name in ("places", "extents") and touched:
         assign.reassign_all(conn)
+    return index

@@ -6,6 +6,8 @@ Every query passes `visible(table, viewer)`; opening a restricted record writes 
 from __future__ import annotations
 
 import math
+import threading
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -30,7 +32,8 @@ from lagesbild.domain.model import (
 )
 from lagesbild.domain.periods import Period
 from lagesbild.errors import AccessDenied, NotFound, ValidationError
-from lagesbild.ingest.writer import write_records
+from lagesbild.ingest.writer import Submission, write_records, write_together
+from lagesbild.services.group_commit import GroupCommit
 from lagesbild.store import audit
 from lagesbild.store.access import is_sensitive, visible
 from lagesbild.store.engine import Store
@@ -364,13 +367,19 @@ def create_record(
         # in the record's own transaction: its id and its audit entry (one commit, not two)
         if summary.rejected:
             return
-        key = _lookup_key(conn, spec.name, table, rec, geom)
-        found.append(conn.execute(select(table.c.id).where(key)).scalar_one())
+        if summary.ids:  # the group commit knows it
+            found.append(summary.ids[0])
+        else:
+            key = _lookup_key(conn, spec.name, table, rec, geom)
+            found.append(conn.execute(select(table.c.id).where(key)).scalar_one())
         if summary.stored:
             audit.record(conn, viewer, "create", spec.name, found[-1], remote=remote)
 
     def write():
         found.clear()
+        if spec.name in POINT_TABLES:  # field reports: in one transaction with the others
+            sub = Submission([(1, rec, geom)], viewer.user_id, writer, then)
+            return _group_of(store, spec.name).submit(sub)
         return write_records(
             store,
             spec.name,
@@ -391,6 +400,20 @@ def create_record(
         field, _, msg = reason.partition(": ")
         raise ValidationError(field if msg else "record", msg or reason)
     return found[-1], bool(summary.stored)
+
+
+_GROUPS: weakref.WeakKeyDictionary[Store, dict[str, GroupCommit]] = weakref.WeakKeyDictionary()
+_GROUPS_LOCK = threading.Lock()
+
+
+def _group_of(store: Store, layer: str) -> GroupCommit:
+    """The group commit of one store's layer (`services.group_commit`)."""
+    with _GROUPS_LOCK:
+        groups = _GROUPS.setdefault(store, {})
+        if layer not in groups:
+            own = weakref.ref(store)  # the group must not keep its store alive
+            groups[layer] = GroupCommit(lambda subs: write_together(own(), layer, subs))
+        return groups[layer]
 
 
 def _shape(geometry: dict):

@@ -59,13 +59,19 @@ class PlaceIndex:
 
 
 def assign(
-    conn: Connection, layer: str, ids: Sequence[int], points: Sequence, index: PlaceIndex
+    conn: Connection,
+    layer: str,
+    ids: Sequence[int],
+    points: Sequence,
+    index: PlaceIndex,
+    fresh: bool = False,
 ) -> int:
-    """Replace the assignments of these records; returns the number of (record, polygon) pairs."""
+    """Replace the assignments of these records; returns the number of (record, polygon) pairs.
+    `fresh`: records just inserted, which have none to replace."""
     if not ids:
         return 0
     ids = list(ids)
-    for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+    for start in range(0, 0 if fresh else len(ids), 900):  # under SQLite's parameter limit
         chunk = ids[start : start + 900]
         conn.execute(
             delete(assignments).where(

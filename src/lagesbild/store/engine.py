@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -19,7 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    NoSuchModuleError,
+    OperationalError,
+)
 
 from lagesbild.domain.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from lagesbild.errors import StoreError, ValidationError
@@ -91,19 +98,48 @@ def make_engine(url: str) -> Engine:
             # every connection past them was closed when returned and opened again for the next
             # request (a new server process each), under 100 concurrent field reports
             # 146 -> about 172 acknowledged/s (bench_field_reports, PostGIS, quiet machine).
-            return create_engine(
+            engine = create_engine(
                 parsed,
-                pool_pre_ping=True,
                 pool_size=30,
                 max_overflow=10,
                 connect_args={"options": "-c jit=off"},
             )
         except (NoSuchModuleError, ArgumentError) as exc:
             raise StoreError(f"cannot use database URL {_describe(url)}: {exc}") from None
+        _ping_when_idle(engine)
+        return engine
     raise StoreError(
         f"unsupported database {backend!r} in {_describe(url)}",
         "lagesbild stores data in SQLite (sqlite:///file) or PostgreSQL/PostGIS (postgresql://...)",
     )
+
+
+PING_AFTER_IDLE_S = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled PostgreSQL connection before use only when it lay idle for a while (a
+    server restarted or a firewall's timeout meanwhile), not at every checkout as
+    `pool_pre_ping` does: that was a round trip more per request, and a field report took two
+    (issue 20). A connection used moments ago that still died (the server restarted under
+    load) fails its statement once; SQLAlchemy then drops every connection of the pool made
+    before, and the client's retry gets a new one."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn, record) -> None:
+        record.info["lagesbild_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(dbapi_conn, record, _proxy) -> None:
+        since = record.info.get("lagesbild_idle_since")
+        if since is not None and time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error:
+            alive = False
+        if not alive:
+            raise DisconnectionError("the pooled connection is gone")  # the pool opens another
 
 
 def _lower(value):
@@ -190,20 +226,23 @@ class Store:
             yield conn
 
     @contextmanager
-    def write(self, serial: str | None = None) -> Iterator[Connection]:
+    def write(self, serial: str | None = None, shared: bool = False) -> Iterator[Connection]:
         """One transaction: everything in the block is stored, or nothing is.
 
         `serial` names a kind of write that runs one at a time. On SQLite every write does
         (BEGIN IMMEDIATE); on PostgreSQL a transaction-scoped advisory lock, taken before the
         block reads anything, makes a second import wait for the first: two large imports
         each locked their table and then the other's referenced tables, and one was aborted
-        as a deadlock."""
+        as a deadlock. `shared`: a small write that may run beside others of its kind (field
+        reports) but not beside a `serial` one (an import), which waits for it and which it
+        waits for."""
         with _translate_errors(self.url), self._writer(), self.engine.connect() as conn:
             conn = conn.execution_options(lagesbild_write=True)
             with conn.begin():
                 if serial and conn.dialect.name == "postgresql":
                     key = zlib.crc32(f"lagesbild:{serial}".encode())
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+                    lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+                    conn.execute(text(f"SELECT {lock}(:k)"), {"k": key})
                 yield conn
 
     def _writer(self):
