@@ -393,8 +393,14 @@ def test_the_swedish_template_preview_says_why_in_swedish(demo, tmp_path):
         form = {"csrf_token": r.json()["csrf_token"], "place": "Sergels torg",
                 "baseline": "2022", "deadline": "2025-12-31", "step": "preview"}  # fmt: skip
         page = c.post("/goals/template?lang=sv", data=form).text
-    assert "hoppas över: inga värden för" in page and "(mäts vid: Sergels torg/Klara)" in page
-    assert "no values of" not in page and "measured at" not in page
+    assert "hoppas över: inga värden på platsen under 2022" in page
+    assert "(mäts vid: Sergels torg/Klara)" in page
+    assert "no values" not in page and "measured at" not in page
+    # the indicator is named once per row, in its own column, not again in the reason
+    rows = [tr.split("</tr>")[0] for tr in page.split('<tr class="skipped">')[1:]]
+    for row in rows:
+        _goal, indicator, reason = (td.split("</td>")[0] for td in row.split("<td>")[1:4])
+        assert indicator and indicator not in reason, row
 
 
 def test_place_charts_by_group_with_the_activations_marked(demo):

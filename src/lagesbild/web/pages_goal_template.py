@@ -75,8 +75,8 @@ def _no_values(store, caller, t: Translator, indicator: str, baseline: str) -> s
     from lagesbild.briefing.goal_measurements import measured_at
 
     code = indicator.split(":")[1]
-    words = t("measure2.template.no_values", metric=indicator_label(store.taxonomy, indicator, t),
-              period=baseline)  # fmt: skip
+    # the row names the indicator in the column beside: not again here
+    words = t("measure2.template.no_values", period=baseline)
     elsewhere = measured_at(store, caller.viewer, code)
     return words + (
         t("measure2.template.measured_at", places=", ".join(elsewhere)) if elsewhere else ""
