@@ -171,3 +171,27 @@ def test_init_again_changes_only_the_settings_given(store_url):
         "timezone": "Europe/Oslo",
     }
     store.dispose()
+
+
+def test_the_known_head_is_the_migrations_head():
+    """`lifecycle.HEAD` lets a current store open without Alembic; it must name the scripts'
+    head, or a store one migration behind would open as current."""
+    from lagesbild.store.lifecycle import HEAD
+
+    assert HEAD == head_revision()
+
+
+def test_opening_a_current_store_needs_no_alembic(tmp_path):
+    """Every CLI command opens the store: Alembic and its scripts are loaded only to upgrade,
+    or to say why a store is older or newer."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'current.sqlite'}"
+    init_store(url).dispose()
+    code = (
+        "import sys\nfrom lagesbild.store.lifecycle import open_store\n"
+        f"open_store({url!r}).dispose()\nprint(sorted(m for m in sys.modules if 'alembic' in m))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
