@@ -8,7 +8,7 @@ report is stored exactly once.
         [--seconds 15] [--only sqlite|postgis] [--client lean|httpx]
 
 The load generator (asyncio) runs on the same machine and shares its cores. By default its
-clients write HTTP/1.1 on plain keep-alive sockets (`loadtest._lean_reporter`: the same
+clients write HTTP/1.1 on plain keep-alive sockets (`loadtest._SocketSender`: the same
 requests, keys and retries); `--client httpx` uses httpx as before, which cost the generator
 about 1.5 ms of CPU per request, half a core at 300 requests/s. Each line also prints the CPU
 the generator and the server (all its processes) spent per acknowledged report.

@@ -177,64 +177,80 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, fields.get("connection") == "close"
 
 
-async def _lean_reporter(
-    i: int, base: str, token: str, until: float, res: LoadResult, run: str, max_requests: int | None
-) -> None:
-    """`_reporter` on a plain keep-alive socket: the same requests, keys and retries, without
-    httpx's machinery, which cost ~1.5 ms of the load generator's CPU per request and so took
-    half a core from the server it measures on a 2-core machine (issue 20)."""
-    host, port = base.removeprefix("http://").split(":")
-    rng = np.random.default_rng(i)
-    reader = writer = None
-    n = 0
-    while time.time() < until and (max_requests is None or n < max_requests):
-        key = f"{run}-{i}-{n}"
-        n += 1
-        body = json.dumps(_report(rng)).encode()
+class _TransportFailed(Exception):
+    """No answer from the server (refused, reset, timed out): the same key is sent again."""
+
+
+class _HttpxSender:
+    """Reports through httpx, as a phone's HTTP library would send them."""
+
+    def __init__(self, base: str, token: str) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        self.client = httpx.AsyncClient(base_url=base, timeout=10, headers=headers)
+
+    async def post(self, key: str, body: dict) -> int:
+        try:
+            r = await self.client.post(
+                "/api/v1/observations", json=body, headers={"Idempotency-Key": key}
+            )
+        except httpx.TransportError:
+            raise _TransportFailed from None
+        return r.status_code
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class _SocketSender:
+    """The same requests written as HTTP/1.1 on a plain keep-alive socket: httpx's machinery
+    cost ~1.5 ms of the load generator's CPU per request, and so took half a core from the
+    server it measures on a 2-core machine (issue 20)."""
+
+    def __init__(self, base: str, token: str) -> None:
+        self.host, port = base.removeprefix("http://").split(":")
+        self.port, self.token = int(port), token
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, key: str, body: dict) -> int:
+        data = json.dumps(body).encode()
         request = (
-            f"POST /api/v1/observations HTTP/1.1\r\nHost: {host}:{port}\r\n"
-            f"Authorization: Bearer {token}\r\nIdempotency-Key: {key}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        ).encode() + body
-        for _attempt in range(50):  # retry the same key until the server answers
-            t0 = time.perf_counter()
-            res.sent += 1
-            try:
-                if writer is None:
-                    reader, writer = await asyncio.open_connection(host, int(port))
-                writer.write(request)
-                status, closing = await asyncio.wait_for(_read_response(reader), 10)
-            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
-                res.transport_errors += 1
-                if writer is not None:
-                    writer.close()
-                reader = writer = None
-                await asyncio.sleep(0.5)
-                if time.time() > until + 30:
-                    break
-                continue
-            if closing:
-                writer.close()
-                reader = writer = None
-            res.latencies.append(time.perf_counter() - t0)
-            res.status[status] = res.status.get(status, 0) + 1
-            if status in (200, 201):
-                res.acknowledged.add(key)
-                break
-            if status < 500:
-                break  # a 4xx is the client's problem; not retried
-            await asyncio.sleep(0.2)
-    if writer is not None:
-        writer.close()
+            f"POST /api/v1/observations HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Authorization: Bearer {self.token}\r\nIdempotency-Key: {key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+        ).encode() + data
+        try:
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.writer.write(request)
+            status, closing = await asyncio.wait_for(_read_response(self.reader), 10)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
+            self._drop()
+            raise _TransportFailed from None
+        if closing:
+            self._drop()
+        return status
+
+    def _drop(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def close(self) -> None:
+        self._drop()
 
 
 async def _reporter(
-    i: int, base: str, token: str, until: float, res: LoadResult, run: str, max_requests: int | None
+    i: int,
+    sender: _HttpxSender | _SocketSender,
+    until: float,
+    res: LoadResult,
+    run: str,
+    max_requests: int | None,
 ) -> None:
     rng = np.random.default_rng(i)
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=base, timeout=10, headers=headers) as client:
-        n = 0
+    n = 0
+    try:
         while time.time() < until and (max_requests is None or n < max_requests):
             key = f"{run}-{i}-{n}"
             n += 1
@@ -243,23 +259,23 @@ async def _reporter(
                 t0 = time.perf_counter()
                 res.sent += 1
                 try:
-                    r = await client.post(
-                        "/api/v1/observations", json=body, headers={"Idempotency-Key": key}
-                    )
-                except httpx.TransportError:
+                    status = await sender.post(key, body)
+                except _TransportFailed:
                     res.transport_errors += 1
                     await asyncio.sleep(0.5)
                     if time.time() > until + 30:
                         break
                     continue
                 res.latencies.append(time.perf_counter() - t0)
-                res.status[r.status_code] = res.status.get(r.status_code, 0) + 1
-                if r.status_code in (200, 201):
+                res.status[status] = res.status.get(status, 0) + 1
+                if status in (200, 201):
                     res.acknowledged.add(key)
                     break
-                if r.status_code < 500:
+                if status < 500:
                     break  # a 4xx is the client's problem; not retried
                 await asyncio.sleep(0.2)
+    finally:
+        await sender.close()
 
 
 async def _run(
@@ -273,10 +289,12 @@ async def _run(
 ) -> LoadResult:
     res, run = LoadResult(), uuid.uuid4().hex[:8]
     until = time.time() + seconds
-    reporter = _lean_reporter if lean else _reporter
+    sender = _SocketSender if lean else _HttpxSender
     tasks = [
         asyncio.create_task(
-            reporter(i, server.base, tokens[i % len(tokens)], until, res, run, max_requests)
+            _reporter(
+                i, sender(server.base, tokens[i % len(tokens)]), until, res, run, max_requests
+            )
         )
         for i in range(reporters)
     ]
@@ -298,7 +316,7 @@ def run_load(
     max_requests: int | None = None,
     lean: bool = False,
 ) -> LoadResult:
-    """`lean`: plain sockets instead of httpx (`_lean_reporter`), for throughput figures."""
+    """`lean`: plain sockets instead of httpx (`_SocketSender`), for throughput figures."""
     return asyncio.run(_run(server, tokens, reporters, seconds, kill_after, max_requests, lean))
 
 

@@ -212,18 +212,14 @@ def _insert_new(conn, spec, table, submissions, ctxs, out) -> list[tuple[int, in
         if len(sub.records) != 1:
             continue
         line, rec, geom = sub.records[0]
-        summary = WriteSummary(spec.name, read=1)
         try:
-            if REJECT in rec:
-                raise ValidationError("row", str(rec[REJECT]))
-            built.append((i, spec.build(ctxs[i], rec, geom)))
-            continue
+            if REJECT not in rec:
+                built.append((i, _build(spec, ctxs[i], rec, geom)))
+                continue
+            reason = str(rec[REJECT])
         except LagesbildError as exc:
-            reason = str(rec[REJECT]) if REJECT in rec else str(exc)
-        except (ValueError, TypeError) as exc:  # a parser's own complaint, as _store_one says it
-            reason = str(ValidationError("row", str(exc)))
-        summary.rejected.append(Rejected(line, reason, rec))
-        out[i] = summary
+            reason = str(exc)
+        out[i] = WriteSummary(spec.name, read=1, rejected=[Rejected(line, reason, rec)])
     if not built:
         return []
     keys = [row["source_key"] for _, row in built]
@@ -400,11 +396,16 @@ def _store_row(conn, ctx, spec, table, line, rec, geom, summary, touched):
     return None
 
 
-def _store_one(conn, ctx, spec, table, rec, geom, summary, touched) -> None:
+def _build(spec: LayerSpec, ctx: RowContext, rec: Record, geom) -> dict[str, Any]:
+    """The layer's row of a record; a parser's own complaint is reworded as the row's."""
     try:
-        row = spec.build(ctx, rec, geom)
-    except (ValueError, TypeError) as exc:  # a parser's own complaint, reworded for the user
+        return spec.build(ctx, rec, geom)
+    except (ValueError, TypeError) as exc:
         raise ValidationError("row", str(exc)) from None
+
+
+def _store_one(conn, ctx, spec, table, rec, geom, summary, touched) -> None:
+    row = _build(spec, ctx, rec, geom)
     existing = conn.execute(select(table).where(_natural_key(spec, table, row))).mappings().first()
     carries_extent = spec.name == "places" and rec.get("round") not in (None, "")
     if existing is None:
@@ -440,11 +441,9 @@ def _store_existing(conn, ctx, spec, table, items, summary, touched) -> None:
     built: list[tuple[int, Record, dict[str, Any]]] = []
     for line, rec, geom in items:
         try:
-            built.append((line, rec, spec.build(ctx, rec, geom)))
+            built.append((line, rec, _build(spec, ctx, rec, geom)))
         except LagesbildError as exc:
             summary.rejected.append(Rejected(line, str(exc), rec))
-        except (ValueError, TypeError) as exc:
-            summary.rejected.append(Rejected(line, str(ValidationError("row", str(exc))), rec))
     for start in range(0, len(built), 900):
         part = built[start : start + 900]
         keys = list({row["source_key"] for _, _, row in part})

@@ -4,8 +4,9 @@ A field report is one row, but alone it paid a whole transaction: on SQLite the 
 write lock, BEGIN IMMEDIATE and the commit; on PostgreSQL about 17 round trips, among them the
 import lock that makes every writer of every worker wait in line. Under 100 concurrent
 reporters most of them wait for that lock anyway, so the first in line (the leader) takes
-everything that is waiting and writes it in one transaction, each caller's rows in a
-savepoint of their own; the others find their answer when the lock comes to them.
+everything that is waiting and writes it in one transaction (`ingest.writer.write_together`
+says how one caller's error stays its own); the others find their answer when the lock comes
+to them.
 
 The classic leader/follower scheme of database logs. A caller is answered only after the
 transaction that holds its rows has committed, so an acknowledged report is stored, exactly

@@ -71,8 +71,9 @@ def assign(
     if not ids:
         return 0
     ids = list(ids)
-    for start in range(0, 0 if fresh else len(ids), 900):  # under SQLite's parameter limit
-        chunk = ids[start : start + 900]
+    replaced = [] if fresh else ids
+    for start in range(0, len(replaced), 900):  # stay under SQLite's bound-parameter limit
+        chunk = replaced[start : start + 900]
         conn.execute(
             delete(assignments).where(
                 assignments.c.layer == layer, assignments.c.record_id.in_(chunk)

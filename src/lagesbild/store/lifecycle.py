@@ -171,7 +171,6 @@ def open_store(url: str | None = None, _engine: Engine | None = None) -> Store:
             raise missing
         if rev != HEAD:
             _check_not_newer(conn, url)
-        if rev != HEAD:
             engine.dispose()
             raise StoreError(
                 f"the store at {_describe(url)} has an older schema (revision {rev})",
