@@ -23,11 +23,16 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# An editable install leaves the modules uncompiled, and with PYTHONDONTWRITEBYTECODE set (as
+# on CI machines) every command would compile what it imports again (0.16 s of `lagesbild
+# places`): compile them once here, as pip does for a wheel.
 install: $(BIN)/python npm
 	$(BIN)/pip install -q -e .
+	$(BIN)/python -m compileall -q src
 
 install-test: $(BIN)/python npm
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/python -m compileall -q src
 
 ## run: install, initialise the SQLite store with the demo scenario, serve on http://127.0.0.1:8000
 run: install

@@ -323,6 +323,88 @@ def test_a_key_met_again_in_the_file_compares_with_the_row_before(store, tmp_pat
         assert when.scalar_one().date().isoformat() == "2023-05-01"
 
 
+def _spy_straight(monkeypatch) -> list[bool]:
+    """Whether each chunk of a locked PostgreSQL import went straight into the table."""
+    seen: list[bool] = []
+    real = sink.Sink._copied_straight
+
+    def spy(self, *args):
+        seen.append(real(self, *args))
+        return seen[-1]
+
+    monkeypatch.setattr(sink.Sink, "_copied_straight", spy)
+    return seen
+
+
+CASES = [
+    "id,occurred_at,category,lat,lon,place_text",
+    "A,2023-05-01 21:30,theft,59.33,18.06,Klara",
+    "B,2023-05-02 21:30,drug_offence,59.34,18.07,",
+]
+
+
+@pytest.mark.parametrize(
+    ("extra", "straight"),
+    [([], [True]), (["A,2023-05-03 21:30,theft,59.33,18.06,again"], [False])],
+    ids=["keys unique", "a key twice"],
+)
+def test_a_locked_import_copied_straight_stores_as_row_by_row(
+    store, tmp_path, monkeypatch, extra, straight
+):
+    """A big import on PostgreSQL holds the table and COPYs each chunk straight into it; a key
+    twice in the chunk fails that COPY, which is taken back, and the chunk goes the staged
+    way. Either way the store ends as the row-by-row path leaves it."""
+    monkeypatch.setattr(sink, "DEFER_INDEXES_FROM", 1)
+    seen = _spy_straight(monkeypatch)
+    path = tmp_path / "cases.csv"
+    path.write_text("\n".join(CASES + extra) + "\n")
+    summary, _, (stored, _) = _compare_paths(store, path, monkeypatch)
+    assert (summary.stored, summary.updated) == (2, len(extra))
+    assert len(stored) == 2
+    assert seen == (straight if store.backend != "sqlite" else [])
+
+
+def test_a_locked_import_meeting_a_stored_key_is_staged(
+    store, tmp_path, monkeypatch, places_geojson
+):
+    """The table holds one case when a bigger file comes with that case changed: the straight
+    COPY meets the stored key, is taken back, and the rows are staged: the changed case is
+    updated, the others stored, as row by row."""
+    import_file(store, "places", places_geojson)
+    monkeypatch.setattr(sink, "DEFER_INDEXES_FROM", 1)
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text("\n".join(CASES[:2]) + "\n")
+    changed = [
+        "C,2023-05-04 01:00,theft,59.3326,18.0649,",
+        "D,2023-05-04 02:00,theft,59.3430,18.0498,",
+    ]
+    second.write_text("\n".join([CASES[0], CASES[1].replace("theft", "vandalism"), *changed]))
+
+    def run():
+        import_file(store, "crimes", first)
+        summary = import_file(store, "crimes", second).summary
+        with store.read() as conn:
+            rows = conn.execute(
+                select(crimes.c.id, crimes.c.source_id, crimes.c.category).order_by(crimes.c.id)
+            ).all()
+            n = conn.execute(select(func.count()).select_from(assignments)).scalar_one()
+        return (summary.stored, summary.updated, summary.duplicates), rows, n
+
+    monkeypatch.setattr(bulk, "ENABLED", False)
+    slow = run()
+    with store.write() as conn:
+        conn.execute(assignments.delete())
+        conn.execute(crimes.delete())
+    monkeypatch.setattr(bulk, "ENABLED", True)
+    seen = _spy_straight(monkeypatch)
+    fast = run()
+    assert fast[0] == slow[0] == (2, 1, 0)
+    assert [r[1:] for r in fast[1]] == [r[1:] for r in slow[1]]
+    assert [r.category for r in fast[1]] == ["vandalism", "theft", "theft"]
+    assert fast[2] == slow[2] > 0
+    assert seen == ([True, False] if store.backend != "sqlite" else [])
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
 def test_arrow_csv_reads_as_the_csv_module(store, tmp_path, monkeypatch, encoding):
     """Quoted fields with new lines and delimiters, rows with too few or too many fields, a
