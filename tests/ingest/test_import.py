@@ -533,3 +533,31 @@ def test_features_differing_only_in_place_are_two_records(store, tmp_path):
     assert import_file(store, "observations", path).summary.stored == 2
     again = import_file(store, "observations", path).summary
     assert (again.stored, again.duplicates, again.updated) == (0, 2, 0)
+
+
+def test_the_collector_is_off_while_chunks_are_written_and_back_after(store, tmp_path):
+    """The bulk path turns Python's cyclic collector off while it writes (rows are tuples,
+    never in a cycle) and on again afterwards, also when the import fails."""
+    import gc
+
+    seen = []
+    real = pipeline._store
+
+    def spy(*args):
+        seen.append(gc.isenabled())
+        return real(*args)
+
+    path = tmp_path / "cases.csv"
+    path.write_text("\n".join(CASES) + "\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "_store", spy)
+        assert import_file(store, "crimes", path).summary.stored == 2
+        assert seen == [False] and gc.isenabled()
+
+        def broken(*args):
+            raise RuntimeError("disk gone")
+
+        mp.setattr(pipeline, "_store", broken)
+        with pytest.raises(RuntimeError):
+            import_file(store, "crimes", path)
+        assert gc.isenabled()
