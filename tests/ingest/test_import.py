@@ -561,3 +561,19 @@ def test_the_collector_is_off_while_chunks_are_written_and_back_after(store, tmp
         with pytest.raises(RuntimeError):
             import_file(store, "crimes", path)
         assert gc.isenabled()
+
+
+def test_a_file_of_stored_keys_with_one_row_changed_updates_that_row(store, tmp_path):
+    """Every key of the file is stored and one row differs: on PostgreSQL the join that finds
+    the keys also compares the rows, and must not take the file for a plain re-import."""
+    path = tmp_path / "cases.csv"
+    path.write_text("\n".join(CASES) + "\n")
+    assert import_file(store, "crimes", path).summary.stored == 2
+    again = import_file(store, "crimes", path).summary
+    assert (again.stored, again.updated, again.duplicates) == (0, 0, 2)
+    path.write_text("\n".join([*CASES[:2], CASES[2].replace("drug_offence", "theft")]) + "\n")
+    changed = import_file(store, "crimes", path).summary
+    assert (changed.stored, changed.updated, changed.duplicates) == (0, 1, 1)
+    with store.read() as conn:
+        got = conn.execute(select(crimes.c.category).where(crimes.c.source_id == "B"))
+        assert got.scalar_one() == "theft"

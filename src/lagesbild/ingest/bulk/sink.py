@@ -55,6 +55,8 @@ class Sink:
         self._precheck: bool | None = None
         # PostgreSQL, table locked: COPY each chunk straight into it while no key conflicts
         self._direct = True
+        # PostgreSQL: every row staged last met its key stored, and equals the stored row
+        self._all_same = False
         self._sql: dict[int, str] = {}
         # SQLite: whether the table had rows when the import began (then each chunk's stored
         # rows are read before inserting), and the stored rows of the chunk's keys
@@ -301,6 +303,7 @@ class Sink:
             cur.execute(f"TRUNCATE {stage}")
         n = len(rows)
         self._staged_rows = n
+        self._all_same = False
         values = dict(zip(self.row_columns, zip(*rows, strict=True), strict=True))
         if self._precheck is None:
             cur.execute(f"SELECT EXISTS (SELECT 1 FROM {name})")
@@ -311,8 +314,15 @@ class Sink:
             # without ids first and look their keys up; only a chunk with new rows is staged
             # again with ids, and from then on the import numbers them at once.
             _copy(cur, stage, {"pos": np.arange(n), **values})
-            cur.execute(f"SELECT count(*) FROM {stage} s JOIN {name} t USING (source_key)")
-            if cur.fetchone()[0] == n:  # every key stored already
+            # and whether they equal the stored rows, in the same join: `unchanged` then needs
+            # no second one (0.1 s of server time per 75,000 rows)
+            cur.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE {self._same_sql()}) "
+                f"FROM {stage} s JOIN {name} t USING (source_key)"
+            )
+            met, same = cur.fetchone()
+            if met == n:  # every key stored already
+                self._all_same = same == n
                 return np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int64)
             self._precheck = False
             cur.execute(f"TRUNCATE {stage}")
@@ -385,6 +395,14 @@ class Sink:
         if full < n:
             cur.execute(sql(n - full), flat[full * 3 :])
 
+    def _same_sql(self) -> str:
+        """PostgreSQL: a staged row `s` equals its stored row `t`, column for column."""
+        cols = [f'"{c}"' for c in self.row_columns]
+        return (
+            f"({', '.join('s.' + c for c in cols)}) IS NOT DISTINCT FROM "
+            f"({', '.join('t.' + c for c in cols)})"
+        )
+
     def unchanged(self, again: list[int], rows: list[tuple]) -> np.ndarray:
         """Which of the rows `again` (positions in `rows`, whose keys were stored already)
         equal their stored row, column for column as stored: a re-import. Any difference,
@@ -396,6 +414,8 @@ class Sink:
             stage = f"_import_{self.table.name}"
             # every staged row met again (a re-import): no list of positions to send
             every = len(again) == self._staged_rows
+            if every and self._all_same:
+                return np.ones(len(again), dtype=bool)
             cur.execute(
                 "SELECT s.pos FROM "
                 + (
@@ -403,9 +423,8 @@ class Sink:
                     if every
                     else f"unnest(%s::int[]) AS a(pos) JOIN {stage} s USING (pos) "
                 )
-                + f"JOIN {self.table.name} t ON t.source_key = s.source_key WHERE "
-                f"({', '.join('s.' + c for c in cols)}) IS NOT DISTINCT FROM "
-                f"({', '.join('t.' + c for c in cols)})",
+                + f"JOIN {self.table.name} t ON t.source_key = s.source_key "
+                f"WHERE {self._same_sql()}",
                 () if every else (again,),
             )
             same = {r[0] for r in cur.fetchall()}
