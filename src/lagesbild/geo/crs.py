@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
-from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
 from lagesbild.errors import ValidationError
+
+if TYPE_CHECKING:  # pyproj is imported where it is used: 0.08 s that most commands never need
+    from pyproj import CRS, Transformer
 
 WGS84 = "EPSG:4326"
 M2_PER_HA = 10_000.0
@@ -19,6 +21,9 @@ M2_PER_HA = 10_000.0
 
 def parse_crs(text: str, field: str = "crs") -> CRS:
     """Parse `EPSG:NNNN` (or anything pyproj accepts) and insist it is a known CRS."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
     try:
         crs = CRS.from_user_input(text)
     except (CRSError, TypeError) as exc:
@@ -28,6 +33,8 @@ def parse_crs(text: str, field: str = "crs") -> CRS:
 
 @lru_cache(maxsize=32)
 def _transformer(src: str, dst: str) -> Transformer:
+    from pyproj import Transformer
+
     return Transformer.from_crs(src, dst, always_xy=True)
 
 

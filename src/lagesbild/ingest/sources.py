@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import shapely
-from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from lagesbild.domain.values import unguard
@@ -128,6 +127,8 @@ class Source:
         ogr_path, layer = self._gis
         transformer = None
         if self.crs and parse_crs(self.crs) != parse_crs(WGS84):
+            from pyproj import Transformer
+
             transformer = Transformer.from_crs(self.crs, WGS84, always_xy=True)
         wanted = [(name, i) for name, i in self.index.items()]
         start = 0

@@ -8,6 +8,7 @@ instead of failing half-way with "database is locked".
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -208,9 +209,14 @@ class Store:
         self.engine = engine
         self.settings = settings
         self.url = url
-        self.projector = Projector(settings.crs)
         self.tz = ZoneInfo(settings.timezone)
         self.taxonomy: Taxonomy = taxonomy
+
+    @functools.cached_property
+    def projector(self) -> Projector:
+        """Made at its first use: pyproj's import and transformers are 0.1 s of opening a
+        store, which every command does and most never project anything."""
+        return Projector(self.settings.crs)
 
     @property
     def backend(self) -> str:
