@@ -96,6 +96,7 @@ def import_command(
 ) -> None:
     """Import FILE into LAYER. Valid rows are stored in one transaction; rejected rows are
     listed in FILE.rejected.csv. Importing the same file again adds nothing twice."""
+    from lagesbild.cli.one_shot import bulk_work
     from lagesbild.domain.model import SYSTEM
     from lagesbild.ingest.profiles import MappingProfile, load_profile, parse_map
     from lagesbild.ingest.profiles import save_profile as store_profile
@@ -120,19 +121,20 @@ def import_command(
         options = ImportOptions(
             mapping=mapping, crs=crs, strict=strict, organisation=organisation, offence_table=table
         )
-        source = open_file(store, layer, file, options)
-        big = (
-            source.count is None
-            and file.stat().st_size > 400_000
-            or (source.count or 0) > PROGRESS_FROM
-        )
-        with _progress(f"Importing {file.name}", source.count, big) as progress:
-            try:
-                result = import_file(
-                    store, layer, file, options, source=source, on_progress=progress
-                )
-            except StrictRejection:
-                raise
+        with bulk_work():
+            source = open_file(store, layer, file, options)
+            big = (
+                source.count is None
+                and file.stat().st_size > 400_000
+                or (source.count or 0) > PROGRESS_FROM
+            )
+            with _progress(f"Importing {file.name}", source.count, big) as progress:
+                try:
+                    result = import_file(
+                        store, layer, file, options, source=source, on_progress=progress
+                    )
+                except StrictRejection:
+                    raise
         audit_import(store, SYSTEM, result)  # the terminal's imports are logged as the web's
         if save_profile:
             store_profile(store, save_profile, MappingProfile(source.layer, mapping, crs, table))

@@ -32,7 +32,8 @@ def parse_crs(text: str, field: str = "crs") -> CRS:
 
 
 @lru_cache(maxsize=32)
-def _transformer(src: str, dst: str) -> Transformer:
+def transformer(src: str, dst: str) -> Transformer:
+    """pyproj's transformer from `src` to `dst`, in lon, lat (x, y) order, made once."""
     from pyproj import Transformer
 
     return Transformer.from_crs(src, dst, always_xy=True)
@@ -46,8 +47,8 @@ class Projector:
         if not parsed.is_projected:
             raise ValidationError("crs", f"{crs} is not a projected CRS (metres are needed)")
         self.crs = parsed.to_string()
-        self._fwd = _transformer(WGS84, self.crs)
-        self._inv = _transformer(self.crs, WGS84)
+        self._fwd = transformer(WGS84, self.crs)
+        self._inv = transformer(self.crs, WGS84)
 
     def to_projected(self, geom: BaseGeometry) -> BaseGeometry:
         return shapely.transform(geom, self._fwd_xy)
@@ -94,7 +95,7 @@ def transform_from(crs: str, geom: BaseGeometry, to: str = WGS84) -> BaseGeometr
     src = parse_crs(crs).to_string()
     if src == parse_crs(to).to_string():
         return geom
-    tr = _transformer(src, to)
+    tr = transformer(src, to)
 
     def fn(coords: np.ndarray) -> np.ndarray:
         x, y = tr.transform(coords[:, 0], coords[:, 1])

@@ -16,7 +16,6 @@ import csv
 import io
 import mmap
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,31 +30,6 @@ from lagesbild.domain.values import UNSAFE_START
 from lagesbild.ingest.sources import FileProblem, Source, wrong_width
 
 BLOCK = 4 << 20  # bytes of CSV per chunk (~50,000 rows of a police extract)
-
-
-def _arrow_probes_no_pandas() -> None:
-    """pyarrow looks for pandas the first time it turns a Python value into an Arrow one (any
-    `pa.scalar`, `pa.array` or compute function's argument) and imports it if it is there:
-    0.3 s of every `lagesbild import` (`-X importtime`), which never hands pyarrow a pandas
-    object. Let that first look find no pandas. pyarrow still imports pandas itself whenever
-    it is asked for a conversion to pandas (`to_pandas`, its `raise_` path tries again)."""
-    if "pandas" in sys.modules:
-        return
-    sys.meta_path.insert(0, _NoPandas)
-    try:
-        pa.scalar(0)
-    finally:
-        sys.meta_path.remove(_NoPandas)
-
-
-class _NoPandas:
-    @staticmethod
-    def find_spec(name: str, path: Any = None, target: Any = None) -> None:
-        if name == "pandas":
-            raise ModuleNotFoundError("pandas left out of pyarrow's first look", name=name)
-
-
-_arrow_probes_no_pandas()
 
 
 @dataclass

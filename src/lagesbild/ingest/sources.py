@@ -32,6 +32,7 @@ from shapely.geometry.base import BaseGeometry
 from lagesbild.domain.values import unguard
 from lagesbild.errors import LagesbildError
 from lagesbild.geo.crs import WGS84, parse_crs
+from lagesbild.geo.crs import transformer as crs_transformer
 from lagesbild.ingest.layers import LayerSpec, layer_spec
 from lagesbild.ingest.rejects import REJECT
 
@@ -127,9 +128,7 @@ class Source:
         ogr_path, layer = self._gis
         transformer = None
         if self.crs and parse_crs(self.crs) != parse_crs(WGS84):
-            from pyproj import Transformer
-
-            transformer = Transformer.from_crs(self.crs, WGS84, always_xy=True)
+            transformer = crs_transformer(parse_crs(self.crs).to_string(), WGS84)
         wanted = [(name, i) for name, i in self.index.items()]
         start = 0
         while True:

@@ -212,11 +212,11 @@ def locations(ctx: RowContext, spec: LayerSpec, cols: Columns) -> tuple[np.ndarr
     if ctx.crs is not None:
         no_latlon = is_blank(lat_t) & is_blank(lon_t)
         if no_latlon.any():
-            from lagesbild.geo.crs import _transformer, parse_crs
+            from lagesbild.geo.crs import parse_crs, transformer
 
             x = floats(trim(cols.column("x")))[no_latlon]
             y = floats(trim(cols.column("y")))[no_latlon]
-            tr = _transformer(parse_crs(ctx.crs).to_string(), "EPSG:4326")
+            tr = transformer(parse_crs(ctx.crs).to_string(), "EPSG:4326")
             tx, ty = tr.transform(x, y)
             lon[no_latlon], lat[no_latlon] = tx, ty
             ok |= no_latlon & np.isfinite(lon) & np.isfinite(lat)

@@ -4,7 +4,6 @@ chunk's places and extents found, and the chunk written (`sink`). See the packag
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -132,15 +131,9 @@ def write_bulk(
     index = assign.PlaceIndex(conn)
     ctx.resolver.preload()
     sink.begin()
-    # The chunks' rows are tuples of plain values, made by the hundred thousand and never in
-    # a cycle: the cyclic collector ran thousands of times over them for nothing
-    collecting = gc.isenabled()
-    gc.disable()
     try:
         _write_chunks(sink, ctx, spec, index, records, summary, on_progress, reject, update_one)
     finally:
-        if collecting:
-            gc.enable()
         sink.end()
     summary.rejected.sort(key=lambda r: r.line)
 

@@ -293,6 +293,17 @@ class Sink:
         name = self.table.name
         stage = f"_import_{name}"
         cols = ", ".join(f'"{c}"' for c in self.row_columns)
+        n = len(rows)
+        self._all_same = False
+        values = dict(zip(self.row_columns, zip(*rows, strict=True), strict=True))
+        if self._precheck is None:
+            cur.execute(f"SELECT EXISTS (SELECT 1 FROM {name})")
+            self._precheck = not self._locked and cur.fetchone()[0]
+        if self._locked and self._direct:
+            ids = self._copied_straight(cur, values, n)
+            if ids is not None:
+                return np.ones(n, dtype=bool), ids
+        # staged from here on; the table is made outside the straight COPY's savepoint
         if not self._staged:
             cur.execute(
                 f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS "
@@ -301,13 +312,7 @@ class Sink:
             self._staged = True
         else:
             cur.execute(f"TRUNCATE {stage}")
-        n = len(rows)
         self._staged_rows = n
-        self._all_same = False
-        values = dict(zip(self.row_columns, zip(*rows, strict=True), strict=True))
-        if self._precheck is None:
-            cur.execute(f"SELECT EXISTS (SELECT 1 FROM {name})")
-            self._precheck = not self._locked and cur.fetchone()[0]
         if self._precheck:
             # A table with rows, not locked: ids would come from the sequence, one nextval per
             # row (1.2 s of a 6.7 s re-import of 300,000 rows, all met again). Stage the rows
@@ -326,8 +331,6 @@ class Sink:
                 return np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int64)
             self._precheck = False
             cur.execute(f"TRUNCATE {stage}")
-        if self._locked and self._direct and self._copied_straight(cur, values, n):
-            return np.ones(n, dtype=bool), self._last_ids
         ids = self._allocate(n)
         _copy(cur, stage, {"pos": np.arange(n), "id": ids, **values})
         cur.execute(
@@ -344,12 +347,13 @@ class Sink:
         ids[~stored] = -1
         return stored, ids
 
-    def _copied_straight(self, cur, values: dict[str, Any], n: int) -> bool:
+    def _copied_straight(self, cur, values: dict[str, Any], n: int) -> np.ndarray | None:
         """A table locked for this import (`defer_indexes`): COPY the chunk straight into it,
         with no staging table and no `INSERT ... ON CONFLICT` (farm-bench, 300,000 rows into a
-        store holding the places: 0.85x the wall time of staging every chunk). A stored key, or
-        a key twice in the chunk, fails the COPY on the unique index: it is taken back to its
-        savepoint, and this chunk and the rest of the import go the staged way."""
+        store holding the places: 0.85x the wall time of staging every chunk). Returns the
+        rows' ids, or None when a stored key, or a key twice in the chunk, failed the COPY on
+        the unique index: it is then taken back to its savepoint, its ids are handed out
+        again, and this chunk and the rest of the import go the staged way."""
         import psycopg
 
         ids = self._allocate(n)
@@ -360,12 +364,12 @@ class Sink:
             _copy(cur, self.table.name, {"id": ids, **values, **book})
         except psycopg.errors.UniqueViolation:
             cur.execute("ROLLBACK TO SAVEPOINT lagesbild_straight")
+            cur.execute("RELEASE SAVEPOINT lagesbild_straight")
             self._direct = False
-            self._next_id -= n  # the staged way numbers the same rows again
-            return False
+            self._next_id -= n
+            return None
         cur.execute("RELEASE SAVEPOINT lagesbild_straight")
-        self._last_ids = ids
-        return True
+        return ids
 
     def insert_assignments(self, layer: str, record_ids, place_ids, round_ids) -> None:
         if not len(record_ids):
