@@ -101,7 +101,6 @@ def import_command(
     from lagesbild.ingest.profiles import MappingProfile, load_profile, parse_map
     from lagesbild.ingest.profiles import save_profile as store_profile
     from lagesbild.ingest.service import ImportOptions, audit_import, import_file, open_file
-    from lagesbild.ingest.writer import StrictRejection
 
     store = open_store_cli(db)
     try:
@@ -129,12 +128,9 @@ def import_command(
                 or (source.count or 0) > PROGRESS_FROM
             )
             with _progress(f"Importing {file.name}", source.count, big) as progress:
-                try:
-                    result = import_file(
-                        store, layer, file, options, source=source, on_progress=progress
-                    )
-                except StrictRejection:
-                    raise
+                result = import_file(
+                    store, layer, file, options, source=source, on_progress=progress
+                )
         audit_import(store, SYSTEM, result)  # the terminal's imports are logged as the web's
         if save_profile:
             store_profile(store, save_profile, MappingProfile(source.layer, mapping, crs, table))

@@ -127,8 +127,9 @@ class Source:
         assert self._gis is not None
         ogr_path, layer = self._gis
         transformer = None
-        if self.crs and parse_crs(self.crs) != parse_crs(WGS84):
-            transformer = crs_transformer(parse_crs(self.crs).to_string(), WGS84)
+        crs = parse_crs(self.crs) if self.crs else None
+        if crs is not None and crs != parse_crs(WGS84):
+            transformer = crs_transformer(crs.to_string(), WGS84)
         wanted = [(name, i) for name, i in self.index.items()]
         start = 0
         while True:
