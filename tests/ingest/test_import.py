@@ -10,7 +10,8 @@ from pyproj import Transformer
 from sqlalchemy import func, select
 
 from lagesbild.domain.model import SYSTEM
-from lagesbild.ingest import bulk
+from lagesbild.errors import LagesbildError, ValidationError
+from lagesbild.ingest import bulk, columns
 from lagesbild.ingest.bulk import pipeline, sink
 from lagesbild.ingest.columns import CsvColumns
 from lagesbild.ingest.service import ImportOptions, import_file
@@ -273,6 +274,7 @@ def _compare_paths(store, path, monkeypatch, options=None):
     monkeypatch.setattr(bulk, "ENABLED", False)
     slow = run()
     with store.write() as conn:
+        conn.execute(assignments.delete())
         conn.execute(crimes.delete())
     monkeypatch.setattr(bulk, "ENABLED", True)
     used = []
@@ -326,14 +328,14 @@ def test_a_key_met_again_in_the_file_compares_with_the_row_before(store, tmp_pat
 def _spy_straight(monkeypatch) -> list[bool]:
     """Whether each chunk of a locked PostgreSQL import went straight into the table."""
     seen: list[bool] = []
-    real = sink.Sink._copied_straight
+    real = sink.Sink.settle
 
     def spy(self, *args):
         ids = real(self, *args)
         seen.append(ids is not None)
         return ids
 
-    monkeypatch.setattr(sink.Sink, "_copied_straight", spy)
+    monkeypatch.setattr(sink.Sink, "settle", spy)
     return seen
 
 
@@ -408,6 +410,84 @@ def test_a_locked_import_meeting_a_stored_key_is_staged(
     assert ids == ([1, 3, 4] if store.backend == "postgis" else [1, 2, 3])
     assert fast[2] == slow[2] > 0
     assert seen == ([True, False] if store.backend != "sqlite" else [])
+
+
+def _many_chunks(path, n: int, again_at: int | None = None):
+    """A CSV of `n` crimes in many chunks of Arrow's reader; row `again_at` repeats the first
+    row's key with another category."""
+    lines = ["id,occurred_at,category,lat,lon,place_text"]
+    for i in range(n):
+        lat, lon = 59.3326 + (i % 7) * 0.0004, 18.0649 + (i % 5) * 0.0004
+        key, category = ("K0", "vandalism") if i == again_at else (f"K{i}", "theft")
+        lines.append(f"{key},2023-{1 + i % 12:02d}-11 0{i % 10}:15,{category},{lat},{lon},x")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("again_at", [None, 2500], ids=["keys unique", "a key again later"])
+def test_a_locked_import_sent_chunk_by_chunk_behind_the_reading_stores_as_row_by_row(
+    store, tmp_path, monkeypatch, places_geojson, again_at
+):
+    """On PostgreSQL each chunk of a big import is COPYed while the next is read. A key met
+    again in a later chunk fails that chunk's COPY: it and the chunks after it are staged, its
+    ids are handed out again, and the store ends as the row-by-row path leaves it."""
+    import_file(store, "places", places_geojson)
+    monkeypatch.setattr(sink, "DEFER_INDEXES_FROM", 1)
+    monkeypatch.setattr(columns, "BLOCK", 16 << 10)  # ~350 rows a chunk
+    seen = _spy_straight(monkeypatch)
+    staged, insert = [0], sink.Sink.insert
+    monkeypatch.setattr(
+        sink.Sink, "insert", lambda self, rows: staged.append(staged[-1] + 1) or insert(self, rows)
+    )
+    path = _many_chunks(tmp_path / "many.csv", 3000, again_at)
+    summary, _, (stored, n) = _compare_paths(store, path, monkeypatch)
+    assert summary.stored == len(stored) == 3000 - (again_at is not None)
+    assert n > 0
+    with store.read() as conn:
+        ids = conn.execute(select(crimes.c.id).order_by(crimes.c.id)).scalars().all()
+    if store.backend == "sqlite":
+        assert seen == []
+    elif again_at is None:
+        assert len(seen) > 5 and all(seen)
+        assert ids == list(range(1, 3001))
+    else:
+        # straight until the chunk with the key again, staged from there on
+        assert len(seen) > 5 and all(seen[:-1]) and seen[-1] is False
+        assert staged[-1] >= 2  # that chunk, and at least one after it
+        # handed out again: the staged way numbers the row met again too, hence one gap;
+        # without it the failed chunk's ~350 ids would be skipped
+        assert ids[-1] == 3000
+
+
+def test_an_error_while_a_chunk_is_sent_leaves_the_store_as_it_was(
+    store, tmp_path, monkeypatch, places_geojson
+):
+    """An error in reading a chunk while the one before is being COPYed: the COPY is waited
+    for, the import is rolled back whole, its thread is gone, and the store takes the next
+    import."""
+    import threading
+
+    import_file(store, "places", places_geojson)
+    monkeypatch.setattr(sink, "DEFER_INDEXES_FROM", 1)
+    monkeypatch.setattr(columns, "BLOCK", 16 << 10)
+    path = _many_chunks(tmp_path / "many.csv", 3000)
+    real, calls = pipeline._prepare, []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise ValidationError("row", "broken on purpose")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_prepare", failing)
+    with pytest.raises(LagesbildError, match="broken on purpose"):
+        import_file(store, "crimes", path)
+    assert not [t for t in threading.enumerate() if t.name.startswith("lagesbild-copy")]
+    with store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(crimes)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(assignments)).scalar_one() == 0
+    monkeypatch.setattr(pipeline, "_prepare", real)
+    assert import_file(store, "crimes", path).summary.stored == 3000
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])

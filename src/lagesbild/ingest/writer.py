@@ -497,6 +497,9 @@ def _after_write(
     place index used, for the next write of the same transaction. `fresh`: every touched
     record was just inserted, so it has no assignments to replace."""
     if spec.name in assign.POINT_LAYERS and touched:
+        # a record stored and then changed by a later row of its key is touched twice: its
+        # last point is the one it keeps (twice, its assignments were inserted twice)
+        touched = list(dict(touched).items())
         index = index or assign.PlaceIndex(conn)
         for start in range(0, len(touched), assign.BATCH):
             part = touched[start : start + assign.BATCH]

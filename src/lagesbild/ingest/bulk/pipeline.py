@@ -27,7 +27,7 @@ from lagesbild.ingest.bulk.parsers import (
     texts,
     trim,
 )
-from lagesbild.ingest.bulk.sink import Sink
+from lagesbild.ingest.bulk.sink import Sink, Straight
 from lagesbild.ingest.columns import Columns, CsvColumns, from_records
 from lagesbild.ingest.layers import LayerSpec, RowContext, parse_sensitivity
 from lagesbild.ingest.rejects import REJECT, Rejected
@@ -154,7 +154,8 @@ def _write_chunks(sink, ctx, spec, index, records, summary, on_progress, reject,
             for cols in _column_chunks(records, reject)
         )
     first = True
-    for prep in prepared:
+    sent: tuple[_Prepared, Straight] | None = None  # the chunk whose COPY is under way
+    for prep in prepared:  # on PostgreSQL this chunk was read while the one before was sent
         if first:
             expected = len(prep.cols) + len(prep.cols.rejects)
             if isinstance(records, CsvColumns):
@@ -162,10 +163,30 @@ def _write_chunks(sink, ctx, spec, index, records, summary, on_progress, reject,
             sink.defer_indexes(expected)
             first = False
         summary.read += len(prep.cols) + len(prep.cols.rejects)
-        _store(sink, spec, index, prep, summary, update_one)
+        if sent is not None:
+            _settle(sink, spec, index, *sent, summary, update_one)
+            sent = None
+        if sink.streams and prep.rows:
+            if prep.hits is None:  # every row goes in: look up the places of all
+                prep.hits = _located(index, prep.lon, prep.lat, np.arange(len(prep.rows)))
+            sent = prep, sink.copy_behind(prep.rows, spec.name, prep.hits)
+        else:
+            _store(sink, spec, index, prep, summary, update_one)
         if on_progress:
             on_progress(summary.read)
+    if sent is not None:
+        _settle(sink, spec, index, *sent, summary, update_one)
     sink.restore_indexes()
+
+
+def _settle(sink: Sink, spec, index, prep: _Prepared, sent: Straight, summary, update_one):
+    """The outcome of a chunk sent straight (`Sink.copy_behind`): stored whole, or, when it
+    met a stored key and was taken back, stored the staged way."""
+    if sink.settle(sent) is None:
+        _store(sink, spec, index, prep, summary, update_one)
+        return
+    summary.rejected.extend(prep.rejected)
+    summary.stored += len(prep.rows)
 
 
 def _overlapped(records) -> bool:

@@ -4,20 +4,22 @@ with the stored ones, and dropping and rebuilding the secondary indexes of a lar
 
 from __future__ import annotations
 
-import io
 import json
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pa_csv
-from sqlalchemy import Table
+import pyarrow.compute as pc
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, Table
 from sqlalchemy.engine import Connection
 
 from lagesbild.ingest.layers import RowContext
+from lagesbild.store.types import Geometry, UTCDateTime
 
 _KEY_BATCH = 900
 DEFER_INDEXES_FROM = 50_000  # rows; smaller imports keep the indexes as they go
@@ -57,7 +59,15 @@ class Sink:
         self._direct = True
         # PostgreSQL: every row staged last met its key stored, and equals the stored row
         self._all_same = False
-        self._sql: dict[int, str] = {}
+        self._sql: dict[tuple[int, tuple[int, ...]], str] = {}
+        # PostgreSQL: the Arrow types of the COPY targets' columns (`arrow_types`)
+        if self.pg:
+            self._types = arrow_types(table)
+            self._stage_types = {**self._types, "pos": pa.int32()}
+            self._link_types = arrow_types(table.metadata.tables["assignments"])
+        # PostgreSQL, straight COPYs: the thread that sends them while the next chunk is read
+        self._behind: ThreadPoolExecutor | None = None
+        self._in_flight: Future | None = None
         # SQLite: whether the table had rows when the import began (then each chunk's stored
         # rows are read before inserting), and the stored rows of the chunk's keys
         self._had_rows: bool | None = None
@@ -72,7 +82,7 @@ class Sink:
 
     def points(self, lon: np.ndarray, lat: np.ndarray) -> list[Any]:
         """Point WKB built with numpy (what shapely.to_wkb writes, without a GEOS object per
-        point); EWKB hex with SRID 4326 for PostGIS."""
+        point); EWKB with SRID 4326 for PostGIS."""
         n = len(lon)
         if self.pg:
             layout = [("o", "u1"), ("t", "<u4"), ("s", "<u4"), ("x", "<f8"), ("y", "<f8")]
@@ -84,8 +94,6 @@ class Sink:
         rec["o"], rec["x"], rec["y"] = 1, lon, lat
         size = rec.dtype.itemsize
         buf = rec.tobytes()
-        if self.pg:
-            return [buf[i : i + size].hex() for i in range(0, size * n, size)]
         return [buf[i : i + size] for i in range(0, size * n, size)]
 
     def _allocate(self, n: int) -> np.ndarray:
@@ -121,6 +129,11 @@ class Sink:
             self.raw.cursor().execute(f"PRAGMA threads={_SORTER_THREADS}")
 
     def end(self) -> None:
+        if self._behind is not None:  # an error may leave a COPY in flight: let it finish
+            if self._in_flight is not None:
+                self._in_flight.exception()
+            self._behind.shutdown()
+            self._behind = self._in_flight = None
         if not self.pg:
             self.raw.cursor().execute(f"PRAGMA cache_size=-{_DEFAULT_CACHE_KIB}")
             self.raw.cursor().execute("PRAGMA threads=0")
@@ -192,30 +205,26 @@ class Sink:
             )
         self._deferred, self._foreign = [], []
 
-    def _insert_sql(self, rows: int) -> str:
-        if rows not in self._sql:
-            slot = {name: k for k, name in enumerate(self.row_columns)}
+    def _insert_sql(self, rows: int, shared: tuple[int, ...]) -> str:
+        """The multi-row INSERT of `rows` rows for `_multirow`: cell k of a row is the id (k 0)
+        or `row_columns[k - 1]`; the bookkeeping columns are constants of the statement."""
+        key = (rows, shared)
+        if key not in self._sql:
+            slot = {name: k + 1 for k, name in enumerate(self.row_columns)}
             consts = {
                 "created_at": f"'{self.now}'",
                 "updated_at": f"'{self.now}'",
                 "created_by": "NULL" if self.user_id is None else str(int(self.user_id)),
             }
-            m = len(self.row_columns) + 1  # + id
-            groups = []
-            for r in range(rows):
-                cells = [f"?{r * m + 1}"]
-                for name in self.columns[1:]:
-                    if name in consts:
-                        cells.append(consts[name])
-                    else:
-                        cells.append(f"?{r * m + 2 + slot[_ALIASES.get(name, name)]}")
-                groups.append("(" + ",".join(cells) + ")")
+            slot[self.columns[0]] = 0  # the id
+            cells = [consts[c] if c in consts else slot[_ALIASES.get(c, c)] for c in self.columns]
             cols = ", ".join(f'"{c}"' for c in self.columns)
-            self._sql[rows] = (
-                f'INSERT INTO "{self.table.name}" ({cols}) VALUES {",".join(groups)} '
+            self._sql[key] = (
+                f'INSERT INTO "{self.table.name}" ({cols}) VALUES '
+                f"{_values_sql(rows, cells, len(self.row_columns) + 1, shared)} "
                 "ON CONFLICT(source_key) DO NOTHING"
             )
-        return self._sql[rows]
+        return self._sql[key]
 
     def insert(self, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
         """Insert rows whose key is not stored yet (nor earlier in `rows`). Returns the mask of
@@ -257,20 +266,7 @@ class Sink:
         n = len(rows)
         ids = self._allocate(n)
         idl = ids.tolist()
-        per = _ROWS_PER_INSERT
-        m = len(self.row_columns) + 1
-        flat = list(chain.from_iterable((i, *row) for i, row in zip(idl, rows, strict=True)))
-        full = (n // per) * per
-        done = 0
-        if full:
-            cur.executemany(
-                self._insert_sql(per),
-                [flat[k : k + per * m] for k in range(0, full * m, per * m)],
-            )
-            done += cur.rowcount
-        if full < n:
-            cur.execute(self._insert_sql(n - full), flat[full * m :])
-            done += cur.rowcount
+        done = _multirow(cur, self._insert_sql, [idl, *zip(*rows, strict=True)])
         stored = np.full(n, done > 0)
         if 0 < done < n:  # some keys were stored already: which rows went in?
             present = {
@@ -299,11 +295,6 @@ class Sink:
         if self._precheck is None:
             cur.execute(f"SELECT EXISTS (SELECT 1 FROM {name})")
             self._precheck = not self._locked and cur.fetchone()[0]
-        if self._locked and self._direct:
-            ids = self._copied_straight(cur, values, n)
-            if ids is not None:
-                return np.ones(n, dtype=bool), ids
-        # staged from here on; the table is made outside the straight COPY's savepoint
         if not self._staged:
             cur.execute(
                 f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS "
@@ -318,7 +309,7 @@ class Sink:
             # row (1.2 s of a 6.7 s re-import of 300,000 rows, all met again). Stage the rows
             # without ids first and look their keys up; only a chunk with new rows is staged
             # again with ids, and from then on the import numbers them at once.
-            _copy(cur, stage, {"pos": np.arange(n), **values})
+            _send(cur, stage, _payload(self._stage_types, {"pos": np.arange(n), **values}))
             # and whether they equal the stored rows, in the same join: `unchanged` then needs
             # no second one (0.1 s of server time per 75,000 rows)
             cur.execute(
@@ -332,7 +323,7 @@ class Sink:
             self._precheck = False
             cur.execute(f"TRUNCATE {stage}")
         ids = self._allocate(n)
-        _copy(cur, stage, {"pos": np.arange(n), "id": ids, **values})
+        _send(cur, stage, _payload(self._stage_types, {"pos": np.arange(n), "id": ids, **values}))
         cur.execute(
             f"INSERT INTO {name} (id, {cols}, {', '.join(_BOOKKEEPING)}) "
             f"SELECT id, {cols}, %s, %s, %s FROM {stage} ORDER BY pos "
@@ -347,29 +338,75 @@ class Sink:
         ids[~stored] = -1
         return stored, ids
 
-    def _copied_straight(self, cur, values: dict[str, Any], n: int) -> np.ndarray | None:
-        """A table locked for this import (`defer_indexes`): COPY the chunk straight into it,
-        with no staging table and no `INSERT ... ON CONFLICT` (farm-bench, 300,000 rows into a
-        store holding the places: 0.85x the wall time of staging every chunk). Returns the
-        rows' ids, or None when a stored key, or a key twice in the chunk, failed the COPY on
-        the unique index: it is then taken back to its savepoint, its ids are handed out
-        again, and this chunk and the rest of the import go the staged way."""
-        import psycopg
+    @property
+    def streams(self) -> bool:
+        """PostgreSQL, the table locked for this import (`defer_indexes`) and no stored key met
+        yet: a chunk is COPYed straight into the table by `copy_behind`."""
+        return self.pg and self._locked and self._direct
 
+    def copy_behind(self, rows: list[tuple], layer: str, hits) -> Straight:
+        """COPY a chunk straight into the locked table, with no staging table and no `INSERT
+        ... ON CONFLICT` (farm-bench, 300,000 rows into a store holding the places: 0.85x the
+        wall time of staging every chunk), and its assignments (`hits`: index into `rows`,
+        place, round) after it, in a thread of its own, so that the server stores this chunk
+        while the caller reads and checks the next one. The COPY data is made here, in the
+        caller's thread: made in the sending thread, it held the GIL the reading needs (two
+        rounds: wall 0.99 and 1.02). The thread only writes it and waits for the server.
+        `settle` gives the outcome; until then the connection is the thread's."""
+        n = len(rows)
         ids = self._allocate(n)
         now = self.now.isoformat()
+        values = dict(zip(self.row_columns, zip(*rows, strict=True), strict=True))
         book = {"created_at": [now] * n, "updated_at": [now] * n, "created_by": [self.user_id] * n}
+        records = _payload(self._types, {"id": ids, **values, **book})
+        j, place_ids, round_ids = hits
+        order = np.lexsort((ids[j], round_ids, place_ids))  # the primary key's order
+        links = _payload(
+            self._link_types,
+            {
+                "layer": [layer] * len(order),
+                "place_id": place_ids[order],
+                "round_id": round_ids[order],
+                "record_id": ids[j][order],
+            },
+        )
+        if self._behind is None:
+            self._behind = ThreadPoolExecutor(1, thread_name_prefix="lagesbild-copy")
+        self._in_flight = self._behind.submit(self._send_straight, records, links)
+        return Straight(self._in_flight, ids)
+
+    def _send_straight(self, records: Payload, links: Payload) -> bool:
+        """In the COPY thread: the chunk and its assignments under a savepoint. False when a
+        stored key, or a key twice in the chunk, failed the COPY on the unique index: it is
+        then taken back to the savepoint."""
+        import psycopg
+
+        cur = self.raw.cursor()
         cur.execute("SAVEPOINT lagesbild_straight")
         try:
-            _copy(cur, self.table.name, {"id": ids, **values, **book})
+            _send(cur, self.table.name, records)
         except psycopg.errors.UniqueViolation:
             cur.execute("ROLLBACK TO SAVEPOINT lagesbild_straight")
             cur.execute("RELEASE SAVEPOINT lagesbild_straight")
-            self._direct = False
-            self._next_id -= n
-            return None
+            return False
+        if links.rows:
+            _send(cur, "assignments", links)
         cur.execute("RELEASE SAVEPOINT lagesbild_straight")
-        return ids
+        return True
+
+    def settle(self, sent: Straight) -> np.ndarray | None:
+        """Wait for a chunk of `copy_behind`. Its rows' ids when it went in; None when it met
+        a stored key: its ids are handed out again (no other chunk took any since), and this
+        chunk and the rest of the import go the staged way (`insert`)."""
+        try:
+            went_in = sent.future.result()
+        finally:
+            self._in_flight = None
+        if went_in:
+            return sent.ids
+        self._direct = False
+        self._next_id -= len(sent.ids)
+        return None
 
     def insert_assignments(self, layer: str, record_ids, place_ids, round_ids) -> None:
         if not len(record_ids):
@@ -378,26 +415,17 @@ class Sink:
         cur = self.raw.cursor()
         if self.pg:
             cols = {"place_id": place_ids[order], "round_id": round_ids[order]}
-            _copy(
-                cur,
-                "assignments",
-                {"layer": [layer] * len(order), **cols, "record_id": record_ids[order]},
-            )
+            links = {"layer": [layer] * len(order), **cols, "record_id": record_ids[order]}
+            _send(cur, "assignments", _payload(self._link_types, links))
             return
-        # multi-row statements, as for the records: ~25 % less than one row per statement
-        flat = np.column_stack((place_ids[order], round_ids[order], record_ids[order]))
-        flat = flat.ravel().tolist()
-        per, n = _ROWS_PER_INSERT, len(order)
-        full = (n // per) * per
 
-        def sql(rows: int) -> str:
-            values = ",".join([f"('{layer}',?,?,?)"] * rows)
+        # multi-row statements, as for the records: ~25 % less than one row per statement
+        def sql(rows: int, shared: tuple[int, ...]) -> str:
+            values = _values_sql(rows, [f"'{layer}'", 0, 1, 2], 3, shared)
             return f"INSERT INTO assignments (layer, place_id, round_id, record_id) VALUES {values}"
 
-        if full:
-            cur.executemany(sql(per), [flat[k : k + per * 3] for k in range(0, full * 3, per * 3)])
-        if full < n:
-            cur.execute(sql(n - full), flat[full * 3 :])
+        columns = (place_ids[order], round_ids[order], record_ids[order])
+        _multirow(cur, sql, [c.tolist() for c in columns])
 
     def _same_sql(self) -> str:
         """PostgreSQL: a staged row `s` equals its stored row `t`, column for column."""
@@ -448,6 +476,65 @@ class Sink:
         )
 
 
+def _one_value(column) -> bool:
+    """Whether a column holds one value throughout, of one type: 1, 1.0 and True are equal in
+    Python but are not stored alike in a text column."""
+    first = column[0]
+    if column.count(first) != len(column):
+        return False
+    return not isinstance(first, int | float) or len(set(map(type, column))) == 1
+
+
+def _values_sql(rows: int, cells: list[int | str], width: int, shared: tuple[int, ...]) -> str:
+    """`VALUES (...), (...)` of `rows` rows. A cell is SQL text or the index of one of `width`
+    columns; the columns in `shared` take parameters ?1.. once for the whole statement, the
+    others one parameter per row, row after row (`_multirow` binds them in that order)."""
+    varying = [k for k in range(width) if k not in shared]
+    at = {k: j for j, k in enumerate(varying)}
+    s, m = len(shared), len(varying)
+    groups = []
+    for r in range(rows):
+        out = []
+        for cell in cells:
+            if isinstance(cell, str):
+                out.append(cell)
+            elif cell in shared:
+                out.append(f"?{shared.index(cell) + 1}")
+            else:
+                out.append(f"?{s + r * m + at[cell] + 1}")
+        groups.append("(" + ",".join(out) + ")")
+    return ",".join(groups)
+
+
+def _multirow(cur, sql_for, columns: list) -> int:
+    """SQLite: insert the rows given as columns (sequences of equal length) in multi-row
+    statements of `_ROWS_PER_INSERT` rows (`sql_for(rows, shared)` makes one, see
+    `_values_sql`). A column that holds one value throughout, as an export's owner, sensitivity
+    or empty columns often do, is bound once per statement instead of once per row: binding is
+    most of the driver's share of an insert, and a None or bytes value is also looked up in
+    the adapter registry each time (farm-bench, 300,000 rows: user time 0.94x). Returns the
+    rows inserted."""
+    n = len(columns[0])
+    shared = tuple(k for k, col in enumerate(columns) if _one_value(col))
+    head = [columns[k][0] for k in shared]
+    varying = [col for k, col in enumerate(columns) if k not in shared]
+    m = len(varying)
+    flat = list(chain.from_iterable(zip(*varying, strict=True))) if m else []
+    per = _ROWS_PER_INSERT
+    full = (n // per) * per
+    done = 0
+    if full:
+        step = per * m
+        cur.executemany(
+            sql_for(per, shared), [head + flat[k * step : (k + 1) * step] for k in range(n // per)]
+        )
+        done += cur.rowcount
+    if full < n:
+        cur.execute(sql_for(n - full, shared), head + flat[full * m :])
+        done += cur.rowcount
+    return done
+
+
 def _rebuild_pays(have: int, expected_rows: int) -> bool:
     """Whether dropping and rebuilding the secondary indexes pays: only when the table was
     small before the import (under half its size). A re-import of the same file, or of a file
@@ -456,20 +543,88 @@ def _rebuild_pays(have: int, expected_rows: int) -> bool:
     return have * 2 <= expected_rows
 
 
-def _copy(cur, table: str, columns: dict[str, Any]) -> None:
-    """PostgreSQL: COPY columns (numpy arrays or sequences) into `table` as CSV written by
-    Arrow, in C; psycopg's write_row per row cost 5 s per 1M crimes. Arrow writes NULL as an
-    empty field and an empty text as "", as COPY reads them, and floats in their shortest form
-    that reads back to the same double."""
-    names = ", ".join(f'"{c}"' for c in columns)
+@dataclass
+class Payload:
+    """PostgreSQL: COPY data for some columns, in COPY's binary format, or, for values Arrow
+    would not take as the column's type, rows for psycopg to adapt in the text format."""
+
+    names: list[str]
+    rows: int
+    binary: bytes | None = None
+    text: list[tuple] | None = None
+
+
+@dataclass
+class Straight:
+    """A chunk sent by `Sink.copy_behind`: the COPY under way, and the ids its rows hold."""
+
+    future: Future
+    ids: np.ndarray
+
+
+def arrow_types(table: Table) -> dict[str, pa.DataType]:
+    """The Arrow type whose COPY binary form each column of `table` reads: binary COPY has no
+    type tags, so an int8 sent to an int4 column would be refused."""
+    out: dict[str, pa.DataType] = {}
+    for column in table.columns:
+        kind = column.type
+        if isinstance(kind, Geometry):
+            out[column.name] = pa.binary()  # EWKB, what PostGIS's binary input reads
+        elif isinstance(kind, UTCDateTime | DateTime):
+            out[column.name] = pa.timestamp("us", tz="UTC")
+        elif isinstance(kind, BigInteger):
+            out[column.name] = pa.int64()
+        elif isinstance(kind, Integer):
+            out[column.name] = pa.int32()
+        elif isinstance(kind, Float):
+            out[column.name] = pa.float64()
+        elif isinstance(kind, Boolean):
+            out[column.name] = pa.bool_()
+        else:
+            out[column.name] = pa.string()
+    return out
+
+
+def _payload(types: dict[str, pa.DataType], columns: dict[str, Any]) -> Payload:
+    """COPY data for columns (numpy arrays or sequences) in COPY's binary format, encoded from
+    Arrow arrays in Rust by pgpq (`types`: `arrow_types`). Against CSV written by Arrow, per
+    75,000 crimes: 26 ms of encoding instead of ~350 ms, and the server reads it in ~0.65x
+    the time (no text to parse for times, numbers and the EWKB). Times come as UTC text
+    (`Sink.dt`, `parsers.instants`), which Arrow parses."""
+    from pgpq import ArrowToPostgresBinaryEncoder
+
+    names = list(columns)
+    n = len(next(iter(columns.values()))) if columns else 0
     try:
-        data = pa.table({c: pa.array(v) for c, v in columns.items()})
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # mixed types: let psycopg adapt
+        arrays = {}
+        for c, v in columns.items():
+            kind = types[c]
+            if pa.types.is_timestamp(kind) and not isinstance(v, np.ndarray):
+                arrays[c] = pc.cast(pa.array(v, pa.string()), kind)
+            else:
+                arrays[c] = pa.array(v, type=kind)
+        data = pa.table(arrays)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        # values of mixed types: psycopg adapts them row by row, the text way (EWKB as hex)
+        rows = zip(*(_as_text(v) for v in columns.values()), strict=True)
+        return Payload(names, n, text=list(rows))
+    encoder = ArrowToPostgresBinaryEncoder(data.schema)
+    parts = [encoder.write_header()]
+    parts.extend(encoder.write_batch(batch) for batch in data.to_batches())
+    parts.append(encoder.finish())
+    return Payload(names, n, binary=b"".join(parts))
+
+
+def _as_text(values) -> list:
+    return [v.hex() if isinstance(v, bytes) else v for v in values]
+
+
+def _send(cur, table: str, data: Payload) -> None:
+    names = ", ".join(f'"{c}"' for c in data.names)
+    if data.text is not None:
         with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in zip(*(list(v) for v in columns.values()), strict=True):
+            for row in data.text:
                 copy.write_row(row)
         return
-    out = io.BytesIO()
-    pa_csv.write_csv(data, out, pa_csv.WriteOptions(include_header=False))
-    with cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
-        copy.write(out.getbuffer())
+    with cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT binary)") as copy:
+        copy.write(data.binary)

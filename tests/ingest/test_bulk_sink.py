@@ -1,0 +1,113 @@
+"""The fast path's driver side (ingest.bulk.sink): SQLite's multi-row statements that bind a
+column of one value once, and PostgreSQL's COPY data in the binary format, with its text
+fallback; each checked against what the database reads back."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from sqlalchemy import Column, DateTime, Float, Integer, MetaData, String, Table
+
+from lagesbild.ingest.bulk import sink
+from lagesbild.store.types import Geometry
+
+
+def test_values_sql_numbers_shared_columns_once_and_the_others_row_by_row():
+    # columns 0 and 2 of 3 vary, column 1 is shared; a cell may be SQL text
+    assert sink._values_sql(2, ["'x'", 0, 1, 2], 3, (1,)) == "('x',?2,?1,?3),('x',?4,?1,?5)"
+    assert sink._values_sql(1, [0, 1], 2, ()) == "(?1,?2)"
+    assert sink._values_sql(2, [0, 1], 2, (0, 1)) == "(?1,?2),(?1,?2)"
+
+
+@pytest.mark.parametrize("n", [1, 99, 100, 101, 250])
+def test_multirow_stores_every_row_as_given(n):
+    """Rows stored in statements of 100, a column of one value bound once: read back, each
+    row is as given, whatever the rows' count against the statement's size."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, org INTEGER, note TEXT, x REAL, b BLOB)")
+    columns = [
+        list(range(1, n + 1)),
+        [7] * n,  # one value
+        [None] * n,  # one value, None
+        [float(i) / 3 for i in range(n)],
+        [bytes([1, 2])] * n,  # one value, bytes
+    ]
+
+    def sql(rows: int, shared: tuple[int, ...]) -> str:
+        return f"INSERT INTO t VALUES {sink._values_sql(rows, [0, 1, 2, 3, 4], 5, shared)}"
+
+    assert sink._multirow(conn.cursor(), sql, columns) == n
+    stored = conn.execute("SELECT id, org, note, x, b FROM t ORDER BY id").fetchall()
+    assert stored == list(zip(*columns, strict=True))
+
+
+def test_a_column_of_equal_values_of_two_types_is_bound_row_by_row():
+    """1 and 1.0 are equal in Python but a text column keeps '1' and '1.0': such a column is
+    not shared, and each row stores its own."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    columns = [[1, 2, 3], [1, 1.0, True]]
+
+    def sql(rows: int, shared: tuple[int, ...]) -> str:
+        return f"INSERT INTO t VALUES {sink._values_sql(rows, [0, 1], 2, shared)}"
+
+    sink._multirow(conn.cursor(), sql, columns)
+    assert [r[0] for r in conn.execute("SELECT v FROM t ORDER BY id")] == ["1", "1.0", "1"]
+
+
+def _target(store) -> Table:
+    table = Table(
+        "copy_target",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("label", String(20)),
+        Column("at", DateTime(timezone=True)),
+        Column("x", Float),
+        Column("geom", Geometry()),
+    )
+    with store.write() as conn:
+        table.create(conn)
+    return table
+
+
+@pytest.mark.parametrize("mixed", [False, True], ids=["binary", "text for mixed values"])
+def test_copy_data_reads_back_as_given(store, mixed):
+    """COPY data made by `_payload` (binary, or text when a column's values are of mixed
+    types) stores what was given: ids, texts with quotes and commas, UTC times, doubles to
+    the last bit, NULLs and EWKB points."""
+    if store.backend != "postgis":
+        pytest.skip("COPY is PostgreSQL's")
+    table = _target(store)
+    ewkb = sink.Sink.points(
+        type("PgSink", (), {"pg": True})(), np.array([18.0649, 18.1]), np.array([59.3326, 59.4])
+    )
+    columns = {
+        "id": np.array([1, 2]),
+        "label": ['a "quoted", text', None],
+        "at": ["2023-05-01 19:30:00.000000+00", None],
+        "x": [0.1 + 0.2, None],
+        "geom": [ewkb[0], None if not mixed else ewkb[1]],
+    }
+    if mixed:
+        columns["id"] = [1, "2"]  # not Arrow's int32: psycopg adapts the rows
+    data = sink._payload(sink.arrow_types(table), columns)
+    assert (data.text is not None) == mixed
+    with store.write() as conn:
+        cur = conn.connection.driver_connection.cursor()
+        sink._send(cur, "copy_target", data)
+        cur.execute("SELECT id, label, at, x, ST_AsText(geom), ST_SRID(geom) FROM copy_target")
+        got = cur.fetchall()
+    point = "POINT(18.0649 59.3326)"
+    assert got[0] == (
+        1,
+        'a "quoted", text',
+        datetime(2023, 5, 1, 19, 30, tzinfo=UTC),
+        0.1 + 0.2,
+        point,
+        4326,
+    )
+    assert got[1][:4] == (2, None, None, None)
+    assert got[1][4] == ("POINT(18.1 59.4)" if mixed else None)
