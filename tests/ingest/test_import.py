@@ -330,10 +330,11 @@ def _spy_straight(monkeypatch) -> list[bool]:
     seen: list[bool] = []
     real = sink.Sink.settle
 
-    def spy(self, *args):
-        ids = real(self, *args)
-        seen.append(ids is not None)
-        return ids
+    def spy(self, sent):
+        done = real(self, sent)
+        if sent.ids is not None:  # a straight COPY, not a re-import's check
+            seen.append(done)
+        return done
 
     monkeypatch.setattr(sink.Sink, "settle", spy)
     return seen
@@ -457,6 +458,60 @@ def test_a_locked_import_sent_chunk_by_chunk_behind_the_reading_stores_as_row_by
         # handed out again: the staged way numbers the row met again too, hence one gap;
         # without it the failed chunk's ~350 ids would be skipped
         assert ids[-1] == 3000
+
+
+def test_a_reimport_checked_behind_the_reading_counts_and_updates_as_row_by_row(
+    store, tmp_path, monkeypatch, places_geojson
+):
+    """A re-import on PostgreSQL looks each chunk's keys up while the next chunk is read. The
+    chunks met whole and equal count as duplicates; the chunk with a changed row, and the one
+    with a new row, are stored as any other: the same summary and rows as the row-by-row path."""
+    import_file(store, "places", places_geojson)
+    monkeypatch.setattr(columns, "BLOCK", 16 << 10)  # ~350 rows a chunk
+    first = _many_chunks(tmp_path / "first.csv", 3000)
+    lines = first.read_text().splitlines()
+    lines[2001] = lines[2001].replace("theft", "vandalism")  # a changed row in a later chunk
+    second = tmp_path / "second.csv"
+    second.write_text("\n".join([*lines, "NEW,2023-05-01 10:00,theft,59.3326,18.0649,x"]) + "\n")
+    checks: list[bool] = []
+    settle = sink.Sink.settle
+
+    def spy(self, sent):
+        done = settle(self, sent)
+        if sent.ids is None:
+            checks.append(done)
+        return done
+
+    monkeypatch.setattr(sink.Sink, "settle", spy)
+
+    def run():
+        import_file(store, "crimes", first)
+        summary = import_file(store, "crimes", second).summary
+        with store.read() as conn:
+            rows = conn.execute(
+                select(crimes.c.source_key, crimes.c.category, crimes.c.updated_at).order_by(
+                    crimes.c.source_key
+                )
+            ).all()
+            n = conn.execute(select(func.count()).select_from(assignments)).scalar_one()
+        return (summary.stored, summary.updated, summary.duplicates), rows, n
+
+    monkeypatch.setattr(bulk, "ENABLED", False)
+    slow = run()
+    with store.write() as conn:
+        conn.execute(assignments.delete())
+        conn.execute(crimes.delete())
+    monkeypatch.setattr(bulk, "ENABLED", True)
+    fast = run()
+    assert fast[0] == slow[0] == (1, 1, 2999)
+    assert [r[:2] for r in fast[1]] == [r[:2] for r in slow[1]]
+    assert fast[2] == slow[2] > 0
+    if store.backend == "sqlite":
+        assert checks == []
+    else:
+        # every chunk checked behind; two not whole: the one with the changed row and the
+        # last one, with the new row, which ends the checks
+        assert len(checks) > 5 and checks.count(False) == 2 and checks[-1] is False
 
 
 def test_an_error_while_a_chunk_is_sent_leaves_the_store_as_it_was(

@@ -27,7 +27,7 @@ from lagesbild.ingest.bulk.parsers import (
     texts,
     trim,
 )
-from lagesbild.ingest.bulk.sink import Sink, Straight
+from lagesbild.ingest.bulk.sink import Behind, Sink
 from lagesbild.ingest.columns import Columns, CsvColumns, from_records
 from lagesbild.ingest.layers import LayerSpec, RowContext, parse_sensitivity
 from lagesbild.ingest.rejects import REJECT, Rejected
@@ -154,7 +154,7 @@ def _write_chunks(sink, ctx, spec, index, records, summary, on_progress, reject,
             for cols in _column_chunks(records, reject)
         )
     first = True
-    sent: tuple[_Prepared, Straight] | None = None  # the chunk whose COPY is under way
+    sent: tuple[_Prepared, Behind] | None = None  # the chunk whose COPY is under way
     for prep in prepared:  # on PostgreSQL this chunk was read while the one before was sent
         if first:
             expected = len(prep.cols) + len(prep.cols.rejects)
@@ -170,6 +170,9 @@ def _write_chunks(sink, ctx, spec, index, records, summary, on_progress, reject,
             if prep.hits is None:  # every row goes in: look up the places of all
                 prep.hits = _located(index, prep.lon, prep.lat, np.arange(len(prep.rows)))
             sent = prep, sink.copy_behind(prep.rows, spec.name, prep.hits)
+        elif prep.rows and sink.checks_behind() and len(set(prep.keys)) == len(prep.keys):
+            # a re-import (a key twice in the chunk compares with its row before: `_store`)
+            sent = prep, sink.check_behind(prep.rows)
         else:
             _store(sink, spec, index, prep, summary, update_one)
         if on_progress:
@@ -179,14 +182,17 @@ def _write_chunks(sink, ctx, spec, index, records, summary, on_progress, reject,
     sink.restore_indexes()
 
 
-def _settle(sink: Sink, spec, index, prep: _Prepared, sent: Straight, summary, update_one):
-    """The outcome of a chunk sent straight (`Sink.copy_behind`): stored whole, or, when it
-    met a stored key and was taken back, stored the staged way."""
-    if sink.settle(sent) is None:
+def _settle(sink: Sink, spec, index, prep: _Prepared, sent: Behind, summary, update_one):
+    """The outcome of a chunk sent to the COPY thread: stored whole (`Sink.copy_behind`), or
+    met stored and equal whole (`Sink.check_behind`); else stored as any other chunk."""
+    if not sink.settle(sent):
         _store(sink, spec, index, prep, summary, update_one)
         return
     summary.rejected.extend(prep.rejected)
-    summary.stored += len(prep.rows)
+    if sent.ids is None:
+        summary.duplicates += len(prep.rows)
+    else:
+        summary.stored += len(prep.rows)
 
 
 def _overlapped(records) -> bool:

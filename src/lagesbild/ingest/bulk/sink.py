@@ -292,31 +292,14 @@ class Sink:
         n = len(rows)
         self._all_same = False
         values = dict(zip(self.row_columns, zip(*rows, strict=True), strict=True))
-        if self._precheck is None:
-            cur.execute(f"SELECT EXISTS (SELECT 1 FROM {name})")
-            self._precheck = not self._locked and cur.fetchone()[0]
-        if not self._staged:
-            cur.execute(
-                f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS "
-                f"SELECT 0 AS pos, id, {cols} FROM {name} WITH NO DATA"
-            )
-            self._staged = True
-        else:
-            cur.execute(f"TRUNCATE {stage}")
-        self._staged_rows = n
-        if self._precheck:
+        self._stage(cur, n)
+        if self._prechecking():
             # A table with rows, not locked: ids would come from the sequence, one nextval per
             # row (1.2 s of a 6.7 s re-import of 300,000 rows, all met again). Stage the rows
             # without ids first and look their keys up; only a chunk with new rows is staged
             # again with ids, and from then on the import numbers them at once.
-            _send(cur, stage, _payload(self._stage_types, {"pos": np.arange(n), **values}))
-            # and whether they equal the stored rows, in the same join: `unchanged` then needs
-            # no second one (0.1 s of server time per 75,000 rows)
-            cur.execute(
-                f"SELECT count(*), count(*) FILTER (WHERE {self._same_sql()}) "
-                f"FROM {stage} s JOIN {name} t USING (source_key)"
-            )
-            met, same = cur.fetchone()
+            staged = _payload(self._stage_types, {"pos": np.arange(n), **values})
+            met, same = self._met_and_same(cur, staged)
             if met == n:  # every key stored already
                 self._all_same = same == n
                 return np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int64)
@@ -338,13 +321,48 @@ class Sink:
         ids[~stored] = -1
         return stored, ids
 
+    def _prechecking(self) -> bool:
+        """PostgreSQL: whether a chunk's keys are looked up before its rows are numbered: in a
+        table with rows that this import does not lock, until a chunk brings new rows."""
+        if self._precheck is None:
+            cur = self.raw.cursor()
+            cur.execute(f"SELECT EXISTS (SELECT 1 FROM {self.table.name})")
+            self._precheck = not self._locked and cur.fetchone()[0]
+        return self._precheck
+
+    def _stage(self, cur, n: int) -> None:
+        """The import's temporary table, made at the first chunk, emptied for the next."""
+        stage = f"_import_{self.table.name}"
+        if not self._staged:
+            cols = ", ".join(f'"{c}"' for c in self.row_columns)
+            cur.execute(
+                f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS "
+                f"SELECT 0 AS pos, id, {cols} FROM {self.table.name} WITH NO DATA"
+            )
+            self._staged = True
+        else:
+            cur.execute(f"TRUNCATE {stage}")
+        self._staged_rows = n
+
+    def _met_and_same(self, cur, staged: Payload) -> tuple[int, int]:
+        """Stage a chunk's rows without ids: how many of their keys are stored, and how many
+        equal their stored row, in one join (`unchanged` then needs no second one: 0.1 s of
+        server time per 75,000 rows)."""
+        stage = f"_import_{self.table.name}"
+        _send(cur, stage, staged)
+        cur.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {self._same_sql()}) "
+            f"FROM {stage} s JOIN {self.table.name} t USING (source_key)"
+        )
+        return cur.fetchone()
+
     @property
     def streams(self) -> bool:
         """PostgreSQL, the table locked for this import (`defer_indexes`) and no stored key met
         yet: a chunk is COPYed straight into the table by `copy_behind`."""
         return self.pg and self._locked and self._direct
 
-    def copy_behind(self, rows: list[tuple], layer: str, hits) -> Straight:
+    def copy_behind(self, rows: list[tuple], layer: str, hits) -> Behind:
         """COPY a chunk straight into the locked table, with no staging table and no `INSERT
         ... ON CONFLICT` (farm-bench, 300,000 rows into a store holding the places: 0.85x the
         wall time of staging every chunk), and its assignments (`hits`: index into `rows`,
@@ -370,10 +388,35 @@ class Sink:
                 "record_id": ids[j][order],
             },
         )
+        return self._submit(Behind(None, ids), self._send_straight, records, links)
+
+    def checks_behind(self) -> bool:
+        """PostgreSQL, a re-import (`_prechecking`): a chunk's keys are looked up by
+        `check_behind`."""
+        return self.pg and not self._locked and self._prechecking()
+
+    def check_behind(self, rows: list[tuple]) -> Behind:
+        """A re-import's chunk: stage its rows without ids and count, in the server, the rows
+        whose key is stored and the rows equal to their stored row, in the COPY thread, while
+        the caller reads and checks the next chunk (`copy_behind`). `settle` says whether every
+        row was met and equal: the chunk is then settled as duplicates; if not, the caller
+        stores it as any other (`insert`), which looks again."""
+        n = len(rows)
+        values = dict(zip(self.row_columns, zip(*rows, strict=True), strict=True))
+        staged = _payload(self._stage_types, {"pos": np.arange(n), **values})
+        return self._submit(Behind(None, None), self._send_check, staged, n)
+
+    def _send_check(self, staged: Payload, n: int) -> bool:
+        cur = self.raw.cursor()
+        self._stage(cur, n)
+        met, same = self._met_and_same(cur, staged)
+        return met == same == n
+
+    def _submit(self, sent: Behind, job, *args) -> Behind:
         if self._behind is None:
             self._behind = ThreadPoolExecutor(1, thread_name_prefix="lagesbild-copy")
-        self._in_flight = self._behind.submit(self._send_straight, records, links)
-        return Straight(self._in_flight, ids)
+        sent.future = self._in_flight = self._behind.submit(job, *args)
+        return sent
 
     def _send_straight(self, records: Payload, links: Payload) -> bool:
         """In the COPY thread: the chunk and its assignments under a savepoint. False when a
@@ -394,19 +437,19 @@ class Sink:
         cur.execute("RELEASE SAVEPOINT lagesbild_straight")
         return True
 
-    def settle(self, sent: Straight) -> np.ndarray | None:
-        """Wait for a chunk of `copy_behind`. Its rows' ids when it went in; None when it met
-        a stored key: its ids are handed out again (no other chunk took any since), and this
-        chunk and the rest of the import go the staged way (`insert`)."""
+    def settle(self, sent: Behind) -> bool:
+        """Wait for a chunk of `copy_behind` or `check_behind`: whether it was done whole (went
+        in; met stored and equal). A straight COPY that met a stored key hands its ids out
+        again (no other chunk took any since), and this chunk and the rest of the import go
+        the staged way (`insert`)."""
         try:
-            went_in = sent.future.result()
+            done = sent.future.result()
         finally:
             self._in_flight = None
-        if went_in:
-            return sent.ids
-        self._direct = False
-        self._next_id -= len(sent.ids)
-        return None
+        if not done and sent.ids is not None:
+            self._direct = False
+            self._next_id -= len(sent.ids)
+        return done
 
     def insert_assignments(self, layer: str, record_ids, place_ids, round_ids) -> None:
         if not len(record_ids):
@@ -555,11 +598,12 @@ class Payload:
 
 
 @dataclass
-class Straight:
-    """A chunk sent by `Sink.copy_behind`: the COPY under way, and the ids its rows hold."""
+class Behind:
+    """A chunk sent to the COPY thread: the work under way, and the ids its rows hold (a
+    straight COPY; None for a re-import's check)."""
 
-    future: Future
-    ids: np.ndarray
+    future: Future | None
+    ids: np.ndarray | None
 
 
 def arrow_types(table: Table) -> dict[str, pa.DataType]:
