@@ -8,10 +8,23 @@ import sqlite3
 from datetime import UTC, datetime
 
 import numpy as np
+import pyarrow as pa
 import pytest
-from sqlalchemy import Column, DateTime, Float, Integer, MetaData, String, Table
+from sqlalchemy import (
+    REAL,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+)
 
 from lagesbild.ingest.bulk import sink
+from lagesbild.store.schema import assignments, crimes, observations
 from lagesbild.store.types import Geometry
 
 
@@ -111,3 +124,70 @@ def test_copy_data_reads_back_as_given(store, mixed):
     )
     assert got[1][:4] == (2, None, None, None)
     assert got[1][4] == ("POINT(18.1 59.4)" if mixed else None)
+
+
+def test_arrow_types_are_the_columns_types_in_the_server(store):
+    """The Arrow type given to each column is the one whose COPY binary form the server's
+    column reads, for every table the fast path COPYs into, the staging table included."""
+    if store.backend != "postgis":
+        pytest.skip("COPY is PostgreSQL's")
+    expected = {
+        pa.int32(): "integer",
+        pa.int64(): "bigint",
+        pa.float64(): "double precision",
+        pa.string(): ("character varying", "text"),
+        pa.binary(): "USER-DEFINED",  # geometry
+        pa.timestamp("us", tz="UTC"): "timestamp with time zone",
+    }
+    tables = [crimes, observations, assignments]
+    with store.write() as conn:
+        cur = conn.connection.driver_connection.cursor()
+        staged = sink.Sink(conn, crimes, _context(store))
+        staged._stage(cur, 0)
+        for name, types in [
+            *((t.name, sink.arrow_types(t)) for t in tables),
+            ("_import_crimes", staged._stage_types),
+        ]:
+            cur.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = %s",
+                (name,),
+            )
+            server = dict(cur.fetchall())
+            # the staging table has the table's columns but the bookkeeping, and a position
+            assert set(server) <= set(types) and len(server) >= 4, name
+            if not name.startswith("_"):
+                assert set(server) == set(types), name
+            for column in server:
+                kind = types[column]
+                want = expected[kind]
+                assert server[column] in (want if isinstance(want, tuple) else (want,)), (
+                    name,
+                    column,
+                )
+
+
+def test_arrow_types_refuse_a_type_with_no_binary_form_here():
+    table = Table("t", MetaData(), Column("id", Integer), Column("day", Date))
+    with pytest.raises(ValueError, match="t.day"):
+        sink.arrow_types(table)
+    small = Table("s", MetaData(), Column("n", SmallInteger), Column("r", REAL))
+    with pytest.raises(ValueError, match="s.n"):
+        sink.arrow_types(small)
+
+
+def test_a_fraction_in_an_integer_column_is_refused_not_cut():
+    """Typed at once, Arrow would store 1.7 as 1; the COPY data takes the text way instead,
+    where the server refuses it as it refused the CSV before."""
+    data = sink._payload({"n": pa.int32()}, {"n": [1, 1.7]})
+    assert data.binary is None and data.text == [(1,), (1.7,)]
+    assert sink._payload({"n": pa.int32()}, {"n": [1, 2.0]}).binary is not None
+
+
+def _context(store):
+    from lagesbild.ingest.layers import RowContext
+    from lagesbild.store.resolve import Resolver
+
+    with store.read() as conn:
+        resolver = Resolver(conn)
+    return RowContext(store.tz, store.settings.region, store.taxonomy, resolver)

@@ -508,6 +508,106 @@ def test_a_reimport_checked_behind_the_reading_counts_and_updates_as_row_by_row(
         assert len(checks) > 5 and checks.count(False) == 2 and checks[-1] is False
 
 
+_NOT_COMPARED = ("id", "created_at", "updated_at")
+
+
+def _observations(path, n: int, changed_at: int | None = None, new: bool = False):
+    lines = ["id,occurred_at,category,lat,lon,count,text"]
+    for i in range(n):
+        lat, lon = 59.3326 + (i % 7) * 0.0004, 18.0649 + (i % 5) * 0.0004
+        text = ["", 'a "q", b', "plain", "ÅÄÖ"][i % 4]
+        count = "" if i % 3 == 0 else str(i)
+        category = "drug_sale" if i == changed_at else "drug_use"
+        when = f"2023-{1 + i % 12:02d}-11 0{i % 10}:15:{i % 60:02d}"
+        lines.append(f'O{i},{when},{category},{lat},{lon},{count},"{text}"')
+    if new:
+        lines.append("NEW,2023-05-01 10:00,drug_use,59.3326,18.0649,1,x")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("locked", [True, False], ids=["straight", "staged"])
+def test_observations_first_and_again_store_as_row_by_row(
+    store, tmp_path, monkeypatch, places_geojson, locked
+):
+    """Observations (counts, free text with quotes and letters beyond ASCII) through the
+    binary COPY, straight or staged, and again with a changed row and a new one: the same
+    summaries and rows as the row-by-row path."""
+    from lagesbild.store.schema import observations
+
+    import_file(store, "places", places_geojson)
+    if locked:
+        monkeypatch.setattr(sink, "DEFER_INDEXES_FROM", 1)
+    monkeypatch.setattr(columns, "BLOCK", 16 << 10)
+    first = _observations(tmp_path / "first.csv", 2000)
+    second = _observations(tmp_path / "second.csv", 2000, changed_at=1500, new=True)
+
+    def run():
+        out = []
+        for path in (first, second):
+            summary = import_file(store, "observations", path).summary.as_dict()
+            with store.read() as conn:
+                rows = [
+                    tuple(v for k, v in r._mapping.items() if k not in _NOT_COMPARED)
+                    for r in conn.execute(select(observations).order_by(observations.c.source_key))
+                ]
+                n = conn.execute(select(func.count()).select_from(assignments)).scalar_one()
+            out.append((summary, rows, n))
+        return out
+
+    monkeypatch.setattr(bulk, "ENABLED", False)
+    slow = run()
+    with store.write() as conn:
+        conn.execute(assignments.delete())
+        conn.execute(observations.delete())
+    monkeypatch.setattr(bulk, "ENABLED", True)
+    fast = run()
+    assert fast == slow
+    assert (slow[1][0]["stored"], slow[1][0]["updated"]) == (1, 1)
+
+
+@pytest.mark.parametrize("where", ["a straight COPY", "a re-import's look-up"])
+def test_an_error_in_the_copy_thread_leaves_the_store_as_it_was(
+    store, tmp_path, monkeypatch, places_geojson, where
+):
+    """A failure in the COPY thread other than a key met again (here a DataError in the
+    fourth COPY) reaches the caller; the import is rolled back whole, the thread is gone, and
+    the store takes the next import."""
+    if store.backend != "postgis":
+        pytest.skip("the COPY thread is PostgreSQL's")
+    import threading
+
+    import psycopg
+
+    import_file(store, "places", places_geojson)
+    monkeypatch.setattr(columns, "BLOCK", 16 << 10)
+    path = _many_chunks(tmp_path / "many.csv", 3000)
+    if where == "a straight COPY":
+        monkeypatch.setattr(sink, "DEFER_INDEXES_FROM", 1)
+    else:
+        import_file(store, "crimes", path)
+    real, sent = sink._send, []
+
+    def failing(cur, table, data):
+        if threading.current_thread().name.startswith("lagesbild-copy"):
+            sent.append(table)
+            if len(sent) == 4:
+                raise psycopg.errors.DataError("broken on purpose")
+        return real(cur, table, data)
+
+    monkeypatch.setattr(sink, "_send", failing)
+    with store.read() as conn:
+        before = conn.execute(select(func.count()).select_from(crimes)).scalar_one()
+    with pytest.raises(psycopg.errors.DataError):
+        import_file(store, "crimes", path)
+    assert not [t for t in threading.enumerate() if t.name.startswith("lagesbild-copy")]
+    with store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(crimes)).scalar_one() == before
+    monkeypatch.setattr(sink, "_send", real)
+    summary = import_file(store, "crimes", path).summary
+    assert summary.stored + summary.duplicates == 3000
+
+
 def test_an_error_while_a_chunk_is_sent_leaves_the_store_as_it_was(
     store, tmp_path, monkeypatch, places_geojson
 ):

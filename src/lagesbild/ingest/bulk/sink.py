@@ -1,11 +1,13 @@
 """The driver's side of the fast path: bulk inserts on the DBAPI connection of the caller's
-transaction (multi-row INSERT on SQLite, COPY on PostgreSQL), the comparison of rows met again
-with the stored ones, and dropping and rebuilding the secondary indexes of a large import."""
+transaction (multi-row INSERT on SQLite, binary COPY on PostgreSQL, sent by a thread while the
+next chunk is read), the comparison of rows met again with the stored ones, and dropping and
+rebuilding the secondary indexes of a large import."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,7 +17,17 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, Table
+from sqlalchemy import (
+    REAL,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+)
 from sqlalchemy.engine import Connection
 
 from lagesbild.ingest.layers import RowContext
@@ -50,7 +62,7 @@ class Sink:
         self._locked = False  # PostgreSQL: this transaction holds the table for itself
         self._deferred: list[tuple[str, str]] = []
         self._foreign: list[tuple[str, str, str]] = []  # PostgreSQL: (table, name, definition)
-        self._staged = False  # PostgreSQL: the temporary table of _insert_pg exists
+        self._staged = False  # PostgreSQL: the temporary table (`_stage`) exists
         self._staged_rows = 0  # PostgreSQL: how many rows it holds
         # PostgreSQL: whether to look for the chunk's stored keys before numbering its rows
         # (a re-import): on until a chunk brings new rows
@@ -65,7 +77,8 @@ class Sink:
             self._types = arrow_types(table)
             self._stage_types = {**self._types, "pos": pa.int32()}
             self._link_types = arrow_types(table.metadata.tables["assignments"])
-        # PostgreSQL, straight COPYs: the thread that sends them while the next chunk is read
+        # PostgreSQL: the thread that sends a chunk (straight COPY, or a re-import's look-up)
+        # while the caller reads the next one, and that chunk's work
         self._behind: ThreadPoolExecutor | None = None
         self._in_flight: Future | None = None
         # SQLite: whether the table had rows when the import began (then each chunk's stored
@@ -100,6 +113,7 @@ class Sink:
         """Ids for n new rows after the largest: on SQLite the write lock keeps them ours; on
         PostgreSQL only while the table is locked for a deferred import (`defer_indexes`),
         else the table's sequence hands them out."""
+        assert self._in_flight is None or self._next_id is not None, "the connection is busy"
         if self.pg and not self._locked:
             cur = self.raw.cursor()
             cur.execute(
@@ -129,14 +143,27 @@ class Sink:
             self.raw.cursor().execute(f"PRAGMA threads={_SORTER_THREADS}")
 
     def end(self) -> None:
-        if self._behind is not None:  # an error may leave a COPY in flight: let it finish
-            if self._in_flight is not None:
-                self._in_flight.exception()
-            self._behind.shutdown()
-            self._behind = self._in_flight = None
+        if self._behind is not None:  # an error may leave a chunk in flight: let it finish
+            self._join_thread()
         if not self.pg:
             self.raw.cursor().execute(f"PRAGMA cache_size=-{_DEFAULT_CACHE_KIB}")
             self.raw.cursor().execute("PRAGMA threads=0")
+
+    def _join_thread(self) -> None:
+        """Wait for the COPY thread to finish its work, even through a second Ctrl-C: the
+        caller rolls back on the same connection next, which must not meet a COPY under way."""
+        interrupted = None
+        while True:
+            try:
+                if self._in_flight is not None:
+                    self._in_flight.exception()
+                self._behind.shutdown()
+                break
+            except KeyboardInterrupt as exc:
+                interrupted = exc
+        self._behind = self._in_flight = None
+        if interrupted is not None:
+            raise interrupted
 
     def defer_indexes(self, expected_rows: int) -> None:
         """For an import larger than the table: drop the table's secondary indexes now and
@@ -325,6 +352,7 @@ class Sink:
         """PostgreSQL: whether a chunk's keys are looked up before its rows are numbered: in a
         table with rows that this import does not lock, until a chunk brings new rows."""
         if self._precheck is None:
+            assert self._in_flight is None, "the connection is the COPY thread's"
             cur = self.raw.cursor()
             cur.execute(f"SELECT EXISTS (SELECT 1 FROM {self.table.name})")
             self._precheck = not self._locked and cur.fetchone()[0]
@@ -359,18 +387,18 @@ class Sink:
     @property
     def streams(self) -> bool:
         """PostgreSQL, the table locked for this import (`defer_indexes`) and no stored key met
-        yet: a chunk is COPYed straight into the table by `copy_behind`."""
+        yet: a chunk is COPYed straight into the table (`straight`)."""
         return self.pg and self._locked and self._direct
 
-    def copy_behind(self, rows: list[tuple], layer: str, hits) -> Behind:
-        """COPY a chunk straight into the locked table, with no staging table and no `INSERT
-        ... ON CONFLICT` (farm-bench, 300,000 rows into a store holding the places: 0.85x the
-        wall time of staging every chunk), and its assignments (`hits`: index into `rows`,
-        place, round) after it, in a thread of its own, so that the server stores this chunk
-        while the caller reads and checks the next one. The COPY data is made here, in the
-        caller's thread: made in the sending thread, it held the GIL the reading needs (two
-        rounds: wall 0.99 and 1.02). The thread only writes it and waits for the server.
-        `settle` gives the outcome; until then the connection is the thread's."""
+    def straight(self, rows: list[tuple], layer: str, hits) -> Behind:
+        """A chunk to COPY straight into the locked table, with no staging table and no
+        `INSERT ... ON CONFLICT` (farm-bench, 300,000 rows into a store holding the places:
+        0.85x the wall time of staging every chunk), and its assignments (`hits`: index into
+        `rows`, place, round) after it. `send` hands it to a thread of its own, so that the
+        server stores this chunk while the caller reads and checks the next one. The COPY data
+        is made here, in the caller's thread: made in the sending thread, it held the GIL the
+        reading needs (two rounds: wall 0.99 and 1.02). The thread only writes it and waits
+        for the server. The rows' ids are taken here."""
         n = len(rows)
         ids = self._allocate(n)
         now = self.now.isoformat()
@@ -388,23 +416,23 @@ class Sink:
                 "record_id": ids[j][order],
             },
         )
-        return self._submit(Behind(None, ids), self._send_straight, records, links)
+        return Behind(self._send_straight, (records, links), ids)
 
-    def checks_behind(self) -> bool:
-        """PostgreSQL, a re-import (`_prechecking`): a chunk's keys are looked up by
-        `check_behind`."""
+    @property
+    def checks(self) -> bool:
+        """PostgreSQL, a re-import (`_prechecking`): a chunk's keys are looked up (`check`)."""
         return self.pg and not self._locked and self._prechecking()
 
-    def check_behind(self, rows: list[tuple]) -> Behind:
-        """A re-import's chunk: stage its rows without ids and count, in the server, the rows
-        whose key is stored and the rows equal to their stored row, in the COPY thread, while
-        the caller reads and checks the next chunk (`copy_behind`). `settle` says whether every
-        row was met and equal: the chunk is then settled as duplicates; if not, the caller
-        stores it as any other (`insert`), which looks again."""
+    def check(self, rows: list[tuple]) -> Behind:
+        """A re-import's chunk to look up: `send` stages its rows without ids and counts, in
+        the server, the rows whose key is stored and the rows equal to their stored row, in
+        the COPY thread, while the caller reads and checks the next chunk (`straight`).
+        `settle` says whether every row was met and equal: the chunk is then settled as
+        duplicates; if not, the caller stores it as any other (`insert`), which looks again."""
         n = len(rows)
         values = dict(zip(self.row_columns, zip(*rows, strict=True), strict=True))
         staged = _payload(self._stage_types, {"pos": np.arange(n), **values})
-        return self._submit(Behind(None, None), self._send_check, staged, n)
+        return Behind(self._send_check, (staged, n), None)
 
     def _send_check(self, staged: Payload, n: int) -> bool:
         cur = self.raw.cursor()
@@ -412,11 +440,18 @@ class Sink:
         met, same = self._met_and_same(cur, staged)
         return met == same == n
 
-    def _submit(self, sent: Behind, job, *args) -> Behind:
+    def still_to_send(self, chunk: Behind) -> bool:
+        """Whether a chunk made (`straight`, `check`) before the chunk before it was settled is
+        still to be sent that way: not when that one turned the import to the staged way."""
+        return self.streams if chunk.ids is not None else self.checks
+
+    def send(self, chunk: Behind) -> None:
+        """Hand a chunk to the COPY thread; the connection is the thread's until `settle`. One
+        chunk at a time: the ids handed back on a conflict are those of the chunk in flight."""
+        assert self._in_flight is None, "a chunk is in flight already"
         if self._behind is None:
             self._behind = ThreadPoolExecutor(1, thread_name_prefix="lagesbild-copy")
-        sent.future = self._in_flight = self._behind.submit(job, *args)
-        return sent
+        chunk.future = self._in_flight = self._behind.submit(chunk.job, *chunk.args)
 
     def _send_straight(self, records: Payload, links: Payload) -> bool:
         """In the COPY thread: the chunk and its assignments under a savepoint. False when a
@@ -438,17 +473,17 @@ class Sink:
         return True
 
     def settle(self, sent: Behind) -> bool:
-        """Wait for a chunk of `copy_behind` or `check_behind`: whether it was done whole (went
-        in; met stored and equal). A straight COPY that met a stored key hands its ids out
-        again (no other chunk took any since), and this chunk and the rest of the import go
-        the staged way (`insert`)."""
+        """Wait for a chunk sent: whether it was done whole (went in; met stored and equal). A
+        straight COPY that met a stored key hands its ids out again, and those of a chunk made
+        after it (`still_to_send` then says no to that one), and this chunk and the rest of
+        the import go the staged way (`insert`)."""
         try:
             done = sent.future.result()
         finally:
             self._in_flight = None
         if not done and sent.ids is not None:
             self._direct = False
-            self._next_id -= len(sent.ids)
+            self._next_id = int(sent.ids[0])
         return done
 
     def insert_assignments(self, layer: str, record_ids, place_ids, round_ids) -> None:
@@ -599,33 +634,42 @@ class Payload:
 
 @dataclass
 class Behind:
-    """A chunk sent to the COPY thread: the work under way, and the ids its rows hold (a
-    straight COPY; None for a re-import's check)."""
+    """A chunk's work for the COPY thread (`Sink.straight`, `Sink.check`): the job and its
+    arguments, the ids its rows hold (a straight COPY; None for a re-import's check), and the
+    work under way once sent."""
 
-    future: Future | None
+    job: Callable[..., bool]
+    args: tuple
     ids: np.ndarray | None
+    future: Future | None = None
 
 
 def arrow_types(table: Table) -> dict[str, pa.DataType]:
-    """The Arrow type whose COPY binary form each column of `table` reads: binary COPY has no
-    type tags, so an int8 sent to an int4 column would be refused."""
+    """The Arrow type whose COPY binary form each column of `table` reads. Binary COPY has no
+    type tags: the server reads each value with its column's own receive function, so an int8
+    sent to an int4 column would be refused, and a text sent to a bytea one stored as its
+    characters. A column of a type not listed here is refused (ValueError)."""
     out: dict[str, pa.DataType] = {}
     for column in table.columns:
         kind = column.type
         if isinstance(kind, Geometry):
             out[column.name] = pa.binary()  # EWKB, what PostGIS's binary input reads
-        elif isinstance(kind, UTCDateTime | DateTime):
+        elif isinstance(kind, UTCDateTime) or (isinstance(kind, DateTime) and kind.timezone):
             out[column.name] = pa.timestamp("us", tz="UTC")
+        elif isinstance(kind, DateTime):
+            out[column.name] = pa.timestamp("us")
         elif isinstance(kind, BigInteger):
             out[column.name] = pa.int64()
-        elif isinstance(kind, Integer):
+        elif isinstance(kind, Integer) and not isinstance(kind, SmallInteger):
             out[column.name] = pa.int32()
-        elif isinstance(kind, Float):
-            out[column.name] = pa.float64()
+        elif isinstance(kind, Float) and not isinstance(kind, REAL) and (kind.precision or 53) > 24:
+            out[column.name] = pa.float64()  # double precision, not real
         elif isinstance(kind, Boolean):
             out[column.name] = pa.bool_()
-        else:
+        elif isinstance(kind, String):  # VARCHAR, TEXT, Enum
             out[column.name] = pa.string()
+        else:
+            raise ValueError(f"no COPY binary form for {table.name}.{column.name} ({kind})")
     return out
 
 
@@ -633,25 +677,26 @@ def _payload(types: dict[str, pa.DataType], columns: dict[str, Any]) -> Payload:
     """COPY data for columns (numpy arrays or sequences) in COPY's binary format, encoded from
     Arrow arrays in Rust by pgpq (`types`: `arrow_types`). Against CSV written by Arrow, per
     75,000 crimes: 26 ms of encoding instead of ~350 ms, and the server reads it in ~0.65x
-    the time (no text to parse for times, numbers and the EWKB). Times come as UTC text
-    (`Sink.dt`, `parsers.instants`), which Arrow parses."""
+    the time (no text to parse for times, numbers and the EWKB). Times come as UTC text (the
+    column parsers' and `_driver_row`'s `...+00`, the bookkeeping's `isoformat()`), which
+    Arrow parses to the microsecond; numbers are cast safely, so a fraction in an integer
+    column is refused, not cut."""
     from pgpq import ArrowToPostgresBinaryEncoder
 
     names = list(columns)
     n = len(next(iter(columns.values()))) if columns else 0
     try:
-        arrays = {}
-        for c, v in columns.items():
-            kind = types[c]
-            if pa.types.is_timestamp(kind) and not isinstance(v, np.ndarray):
-                arrays[c] = pc.cast(pa.array(v, pa.string()), kind)
-            else:
-                arrays[c] = pa.array(v, type=kind)
-        data = pa.table(arrays)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
-        # values of mixed types: psycopg adapts them row by row, the text way (EWKB as hex)
-        rows = zip(*(_as_text(v) for v in columns.values()), strict=True)
-        return Payload(names, n, text=list(rows))
+        data = pa.table({c: _arrow(v, types[c]) for c, v in columns.items()})
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
+        # values Arrow will not take as the column's type: psycopg adapts them row by row,
+        # the text way (a point's EWKB as hex, as PostGIS reads a geometry's text)
+        hexed = [
+            [v.hex() if isinstance(v, bytes) else v for v in values]
+            if types[c] == pa.binary()
+            else values
+            for c, values in columns.items()
+        ]
+        return Payload(names, n, text=list(zip(*hexed, strict=True)))
     encoder = ArrowToPostgresBinaryEncoder(data.schema)
     parts = [encoder.write_header()]
     parts.extend(encoder.write_batch(batch) for batch in data.to_batches())
@@ -659,8 +704,13 @@ def _payload(types: dict[str, pa.DataType], columns: dict[str, Any]) -> Payload:
     return Payload(names, n, binary=b"".join(parts))
 
 
-def _as_text(values) -> list:
-    return [v.hex() if isinstance(v, bytes) else v for v in values]
+def _arrow(values, kind: pa.DataType) -> pa.Array:
+    if pa.types.is_timestamp(kind) and not isinstance(values, np.ndarray):
+        return pc.cast(pa.array(values, pa.string()), kind)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        # typed at once, Arrow would cut 1.7 to 1 in an integer column; a safe cast refuses it
+        return pa.array(values).cast(kind)
+    return pa.array(values, type=kind)
 
 
 def _send(cur, table: str, data: Payload) -> None:
