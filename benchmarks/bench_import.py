@@ -222,6 +222,10 @@ def main() -> None:
                     runs.setdefault((kind, "lagesbild PostGIS"), []).append(
                         bench_lagesbild(url, places, path, n)
                     )
+                    # dropped at once: else the server's autovacuum takes the imported rows up
+                    # a few seconds to a minute later and works for seconds on the second core,
+                    # under whatever runs then (the peer, or the next file's SQLite import)
+                    pg.drop_database(f"bench_{kind}_{r}")
                 gp = bench_geopandas(places, path, folder / f"gp_{kind}.gpkg", n)
                 runs.setdefault((kind, "geopandas pipeline"), []).append(gp)
                 done = {k[1]: round(v[-1]["seconds"], 2) for k, v in runs.items() if k[0] == kind}
