@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pyarrow as pa
 import pytest
+import shapely
 from sqlalchemy import (
     REAL,
     Column,
@@ -94,9 +95,8 @@ def test_copy_data_reads_back_as_given(store, mixed):
     if store.backend != "postgis":
         pytest.skip("COPY is PostgreSQL's")
     table = _target(store)
-    ewkb = sink.Sink.points(
-        type("PgSink", (), {"pg": True})(), np.array([18.0649, 18.1]), np.array([59.3326, 59.4])
-    )
+    points = shapely.set_srid(shapely.points([18.0649, 18.1], [59.3326, 59.4]), 4326)
+    ewkb = list(shapely.to_wkb(points, include_srid=True))
     columns = {
         "id": np.array([1, 2]),
         "label": ['a "quoted", text', None],

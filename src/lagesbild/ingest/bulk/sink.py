@@ -318,7 +318,7 @@ class Sink:
         cols = ", ".join(f'"{c}"' for c in self.row_columns)
         n = len(rows)
         self._all_same = False
-        values = dict(zip(self.row_columns, zip(*rows, strict=True), strict=True))
+        values = self._columns(rows)
         self._stage(cur, n)
         if self._prechecking():
             # A table with rows, not locked: ids would come from the sequence, one nextval per
@@ -347,6 +347,10 @@ class Sink:
             stored[[r[0] for r in cur.fetchall()]] = True
         ids[~stored] = -1
         return stored, ids
+
+    def _columns(self, rows: list[tuple]) -> dict[str, tuple]:
+        """PostgreSQL: driver rows as the columns COPY data is made of."""
+        return dict(zip(self.row_columns, zip(*rows, strict=True), strict=True))
 
     def _prechecking(self) -> bool:
         """PostgreSQL: whether a chunk's keys are looked up before its rows are numbered: in a
@@ -401,21 +405,11 @@ class Sink:
         for the server. The rows' ids are taken here."""
         n = len(rows)
         ids = self._allocate(n)
-        now = self.now.isoformat()
-        values = dict(zip(self.row_columns, zip(*rows, strict=True), strict=True))
-        book = {"created_at": [now] * n, "updated_at": [now] * n, "created_by": [self.user_id] * n}
-        records = _payload(self._types, {"id": ids, **values, **book})
+        now = np.full(n, np.datetime64(self.now.replace(tzinfo=None), "us"))  # UTC already
+        book = {"created_at": now, "updated_at": now, "created_by": [self.user_id] * n}
+        records = _payload(self._types, {"id": ids, **self._columns(rows), **book})
         j, place_ids, round_ids = hits
-        order = np.lexsort((ids[j], round_ids, place_ids))  # the primary key's order
-        links = _payload(
-            self._link_types,
-            {
-                "layer": [layer] * len(order),
-                "place_id": place_ids[order],
-                "round_id": round_ids[order],
-                "record_id": ids[j][order],
-            },
-        )
+        links = _payload(self._link_types, _links(layer, ids[j], place_ids, round_ids))
         return Behind(self._send_straight, (records, links), ids)
 
     @property
@@ -429,10 +423,8 @@ class Sink:
         the COPY thread, while the caller reads and checks the next chunk (`straight`).
         `settle` says whether every row was met and equal: the chunk is then settled as
         duplicates; if not, the caller stores it as any other (`insert`), which looks again."""
-        n = len(rows)
-        values = dict(zip(self.row_columns, zip(*rows, strict=True), strict=True))
-        staged = _payload(self._stage_types, {"pos": np.arange(n), **values})
-        return Behind(self._send_check, (staged, n), None)
+        staged = _payload(self._stage_types, {"pos": np.arange(len(rows)), **self._columns(rows)})
+        return Behind(self._send_check, (staged, len(rows)), None)
 
     def _send_check(self, staged: Payload, n: int) -> bool:
         cur = self.raw.cursor()
@@ -489,11 +481,9 @@ class Sink:
     def insert_assignments(self, layer: str, record_ids, place_ids, round_ids) -> None:
         if not len(record_ids):
             return
-        order = np.lexsort((record_ids, round_ids, place_ids))  # the primary key's order
+        links = _links(layer, record_ids, place_ids, round_ids)
         cur = self.raw.cursor()
         if self.pg:
-            cols = {"place_id": place_ids[order], "round_id": round_ids[order]}
-            links = {"layer": [layer] * len(order), **cols, "record_id": record_ids[order]}
             _send(cur, "assignments", _payload(self._link_types, links))
             return
 
@@ -502,7 +492,7 @@ class Sink:
             values = _values_sql(rows, [f"'{layer}'", 0, 1, 2], 3, shared)
             return f"INSERT INTO assignments (layer, place_id, round_id, record_id) VALUES {values}"
 
-        columns = (place_ids[order], round_ids[order], record_ids[order])
+        columns = (links["place_id"], links["round_id"], links["record_id"])
         _multirow(cur, sql, [c.tolist() for c in columns])
 
     def _same_sql(self) -> str:
@@ -552,6 +542,18 @@ class Sink:
         return np.fromiter(
             (stored.get(rows[j][0]) == rows[j] for j in again), dtype=bool, count=len(again)
         )
+
+
+def _links(layer: str, record_ids, place_ids, round_ids) -> dict[str, Any]:
+    """The assignments' columns, in their primary key's order (the index is then appended to,
+    not written all over)."""
+    order = np.lexsort((record_ids, round_ids, place_ids))
+    return {
+        "layer": [layer] * len(order),
+        "place_id": place_ids[order],
+        "round_id": round_ids[order],
+        "record_id": record_ids[order],
+    }
 
 
 def _one_value(column) -> bool:
