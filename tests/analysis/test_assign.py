@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import shapely
 
-from lagesbild.analysis.assign import assign_points, count_in_polygons
+from lagesbild.analysis.assign import PolygonGrid, assign_points, count_in_polygons
 
 
 def _reference(x, y, polys, predicate="within"):
@@ -56,3 +56,39 @@ def test_empty_inputs():
     assert a.point_index.size == 0 and a.counts().tolist() == [0]
     b = assign_points(np.array([0.5]), np.array([0.5]), [shapely.Polygon()])
     assert b.point_index.size == 0
+
+
+def test_a_grid_laid_once_assigns_batch_after_batch_as_strtree():
+    """`PolygonGrid` (an import's chunks): its grid covers the polygons, not the points, so
+    points beyond the polygons, NaN and a batch wholly outside must still come out right."""
+    rng = np.random.default_rng(5)
+    centres = shapely.points(rng.uniform(200, 800, (40, 2)))
+    polys = shapely.buffer(centres, rng.uniform(10, 120, 40), quad_segs=6)
+    polys[2] = shapely.difference(polys[2], shapely.buffer(centres[2], 6))  # a hole
+    polys = np.append(polys, [None, shapely.Polygon()])  # no geometry, empty: in no pair
+    grid = PolygonGrid(polys)
+    for size in (1, 7, 5000):
+        x, y = rng.uniform(-100, 1100, size), rng.uniform(-100, 1100, size)
+        x[::5] = np.nan
+        a = grid.assign(x, y)
+        ok = ~np.isnan(x)
+        p, q = _reference(x[ok], y[ok], polys[:40])
+        np.testing.assert_array_equal(a.point_index, np.flatnonzero(ok)[p])
+        np.testing.assert_array_equal(a.polygon_index, q)
+        assert a.n_points == size and a.n_polygons == 42
+    assert grid.assign(np.array([5000.0]), np.array([5000.0])).point_index.size == 0
+    b = PolygonGrid(polys[:40], include_boundary=True)
+    edge = shapely.get_coordinates(shapely.get_exterior_ring(polys[0]))[:20]  # on a boundary
+    got = b.assign(edge[:, 0], edge[:, 1])
+    p, q = _reference(edge[:, 0], edge[:, 1], polys[:40], predicate="intersects")
+    np.testing.assert_array_equal(got.point_index, p)
+    np.testing.assert_array_equal(got.polygon_index, q)
+    assert set(p.tolist()) == set(range(20))
+    assert PolygonGrid([]).assign(np.array([1.0]), np.array([1.0])).point_index.size == 0
+
+
+def test_a_grid_of_fine_cells_stays_within_its_bound():
+    grid = PolygonGrid([shapely.box(0, 0, 1000, 1000)], cell_size=0.001, max_cells=10_000)
+    assert grid.nx * grid.ny <= 10_201  # 101 x 101 at most: the cell grew to 10
+    a = grid.assign(np.array([500.5, 999.99, 1000.5]), np.array([1.0, 999.99, 1.0]))
+    assert a.point_index.tolist() == [0, 1]

@@ -4,6 +4,11 @@ in the reading process reaches the caller and leaves the store unchanged."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
 import pytest
 from sqlalchemy import func, select
 
@@ -15,7 +20,7 @@ from lagesbild.store.schema import assignments, crimes
 
 from .conftest import write_places_geojson
 
-pytestmark = pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
 
 def _csv(path, n: int = 3000):
@@ -97,3 +102,48 @@ def test_an_error_in_the_reading_process_reaches_the_caller(store, tmp_path, mon
         import_file(store, "crimes", path)
     assert used and not calls  # prepared in the child only
     assert _snapshot(store) == ([], 0)
+
+
+def test_the_import_command_reads_a_big_csv_in_a_second_process(tmp_path, monkeypatch):
+    """`lagesbild import` shows its progress bar without a redrawing thread: a second thread
+    would keep the reading process from being forked (`overlap.available`)."""
+    from typer.testing import CliRunner
+
+    from lagesbild.cli import app
+    from lagesbild.store.lifecycle import init_store
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    init_store(url).dispose()
+    path = _csv(tmp_path / "crimes.csv", n=12_000)  # big enough for a progress bar
+    used: list = []
+    real_check = overlap.available
+    _force(monkeypatch, True, used)
+    monkeypatch.setattr(overlap, "available", real_check)  # the thread check as it is
+    monkeypatch.setattr(overlap, "_free_core", lambda cores: True)  # whatever else runs here
+    res = CliRunner().invoke(app, ["import", "crimes", str(path), "--db", url])
+    assert res.exit_code == 0, res.output
+    assert path.stat().st_size > 400_000  # the bar was shown (`import_command`)
+    assert used  # forked: no other thread was running
+    assert "stored" in res.output
+
+
+def test_a_busy_machine_has_no_core_for_the_reading_process(monkeypatch):
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    monkeypatch.setattr(overlap, "_running_tasks", lambda: 1)  # this process alone
+    assert overlap._free_core(2)
+    monkeypatch.setattr(overlap, "_running_tasks", lambda: 2)  # and one more: 2 cores full
+    assert not overlap._free_core(2) and overlap._free_core(3)
+    monkeypatch.undo()
+    if not os.path.exists("/proc/loadavg"):
+        return
+    spinning = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores - 1)
+    ]
+    try:
+        time.sleep(0.3)  # all of them running
+        assert not overlap._free_core(cores)
+        assert not overlap.available()
+    finally:
+        for p in spinning:
+            p.kill()
+            p.wait()

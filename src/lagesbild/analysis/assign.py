@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-__all__ = ["Assignment", "assign_points", "count_in_polygons"]
+__all__ = ["Assignment", "PolygonGrid", "assign_points", "count_in_polygons"]
 
 
 @dataclass(frozen=True)
@@ -47,16 +47,19 @@ class Assignment:
         ]
 
 
-def _gather(order: np.ndarray, starts: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    """Point indices in ``cells``, from the counting-sorted ``order`` and cell ``starts``."""
+def _gather(
+    order: np.ndarray, starts: np.ndarray, cells: np.ndarray, polys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The point indices in ``cells`` (from the counting-sorted ``order`` and the cells'
+    ``starts``), each with the polygon of its cell pair."""
     lo, hi = starts[cells], starts[cells + 1]
     n = hi - lo
     keep = n > 0
-    lo, n = lo[keep], n[keep]
+    lo, n, polys = lo[keep], n[keep], polys[keep]
     if n.size == 0:
-        return np.empty(0, dtype=np.int64)
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     offs = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(n.sum())
-    return order[offs]
+    return order[offs], np.repeat(polys, n)
 
 
 def _auto_cell(bounds: np.ndarray, extent: tuple[float, float, float, float], n: int) -> float:
@@ -66,6 +69,109 @@ def _auto_cell(bounds: np.ndarray, extent: tuple[float, float, float, float], n:
     finest = math.sqrt(area / max(n, 1))
     med = float(np.median(side)) / 8 if side.size and np.median(side) > 0 else finest
     return max(med, finest)
+
+
+class PolygonGrid:
+    """Polygons laid on a regular grid once, to assign many batches of points (an import's
+    chunks) without classifying the grid's cells again for each batch.
+
+    The grid covers ``extent`` (default: the polygons' bounds; a point outside it is in no
+    polygon) with square cells of side ``cell_size`` (default: an eighth of the median
+    polygon's bounding-box side, no more than ``max_cells`` cells). For each polygon, the cells
+    of its bounding box are classified once: inside its interior (``contains_properly``), on
+    its boundary (``intersects``), or neither. :meth:`assign` then buckets the points (a
+    counting sort by cell), takes the points of the inner cells without a test and tests
+    those of the boundary cells with ``contains_xy`` (or ``intersects_xy``), all polygons in
+    one vectorised call.
+    """
+
+    def __init__(
+        self,
+        polygons: Sequence[shapely.Geometry] | np.ndarray,
+        *,
+        include_boundary: bool = False,
+        cell_size: float | None = None,
+        extent: tuple[float, float, float, float] | None = None,
+        max_cells: int = 1 << 20,
+    ) -> None:
+        self.polygons = np.asarray(polygons, dtype=object).ravel()
+        self.include_boundary = include_boundary
+        m = self.polygons.size
+        live = np.array([p is not None and not p.is_empty for p in self.polygons], dtype=bool)
+        bounds = shapely.bounds(self.polygons) if m else np.zeros((0, 4))
+        if extent is None and live.any():
+            b = bounds[live]
+            extent = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+        self.extent = extent
+        # (cell, polygon) pairs of the polygons' inner and boundary cells, by cell
+        self.inner_cell = self.inner_poly = self.edge_cell = self.edge_poly = np.empty(
+            0, dtype=np.int64
+        )
+        if extent is None or not live.any():
+            self.nx = self.ny = 0
+            return
+        width, height = extent[2] - extent[0], extent[3] - extent[1]
+        # no finer than max_cells cells: the bucket array has one entry per cell
+        s = max(cell_size or 0, _auto_cell(bounds[live], extent, max_cells), 1e-12)
+        self.cell = s
+        self.nx, self.ny = int(width // s) + 1, int(height // s) + 1
+        pairs: dict[bool, tuple[list, list]] = {True: ([], []), False: ([], [])}
+        for j in np.flatnonzero(live).tolist():
+            poly = self.polygons[j]
+            c0, r0 = np.floor((bounds[j, :2] - extent[:2]) / s).astype(int)
+            c1, r1 = np.floor((bounds[j, 2:] - extent[:2]) / s).astype(int)
+            c0, r0, c1, r1 = max(c0, 0), max(r0, 0), min(c1, self.nx - 1), min(r1, self.ny - 1)
+            if c0 > c1 or r0 > r1:
+                continue
+            rr, cc = np.mgrid[r0 : r1 + 1, c0 : c1 + 1].reshape(2, -1)
+            cells = rr * self.nx + cc
+            boxes = shapely.box(
+                extent[0] + cc * s,
+                extent[1] + rr * s,
+                extent[0] + (cc + 1) * s,
+                extent[1] + (rr + 1) * s,
+            )
+            shapely.prepare(poly)
+            inner = shapely.contains_properly(poly, boxes)
+            edge = ~inner & shapely.intersects(poly, boxes)
+            for kind, mask in ((True, inner), (False, edge)):
+                pairs[kind][0].append(cells[mask])
+                pairs[kind][1].append(np.full(int(mask.sum()), j, dtype=np.int64))
+
+        def joined(kind: bool) -> tuple[np.ndarray, np.ndarray]:
+            cells, polys = pairs[kind]
+            if not cells:
+                return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+            c, q = np.concatenate(cells).astype(np.int64), np.concatenate(polys)
+            o = np.argsort(c, kind="stable")
+            return c[o], q[o]
+
+        self.inner_cell, self.inner_poly = joined(True)
+        self.edge_cell, self.edge_poly = joined(False)
+
+    def assign(self, x: np.ndarray, y: np.ndarray) -> Assignment:
+        """Every (point, polygon) pair with the point inside the polygon, as
+        :func:`assign_points`."""
+        xa, ya = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+        n, m = xa.size, self.polygons.size
+        empty = np.empty(0, dtype=np.int64)
+        if n == 0 or self.nx == 0:
+            return Assignment(empty, empty, n, m)
+        ext, s, nx, ny = self.extent, self.cell, self.nx, self.ny
+        with np.errstate(invalid="ignore"):
+            col = np.floor((xa - ext[0]) / s)
+            row = np.floor((ya - ext[1]) / s)
+            ok = (col >= 0) & (col < nx) & (row >= 0) & (row < ny)  # NaN fails all four
+        cid = np.where(ok, row * nx + col, nx * ny).astype(np.int64)  # outside: a last bucket
+        order = np.argsort(cid, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(np.bincount(cid, minlength=nx * ny + 1))])
+        pin, qin = _gather(order, starts, self.inner_cell, self.inner_poly)
+        cand, qc = _gather(order, starts, self.edge_cell, self.edge_poly)
+        test = shapely.intersects_xy if self.include_boundary else shapely.contains_xy
+        hit = test(self.polygons[qc], xa[cand], ya[cand]) if cand.size else np.zeros(0, bool)
+        p, q = np.concatenate([pin, cand[hit]]), np.concatenate([qin, qc[hit]])
+        srt = np.lexsort((q, p))
+        return Assignment(p[srt], q[srt], n, m)
 
 
 def assign_points(
@@ -96,51 +202,18 @@ def assign_points(
     ([0, 1, 1, 2], [0, 0, 1, 1])
     """
     xa, ya = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
-    polys = np.asarray(polygons, dtype=object)
+    polys = np.asarray(polygons, dtype=object).ravel()
     n, m = xa.size, polys.size
-    empty = np.empty(0, dtype=np.int64)
-    if n == 0 or m == 0:
-        return Assignment(empty, empty, n, m)
     ok = np.isfinite(xa) & np.isfinite(ya)
-    ext = (xa[ok].min(), ya[ok].min(), xa[ok].max(), ya[ok].max())
-    bounds = shapely.bounds(polys)
-    s = cell_size or _auto_cell(bounds, ext, n)
-    nx = int((ext[2] - ext[0]) // s) + 1
-    ny = int((ext[3] - ext[1]) // s) + 1
-    col = np.where(ok, (xa - ext[0]) // s, -1).astype(np.int64)
-    row = np.where(ok, (ya - ext[1]) // s, -1).astype(np.int64)
-    cid = np.where(ok, row * nx + col, nx * ny)  # invalid points go to a sentinel bucket
-    order = np.argsort(cid, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(np.bincount(cid, minlength=nx * ny + 1))])
-    test = shapely.intersects_xy if include_boundary else shapely.contains_xy
-    out_p, out_q = [], []
-    for j, poly in enumerate(polys):
-        if poly is None or poly.is_empty:
-            continue
-        c0, r0 = np.floor((bounds[j, :2] - ext[:2]) / s).astype(int)
-        c1, r1 = np.floor((bounds[j, 2:] - ext[:2]) / s).astype(int)
-        c0, r0, c1, r1 = max(c0, 0), max(r0, 0), min(c1, nx - 1), min(r1, ny - 1)
-        if c0 > c1 or r0 > r1:
-            continue
-        rr, cc = np.mgrid[r0 : r1 + 1, c0 : c1 + 1].reshape(2, -1)
-        cells = rr * nx + cc
-        boxes = shapely.box(
-            ext[0] + cc * s, ext[1] + rr * s, ext[0] + (cc + 1) * s, ext[1] + (rr + 1) * s
-        )
-        shapely.prepare(poly)
-        inner = shapely.contains_properly(poly, boxes)
-        edge = ~inner & shapely.intersects(poly, boxes)
-        pin = _gather(order, starts, cells[inner])
-        cand = _gather(order, starts, cells[edge])
-        hit = cand[test(poly, xa[cand], ya[cand])]
-        pts = np.concatenate([pin, hit])
-        out_p.append(pts)
-        out_q.append(np.full(pts.size, j, dtype=np.int64))
-    if not out_p:
+    if n == 0 or m == 0 or not ok.any():
+        empty = np.empty(0, dtype=np.int64)
         return Assignment(empty, empty, n, m)
-    p, q = np.concatenate(out_p), np.concatenate(out_q)
-    srt = np.lexsort((q, p))
-    return Assignment(p[srt], q[srt], n, m)
+    # the grid covers the points only: a polygon's cells outside them are never looked at
+    ext = (xa[ok].min(), ya[ok].min(), xa[ok].max(), ya[ok].max())
+    live = [p is not None and not p.is_empty for p in polys]
+    s = cell_size or _auto_cell(shapely.bounds(polys[live]), ext, n)
+    grid = PolygonGrid(polys, include_boundary=include_boundary, cell_size=s, extent=ext)
+    return grid.assign(xa, ya)
 
 
 def count_in_polygons(

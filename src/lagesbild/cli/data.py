@@ -15,6 +15,7 @@ from rich.table import Table
 from lagesbild.cli.options import DbOption, console, open_store_cli
 
 PROGRESS_FROM = 5_000  # rows: smaller files get no progress bar
+_REDRAW_S = 0.1  # the bar is redrawn by the import as it goes, at most this often
 
 
 @contextmanager
@@ -32,12 +33,21 @@ def _progress(label: str, total: int | None, enabled: bool):
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        # no redrawing thread: a big CSV is read in a forked process (`ingest.bulk.overlap`),
+        # which a second thread would forbid
+        auto_refresh=False,
     ) as bar:
         task = bar.add_task(label, total=total, rate="")
 
+        shown = [0.0]
+
         def update(done: int) -> None:
-            rate = done / max(time.perf_counter() - start, 1e-9)
+            now = time.perf_counter()
+            rate = done / max(now - start, 1e-9)
             bar.update(task, completed=done, rate=f"{rate:,.0f} rows/s")
+            if now - shown[0] >= _REDRAW_S:
+                bar.refresh()
+                shown[0] = now
 
         yield update
 

@@ -29,7 +29,11 @@ from shapely.geometry.base import BaseGeometry
 from lagesbild.domain.values import UNSAFE_START
 from lagesbild.ingest.sources import FileProblem, Source, wrong_width
 
-BLOCK = 4 << 20  # bytes of CSV per chunk (~50,000 rows of a police extract)
+# bytes of CSV per chunk (~18,000 rows of a police extract): the reading process
+# (`bulk.overlap`) hands the first chunk over soon, and the last one leaves little for the
+# writer alone (farm-bench, 300,000 rows with the reading process: wall 0.90 against 4 MiB
+# chunks; in one process no slower, 0.98)
+BLOCK = 1 << 20
 
 
 @dataclass
@@ -95,8 +99,9 @@ class CsvColumns:
     @classmethod
     def open(cls, source: Source, owner: str | None = None) -> CsvColumns | None:
         """Columns of `source` if Arrow reads it exactly as the `csv` module does, line
-        numbers included: the header on the first line, more than one column, and no blank
-        line before the end (Arrow skips blank lines without counting them); else None."""
+        numbers included: the header on the first line, more than one column, no blank line
+        before the end (Arrow skips blank lines without counting them) and no line of half a
+        chunk or more (Arrow refuses a row longer than its chunk); else None."""
         if source.kind != "csv" or source._csv is None or len(source.columns) < 2:
             return None
         if source._csv[0] not in ("utf-8-sig", "utf-8", "cp1252"):
@@ -113,6 +118,8 @@ class CsvColumns:
                     end -= 1
                 if any(mm.find(b, 0, end) != -1 for b in (b"\n\n", b"\n\r\n", b"\r\r")):
                     return None
+                if _has_line_over(mm, BLOCK // 2):
+                    return None  # Arrow's reader refuses a row longer than its chunk
                 quoted = mm.find(b'"') != -1
                 lines = _count_lines(mm) if quoted else 0  # only new lines in values need it
         return cls(source, owner, quoted, lines)
@@ -136,25 +143,29 @@ class CsvColumns:
             return "skip"
 
         quoted = self.quoted
-        reader = pacsv.open_csv(
-            source.path,
-            read_options=pacsv.ReadOptions(
-                use_threads=False,  # row numbers of bad rows are known only without threads
-                block_size=BLOCK,
-                skip_rows=1,
-                column_names=names,
-                encoding="utf8" if encoding.startswith("utf-8") else encoding,
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=quoted, invalid_row_handler=on_invalid
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                include_columns=names if quoted else list(dict.fromkeys(wanted.values())),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+
+        try:  # Arrow reads the first chunk at once
+            reader = pacsv.open_csv(
+                source.path,
+                read_options=pacsv.ReadOptions(
+                    use_threads=False,  # row numbers of bad rows are known only without threads
+                    block_size=BLOCK,
+                    skip_rows=1,
+                    column_names=names,
+                    encoding="utf8" if encoding.startswith("utf-8") else encoding,
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter, newlines_in_values=quoted, invalid_row_handler=on_invalid
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: pa.string() for n in names},
+                    include_columns=names if quoted else list(dict.fromkeys(wanted.values())),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            raise _arrow_problem(source.path, exc) from None
         last_line = self.last_line if quoted else None
         next_row = 2  # Arrow's row number (the header is row 1) of the next row
         extra_lines = 0  # newlines inside quoted values so far: line = row + extra_lines
@@ -216,6 +227,19 @@ def _unreadable(text: str, delimiter: str, width: int, wanted) -> dict[str, Any]
     return wrong_width(fields, width, wanted)
 
 
+def _has_line_over(mm: mmap.mmap, limit: int) -> bool:
+    """Whether a line of the file is longer than `limit` bytes. From the start of each line,
+    the last new line within `limit` bytes is looked for (a window at a time, from its end):
+    a few calls per chunk, however many lines it holds."""
+    pos, size = 0, len(mm)
+    while size - pos > limit:
+        last = mm.rfind(b"\n", pos, pos + limit + 1)
+        if last == -1:
+            return True
+        pos = last + 1
+    return False
+
+
 def _count_lines(mm: mmap.mmap) -> int:
     step = 16 << 20  # counted a slice at a time: never a copy of the whole file
     lines = sum(mm[i : i + step].count(b"\n") for i in range(0, len(mm), step))
@@ -232,9 +256,14 @@ def _unguard(column: pa.Array) -> pa.Array:
     return pc.replace_substring_regex(column, _GUARDED, r"\1")
 
 
+def _arrow_problem(path, exc: pa.ArrowInvalid) -> FileProblem:
+    """Arrow's complaint about the file, as a FileProblem naming it."""
+    return FileProblem(f"{path}: {str(exc).splitlines()[0]}")
+
+
 def _batches(reader, path) -> Iterator[pa.RecordBatch]:
     """The reader's batches; Arrow's complaint about the file as a FileProblem naming it."""
     try:
         yield from reader
     except pa.ArrowInvalid as exc:
-        raise FileProblem(f"{path}: {str(exc).splitlines()[0]}") from None
+        raise _arrow_problem(path, exc) from None
