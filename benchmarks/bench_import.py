@@ -107,10 +107,19 @@ def _measure(fn):
     return out
 
 
+def quiet_disk() -> None:
+    """Write out what earlier runs left to write before the next one is timed. The kernel
+    writes dirty pages back some seconds later; an import that commits (SQLite syncs its file
+    at a checkpoint) then waited behind the previous run's hundreds of MB: the same import
+    took 2.9 s and 5.4 s in one benchmark, right after the floor's two stores were written."""
+    os.sync()
+
+
 def run_process(cmd: list[str]) -> tuple[float, float]:
     """Run a whole process, as a user does, measured from outside: wall seconds (start-up and
     imports included) and its peak RSS in MiB (Linux carries the RSS peak of this process over
     into the child, so this process keeps nothing big)."""
+    quiet_disk()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -234,6 +243,7 @@ def main() -> None:
                 layout = LAYOUTS["as lagesbild keeps it"]
                 for source in ("Python", "SQL"):
                     db = folder / f"floor_{r}_{source}.sqlite"
+                    quiet_disk()
                     got, _, _ = _measure(
                         lambda db=db, source=source, layout=layout: store_rows(
                             db, _rows(n) if source == "Python" else None, layout, n
