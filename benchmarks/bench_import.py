@@ -111,8 +111,10 @@ def quiet_disk() -> None:
     """Write out what earlier runs left to write before the next one is timed. The kernel
     writes dirty pages back some seconds later; an import that commits (SQLite syncs its file
     at a checkpoint) then waited behind the previous run's hundreds of MB: the same import
-    took 2.9 s and 5.4 s in one benchmark, right after the floor's two stores were written."""
+    took 2.9 s and 5.4 s in one benchmark, right after the floor's two stores were written.
+    Then a moment for the kernel's own work after the sync."""
     os.sync()
+    time.sleep(1.0)
 
 
 def run_process(cmd: list[str]) -> tuple[float, float]:
