@@ -191,3 +191,47 @@ def _context(store):
     with store.read() as conn:
         resolver = Resolver(conn)
     return RowContext(store.tz, store.settings.region, store.taxonomy, resolver)
+
+
+def test_indexes_built_in_small_sorted_runs_are_whole_and_the_connection_is_given_back(
+    sqlite_store, monkeypatch
+):
+    """SQLite builds the deferred indexes with a small page cache, so that its sorter works in
+    small runs merged after (`restore_indexes`); the indexes hold every row, and the import's
+    settings of the connection are undone at the end."""
+    from sqlalchemy import text
+
+    monkeypatch.setattr(sink, "_SORT_CACHE_KIB", 64)  # a few pages: many runs to merge
+    n = 20_000
+    with sqlite_store.write() as conn:
+        org = conn.execute(text("SELECT MIN(id) FROM organisations")).scalar_one()
+        s = sink.Sink(conn, crimes, _context(sqlite_store))
+        s.begin()
+        s.defer_indexes(10 * n)
+        assert s._deferred  # the indexes are gone until the end
+        rows = [
+            (f"crimes:id:K{i}", f"K{i}", None, ("theft", "robbery")[i % 2],
+             f"2023-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:00:00.000000", None, None,
+             None, shapely.to_wkb(shapely.Point(18 + (i % 97) / 1e3, 59 + (i % 89) / 1e3)),
+             18 + (i % 97) / 1e3, 59 + (i % 89) / 1e3, org, "shared")
+            for i in range(n)
+        ]  # fmt: skip
+        stored, _ = s.insert(rows)
+        assert stored.all()
+        s.restore_indexes()
+        s.end()
+        raw = s.raw
+        assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        by_index = raw.execute(
+            "SELECT count(*) FROM crimes INDEXED BY ix_crimes_occurred_at "
+            "WHERE occurred_at >= '2023-03-01' AND occurred_at < '2023-04-01'"
+        ).fetchone()[0]
+        assert by_index == sum(1 for i in range(n) if i % 12 == 2)
+        settings = [raw.execute(f"PRAGMA {p}").fetchone()[0] for p in ("cache_size", "threads")]
+        spill = raw.execute("PRAGMA cache_spill").fetchone()[0]
+    fresh = sqlite3.connect(sqlite_store.url.split("///", 1)[1])
+    assert settings == [
+        fresh.execute(f"PRAGMA {p}").fetchone()[0] for p in ("cache_size", "threads")
+    ]
+    assert spill == fresh.execute("PRAGMA cache_spill").fetchone()[0]
+    fresh.close()
