@@ -98,7 +98,8 @@ _SQL_SOURCE = (
 def store_rows(path: Path, rows: list[tuple] | None, layout: dict, n: int) -> dict[str, float]:
     """Store n crime rows into a new store: `rows` bound from Python by `executemany`, or, with
     `rows` None, made by SQL inside SQLite (the engine's own cost, nothing of Python per row).
-    Index builds may use two sorter threads (`PRAGMA threads`), as the importer's do."""
+    Index builds may use two sorter threads (`PRAGMA threads`) and sort in runs of 4 MiB (the
+    page cache then), as the importer's do."""
     store = init_store(f"sqlite:///{path}")
     store.dispose()
     con = sqlite3.connect(path, isolation_level=None)
@@ -133,6 +134,8 @@ def store_rows(path: Path, rows: list[tuple] | None, layout: dict, n: int) -> di
             rows,
         )
     t1 = time.perf_counter()
+    con.execute("PRAGMA cache_spill=-262144")  # as `Sink.restore_indexes`: small sorter runs
+    con.execute("PRAGMA cache_size=-4096")
     wanted = {
         "all": [s for _, s in indexes],
         "key,time,bbox": [
