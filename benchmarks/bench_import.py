@@ -237,6 +237,9 @@ def main() -> None:
                     # a few seconds to a minute later and works for seconds on the second core,
                     # under whatever runs then (the peer, or the next file's SQLite import)
                     pg.drop_database(f"bench_{kind}_{r}")
+                    # and its dirty pages written now: else the checkpointer writes them
+                    # spread over minutes (checkpoint_completion_target), under the next runs
+                    pg.psql("postgres", "CHECKPOINT")
                 gp = bench_geopandas(places, path, folder / f"gp_{kind}.gpkg", n)
                 runs.setdefault((kind, "geopandas pipeline"), []).append(gp)
                 done = {k[1]: round(v[-1]["seconds"], 2) for k, v in runs.items() if k[0] == kind}
