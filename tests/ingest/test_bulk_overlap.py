@@ -134,8 +134,8 @@ def test_a_busy_machine_has_no_core_for_the_reading_process(monkeypatch):
     monkeypatch.setattr(overlap, "_running_tasks", lambda: 2)  # and one more: 2 cores full
     assert not overlap._free_core(2) and overlap._free_core(3)
     monkeypatch.undo()
-    if not os.path.exists("/proc/loadavg"):
-        return
+    if not os.path.exists("/proc/loadavg") or cores > 16:
+        return  # a spinning process for each other core only where that is a few
     spinning = [
         subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores - 1)
     ]

@@ -77,7 +77,8 @@ class PolygonGrid:
 
     The grid covers ``extent`` (default: the polygons' bounds; a point outside it is in no
     polygon) with square cells of side ``cell_size`` (default: an eighth of the median
-    polygon's bounding-box side, no more than ``max_cells`` cells). For each polygon, the cells
+    polygon's bounding-box side, no finer than one cell per point when a batch holds about
+    ``points``); never more than ``max_cells`` cells. For each polygon, the cells
     of its bounding box are classified once: inside its interior (``contains_properly``), on
     its boundary (``intersects``), or neither. :meth:`assign` then buckets the points (a
     counting sort by cell), takes the points of the inner cells without a test and tests
@@ -92,6 +93,7 @@ class PolygonGrid:
         include_boundary: bool = False,
         cell_size: float | None = None,
         extent: tuple[float, float, float, float] | None = None,
+        points: int | None = None,
         max_cells: int = 1 << 20,
     ) -> None:
         self.polygons = np.asarray(polygons, dtype=object).ravel()
@@ -111,8 +113,10 @@ class PolygonGrid:
             self.nx = self.ny = 0
             return
         width, height = extent[2] - extent[0], extent[3] - extent[1]
-        # no finer than max_cells cells: the bucket array has one entry per cell
-        s = max(cell_size or 0, _auto_cell(bounds[live], extent, max_cells), 1e-12)
+        area = max(width * height, 1e-24)
+        s = cell_size or _auto_cell(bounds[live], extent, min(points or max_cells, max_cells))
+        # no more than max_cells cells: the bucket array has one entry per cell
+        s = max(s, math.sqrt(area / max_cells), 1e-12)
         self.cell = s
         self.nx, self.ny = int(width // s) + 1, int(height // s) + 1
         pairs: dict[bool, tuple[list, list]] = {True: ([], []), False: ([], [])}
@@ -210,9 +214,9 @@ def assign_points(
         return Assignment(empty, empty, n, m)
     # the grid covers the points only: a polygon's cells outside them are never looked at
     ext = (xa[ok].min(), ya[ok].min(), xa[ok].max(), ya[ok].max())
-    live = [p is not None and not p.is_empty for p in polys]
-    s = cell_size or _auto_cell(shapely.bounds(polys[live]), ext, n)
-    grid = PolygonGrid(polys, include_boundary=include_boundary, cell_size=s, extent=ext)
+    grid = PolygonGrid(
+        polys, include_boundary=include_boundary, cell_size=cell_size, extent=ext, points=n
+    )
     return grid.assign(xa, ya)
 
 

@@ -39,15 +39,16 @@ def _progress(label: str, total: int | None, enabled: bool):
     ) as bar:
         task = bar.add_task(label, total=total, rate="")
 
-        shown = [0.0]
+        shown = 0.0  # when the bar was last redrawn
 
         def update(done: int) -> None:
+            nonlocal shown
             now = time.perf_counter()
             rate = done / max(now - start, 1e-9)
             bar.update(task, completed=done, rate=f"{rate:,.0f} rows/s")
-            if now - shown[0] >= _REDRAW_S:
+            if now - shown >= _REDRAW_S:
                 bar.refresh()
-                shown[0] = now
+                shown = now
 
         yield update
 

@@ -38,9 +38,8 @@ DEFER_INDEXES_FROM = 50_000  # rows; smaller imports keep the indexes as they go
 _ROWS_PER_INSERT = 100  # rows per multi-row INSERT on SQLite
 _IMPORT_CACHE_KIB, _DEFAULT_CACHE_KIB = 262_144, 2_000  # SQLite page cache while importing, after
 _SORTER_THREADS = min(4, os.cpu_count() or 1)  # SQLite's helper threads for CREATE INDEX
-_SORT_CACHE_KIB = (
-    4_096  # SQLite page cache while the deferred indexes are built (`restore_indexes`)
-)
+# SQLite page cache while the deferred indexes are built (`restore_indexes`)
+_SORT_CACHE_KIB = 4_096
 _BOOKKEEPING = ("created_at", "updated_at", "created_by")
 _ALIASES = {"maxx": "minx", "maxy": "miny"}  # a point's box is the point
 
