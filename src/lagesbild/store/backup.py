@@ -208,6 +208,17 @@ def restore(store: Store, path: str | Path, progress=None, actor: Viewer = SYSTE
     return manifest
 
 
+def _intact(zf: zipfile.ZipFile, member: str) -> bool:
+    """Whether a member reads to its end with its CRC as the zip file recorded it."""
+    try:
+        with zf.open(member) as fh:
+            while fh.read(1 << 20):
+                pass
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        return False
+    return True
+
+
 def _restore_table(conn: Connection, zf: zipfile.ZipFile, table: Table, manifest, path) -> int:
     """Insert the rows of one table from the backup; any damage raises (and the caller's
     transaction restores nothing)."""
@@ -231,6 +242,8 @@ def _restore_table(conn: Connection, zf: zipfile.ZipFile, table: Table, manifest
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise LagesbildError(f"{path}: {member} is damaged ({exc}); nothing restored") from None
     except (ValueError, TypeError, AttributeError) as exc:  # JSON, WKB hex, times, dates
+        if not _intact(zf, member):  # a damaged member can inflate to text that is no row
+            raise LagesbildError(f"{path}: {member} is damaged; nothing restored") from None
         raise LagesbildError(
             f"{path}: {member}, row {count + 1}: not a row of {table.name} ({exc}); "
             "nothing restored"
