@@ -235,3 +235,23 @@ def test_indexes_built_in_small_sorted_runs_are_whole_and_the_connection_is_give
     ]
     assert spill == fresh.execute("PRAGMA cache_spill").fetchone()[0]
     fresh.close()
+
+
+def test_arrow_columns_arrow_refuses_leave_the_chunk_to_its_rows(store):
+    """A chunk's columns that Arrow will not take as their columns' types give no Arrow
+    columns (the chunk then goes as row tuples, which `_payload` sends the text way); the
+    columns it takes are typed as the server's columns read them."""
+    if store.backend != "postgis":
+        pytest.skip("COPY data is PostgreSQL's")
+    from types import SimpleNamespace
+
+    with store.read() as conn:
+        s = sink.Sink(conn, crimes, SimpleNamespace(now=datetime.now(UTC), user_id=None))
+    good = {c: [None, None] for c in s.row_columns}
+    good.update(source_key=["a", "b"], owner_org_id=[1, 2], minx=np.array([18.0, 18.1]))
+    made = s.arrow_columns(good)
+    assert made.num_rows == 2
+    assert made.schema.field("owner_org_id").type == pa.int32()
+    assert made.schema.field("minx").type == pa.float64()
+    assert s.arrow_columns({**good, "owner_org_id": [1, "two"]}) is None
+    assert s.arrow_columns({**good, "owner_org_id": [1, 2.5]}) is None  # not cut to 2

@@ -449,7 +449,9 @@ def test_a_locked_import_sent_chunk_by_chunk_behind_the_reading_stores_as_row_by
     seen = _spy_straight(monkeypatch)
     staged, insert = [0], sink.Sink.insert
     monkeypatch.setattr(
-        sink.Sink, "insert", lambda self, rows: staged.append(staged[-1] + 1) or insert(self, rows)
+        sink.Sink,
+        "insert",
+        lambda self, rows, arrow=None: staged.append(staged[-1] + 1) or insert(self, rows, arrow),
     )
     path = _many_chunks(tmp_path / "many.csv", 3000, again_at)
     summary, _, (stored, n) = _compare_paths(store, path, monkeypatch)
@@ -469,6 +471,46 @@ def test_a_locked_import_sent_chunk_by_chunk_behind_the_reading_stores_as_row_by
         # handed out again: the staged way numbers the row met again too, hence one gap;
         # without it the failed chunk's ~350 ids would be skipped
         assert ids[-1] == 3000
+
+
+@pytest.mark.parametrize("dirty", [False, True], ids=["every row checked by column", "one built"])
+def test_postgis_chunks_go_to_the_writer_as_arrow_columns_and_store_as_row_by_row(
+    store, tmp_path, monkeypatch, places_geojson, dirty
+):
+    """On PostgreSQL a chunk whose rows all passed the column-wise checks reaches the writer
+    as the Arrow columns its COPY data is made of, without row tuples; a chunk with a row
+    built by the layer's own build goes as rows. The store ends as the row-by-row path
+    leaves it, on a first import (straight COPY) and a re-import (the keys checked)."""
+    if store.backend != "postgis":
+        pytest.skip("COPY data is PostgreSQL's")
+    import_file(store, "places", places_geojson)
+    monkeypatch.setattr(sink, "DEFER_INDEXES_FROM", 1)
+    monkeypatch.setattr(columns, "BLOCK", 16 << 10)  # ~350 rows a chunk
+    path = _many_chunks(tmp_path / "many.csv", 3000)
+    if dirty:  # a local time with its offset: the column-wise check leaves it to `build`
+        lines = path.read_text().splitlines()
+        lines[1500] = lines[1500].replace(" 0", "T0", 1).replace(",theft", "+02:00,theft", 1)
+        path.write_text("\n".join(lines) + "\n")
+    given: list[tuple[bool, bool]] = []  # per chunk: (rows given, Arrow columns given)
+    real = sink.Sink._columns
+    monkeypatch.setattr(
+        sink.Sink,
+        "_columns",
+        lambda self, rows, arrow=None: (
+            given.append((rows is not None, arrow is not None)) or real(self, rows, arrow)
+        ),
+    )
+    summary, _, (stored, _) = _compare_paths(store, path, monkeypatch)
+    assert summary.stored == len(stored) == 3000
+    first = list(given)
+    given.clear()
+    again = import_file(store, "crimes", path).summary
+    assert (again.stored, again.updated, again.duplicates) == (0, 0, 3000)
+    for calls in (first, given):
+        assert len(calls) > 5
+        if dirty:  # the chunk with the built row, and it alone, goes as rows
+            assert calls.count((True, False)) == 1
+        assert calls.count((False, True)) == len(calls) - dirty
 
 
 def test_a_reimport_checked_behind_the_reading_counts_and_updates_as_row_by_row(
