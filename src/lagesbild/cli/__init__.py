@@ -14,15 +14,17 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, MutableMapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from lagesbild import __version__
 from lagesbild.cli.options import DbOption, console, err_console
 from lagesbild.errors import LagesbildError
+
+if TYPE_CHECKING:  # only named in annotations: importing click costs every command 20 ms
+    import click
 
 # name -> (module in lagesbild.cli, attribute, whether it is a Typer group), in --help's order
 _COMMANDS: dict[str, tuple[str, str, bool]] = {

@@ -34,6 +34,7 @@ from lagesbild.errors import StoreError, ValidationError
 from lagesbild.geo.crs import Projector
 from lagesbild.geo.region import SWEDEN, Region
 from lagesbild.store.schema import store_settings
+from lagesbild.store.types import know_postgis_geometry
 
 DEFAULT_URL = "sqlite:///lagesbild.sqlite"
 ENV_DB = "LAGESBILD_DB"
@@ -91,6 +92,7 @@ def make_engine(url: str) -> Engine:
     if backend == "sqlite":
         return _sqlite_engine(parsed)
     if backend in ("postgresql", "postgres"):
+        know_postgis_geometry()
         parsed = parsed.set(drivername="postgresql+psycopg")
         try:
             # JIT compilation costs tens of milliseconds per query and pays off only for long
