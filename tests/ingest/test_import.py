@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from lagesbild.domain.model import SYSTEM
 from lagesbild.errors import LagesbildError, ValidationError
 from lagesbild.ingest import bulk, columns
-from lagesbild.ingest.bulk import pipeline, sink
+from lagesbild.ingest.bulk import overlap, pipeline, sink
 from lagesbild.ingest.columns import CsvColumns
 from lagesbild.ingest.service import ImportOptions, import_file
 from lagesbild.ingest.writer import StrictRejection, write_records
@@ -261,7 +261,8 @@ def _empty_crimes(store) -> None:
 def _compare_paths(store, path, monkeypatch, options=None, arrow=True):
     """Import `path` by the row-by-row path and by the fast one (Arrow's CSV reader and the
     column-wise checks): same summary, same rejects with the same lines, same rows. `arrow`:
-    whether Arrow reads the file (else the fast path leaves it to the row-by-row reader)."""
+    whether Arrow reads the file (else the fast path leaves it to the row-by-row reader); None
+    when a forked reading process reads it, out of this process's sight."""
 
     def snapshot():
         with store.read() as conn:
@@ -286,7 +287,8 @@ def _compare_paths(store, path, monkeypatch, options=None, arrow=True):
     chunks = CsvColumns.chunks
     monkeypatch.setattr(CsvColumns, "chunks", lambda self: used.append(1) or chunks(self))
     fast = run()
-    assert bool(used) == arrow  # Arrow read the file, or stepped aside
+    if arrow is not None:
+        assert bool(used) == arrow  # Arrow read the file, or stepped aside
     assert fast[0].as_dict() == slow[0].as_dict()
     assert fast[1] == slow[1]
     assert fast[2] == slow[2]
@@ -473,17 +475,27 @@ def test_a_locked_import_sent_chunk_by_chunk_behind_the_reading_stores_as_row_by
         assert ids[-1] == 3000
 
 
+@pytest.mark.parametrize("forked", [False, True], ids=["one process", "read by a second"])
 @pytest.mark.parametrize("dirty", [False, True], ids=["every row checked by column", "one built"])
 def test_postgis_chunks_go_to_the_writer_as_arrow_columns_and_store_as_row_by_row(
-    store, tmp_path, monkeypatch, places_geojson, dirty
+    store, tmp_path, monkeypatch, places_geojson, dirty, forked
 ):
     """On PostgreSQL a chunk whose rows all passed the column-wise checks reaches the writer
-    as the Arrow columns its COPY data is made of, without row tuples; a chunk with a row
-    built by the layer's own build goes as rows. The store ends as the row-by-row path
-    leaves it, on a first import (straight COPY) and a re-import (the keys checked)."""
+    as the Arrow columns its COPY data is made of, without row tuples (made, and pickled, by
+    the reading process when there is one); a chunk with a row built by the layer's own build
+    goes as rows. The store ends as the row-by-row path leaves it, on a first import
+    (straight COPY) and a re-import (the keys checked)."""
     if store.backend != "postgis":
         pytest.skip("COPY data is PostgreSQL's")
     import_file(store, "places", places_geojson)
+    children = []
+    if forked:
+        monkeypatch.setattr(overlap, "PARALLEL_FROM_BYTES", 0)
+        monkeypatch.setattr(overlap, "available", lambda: True)
+        real_child = overlap.prepared_in_child
+        monkeypatch.setattr(
+            overlap, "prepared_in_child", lambda *a: children.append(1) or real_child(*a)
+        )
     monkeypatch.setattr(sink, "DEFER_INDEXES_FROM", 1)
     monkeypatch.setattr(columns, "BLOCK", 16 << 10)  # ~350 rows a chunk
     path = _many_chunks(tmp_path / "many.csv", 3000)
@@ -500,12 +512,15 @@ def test_postgis_chunks_go_to_the_writer_as_arrow_columns_and_store_as_row_by_ro
             given.append((rows is not None, arrow is not None)) or real(self, rows, arrow)
         ),
     )
-    summary, _, (stored, _) = _compare_paths(store, path, monkeypatch)
+    summary, _, (stored, _) = _compare_paths(
+        store, path, monkeypatch, arrow=None if forked else True
+    )
     assert summary.stored == len(stored) == 3000
     first = list(given)
     given.clear()
     again = import_file(store, "crimes", path).summary
     assert (again.stored, again.updated, again.duplicates) == (0, 0, 3000)
+    assert bool(children) == forked
     for calls in (first, given):
         assert len(calls) > 5
         if dirty:  # the chunk with the built row, and it alone, goes as rows
