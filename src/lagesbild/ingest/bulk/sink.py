@@ -434,7 +434,8 @@ class Sink:
         server stores this chunk while the caller reads and checks the next one. The COPY data
         is made here, in the caller's thread: made in the sending thread, it held the GIL the
         reading needs (two rounds: wall 0.99 and 1.02). The thread only writes it and waits
-        for the server. The rows' ids are taken here."""
+        for the server. The rows' ids are taken here; their other columns come as Arrow arrays
+        (`arrow`) when the reading made them (`arrow_columns`)."""
         n = _count(rows, arrow)
         ids = self._allocate(n)
         now = np.full(n, np.datetime64(self.now.replace(tzinfo=None), "us"))  # UTC already
