@@ -11,7 +11,8 @@ Every pipeline runs as a whole process, measured from outside (start-up included
 `python -m lagesbild import crimes FILE --db URL` into a new store holding the places, the same
 command again (every row a duplicate), and `python -c PEER`. Each is run --repeat times,
 interleaved, and the medians are printed with every run's time, rows/s, peak RSS and the
-ratios the issue sets targets for.
+ratios the issue sets targets for: of the medians, and round by round (each round's own ratio,
+their median and range).
 
     .venv/bin/python benchmarks/bench_import.py [--rows N] [--repeat 3] [--no-postgis] [--no-floor]
 """
@@ -297,6 +298,20 @@ def report(runs, floor, n: int, repeat: int) -> None:
                 if floor["Python"]:  # issue 22's "today about 2.1x" is issue 4's 17.8 s / 8.3 s
                     line += f" ({first / _median(floor['Python']):.2f}x its rows from Python)"
             print(line)
+            peer = [g["seconds"] for g in runs[kind, "geopandas pipeline"]]
+            mine = [g["seconds"] for g in got]
+            print(
+                f"  paired, round by round: {_paired(peer, mine)} geopandas, "
+                f"re-import {_paired(mine, [g['again'] for g in got])} faster"
+            )
+
+
+def _paired(a: list[float], b: list[float]) -> str:
+    """The median, least and largest of a[i] / b[i]. The runs of one round are made within a
+    minute of each other: their ratio moves less with the host's speed, which drifts from
+    minute to minute, than the ratio of two medians taken over the whole benchmark."""
+    ratios = [x / y for x, y in zip(a, b, strict=True)]
+    return f"{_median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
 
 
 if __name__ == "__main__":
