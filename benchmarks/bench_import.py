@@ -217,7 +217,7 @@ def main() -> None:
         from lagesbild.devtools.pgserver import PgServer, PgUnavailable
 
         try:
-            pg = PgServer.start()
+            pg = PgServer.start(durable=True)  # fsync on, as in production
         except PgUnavailable as exc:
             print(f"  PostGIS skipped: {exc}")
     runs: dict[tuple[str, str], list[dict]] = {}

@@ -63,7 +63,9 @@ class PgServer:
         return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
     @classmethod
-    def start(cls) -> PgServer:
+    def start(cls, durable: bool = False) -> PgServer:
+        """`durable`: write as a production server does (fsync, synchronous commits, full page
+        writes), for benchmarks; else those are off, as suits tests that throw the data away."""
         bindir = find_bindir()
         as_postgres = os.geteuid() == 0
         base = Path(tempfile.mkdtemp(prefix="lagesbild-pg-"))
@@ -84,10 +86,9 @@ class PgServer:
             "UTF8",
             "--no-locale",
         )
-        opts = (
-            f"-p {server.port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        opts = f"-p {server.port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not durable:
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         result = server._run(
             str(bindir / "pg_ctl"),
             "-D",

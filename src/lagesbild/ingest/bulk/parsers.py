@@ -55,17 +55,26 @@ def texts(t: pa.Array, limit: int) -> tuple[list[str | None], np.ndarray]:
 @functools.lru_cache(maxsize=256)
 def _year_offsets(tz, year: int) -> tuple[np.ndarray, np.ndarray]:
     """For each hour of a local year: its UTC offset (us) as `datetime.replace(tzinfo=tz)` gives
-    it (fold=0), and whether the offset holds for the whole hour (not in a DST change)."""
+    it (fold=0), and whether the offset holds for the whole hour (not in a DST change).
+
+    The offset is asked at each hour's first second; its last second is asked only where the
+    next hour's offset differs: an offset that changed within an hour and changed back by the
+    next, which no zone does, is all this would miss. Asking both ends of every hour took
+    28 ms per year of a file's dates, on the path of its first chunk."""
     start = datetime(year, 1, 1)
     hours = (datetime(year + 1, 1, 1) - start) // timedelta(hours=1)
-    offsets = np.empty(hours, dtype=np.int64)
-    good = np.empty(hours, dtype=bool)
-    for i in range(hours):
-        h = start + timedelta(hours=i)
-        first = h.replace(tzinfo=tz).utcoffset()
-        last = (h + timedelta(minutes=59, seconds=59)).replace(tzinfo=tz).utcoffset()
-        offsets[i] = first // timedelta(microseconds=1)
-        good[i] = first == last
+    step, us = timedelta(hours=1), timedelta(microseconds=1)
+    firsts = []  # each hour's, and the next year's first hour's
+    h = start
+    for _ in range(hours + 1):
+        firsts.append(h.replace(tzinfo=tz).utcoffset() // us)
+        h += step
+    at = np.asarray(firsts, dtype=np.int64)
+    offsets = at[:-1].copy()
+    good = np.ones(hours, dtype=bool)
+    for i in np.flatnonzero(at[:-1] != at[1:]).tolist():
+        last = (start + timedelta(hours=i, minutes=59, seconds=59)).replace(tzinfo=tz)
+        good[i] = last.utcoffset() // us == firsts[i]
     return offsets, good
 
 

@@ -1,0 +1,58 @@
+"""The fast path's column parsers (ingest.bulk.parsers), against Python's own datetime."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+
+from lagesbild.ingest.bulk import parsers
+
+ZONES = [
+    "Europe/Stockholm",
+    "America/New_York",
+    "Europe/Dublin",  # its summer time is the standard one: a negative DST
+    "Australia/Lord_Howe",  # half an hour of DST
+    "Pacific/Chatham",  # offsets of +12:45 and +13:45
+    "America/St_Johns",  # -3:30 and -2:30, changes at 02:00 then at 00:01
+    "Asia/Kolkata",  # no DST
+    "Africa/Casablanca",  # DST suspended for Ramadan: four changes in some years
+    "America/Santiago",
+]
+
+
+def _reference(tz, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each hour's offset at its first second, and whether its last second has the same:
+    `datetime.replace(tzinfo=tz)` asked at both ends of every hour."""
+    start = datetime(year, 1, 1)
+    hours = (datetime(year + 1, 1, 1) - start) // timedelta(hours=1)
+    us = timedelta(microseconds=1)
+    offsets, good = np.empty(hours, dtype=np.int64), np.empty(hours, dtype=bool)
+    for i in range(hours):
+        h = start + timedelta(hours=i)
+        first = h.replace(tzinfo=tz).utcoffset()
+        last = (h + timedelta(minutes=59, seconds=59)).replace(tzinfo=tz).utcoffset()
+        offsets[i], good[i] = first // us, first == last
+    return offsets, good
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_year_offsets_are_those_datetime_gives_at_both_ends_of_every_hour(zone):
+    """The table of UTC offsets that turns local times into UTC asks the zone at each hour's
+    start and only near a change at its end: equal, hour by hour, to asking both ends of
+    every hour, in zones with DST changes at whole hours, half hours and odd minutes, negative
+    DST, none, and in leap years."""
+    try:
+        tz = zoneinfo.ZoneInfo(zone)
+    except zoneinfo.ZoneInfoNotFoundError:
+        pytest.skip(f"no time zone data for {zone}")
+    for year in (1975, 2011, 2024, 2040):
+        offsets, good = parsers._year_offsets.__wrapped__(tz, year)
+        want_offsets, want_good = _reference(tz, year)
+        assert np.array_equal(offsets, want_offsets), (zone, year)
+        assert np.array_equal(good, want_good), (zone, year)
+    # the zones above do change within an hour in some of these years: the check has teeth
+    if zone in ("Australia/Lord_Howe", "Pacific/Chatham", "America/St_Johns"):
+        assert not all(_reference(tz, y)[1].all() for y in (1975, 2011, 2024, 2040))
