@@ -82,7 +82,7 @@ def main() -> int:
     if args.only != "sqlite":
         from lagesbild.devtools.pgserver import PgServer
 
-        with PgServer.start() as pg:
+        with PgServer.start(durable=True) as pg:
             ok &= one_run(
                 "PostGIS, 2 workers", pg.create_database(), 2, args.clients, args.seconds, lean
             )

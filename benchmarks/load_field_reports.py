@@ -58,7 +58,7 @@ def main() -> None:
                 args.seconds,
                 kill,
             )
-    with PgServer.start() as pg:
+    with PgServer.start(durable=True) as pg:
         for kill in (False, True):
             one_run(
                 f"PostGIS, 2 workers{', SIGKILL' if kill else ''}",
