@@ -147,3 +147,58 @@ def test_a_busy_machine_has_no_core_for_the_reading_process(monkeypatch):
         for p in spinning:
             p.kill()
             p.wait()
+
+
+def test_real_chunks_are_pickled_without_the_memo_and_read_back_equal(store, tmp_path, monkeypatch):
+    """The reading process pickles each chunk with the pickler's memo off (`overlap._dump`):
+    no MEMOIZE in the pickle, and every chunk of a real import (rows checked by column, rows
+    built one by one, rejects) reads back equal, none of them left to the fallback."""
+    import pickle
+    import pickletools
+
+    import numpy as np
+
+    write_places_geojson(tmp_path / "places.geojson")
+    import_file(store, "places", tmp_path / "places.geojson")
+    prepared = []
+    real_store = pipeline._store
+    monkeypatch.setattr(
+        pipeline,
+        "_store",
+        lambda sink, spec, index, prep, *a: (
+            prepared.append(prep) or real_store(sink, spec, index, prep, *a)
+        ),
+    )
+    _force(monkeypatch, False, [])
+    _run(store, _csv(tmp_path / "c.csv"))
+    assert len(prepared) > 5
+    fallback = []
+    real_dump = pickle.dump
+    monkeypatch.setattr(pickle, "dump", lambda *a, **k: fallback.append(1) or real_dump(*a, **k))
+    for prep in prepared:
+        path = tmp_path / "chunk.pickle"
+        with open(path, "wb") as fh:
+            overlap._dump(prep, fh)
+        data = path.read_bytes()
+        assert "MEMOIZE" not in {op.name for op, _, _ in pickletools.genops(data)}
+        back = pickle.loads(data)
+        assert back.rows == prep.rows and back.keys == prep.keys
+        assert [r.line for r in back.rejected] == [r.line for r in prep.rejected]
+        assert np.array_equal(back.lon, prep.lon, equal_nan=True)
+    assert fallback == []
+    assert any(prep.rejected for prep in prepared)
+
+
+def test_a_chunk_with_a_cycle_is_pickled_with_the_memo(tmp_path):
+    """The memo-less pickler refuses a cycle; `_dump` then writes the chunk again, whole,
+    with the memo (the file holds the second writing only)."""
+    import pickle
+
+    cyclic: list = [1, "x"]
+    cyclic.append(cyclic)
+    path = tmp_path / "chunk.pickle"
+    with open(path, "wb") as fh:
+        overlap._dump({"rows": [("a", 1)] * 100, "c": cyclic}, fh)
+    back = pickle.loads(path.read_bytes())
+    assert back["rows"] == [("a", 1)] * 100
+    assert back["c"][2] is back["c"]

@@ -534,13 +534,6 @@ def test_a_reimport_checked_behind_the_reading_counts_and_updates_as_row_by_row(
     """A re-import on PostgreSQL looks each chunk's keys up while the next chunk is read. The
     chunks met whole and equal count as duplicates; the chunk with a changed row, and the one
     with a new row, are stored as any other: the same summary and rows as the row-by-row path."""
-    import_file(store, "places", places_geojson)
-    monkeypatch.setattr(columns, "BLOCK", 16 << 10)  # ~350 rows a chunk
-    first = _many_chunks(tmp_path / "first.csv", 3000)
-    lines = first.read_text().splitlines()
-    lines[2001] = lines[2001].replace("theft", "vandalism")  # a changed row in a later chunk
-    second = tmp_path / "second.csv"
-    second.write_text("\n".join([*lines, "NEW,2023-05-01 10:00,theft,59.3326,18.0649,x"]) + "\n")
     checks: list[bool] = []
     settle = sink.Sink.settle
 
@@ -551,12 +544,7 @@ def test_a_reimport_checked_behind_the_reading_counts_and_updates_as_row_by_row(
         return done
 
     monkeypatch.setattr(sink.Sink, "settle", spy)
-
-    slow, fast = _both_paths_twice(
-        store, monkeypatch, first, second, crimes.c.source_key, crimes.c.category
-    )
-    assert fast[0] == slow[0] == (1, 1, 2999)
-    assert fast[1] == slow[1]
+    slow, fast = _again_with_a_change_and_a_new_row(store, tmp_path, monkeypatch, places_geojson)
     assert fast[2] == slow[2] > 0
     if store.backend == "sqlite":
         assert checks == []
@@ -564,6 +552,25 @@ def test_a_reimport_checked_behind_the_reading_counts_and_updates_as_row_by_row(
         # every chunk checked behind; two not whole: the one with the changed row and the
         # last one, with the new row, which ends the checks
         assert len(checks) > 5 and checks.count(False) == 2 and checks[-1] is False
+
+
+def _again_with_a_change_and_a_new_row(store, tmp_path, monkeypatch, places_geojson):
+    """3,000 crimes in many chunks, then the same file with one row changed (in a later chunk)
+    and a new row at its end, by both paths (`_both_paths_twice`): the same summary, (1 stored,
+    1 updated, 2,999 duplicates), and the same rows."""
+    import_file(store, "places", places_geojson)
+    monkeypatch.setattr(columns, "BLOCK", 16 << 10)  # ~350 rows a chunk
+    first = _many_chunks(tmp_path / "first.csv", 3000)
+    lines = first.read_text().splitlines()
+    lines[2001] = lines[2001].replace("theft", "vandalism")
+    second = tmp_path / "second.csv"
+    second.write_text("\n".join([*lines, "NEW,2023-05-01 10:00,theft,59.3326,18.0649,x"]) + "\n")
+    slow, fast = _both_paths_twice(
+        store, monkeypatch, first, second, crimes.c.source_key, crimes.c.category
+    )
+    assert fast[0] == slow[0] == (1, 1, 2999)
+    assert fast[1] == slow[1]
+    return slow, fast
 
 
 _NOT_COMPARED = ("id", "created_at", "updated_at")
@@ -868,3 +875,29 @@ def test_a_file_of_stored_keys_with_one_row_changed_updates_that_row(store, tmp_
     with store.read() as conn:
         got = conn.execute(select(crimes.c.category).where(crimes.c.source_id == "B"))
         assert got.scalar_one() == "theft"
+
+
+def test_a_sqlite_reimport_settles_a_chunk_met_again_whole_by_one_comparison(
+    store, tmp_path, monkeypatch, places_geojson
+):
+    """On SQLite a chunk's stored rows are read back in the chunk's order: a chunk met again
+    whole and as stored is settled by comparing the two lists, with no row looked up by its
+    key. The chunk with a changed row and the one with a new row go row by row as before, and
+    the summary and the rows are those of the row-by-row path."""
+    if store.backend != "sqlite":
+        pytest.skip("SQLite's re-import")
+    seen: list[tuple[bool, int]] = []  # per chunk of the re-import: (whole, rows looked up)
+    insert = sink.Sink.insert
+
+    def spy(self, rows, arrow=None):
+        out = insert(self, rows, arrow)
+        if self._had_rows:  # the fast path's second import (its first met an empty table)
+            seen.append((self._all_same, len(self._known)))
+        return out
+
+    monkeypatch.setattr(sink.Sink, "insert", spy)
+    _again_with_a_change_and_a_new_row(store, tmp_path, monkeypatch, places_geojson)
+    assert len(seen) > 5
+    assert [whole for whole, _ in seen].count(False) == 2  # the changed row's, the last
+    assert all(looked == 0 for whole, looked in seen if whole)
+    assert all(looked > 0 for whole, looked in seen if not whole)

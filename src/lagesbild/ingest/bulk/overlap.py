@@ -130,7 +130,7 @@ def _produce(sender, room, folder, chunks, prepare, forget) -> None:
             room.acquire()
             path = os.path.join(folder, f"{n}.pickle")
             with open(path, "wb") as fh:
-                pickle.dump(prepared, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                _dump(prepared, fh)
             sender.send(("chunk", path))
         sender.send(("done", None))
     except BrokenPipeError:  # the parent stopped reading
@@ -139,6 +139,24 @@ def _produce(sender, room, folder, chunks, prepare, forget) -> None:
         sender.send(("error", _portable(exc)))
     finally:
         sender.close()
+
+
+def _dump(prepared: Any, fh) -> None:
+    """Pickle a prepared chunk without the pickler's memo (its "fast" mode). The memo keeps a
+    dict entry for every object written, to write an object met again as a reference: for a
+    chunk's ~230,000 values that was 80 % of the pickling (16 ms -> 3.4 ms per chunk of 19,000
+    rows; 0.2 s of the reading process per 300,000 rows), to spare the repeats of a few
+    texts (the file is 5 % larger). A chunk holds no cycle; were one there, the fast pickler
+    refuses it (ValueError) and the chunk is written again with the memo."""
+    start = fh.tell()
+    pickler = pickle.Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    try:
+        pickler.dump(prepared)
+    except ValueError:
+        fh.seek(start)
+        fh.truncate()
+        pickle.dump(prepared, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _portable(exc: BaseException) -> BaseException:

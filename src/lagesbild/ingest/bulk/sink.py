@@ -71,7 +71,8 @@ class Sink:
         self._precheck: bool | None = None
         # PostgreSQL, table locked: COPY each chunk straight into it while no key conflicts
         self._direct = True
-        # PostgreSQL: every row staged last met its key stored, and equals the stored row
+        # every row of the last chunk met its key stored and equals the stored row (on
+        # PostgreSQL: of the rows staged last; on SQLite: of the chunk `_stored_rows` read)
         self._all_same = False
         self._sql: dict[tuple[int, tuple[int, ...]], str] = {}
         # PostgreSQL: the Arrow types of the COPY targets' columns (`arrow_types`)
@@ -279,7 +280,10 @@ class Sink:
         if self._had_rows is None:
             top = cur.execute(f'SELECT MAX(id) FROM "{self.table.name}"').fetchone()
             self._had_rows = top[0] is not None
-        self._known = self._stored_rows(cur, [r[0] for r in rows]) if self._had_rows else {}
+        self._all_same = False
+        self._known = self._stored_rows(cur, rows) if self._had_rows else {}
+        if self._all_same:  # a chunk met again whole, as stored (a re-import)
+            return np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int64)
         if self._known:  # rows met again are not offered to the insert at all
             fresh = [k for k, r in enumerate(rows) if r[0] not in self._known]
             stored = np.zeros(n, dtype=bool)
@@ -290,18 +294,20 @@ class Sink:
             return stored, ids
         return self._insert_sqlite(cur, rows)
 
-    def _stored_rows(self, cur, keys: list[str]) -> dict[str, tuple]:
-        """The stored rows (`row_columns`, as stored) of those of `keys` that are stored: one
-        statement per chunk, the keys passed as one JSON array."""
-        cols = ", ".join(f'"{c}"' for c in self.row_columns)
-        return {
-            row[0]: row
-            for row in cur.execute(
-                f'SELECT {cols} FROM "{self.table.name}" '
-                "WHERE source_key IN (SELECT value FROM json_each(?))",
-                (json.dumps(keys),),
-            )
-        }
+    def _stored_rows(self, cur, rows: list[tuple]) -> dict[str, tuple]:
+        """The stored rows (`row_columns`, as stored) of those of the rows' keys that are
+        stored: one statement per chunk, the keys passed as one JSON array. They come in the
+        chunk's order, so a chunk met again whole and as stored (a re-import) is seen by one
+        comparison of lists (`_all_same`), without a look-up per row: 0.15 of the 0.6 s per
+        300,000 rows that reading them back took."""
+        cols = ", ".join(f't."{c}"' for c in self.row_columns)
+        stored = cur.execute(
+            f'SELECT {cols} FROM json_each(?) AS j JOIN "{self.table.name}" AS t '
+            "ON t.source_key = j.value ORDER BY j.key",
+            (json.dumps([r[0] for r in rows]),),
+        ).fetchall()
+        self._all_same = stored == rows
+        return {row[0]: row for row in stored} if not self._all_same else {}
 
     def _insert_sqlite(self, cur, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
         n = len(rows)
@@ -564,6 +570,8 @@ class Sink:
             )
             same = {r[0] for r in cur.fetchall()}
             return np.fromiter((j in same for j in again), dtype=bool, count=len(again))
+        if self._all_same and len(again) == len(rows):  # `_stored_rows` compared them all
+            return np.ones(len(again), dtype=bool)
         stored = self._known  # read before the insert (`insert`), for most of `again`
         keys = [rows[j][0] for j in again if rows[j][0] not in stored]
         for start in range(0, len(keys), _KEY_BATCH):
