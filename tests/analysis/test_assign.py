@@ -92,3 +92,13 @@ def test_a_grid_of_fine_cells_stays_within_its_bound():
     assert grid.nx * grid.ny <= 10_201  # 101 x 101 at most: the cell grew to 10
     a = grid.assign(np.array([500.5, 999.99, 1000.5]), np.array([1.0, 999.99, 1.0]))
     assert a.point_index.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 200])
+def test_the_grid_cell_median_is_numpys(n):
+    """The cell size's median (`_median`, sorted by hand to spare numpy.ma's import) equals
+    np.median, for an odd and an even count."""
+    from lagesbild.analysis.assign import _median
+
+    sides = np.random.default_rng(n).uniform(1.0, 50.0, n)
+    assert _median(sides) == pytest.approx(float(np.median(sides)), rel=0, abs=1e-12)

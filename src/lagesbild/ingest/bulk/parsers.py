@@ -150,7 +150,9 @@ def instants(t: pa.Array, tz, pg: bool, required: bool) -> tuple[list[Any], np.n
     out: list[Any] = [None] * n
     if ok.any():
         pos = np.flatnonzero(ok)
-        naive, valid = _parse_local(pc.filter(t, pa.array(ok)))
+        # every row of the form, as usual: no filter (nor Arrow's look at the mask for a
+        # numpy masked array, which imports numpy.ma: 15 ms on the first chunk's path)
+        naive, valid = _parse_local(t if len(pos) == n else pc.filter(t, pa.array(ok)))
         # years outside MIN_YEAR..MAX_YEAR go row by row (parse_datetime rejects them); a
         # stand-in keeps them out of the table of UTC offsets, which ends at year 9999
         years = naive.astype("datetime64[Y]").astype(np.int64) + 1970

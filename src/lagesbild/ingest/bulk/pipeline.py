@@ -56,16 +56,17 @@ def _columnar(ctx: RowContext, spec: LayerSpec, cols: Columns, sink: Sink):
     )
     sens, s_ok = per_distinct(cols.column("sensitivity"), parse_sensitivity)
     ok &= k_ok & cat_ok & t_ok & o_ok & s_ok
+    xs, ys = lon.tolist(), lat.tolist()
     values: dict[str, Any] = {
         "source_key": keys,
         "source_id": ids,
         "category": categories,
         "occurred_at": occurred,
         "geom": sink.points(lon, lat),
-        "minx": lon.tolist(),
-        "miny": lat.tolist(),
-        "maxx": lon.tolist(),
-        "maxy": lat.tolist(),
+        "minx": xs,
+        "miny": ys,
+        "maxx": xs,  # a point's box is the point: the same lists, never changed after
+        "maxy": ys,
         "owner_org_id": orgs,
         "sensitivity": sens,
     }
@@ -325,7 +326,7 @@ def _store(sink: Sink, spec: LayerSpec, index, prep: _Prepared, summary, update_
     again = np.flatnonzero(~inserted).tolist()
     if again:  # the same row again: compare stored values, no build
         same = sink.unchanged(again, prep.rows)
-        keys = [prep.keys[j] for j in again]
+        keys = prep.keys if len(again) == prep.count else [prep.keys[j] for j in again]
         if len(set(keys)) < len(keys):
             # a key met again later in the chunk compares with the row before it, not with
             # what was stored: (A c1, A c2, A c1) ends as c1, so those go to `update_one`
