@@ -17,6 +17,7 @@ little to overlap. A process has its own.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -150,7 +151,8 @@ def _dump(prepared: Any, fh) -> None:
     refuses it (ValueError) and the chunk is written again with the memo."""
     start = fh.tell()
     pickler = pickle.Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.fast = True
+    with contextlib.suppress(AttributeError):  # documented as deprecated: were it gone, the
+        pickler.fast = True  # chunk is pickled with the memo, as before
     try:
         pickler.dump(prepared)
     except ValueError:
