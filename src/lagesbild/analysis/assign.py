@@ -18,6 +18,7 @@ several (overlapping) polygons appears once per polygon.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -73,10 +74,9 @@ def _auto_cell(bounds: np.ndarray, extent: tuple[float, float, float, float], n:
 
 def _median(a: np.ndarray) -> float:
     """The median of finite values (of an even count, the mean of the middle two), as
-    np.median gives it: np.median's check for NaN imports numpy.ma, 15 ms on the path of an
-    import's first chunk."""
-    s = np.sort(a)
-    return float(s[(len(s) - 1) // 2] + s[len(s) // 2]) / 2
+    np.median gives it, by the standard library's: np.median's check for NaN imports
+    numpy.ma, 15 ms on the path of an import's first chunk."""
+    return float(statistics.median(a.tolist()))
 
 
 class PolygonGrid:
