@@ -166,9 +166,40 @@ def test_big_import_rebuilds_the_indexes_it_dropped(store, police_csv, monkeypat
     import_file(store, "crimes", police_csv, ImportOptions(mapping=POLICE_MAP))
     assert EXPECTED_INDEXES[store.backend] <= set(dropped)
     assert _crime_indexes(store) >= EXPECTED_INDEXES[store.backend]
+    # the assignments held no link: their index by record was built after the insert too
+    assert "ix_assignments_record" in dropped and "ix_assignments_record" in _indexes_of(
+        store, "assignments"
+    )
     total = count(store, crimes)
     assert list_records(store, "crimes", SYSTEM, RecordFilter(bbox=(17, 59, 19, 60)))[1] == total
     assert list_records(store, "crimes", SYSTEM, RecordFilter(bbox=(10, 55, 11, 56)))[1] == 0
+
+
+def _indexes_of(store, table: str) -> set[str]:
+    with store.read() as conn:
+        sql = (
+            f"SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='{table}'"
+            if store.backend == "sqlite"
+            else f"SELECT indexname FROM pg_indexes WHERE tablename='{table}'"
+        )
+        return set(conn.exec_driver_sql(sql).scalars().all())
+
+
+def test_the_links_index_is_rebuilt_only_when_the_links_are_few(store, places_geojson):
+    """`_links_rebuild_pays`: the assignments' index is dropped for an import that brings at
+    least twice as many rows as there are links, counted up to that bound."""
+    import_file(store, "places", places_geojson)
+    with store.write() as conn:
+        place = conn.execute(select(func.min(places.c.id))).scalar_one()
+        conn.execute(
+            assignments.insert(),
+            [{"layer": "observations", "place_id": place, "round_id": 0, "record_id": i}
+             for i in range(1, 101)],
+        )  # fmt: skip
+    with store.read() as conn:
+        cur = conn.connection.driver_connection.cursor()
+        assert sink._links_rebuild_pays(cur, 200) and sink._links_rebuild_pays(cur, 10_000)
+        assert not sink._links_rebuild_pays(cur, 199) and not sink._links_rebuild_pays(cur, 50)
 
 
 def _foreign_keys(store) -> set[tuple[str, str]]:
@@ -702,6 +733,32 @@ def test_an_error_while_a_chunk_is_sent_leaves_the_store_as_it_was(
         assert conn.execute(select(func.count()).select_from(assignments)).scalar_one() == 0
     monkeypatch.setattr(pipeline, "_prepare", real)
     assert import_file(store, "crimes", path).summary.stored == 3000
+
+
+@pytest.mark.parametrize(
+    ("ending", "gap"),
+    [
+        ("\n", "\n\n"),
+        ("\r\n", "\r\n\r\n"),
+        ("\r\n", "\r\n\n"),
+        ("\r", "\r\r"),
+        ("\n", None),
+        ("\r\n", None),
+    ],
+)
+def test_a_blank_line_before_the_end_keeps_the_file_from_arrow(tmp_path, ending, gap):
+    """Arrow skips a blank line without counting it, so the line numbers after it would be
+    wrong: such a file is read by the csv module (`open` is None), whatever the lines end
+    with; blank lines at the very end do not count."""
+    from lagesbild.ingest.sources import open_source
+
+    rows = [f"K{i},2023-05-01 21:{i:02d},theft,59.3326,18.0649" for i in range(40)]
+    head = "id,occurred_at,category,lat,lon" + ending + ending.join(rows[:20])
+    tail = ending.join(rows[20:]) + ending * 3
+    path = tmp_path / "crimes.csv"
+    path.write_bytes((head + (gap or ending) + tail).encode())
+    opened = CsvColumns.open(open_source(path, "crimes"))
+    assert (opened is None) == (gap is not None)
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
