@@ -37,10 +37,15 @@ def main() -> None:
     logging.lastResort.addFilter(_not_an_interrupt)
     sys.unraisablehook = _interrupt_again
     from lagesbild.cli import main as run
+    from lagesbild.cli.one_shot import end_now_if_asked
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         run()
+        end_now_if_asked(0)
+    except SystemExit as exc:
+        end_now_if_asked(exc.code)  # a command that ended well and asked for it ends here
+        raise
     except KeyboardInterrupt:
         sys.exit(130)
     finally:

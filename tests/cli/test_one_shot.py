@@ -91,3 +91,48 @@ def test_bulk_work_restores_the_collector_as_it_was():
         assert not gc.isenabled()  # off before, off after
     finally:
         gc.enable()
+
+
+# the command as `lagesbild` runs it (lagesbild.__main__), with an exit handler and an object
+# that Python's tear-down would finalise
+AS_THE_COMMAND = """
+import atexit, sys
+from lagesbild.__main__ import main
+
+class Torn:
+    def __del__(self):
+        print("torn down", flush=True)
+
+kept = Torn()
+atexit.register(lambda: print("exit handler", flush=True))
+url, path = sys.argv[1:3]
+sys.argv = ["lagesbild", "import", "crimes", path, "--db", url]
+main()
+"""
+
+
+@pytest.mark.parametrize("well", [True, False])
+def test_an_import_that_ended_well_skips_the_tear_down_only(tmp_path, well):
+    """`lagesbild import` ends its process without Python's tear-down once it has ended
+    well: the summary is printed whole, the exit handlers ran, the store is closed (no
+    write-ahead log left behind), but no object was finalised. An import that fails ends
+    as any process does."""
+    path = tmp_path / "crimes.csv"
+    path.write_text(CSV if well else "no,such,columns\n1,2,3\n")
+    store = tmp_path / "store.sqlite"
+    url = f"sqlite:///{store}"
+    init_store(url).dispose()
+    out = subprocess.run(
+        [sys.executable, "-c", AS_THE_COMMAND, url, str(path)], capture_output=True, text=True
+    )
+    lines = out.stdout.splitlines()
+    assert "exit handler" in lines
+    if well:
+        assert out.returncode == 0, out.stderr
+        assert "torn down" not in lines
+        assert lines[-3].split() == ["│", "1", "│", "1", "│", "0", "│", "0", "│", "0", "│"]
+        assert lines[-2].startswith("└")  # the summary's table, whole
+        assert not (tmp_path / "store.sqlite-wal").exists()
+        assert not (tmp_path / "store.sqlite-shm").exists()
+    else:
+        assert out.returncode != 0 and "torn down" in lines

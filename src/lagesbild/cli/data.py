@@ -107,7 +107,7 @@ def import_command(
 ) -> None:
     """Import FILE into LAYER. Valid rows are stored in one transaction; rejected rows are
     listed in FILE.rejected.csv. Importing the same file again adds nothing twice."""
-    from lagesbild.cli.one_shot import bulk_work
+    from lagesbild.cli.one_shot import bulk_work, leave_at_once
     from lagesbild.domain.model import SYSTEM
     from lagesbild.ingest.profiles import MappingProfile, load_profile, parse_map
     from lagesbild.ingest.profiles import save_profile as store_profile
@@ -161,6 +161,7 @@ def import_command(
         console.print(
             f"[yellow]{s.rejected_count:,} rejected row(s)[/yellow] are listed in {result.report}"
         )
+    leave_at_once()  # the store is closed and all is said: no tear-down (one_shot)
 
 
 def export_command(

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
+import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,6 +33,42 @@ def bulk_work() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+_leave_at_once = False
+
+
+def leave_at_once() -> None:
+    """Ask that the process, once the command has ended well (exit status 0), end without
+    Python's own tear-down (`end_now_if_asked`). Called by `lagesbild import` when its store
+    is closed and its summary printed."""
+    global _leave_at_once
+    _leave_at_once = True
+
+
+def end_now_if_asked(status: object) -> None:
+    """End the process at once if `leave_at_once` was asked and `status` (a SystemExit's
+    code) is success; else return, and the process ends as usual.
+
+    Python's tear-down frees every object of every module one by one: after an import that
+    is 70-90 ms of nothing (SQLAlchemy's and the schema's objects alone ~45 ms; measured
+    from the last exit handler to the process's end), 6 % of a re-import of 300,000 rows.
+    The exit handlers still run (temporary folders, multiprocessing) and the output is
+    flushed; only the freeing is skipped, which the operating system does at once (mypy
+    ends so too: `util.hard_exit`). With a thread still alive the process ends as usual,
+    which waits for it. Called only in the command line's own process
+    (`lagesbild.__main__`), never in a caller's, such as the tests' `CliRunner`."""
+    if not _leave_at_once or status not in (0, None):
+        return
+    if threading.active_count() > 1:  # a thread still works: Python's exit would wait for it
+        return
+    atexit._run_exitfuncs()  # the exit handlers, as a normal exit runs them
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said there
+            pass
+    os._exit(0)
 
 
 def _arrow_probes_no_pandas() -> None:
