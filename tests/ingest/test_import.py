@@ -4,6 +4,7 @@ idempotence, updates, rollback."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from pyproj import Transformer
@@ -484,7 +485,9 @@ def test_a_locked_import_sent_chunk_by_chunk_behind_the_reading_stores_as_row_by
     monkeypatch.setattr(
         sink.Sink,
         "insert",
-        lambda self, rows, arrow=None: staged.append(staged[-1] + 1) or insert(self, rows, arrow),
+        lambda self, rows, arrow=None, constant=(): (
+            staged.append(staged[-1] + 1) or insert(self, rows, arrow, constant)
+        ),
     )
     path = _many_chunks(tmp_path / "many.csv", 3000, again_at)
     summary, _, (stored, n) = _compare_paths(store, path, monkeypatch)
@@ -946,8 +949,8 @@ def test_a_sqlite_reimport_settles_a_chunk_met_again_whole_by_one_comparison(
     seen: list[tuple[bool, int]] = []  # per chunk of the re-import: (whole, rows looked up)
     insert = sink.Sink.insert
 
-    def spy(self, rows, arrow=None):
-        out = insert(self, rows, arrow)
+    def spy(self, rows, arrow=None, constant=()):
+        out = insert(self, rows, arrow, constant)
         if self._had_rows:  # the fast path's second import (its first met an empty table)
             seen.append((self._all_same, len(self._known)))
         return out
@@ -958,3 +961,63 @@ def test_a_sqlite_reimport_settles_a_chunk_met_again_whole_by_one_comparison(
     assert [whole for whole, _ in seen].count(False) == 2  # the changed row's, the last
     assert all(looked == 0 for whole, looked in seen if whole)
     assert all(looked > 0 for whole, looked in seen if not whole)
+
+
+@pytest.mark.parametrize("edited", ["sensitivity", "place_text", "occurred_at"])
+def test_a_sqlite_reimport_compares_the_columns_of_one_value_in_sql(
+    sqlite_store, tmp_path, monkeypatch, places_geojson, edited
+):
+    """Columns of one value in a whole chunk (here the category, the owner, the sensitivity,
+    the place text and those the file lacks) are compared in SQL, the others read back: a
+    chunk met again whole is settled so, and a stored row changed since, in such a column or
+    another, is found and set back as the file has it (1 updated, 2,999 duplicates), its
+    chunk compared row by row."""
+    store = sqlite_store
+    import_file(store, "places", places_geojson)
+    monkeypatch.setattr(columns, "BLOCK", 16 << 10)  # ~350 rows a chunk
+    path = _many_chunks(tmp_path / "crimes.csv", 3000)
+    assert import_file(store, "crimes", path).summary.stored == 3000
+    value = {
+        "sensitivity": "restricted",
+        "place_text": "y",
+        "occurred_at": datetime(2020, 1, 1, tzinfo=UTC),
+    }[edited]
+    k2001 = crimes.c.source_id == "K2001"
+    with store.write() as conn:
+        before = conn.execute(select(crimes).where(k2001)).one()._asdict()
+        conn.execute(crimes.update().where(k2001).values({edited: value}))
+    settled: list[bool] = []  # per chunk: settled by the comparison in SQL
+    constants: list[set[str]] = []
+    stored_rows = sink.Sink._stored_rows
+
+    def spy(self, cur, rows, constant=()):
+        out = stored_rows(self, cur, rows, constant)
+        settled.append(out is rows)
+        constants.append({self.row_columns[k] for k in constant})
+        return out
+
+    monkeypatch.setattr(sink.Sink, "_stored_rows", spy)
+    summary = import_file(store, "crimes", path).summary
+    assert (summary.stored, summary.updated, summary.duplicates) == (0, 1, 2999)
+    assert len(settled) > 5 and settled.count(False) == 1
+    one_value = {"category", "sensitivity", "place_text", "owner_org_id", "offence_code"}
+    assert all(one_value <= c and not c & {"occurred_at", "source_id"} for c in constants)
+    with store.read() as conn:
+        after = conn.execute(select(crimes).where(k2001)).one()._asdict()
+    assert {**after, "updated_at": None} == {**before, "updated_at": None}
+
+
+@pytest.mark.parametrize(
+    ("column", "one_value"),
+    [
+        ([None] * 5, True),
+        (["a", "b", "a"], False),  # first and last alike, not the middle
+        (["a", "a", "a"], True),
+        ([float("nan")] * 3, False),  # NaN equals nothing: read back, never assumed
+        ([1, 1.0, 1], True),  # equal as Python and as SQLite compare them
+    ],
+)
+def test_the_columns_of_one_value_in_a_chunk(column, one_value):
+    names = ["source_key", "c"]
+    got = pipeline._constant(names, {"source_key": ["k"] * len(column), "c": column})
+    assert got == ((1,) if one_value else ())

@@ -246,6 +246,8 @@ class _Prepared:
     # PostgreSQL: the rows' columns as Arrow arrays (`Sink.arrow_columns`), when every row of
     # the chunk passed the column-wise checks; else None and the rows are taken apart
     arrow: Any = None
+    # SQLite: positions in `Sink.row_columns` of the columns of one value in every row
+    constant: tuple[int, ...] = ()
 
     @property
     def count(self) -> int:
@@ -280,6 +282,8 @@ def _prepare(ctx, spec, sink: Sink, index, cols: Columns, locate: bool = True) -
         if arrow is not None
         else list(zip(*(values[c] for c in sink.row_columns), strict=True))
     )
+    # SQLite: the columns of one value in the whole chunk, compared in SQL on a re-import
+    constant = _constant(sink.row_columns, values) if rows is not None and ok.all() else ()
     built = ok.copy()
     for i in np.flatnonzero(~ok).tolist():
         line, rec = int(cols.lines[i]), cols.record(i)
@@ -310,12 +314,25 @@ def _prepare(ctx, spec, sink: Sink, index, cols: Columns, locate: bool = True) -
         lon,
         lat,
         arrow,
+        constant,
     )
+
+
+def _constant(names: list[str], values: dict[str, Any]) -> tuple[int, ...]:
+    """Positions in `names` (the key's, 0, never) of the columns whose value is the same in
+    every row (`Sink.insert`). A column whose first and last values differ is passed over
+    at once; the others are counted in C (a column the file lacks is one object repeated)."""
+    out = []
+    for k, name in enumerate(names[1:], 1):
+        v = values[name]
+        if isinstance(v, list) and v and v[0] == v[-1] and v.count(v[0]) == len(v):
+            out.append(k)
+    return tuple(out)
 
 
 def _store(sink: Sink, spec: LayerSpec, index, prep: _Prepared, summary, update_one) -> None:
     summary.rejected.extend(prep.rejected)
-    inserted, record_ids = sink.insert(prep.rows, prep.arrow)
+    inserted, record_ids = sink.insert(prep.rows, prep.arrow, prep.constant)
     summary.stored += int(inserted.sum())
     hits = prep.hits
     if hits is None:
