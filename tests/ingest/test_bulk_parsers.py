@@ -56,3 +56,22 @@ def test_year_offsets_are_those_datetime_gives_at_both_ends_of_every_hour(zone):
     # the zones above do change within an hour in some of these years: the check has teeth
     if zone in ("Australia/Lord_Howe", "Pacific/Chatham", "America/St_Johns"):
         assert not all(_reference(tz, y)[1].all() for y in (1975, 2011, 2024, 2040))
+
+
+@pytest.mark.parametrize("suffix", ["", "+00"])
+@pytest.mark.parametrize("whole_seconds", [False, True])
+def test_utc_text_is_what_python_writes(suffix, whole_seconds):
+    """The stored text of UTC instants, made by numpy, equals `isoformat` (SQLAlchemy's form,
+    which the row-by-row path stores), over the years the store takes, to the microsecond;
+    also when every value is in whole seconds (fields of zeros are left as the buffer's
+    zeros)."""
+    rng = np.random.default_rng(5)
+    lo = np.datetime64("0001-01-02T00:00:00", "us").astype(np.int64)
+    hi = np.datetime64("9999-12-30T23:59:59.999999", "us").astype(np.int64)
+    us = rng.integers(lo, hi, 20_000)
+    if whole_seconds:
+        us -= us % 1_000_000
+    us[:3] = [lo, hi, np.datetime64("2024-02-29T09:05:07.000301", "us").astype(np.int64)]
+    utc = us.astype("datetime64[us]")
+    want = [d.isoformat(" ", "microseconds") + suffix for d in utc.astype(datetime).tolist()]
+    assert parsers._utc_text(utc, suffix) == want

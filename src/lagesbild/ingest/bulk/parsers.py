@@ -113,17 +113,39 @@ def _parse_local(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return naive, ok
 
 
+def _civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month and day of days since 1970-01-01 in the proleptic Gregorian calendar, in
+    integer arithmetic (H. Hinnant's `civil_from_days`): three times as fast as numpy's
+    datetime64[M] conversions, which the text of every stored instant needs."""
+    z = days + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097  # day of the 400-year era, 0..146096
+    yoe = (doe - doe // 1_460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)  # day of the year from 1 March
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    return yoe + era * 400 + (month <= 2), month, day
+
+
+# "00".."99" as two ASCII digits each: a field's digits are written two at a time
+_PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], dtype=np.uint8)
+
+
 def _utc_text(utc: np.ndarray, suffix: str) -> list[str]:
     """datetime64[us] as `YYYY-MM-DD HH:MM:SS.ffffff` + suffix, the text SQLAlchemy stores on
-    SQLite (strftime in Arrow or numpy is 3-5x slower for this)."""
+    SQLite (strftime in Arrow or numpy is 3-5x slower for this). The digits are looked up two
+    at a time, and a field that is zero in every row (the seconds and fractions of most
+    police extracts) is left as the zeros the buffer starts with: 5.6 -> 3.7 ms per 19,000
+    instants of whole minutes, the Python strings made of the text 1.4 ms of it."""
     n = len(utc)
-    days = utc.astype("datetime64[D]")
-    months = days.astype("datetime64[M]")
-    rem = (utc - days.astype("datetime64[us]")).astype(np.int64)
+    us = utc.astype(np.int64)
+    year, month, day = _civil(us // 86_400_000_000)
+    rem = us % 86_400_000_000
     fields = (
-        (0, 4, months.astype(np.int64) // 12 + 1970),
-        (5, 2, months.astype(np.int64) % 12 + 1),
-        (8, 2, (days - months.astype("datetime64[D]")).astype(np.int64) + 1),
+        (0, 4, year),
+        (5, 2, month),
+        (8, 2, day),
         (11, 2, rem // 3_600_000_000),
         (14, 2, rem // 60_000_000 % 60),
         (17, 2, rem // 1_000_000 % 60),
@@ -136,9 +158,13 @@ def _utc_text(utc: np.ndarray, suffix: str) -> list[str]:
     for k, ch in enumerate(suffix):
         buf[:, 26 + k] = ord(ch)
     for col, size, value in fields:
-        for k in range(size):
-            buf[:, col + size - 1 - k] += (value // 10**k % 10).astype(np.uint8)
-    return buf.view(f"S{width}").ravel().astype(f"U{width}").tolist()
+        if col >= 17 and not value.any():
+            continue
+        for k in range(size // 2):  # from the right, two digits at a time
+            end = col + size - 2 * k
+            buf[:, end - 2 : end] = _PAIRS.take(value // 100**k % 100, axis=0)
+    text = buf.tobytes().decode("ascii")
+    return [text[i : i + width] for i in range(0, n * width, width)]
 
 
 def instants(t: pa.Array, tz, pg: bool, required: bool) -> tuple[list[Any], np.ndarray]:
