@@ -6,6 +6,7 @@ import zoneinfo
 from datetime import datetime, timedelta
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from lagesbild.ingest.bulk import parsers
@@ -75,3 +76,50 @@ def test_utc_text_is_what_python_writes(suffix, whole_seconds):
     utc = us.astype("datetime64[us]")
     want = [d.isoformat(" ", "microseconds") + suffix for d in utc.astype(datetime).tolist()]
     assert parsers._utc_text(utc, suffix) == want
+
+
+def _local_texts(rng, width: int, n: int) -> list[str]:
+    """Texts of the form _ISO_LOCAL matches, `width` 10, 16 or 19 long, with months, days,
+    hours, minutes and seconds that are often out of range."""
+    y, mo, d = rng.integers(1, 10_000, n), rng.integers(0, 14, n), rng.integers(0, 33, n)
+    h, mi, s = rng.integers(0, 25, n), rng.integers(0, 61, n), rng.integers(0, 61, n)
+    out = []
+    for i in range(n):
+        t = f"{y[i]:04d}-{mo[i]:02d}-{d[i]:02d}"
+        if width >= 16:
+            t += f"{' ' if i % 2 else 'T'}{h[i]:02d}:{mi[i]:02d}"
+        if width == 19:
+            t += f":{s[i]:02d}"
+        out.append(t)
+    return out
+
+
+@pytest.mark.parametrize("form", ["date", "minutes", "seconds", "mixed", "sliced"])
+def test_local_texts_parse_as_fromisoformat(form):
+    """`_parse_local`, on a column of one length (read as a matrix of bytes) and of mixed
+    lengths (cut by Arrow): a text is ok exactly when `datetime.fromisoformat` takes it (30
+    February, 29 February of a common year, hour 24, minute 60 are not), and its value is
+    the one `fromisoformat` gives, over years 1-9999."""
+    rng = np.random.default_rng(9)
+    width = {"date": 10, "minutes": 16, "seconds": 19}.get(form, 16)
+    if form == "mixed":
+        texts = [t for w in (10, 16, 19) for t in _local_texts(rng, w, 4000)]
+    else:
+        texts = _local_texts(rng, width, 12_000)
+    special = ["2024-02-29 12:00:00", "2023-02-29 12:00:00", "0001-01-01 00:00:00"]
+    texts[:4] = [t[:width] for t in [*special, "9999-12-31 23:59:59"]]
+    column = pa.array(texts, pa.string())
+    if form == "sliced":  # a chunk's column may start inside Arrow's buffers
+        column, texts = column.slice(7), texts[7:]
+    assert (parsers._fixed_width(column) is None) == (form == "mixed")
+    got, ok = parsers._parse_local(column)
+    want = []
+    for text in texts:
+        try:
+            want.append(datetime.fromisoformat(text))
+        except ValueError:
+            want.append(None)
+    assert ok.tolist() == [w is not None for w in want]
+    assert got[ok].astype(datetime).tolist() == [w for w in want if w is not None]
+    if form != "sliced":
+        assert ok[:4].tolist() == [True, False, True, True]

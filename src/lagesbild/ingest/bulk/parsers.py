@@ -95,22 +95,69 @@ def _local_to_utc(naive: np.ndarray, tz) -> tuple[np.ndarray, np.ndarray]:
 def _parse_local(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """`YYYY-MM-DD[ HH:MM[:SS]]` text (already matched by _ISO_LOCAL) to naive datetime64[us],
     with the checks of `datetime.fromisoformat` (month, day of that month, hour, minute,
-    second). Arrow's strptime is not used: it rolls 30 February over into March."""
-    padded = pc.utf8_rpad(pc.replace_substring(text, "T", " "), 19, "0")
+    second). Arrow's strptime is not used: it rolls 30 February over into March.
 
-    def part(a: int, b: int) -> np.ndarray:
-        return pc.cast(pc.utf8_slice_codeunits(padded, a, b), pa.int64()).to_numpy()
+    A column whose texts all have one length (a police extract's, as a rule) is read as a
+    matrix of its bytes, each field's digits by numpy; others are cut by Arrow. The calendar
+    is integer arithmetic (`_days_from_civil`): 4 -> 1 ms per 19,000 texts of one length."""
+    fixed = _fixed_width(text)
+    if fixed is not None:
+        digit = fixed.astype(np.int64) - 48
+        width = fixed.shape[1]
+
+        def part(a: int, b: int) -> np.ndarray:
+            if a >= width:  # a form without the time, or without seconds
+                return np.zeros(len(fixed), dtype=np.int64)
+            out = digit[:, a]
+            for k in range(a + 1, b):
+                out = out * 10 + digit[:, k]
+            return out
+
+    else:
+        padded = pc.utf8_rpad(pc.replace_substring(text, "T", " "), 19, "0")
+
+        def part(a: int, b: int) -> np.ndarray:
+            return pc.cast(pc.utf8_slice_codeunits(padded, a, b), pa.int64()).to_numpy()
 
     y, mo, d = part(0, 4), part(5, 7), part(8, 10)
     h, mi, s = part(11, 13), part(14, 16), part(17, 19)
+    month = np.clip(mo, 1, 12)
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
     ok = (y >= 1) & (mo >= 1) & (mo <= 12) & (d >= 1) & (h <= 23) & (mi <= 59) & (s <= 59)
-    months = ((y - 1970) * 12 + np.clip(mo, 1, 12) - 1).astype("datetime64[M]")
-    first = months.astype("datetime64[D]")
-    ok &= d <= ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
-    naive = (first + (d - 1)).astype("datetime64[us]") + (
-        (h * 3600 + mi * 60 + s) * 1_000_000
-    ).astype("timedelta64[us]")
-    return naive, ok
+    ok &= d <= _MONTH_DAYS[month - 1] + (leap & (month == 2))
+    days = _days_from_civil(y, month, d)
+    return (days * 86_400_000_000 + (h * 3600 + mi * 60 + s) * 1_000_000).astype(
+        "datetime64[us]"
+    ), ok
+
+
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _fixed_width(text: pa.Array) -> np.ndarray | None:
+    """The bytes of a string array whose values all have the same length of 10, 16 or 19
+    (the three forms of _ISO_LOCAL) and none is null, as an (n, length) matrix; else None."""
+    n = len(text)
+    if not n or text.null_count or text.type != pa.string():
+        return None
+    _, offsets, data = text.buffers()
+    at = np.frombuffer(offsets, dtype=np.int32, count=n + 1, offset=4 * text.offset)
+    width = int(at[1] - at[0])
+    if width not in (10, 16, 19) or int(at[-1] - at[0]) != n * width:
+        return None
+    if not (np.diff(at) == width).all():
+        return None
+    return np.frombuffer(data, dtype=np.uint8, count=n * width, offset=int(at[0])).reshape(n, width)
+
+
+def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of proleptic Gregorian dates (H. Hinnant's `days_from_civil`,
+    the inverse of `_civil`)."""
+    y = y - (m <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * np.where(m > 2, m - 3, m + 9) + 2) // 5 + d - 1
+    return era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
 
 
 def _civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
