@@ -1021,3 +1021,32 @@ def test_the_columns_of_one_value_in_a_chunk(column, one_value):
     names = ["source_key", "c"]
     got = pipeline._constant(names, {"source_key": ["k"] * len(column), "c": column})
     assert got == ((1,) if one_value else ())
+
+
+@pytest.mark.parametrize("twice", [False, True], ids=["keys once", "a key twice in a chunk"])
+def test_a_chunk_met_again_whole_counts_its_duplicates_as_row_by_row(
+    store, tmp_path, monkeypatch, places_geojson, twice
+):
+    """A re-import's chunk met again whole and equal is counted as duplicates at once
+    (`Sink.met_whole`), unless a key is twice in it: that chunk goes the long way. Either way
+    the summary and the rows are those of the row-by-row path."""
+    import_file(store, "places", places_geojson)
+    monkeypatch.setattr(columns, "BLOCK", 16 << 10)  # ~350 rows a chunk
+    path = _many_chunks(tmp_path / "crimes.csv", 1500)
+    if twice:  # the same row twice, next to itself
+        lines = path.read_text().splitlines()
+        path.write_text("\n".join([*lines[:700], lines[700], *lines[700:]]) + "\n")
+    shortcuts: list[bool] = []  # per chunk of the fast path's re-import
+    real = sink.Sink.met_whole
+
+    def spy(self):
+        if self._had_rows:  # SQLite's re-import (PostgreSQL's goes by the COPY thread)
+            shortcuts.append(real.fget(self))
+        return real.fget(self)
+
+    monkeypatch.setattr(sink.Sink, "met_whole", property(spy))
+    slow, fast = _both_paths_twice(store, monkeypatch, path, path, crimes.c.source_key)
+    assert fast == slow
+    assert fast[0] == (0, 0, 1500 + twice)
+    if store.backend == "sqlite":  # every chunk was met whole, the one with a key twice too
+        assert len(shortcuts) > 3 and all(shortcuts)

@@ -248,6 +248,8 @@ class _Prepared:
     arrow: Any = None
     # SQLite: positions in `Sink.row_columns` of the columns of one value in every row
     constant: tuple[int, ...] = ()
+    # no key twice among the rows to store (found by the reading process, which has time)
+    unique: bool = False
 
     @property
     def count(self) -> int:
@@ -304,17 +306,19 @@ def _prepare(ctx, spec, sink: Sink, index, cols: Columns, locate: bool = True) -
     pos = positions.tolist()
     lon, lat = lon[positions], lat[positions]
     hits = _located(index, lon, lat, np.arange(len(pos))) if locate else None
+    kept = keys if len(pos) == len(keys) else [keys[i] for i in pos]
     return _Prepared(
         cols,
         positions,
         [rows[i] for i in pos] if rows is not None else None,
-        [keys[i] for i in pos],
+        kept,
         hits,
         rejected,
         lon,
         lat,
         arrow,
         constant,
+        len(set(kept)) == len(kept),
     )
 
 
@@ -333,6 +337,11 @@ def _constant(names: list[str], values: dict[str, Any]) -> tuple[int, ...]:
 def _store(sink: Sink, spec: LayerSpec, index, prep: _Prepared, summary, update_one) -> None:
     summary.rejected.extend(prep.rejected)
     inserted, record_ids = sink.insert(prep.rows, prep.arrow, prep.constant)
+    if sink.met_whole and prep.unique:
+        # every row met again and equal, no key twice: all duplicates, with no list of
+        # positions, no second comparison and no set of keys (2-3 ms a chunk of 19,000)
+        summary.duplicates += prep.count
+        return
     summary.stored += int(inserted.sum())
     hits = prep.hits
     if hits is None:

@@ -465,6 +465,12 @@ class Sink:
         return cur.fetchone()
 
     @property
+    def met_whole(self) -> bool:
+        """Every row of the last chunk `insert` was given met its key stored, and equals the
+        stored row: nothing was stored, and there is nothing to update (a re-import)."""
+        return self._all_same
+
+    @property
     def streams(self) -> bool:
         """PostgreSQL, the table locked for this import (`defer_indexes`) and no stored key met
         yet: a chunk is COPYed straight into the table (`straight`)."""
