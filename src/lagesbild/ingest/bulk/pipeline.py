@@ -195,7 +195,7 @@ def _to_send(sink: Sink, spec: LayerSpec, index, prep: _Prepared) -> Behind | No
         if prep.hits is None:  # every row goes in: look up the places of all
             prep.hits = _located(index, prep.lon, prep.lat, np.arange(prep.count))
         return sink.straight(prep.rows, spec.name, prep.hits, prep.arrow)
-    if sink.checks and len(set(prep.keys)) == len(prep.keys):
+    if sink.checks and prep.unique:
         return sink.check(prep.rows, prep.arrow)
     return None
 
@@ -353,7 +353,7 @@ def _store(sink: Sink, spec: LayerSpec, index, prep: _Prepared, summary, update_
     if again:  # the same row again: compare stored values, no build
         same = sink.unchanged(again, prep.rows)
         keys = prep.keys if len(again) == prep.count else [prep.keys[j] for j in again]
-        if len(set(keys)) < len(keys):
+        if not prep.unique and len(set(keys)) < len(keys):  # unique in the chunk: here too
             # a key met again later in the chunk compares with the row before it, not with
             # what was stored: (A c1, A c2, A c1) ends as c1, so those go to `update_one`
             seen: set[str] = set()
