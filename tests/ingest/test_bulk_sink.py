@@ -34,6 +34,8 @@ def test_values_sql_numbers_shared_columns_once_and_the_others_row_by_row():
     assert sink._values_sql(2, ["'x'", 0, 1, 2], 3, (1,)) == "('x',?2,?1,?3),('x',?4,?1,?5)"
     assert sink._values_sql(1, [0, 1], 2, ()) == "(?1,?2)"
     assert sink._values_sql(2, [0, 1], 2, (0, 1)) == "(?1,?2),(?1,?2)"
+    # the id: the statement's first id (?1) plus the row's place; the shared columns next
+    assert sink._values_sql(2, [sink._ID, 0, 1], 2, (1,)) == "(?1+0,?3,?2),(?1+1,?4,?2)"
 
 
 @pytest.mark.parametrize("n", [1, 99, 100, 101, 250])
@@ -53,9 +55,60 @@ def test_multirow_stores_every_row_as_given(n):
     def sql(rows: int, shared: tuple[int, ...]) -> str:
         return f"INSERT INTO t VALUES {sink._values_sql(rows, [0, 1, 2, 3, 4], 5, shared)}"
 
-    assert sink._multirow(conn.cursor(), sql, columns) == n
+    assert sink._multirow(conn.cursor(), sql, sink.Packed.of_columns(columns)) == n
     stored = conn.execute("SELECT id, org, note, x, b FROM t ORDER BY id").fetchall()
     assert stored == list(zip(*columns, strict=True))
+
+
+@pytest.mark.parametrize("n", [1, 99, 100, 101, 250])
+def test_multirow_numbers_the_rows_from_the_first_id(n):
+    """Ids given as the first one: each statement binds its own first id and the rows follow
+    it, so the ids stored are first_id .. first_id + n - 1 in the rows' order."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT, org INTEGER)")
+    columns = [[f"k{i}" for i in range(n)], [3] * n]
+
+    def sql(rows: int, shared: tuple[int, ...]) -> str:
+        return f"INSERT INTO t VALUES {sink._values_sql(rows, [sink._ID, 0, 1], 2, shared)}"
+
+    packed = sink.Packed.of_columns(columns, (0,))
+    assert sink._multirow(conn.cursor(), sql, packed, first_id=41) == n
+    stored = conn.execute("SELECT id, k, org FROM t ORDER BY id").fetchall()
+    assert stored == [(41 + i, f"k{i}", 3) for i in range(n)]
+
+
+_NAN = float("nan")
+
+
+@pytest.mark.parametrize(
+    ("column", "fixed"),
+    [
+        ([None] * 5, True),
+        (["a", "b", "a"], False),  # first and last alike, not the middle
+        (["a", "a", "a"], True),
+        ([_NAN, _NAN, _NAN], False),  # one NaN object: it equals nothing, not even itself
+        ([1, 1.0, 1], False),  # equal in Python, not stored alike in a text column
+        ([b"\x01"] * 4, True),
+        (["x"], True),
+    ],
+)
+def test_packed_rows_keep_each_value_and_fix_only_columns_of_one_value(column, fixed):
+    """`Packed` from columns: a column is fixed only when it holds one value of one type
+    throughout, the key never; the rows it gives back (`tuples`, `varying_rows`, `column`)
+    are the rows as given, value for value and type for type."""
+    n = len(column)
+    columns = [[f"k{i}" for i in range(n)], column, [i * 0.5 for i in range(n)]]
+    packed = sink.Packed.of_columns(columns, (0,))
+    one_row = n == 1  # every column but the key is then of one value
+    assert [k for k, _ in packed.fixed] == ([1, 2] if one_row else [1] if fixed else [])
+    rows = list(zip(*columns, strict=True))
+    got = packed.tuples()
+    assert len(got) == len(packed) == n
+    assert [tuple(map(type, r)) for r in got] == [tuple(map(type, r)) for r in rows]
+    assert repr(got) == repr(rows)  # NaN compares unequal: the text shows each value
+    assert packed.column(0) == columns[0]
+    assert packed.varying_rows() == [tuple(r[k] for k in packed.varying) for r in rows]
+    assert sink.Packed.of_rows(rows) == packed
 
 
 def test_a_column_of_equal_values_of_two_types_is_bound_row_by_row():
@@ -68,7 +121,7 @@ def test_a_column_of_equal_values_of_two_types_is_bound_row_by_row():
     def sql(rows: int, shared: tuple[int, ...]) -> str:
         return f"INSERT INTO t VALUES {sink._values_sql(rows, [0, 1], 2, shared)}"
 
-    sink._multirow(conn.cursor(), sql, columns)
+    sink._multirow(conn.cursor(), sql, sink.Packed.of_columns(columns))
     assert [r[0] for r in conn.execute("SELECT v FROM t ORDER BY id")] == ["1", "1.0", "1"]
 
 

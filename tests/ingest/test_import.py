@@ -485,9 +485,7 @@ def test_a_locked_import_sent_chunk_by_chunk_behind_the_reading_stores_as_row_by
     monkeypatch.setattr(
         sink.Sink,
         "insert",
-        lambda self, rows, arrow=None, constant=(): (
-            staged.append(staged[-1] + 1) or insert(self, rows, arrow, constant)
-        ),
+        lambda self, rows, arrow=None: staged.append(staged[-1] + 1) or insert(self, rows, arrow),
     )
     path = _many_chunks(tmp_path / "many.csv", 3000, again_at)
     summary, _, (stored, n) = _compare_paths(store, path, monkeypatch)
@@ -949,8 +947,8 @@ def test_a_sqlite_reimport_settles_a_chunk_met_again_whole_by_one_comparison(
     seen: list[tuple[bool, int]] = []  # per chunk of the re-import: (whole, rows looked up)
     insert = sink.Sink.insert
 
-    def spy(self, rows, arrow=None, constant=()):
-        out = insert(self, rows, arrow, constant)
+    def spy(self, rows, arrow=None):
+        out = insert(self, rows, arrow)
         if self._had_rows:  # the fast path's second import (its first met an empty table)
             seen.append((self._all_same, len(self._known)))
         return out
@@ -990,10 +988,10 @@ def test_a_sqlite_reimport_compares_the_columns_of_one_value_in_sql(
     constants: list[set[str]] = []
     stored_rows = sink.Sink._stored_rows
 
-    def spy(self, cur, rows, constant=()):
-        out = stored_rows(self, cur, rows, constant)
+    def spy(self, cur, rows):
+        out = stored_rows(self, cur, rows)
         settled.append(out is rows)
-        constants.append({self.row_columns[k] for k in constant})
+        constants.append({self.row_columns[k] for k, _ in rows.fixed})
         return out
 
     monkeypatch.setattr(sink.Sink, "_stored_rows", spy)
@@ -1005,22 +1003,6 @@ def test_a_sqlite_reimport_compares_the_columns_of_one_value_in_sql(
     with store.read() as conn:
         after = conn.execute(select(crimes).where(k2001)).one()._asdict()
     assert {**after, "updated_at": None} == {**before, "updated_at": None}
-
-
-@pytest.mark.parametrize(
-    ("column", "one_value"),
-    [
-        ([None] * 5, True),
-        (["a", "b", "a"], False),  # first and last alike, not the middle
-        (["a", "a", "a"], True),
-        ([float("nan")] * 3, False),  # NaN equals nothing: read back, never assumed
-        ([1, 1.0, 1], True),  # equal as Python and as SQLite compare them
-    ],
-)
-def test_the_columns_of_one_value_in_a_chunk(column, one_value):
-    names = ["source_key", "c"]
-    got = pipeline._constant(names, {"source_key": ["k"] * len(column), "c": column})
-    assert got == ((1,) if one_value else ())
 
 
 @pytest.mark.parametrize("twice", [False, True], ids=["keys once", "a key twice in a chunk"])

@@ -27,7 +27,7 @@ from lagesbild.ingest.bulk.parsers import (
     texts,
     trim,
 )
-from lagesbild.ingest.bulk.sink import Behind, Sink
+from lagesbild.ingest.bulk.sink import Behind, Packed, Sink
 from lagesbild.ingest.columns import Columns, CsvColumns, from_records
 from lagesbild.ingest.layers import LayerSpec, RowContext, parse_sensitivity
 from lagesbild.ingest.rejects import REJECT, Rejected
@@ -236,7 +236,9 @@ class _Prepared:
 
     cols: Columns
     positions: np.ndarray
-    rows: list[tuple] | None  # None: `arrow` holds them
+    # tuples of `Sink.row_columns`; on SQLite packed (`Packed`) when every row of the chunk
+    # passed the column-wise checks; None: `arrow` holds them
+    rows: list[tuple] | Packed | None
     keys: list[str]
     # (index into positions, place, round); None: not looked up yet (`_store` does it)
     hits: tuple[np.ndarray, np.ndarray, np.ndarray] | None
@@ -246,8 +248,6 @@ class _Prepared:
     # PostgreSQL: the rows' columns as Arrow arrays (`Sink.arrow_columns`), when every row of
     # the chunk passed the column-wise checks; else None and the rows are taken apart
     arrow: Any = None
-    # SQLite: positions in `Sink.row_columns` of the columns of one value in every row
-    constant: tuple[int, ...] = ()
     # no key twice among the rows to store (found by the reading process, which has time)
     unique: bool = False
 
@@ -278,14 +278,14 @@ def _prepare(ctx, spec, sink: Sink, index, cols: Columns, locate: bool = True) -
     # PostgreSQL: the COPY data's Arrow columns, made from the checked columns here (in the
     # reading process, when there is one), stand for the rows: the writer neither unpickles
     # row tuples nor takes them apart (a re-import's chunk: 0.9 -> 0.3 s per 300,000 rows)
-    arrow = sink.arrow_columns(values) if sink.pg and ok.all() else None
-    rows = (
-        None
-        if arrow is not None
-        else list(zip(*(values[c] for c in sink.row_columns), strict=True))
-    )
-    # SQLite: the columns of one value in the whole chunk, compared in SQL on a re-import
-    constant = _constant(sink.row_columns, values) if rows is not None and ok.all() else ()
+    every = bool(ok.all())
+    arrow = sink.arrow_columns(values) if sink.pg and every else None
+    rows: list[tuple] | Packed | None = None
+    tuples: list[tuple] = []
+    if not every:  # some rows are built one by one below
+        rows = tuples = list(zip(*(values[c] for c in sink.row_columns), strict=True))
+    elif not sink.pg:  # SQLite: packed for the insert here, in the reading process
+        rows = sink.packed(values)
     built = ok.copy()
     for i in np.flatnonzero(~ok).tolist():
         line, rec = int(cols.lines[i]), cols.record(i)
@@ -299,7 +299,7 @@ def _prepare(ctx, spec, sink: Sink, index, cols: Columns, locate: bool = True) -
             continue
         built[i] = True
         keys[i] = row["source_key"]
-        rows[i] = _driver_row(sink, row)
+        tuples[i] = _driver_row(sink, row)
         g = row.get("geom")
         lon[i], lat[i] = (g.x, g.y) if g is not None else (np.nan, np.nan)
     positions = np.flatnonzero(built)
@@ -310,33 +310,20 @@ def _prepare(ctx, spec, sink: Sink, index, cols: Columns, locate: bool = True) -
     return _Prepared(
         cols,
         positions,
-        [rows[i] for i in pos] if rows is not None else None,
+        rows if len(pos) == len(cols) else [tuples[i] for i in pos],
         kept,
         hits,
         rejected,
         lon,
         lat,
         arrow,
-        constant,
         len(set(kept)) == len(kept),
     )
 
 
-def _constant(names: list[str], values: dict[str, Any]) -> tuple[int, ...]:
-    """Positions in `names` (the key's, 0, never) of the columns whose value is the same in
-    every row (`Sink.insert`). A column whose first and last values differ is passed over
-    at once; the others are counted in C (a column the file lacks is one object repeated)."""
-    out = []
-    for k, name in enumerate(names[1:], 1):
-        v = values[name]
-        if isinstance(v, list) and v and v[0] == v[-1] and v.count(v[0]) == len(v):
-            out.append(k)
-    return tuple(out)
-
-
 def _store(sink: Sink, spec: LayerSpec, index, prep: _Prepared, summary, update_one) -> None:
     summary.rejected.extend(prep.rejected)
-    inserted, record_ids = sink.insert(prep.rows, prep.arrow, prep.constant)
+    inserted, record_ids = sink.insert(prep.rows, prep.arrow)
     if sink.met_whole and prep.unique:
         # every row met again and equal, no key twice: all duplicates, with no list of
         # positions, no second comparison and no set of keys (2-3 ms a chunk of 19,000)

@@ -12,7 +12,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -44,6 +43,78 @@ _SORTER_THREADS = min(4, os.cpu_count() or 1)  # SQLite's helper threads for CRE
 _SORT_CACHE_KIB = 4_096
 _BOOKKEEPING = ("created_at", "updated_at", "created_by")
 _ALIASES = {"maxx": "minx", "maxy": "miny"}  # a point's box is the point
+
+
+_ID = -1  # a cell of `_values_sql`: the statement's first id (?1) plus the row's place in it
+
+
+@dataclass
+class Packed:
+    """A chunk's driver rows (`Sink.row_columns`) as SQLite's multi-row INSERT binds them: the
+    columns of one value in every row apart (`fixed`: position and value, bound once per
+    statement), the others' values row after row in one list (`flat`, their positions in
+    `varying`). The reading process packs them from its columns; the writer then binds slices
+    of `flat` as they are, instead of taking row tuples apart into columns and putting them
+    together again (7-12 ms of the writer per chunk of 19,000 rows, the writer being the
+    slower of the two processes), and unpickles fewer objects (the fixed values once).
+    Tuples are made only for rows compared one by one (`tuples`)."""
+
+    n: int
+    fixed: tuple[tuple[int, Any], ...]
+    varying: tuple[int, ...]
+    flat: list
+
+    @classmethod
+    def of_columns(cls, columns: list[list], always_varying: tuple[int, ...] = ()) -> Packed:
+        """Packed from equally long columns. A column is fixed when it holds one value of one
+        type (1, 1.0 and True are equal in Python but not stored alike in a text column; a
+        NaN never counts, as it equals nothing); those in `always_varying` never are."""
+        n = len(columns[0]) if columns else 0
+        fixed = tuple(
+            (k, col[0])
+            for k, col in enumerate(columns)
+            if n and k not in always_varying and _one_value(col)
+        )
+        shared = {k for k, _ in fixed}
+        varying = tuple(k for k in range(len(columns)) if k not in shared)
+        chosen = [columns[k] for k in varying]
+        flat = (
+            list(chosen[0])
+            if len(chosen) == 1
+            else list(chain.from_iterable(zip(*chosen, strict=True)))
+        )
+        return cls(n, fixed, varying, flat)
+
+    @classmethod
+    def of_rows(cls, rows: list[tuple], always_varying: tuple[int, ...] = (0,)) -> Packed:
+        return cls.of_columns([list(c) for c in zip(*rows, strict=True)], always_varying)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def column(self, k: int) -> list:
+        """The values of the varying column at position `k`."""
+        m = len(self.varying)
+        return self.flat[self.varying.index(k) :: m]
+
+    def varying_rows(self) -> list[tuple]:
+        """Each row's varying values, as a tuple."""
+        it = iter(self.flat)
+        return list(zip(*[it] * len(self.varying), strict=True))
+
+    def tuples(self) -> list[tuple]:
+        """The rows as tuples of every column, as the row-by-row comparisons take them."""
+        width = len(self.varying) + len(self.fixed)
+        columns: list[Any] = [None] * width
+        for k, value in self.fixed:
+            columns[k] = [value] * self.n
+        for j, k in enumerate(self.varying):
+            columns[k] = self.flat[j :: len(self.varying)]
+        return list(zip(*columns, strict=True))
+
+
+def _tuples(rows: list[tuple] | Packed) -> list[tuple]:
+    return rows.tuples() if isinstance(rows, Packed) else rows
 
 
 class Sink:
@@ -257,113 +328,114 @@ class Sink:
         self._deferred, self._foreign = [], []
 
     def _insert_sql(self, rows: int, shared: tuple[int, ...]) -> str:
-        """The multi-row INSERT of `rows` rows for `_multirow`: cell k of a row is the id (k 0)
-        or `row_columns[k - 1]`; the bookkeeping columns are constants of the statement."""
+        """The multi-row INSERT of `rows` rows for `_multirow`: cell k of a row is
+        `row_columns[k]`, the id the statement's first id plus the row's place (the ids are
+        consecutive, `_allocate`: one parameter per statement, not one per row); the
+        bookkeeping columns are constants of the statement."""
         key = (rows, shared)
         if key not in self._sql:
-            slot = {name: k + 1 for k, name in enumerate(self.row_columns)}
+            slot: dict[str, int] = {name: k for k, name in enumerate(self.row_columns)}
             consts = {
                 "created_at": f"'{self.now}'",
                 "updated_at": f"'{self.now}'",
                 "created_by": "NULL" if self.user_id is None else str(int(self.user_id)),
             }
-            slot[self.columns[0]] = 0  # the id
+            slot[self.columns[0]] = _ID
             cells = [consts[c] if c in consts else slot[_ALIASES.get(c, c)] for c in self.columns]
             cols = ", ".join(f'"{c}"' for c in self.columns)
             self._sql[key] = (
                 f'INSERT INTO "{self.table.name}" ({cols}) VALUES '
-                f"{_values_sql(rows, cells, len(self.row_columns) + 1, shared)} "
+                f"{_values_sql(rows, cells, len(self.row_columns), shared)} "
                 "ON CONFLICT(source_key) DO NOTHING"
             )
         return self._sql[key]
 
+    def packed(self, values: dict[str, Any]) -> Packed:
+        """SQLite: a chunk's rows packed for the insert (`Packed`) from its columns by name
+        (`row_columns`); the key is never fixed."""
+        return Packed.of_columns([values[c] for c in self.row_columns], (0,))
+
     def insert(
-        self,
-        rows: list[tuple] | None,
-        arrow: pa.Table | None = None,
-        constant: tuple[int, ...] = (),
+        self, rows: list[tuple] | Packed | None, arrow: pa.Table | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Insert rows whose key is not stored yet (nor earlier in `rows`). Returns the mask of
-        rows stored and their ids (-1 for the others, which met a stored key). `arrow`:
-        PostgreSQL, the rows' columns made already (`arrow_columns`), then `rows` is None.
-        `constant`: positions in `row_columns` whose value is the same in every row (SQLite:
-        compared in SQL, `_stored_rows`)."""
+        rows stored and their ids (-1 for the others, which met a stored key). `rows`: tuples
+        of `row_columns`, or on SQLite packed (`Packed`) by the reading process. `arrow`:
+        PostgreSQL, the rows' columns made already (`arrow_columns`), then `rows` is None."""
         n = _count(rows, arrow)
         if not n:
             return np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
         if self.pg:
-            return self._insert_pg(rows, arrow)
+            return self._insert_pg(None if rows is None else _tuples(rows), arrow)
+        packed = rows if isinstance(rows, Packed) else Packed.of_rows(rows)
         cur = self.raw.cursor()
         if self._had_rows is None:
             top = cur.execute(f'SELECT MAX(id) FROM "{self.table.name}"').fetchone()
             self._had_rows = top[0] is not None
-        stored = self._stored_rows(cur, rows, constant) if self._had_rows else []
+        stored = self._stored_rows(cur, packed) if self._had_rows else []
         # a chunk met again whole and as stored (a re-import): one comparison of the lists
-        self._all_same = stored is rows or stored == rows
+        self._all_same = stored is packed or (len(stored) == n and stored == packed.tuples())
         if self._all_same:
             self._known = {}
             return np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int64)
         self._known = {row[0]: row for row in stored}
         if self._known:  # rows met again are not offered to the insert at all
-            fresh = [k for k, r in enumerate(rows) if r[0] not in self._known]
+            whole = packed.tuples()
+            fresh = [k for k, r in enumerate(whole) if r[0] not in self._known]
             stored = np.zeros(n, dtype=bool)
             ids = np.full(n, -1, dtype=np.int64)
             if fresh:
-                got, got_ids = self._insert_sqlite(cur, [rows[k] for k in fresh])
+                got, got_ids = self._insert_sqlite(cur, Packed.of_rows([whole[k] for k in fresh]))
                 stored[fresh], ids[fresh] = got, got_ids
             return stored, ids
-        return self._insert_sqlite(cur, rows)
+        return self._insert_sqlite(cur, packed)
 
-    def _stored_rows(self, cur, rows: list[tuple], constant: tuple[int, ...] = ()) -> list:
+    def _stored_rows(self, cur, rows: Packed) -> list | Packed:
         """The stored rows (`row_columns`, as stored) of those of the rows' keys that are
         stored: one statement per chunk, the keys passed as one JSON array. They come in the
         chunk's order (the CROSS JOIN keeps the array in the outer loop; rows in another
         order would only be compared one by one, `insert`), so a chunk met again whole and
-        as stored (a re-import) equals `rows` as a list, without a look-up per row.
+        as stored (a re-import) equals the rows as a list, without a look-up per row.
 
-        With `constant` columns (the same value in every row: a column the file lacks, one
-        owner, one sensitivity), a first statement compares those in SQL and reads back only
-        the others; when every row is met and equal, `rows` itself is returned. It is each
-        value made a Python object that costs, ~30 ms per column and 300,000 rows: the
-        writer's part of a re-import of that many rows went 0.67 -> 0.47 s (with the CROSS
-        JOIN, which spares the sort an ORDER BY took). `IS` compares as storing would: the
-        column's affinity applies to the value, as to the value stored."""
-        keys = orjson.dumps([r[0] for r in rows]).decode()
+        With fixed columns (the same value in every row: a column the file lacks, one owner,
+        one sensitivity), a first statement compares those in SQL and reads back only the
+        others; when every row is met and equal, `rows` itself is returned. It is each value
+        made a Python object that costs, ~30 ms per column and 300,000 rows: the writer's
+        part of a re-import of that many rows went 0.67 -> 0.47 s (with the CROSS JOIN, which
+        spares the sort an ORDER BY took). `IS` compares as storing would: the column's
+        affinity applies to the value, as to the value stored."""
+        keys = orjson.dumps(rows.column(0)).decode()
         table = self.table.name
-        if constant:
-            varying = [k for k in range(len(self.row_columns)) if k not in constant]
-            where = " AND ".join(f't."{self.row_columns[k]}" IS ?' for k in constant)
+        if rows.fixed:
+            where = " AND ".join(f't."{self.row_columns[k]}" IS ?' for k, _ in rows.fixed)
             got = cur.execute(
-                f"SELECT {_picked(self.row_columns, varying)} FROM json_each(?) AS j "
+                f"SELECT {_picked(self.row_columns, rows.varying)} FROM json_each(?) AS j "
                 f'CROSS JOIN "{table}" AS t ON t.source_key = j.value WHERE {where}',
-                (keys, *(rows[0][k] for k in constant)),
+                (keys, *(value for _, value in rows.fixed)),
             ).fetchall()
-            if len(got) == len(rows):
-                pick = itemgetter(*varying)
-                mine = list(map(pick, rows)) if len(varying) > 1 else [(pick(r),) for r in rows]
-                if got == mine:
-                    return rows
+            if len(got) == rows.n and got == rows.varying_rows():
+                return rows
         return cur.execute(
             f"SELECT {_picked(self.row_columns, range(len(self.row_columns)))} "
             f'FROM json_each(?) AS j CROSS JOIN "{table}" AS t ON t.source_key = j.value',
             (keys,),
         ).fetchall()
 
-    def _insert_sqlite(self, cur, rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
-        n = len(rows)
+    def _insert_sqlite(self, cur, rows: Packed) -> tuple[np.ndarray, np.ndarray]:
+        n = rows.n
         ids = self._allocate(n)
-        idl = ids.tolist()
-        done = _multirow(cur, self._insert_sql, [idl, *zip(*rows, strict=True)])
+        first = int(ids[0])
+        done = _multirow(cur, self._insert_sql, rows, first_id=first)
         stored = np.full(n, done > 0)
         if 0 < done < n:  # some keys were stored already: which rows went in?
             present = {
                 r[0]
                 for r in cur.execute(
                     f'SELECT id FROM "{self.table.name}" WHERE id BETWEEN ? AND ?',
-                    (idl[0], idl[-1]),
+                    (first, first + n - 1),
                 )
             }
-            stored = np.fromiter((i in present for i in idl), dtype=bool, count=n)
+            stored = np.fromiter((i in present for i in ids.tolist()), dtype=bool, count=n)
         ids[~stored] = -1
         return stored, ids
 
@@ -580,7 +652,7 @@ class Sink:
             return f"INSERT INTO assignments (layer, place_id, round_id, record_id) VALUES {values}"
 
         columns = (links["place_id"], links["round_id"], links["record_id"])
-        _multirow(cur, sql, [c.tolist() for c in columns])
+        _multirow(cur, sql, Packed.of_columns([c.tolist() for c in columns]))
 
     def _same_sql(self) -> str:
         """PostgreSQL: a staged row `s` equals its stored row `t`, column for column."""
@@ -590,7 +662,7 @@ class Sink:
             f"({', '.join('t.' + c for c in cols)})"
         )
 
-    def unchanged(self, again: list[int], rows: list[tuple]) -> np.ndarray:
+    def unchanged(self, again: list[int], rows: list[tuple] | Packed) -> np.ndarray:
         """Which of the rows `again` (positions in `rows`, whose keys were stored already)
         equal their stored row, column for column as stored: a re-import. Any difference,
         even of form, is left to the caller's comparison, which decides; this only spares it
@@ -618,6 +690,7 @@ class Sink:
             return np.fromiter((j in same for j in again), dtype=bool, count=len(again))
         if self._all_same and len(again) == len(rows):  # `_stored_rows` compared them all
             return np.ones(len(again), dtype=bool)
+        rows = _tuples(rows)
         stored = self._known  # read before the insert (`insert`), for most of `again`
         keys = [rows[j][0] for j in again if rows[j][0] not in stored]
         for start in range(0, len(keys), _KEY_BATCH):
@@ -633,7 +706,7 @@ class Sink:
         )
 
 
-def _count(rows: list[tuple] | None, arrow: pa.Table | None) -> int:
+def _count(rows: list[tuple] | Packed | None, arrow: pa.Table | None) -> int:
     """How many rows a chunk has: its row tuples, or its Arrow columns in their stead."""
     return len(rows) if rows is not None else arrow.num_rows
 
@@ -652,59 +725,69 @@ def _links(layer: str, record_ids, place_ids, round_ids) -> dict[str, Any]:
 
 def _one_value(column) -> bool:
     """Whether a column holds one value throughout, of one type: 1, 1.0 and True are equal in
-    Python but are not stored alike in a text column."""
+    Python but are not stored alike in a text column. A NaN, unequal to itself, never does. A
+    column whose ends differ is passed over at once; the others are counted in C (a column the
+    file lacks is one object repeated)."""
     first = column[0]
-    if column.count(first) != len(column):
+    if first != column[-1] or column.count(first) != len(column):
         return False
     return not isinstance(first, int | float) or len(set(map(type, column))) == 1
 
 
 def _values_sql(rows: int, cells: list[int | str], width: int, shared: tuple[int, ...]) -> str:
-    """`VALUES (...), (...)` of `rows` rows. A cell is SQL text or the index of one of `width`
-    columns; the columns in `shared` take parameters ?1.. once for the whole statement, the
-    others one parameter per row, row after row (`_multirow` binds them in that order)."""
+    """`VALUES (...), (...)` of `rows` rows. A cell is SQL text, `_ID` (the statement's first
+    id, then parameter ?1, plus the row's place in the statement) or the index of one of
+    `width` columns; the columns in `shared` take the next parameters once for the whole
+    statement, the others one parameter per row, row after row (`_multirow` binds them in
+    that order)."""
     varying = [k for k in range(width) if k not in shared]
     at = {k: j for j, k in enumerate(varying)}
-    s, m = len(shared), len(varying)
+    lead = 1 if _ID in cells else 0
+    s, m = lead + len(shared), len(varying)
     groups = []
     for r in range(rows):
         out = []
         for cell in cells:
             if isinstance(cell, str):
                 out.append(cell)
+            elif cell == _ID:
+                out.append(f"?1+{r}")
             elif cell in shared:
-                out.append(f"?{shared.index(cell) + 1}")
+                out.append(f"?{lead + shared.index(cell) + 1}")
             else:
                 out.append(f"?{s + r * m + at[cell] + 1}")
         groups.append("(" + ",".join(out) + ")")
     return ",".join(groups)
 
 
-def _multirow(cur, sql_for, columns: list) -> int:
-    """SQLite: insert the rows given as columns (sequences of equal length) in multi-row
-    statements of `_ROWS_PER_INSERT` rows (`sql_for(rows, shared)` makes one, see
-    `_values_sql`). A column that holds one value throughout, as an export's owner, sensitivity
-    or empty columns often do, is bound once per statement instead of once per row: binding is
-    most of the driver's share of an insert, and a None or bytes value is also looked up in
-    the adapter registry each time (farm-bench, 300,000 rows: user time 0.94x). Returns the
-    rows inserted."""
-    n = len(columns[0])
-    shared = tuple(k for k, col in enumerate(columns) if _one_value(col))
-    head = [columns[k][0] for k in shared]
-    varying = [col for k, col in enumerate(columns) if k not in shared]
-    m = len(varying)
-    flat = list(chain.from_iterable(zip(*varying, strict=True))) if m else []
+def _multirow(cur, sql_for, rows: Packed, first_id: int | None = None) -> int:
+    """SQLite: insert packed rows (`Packed`) in multi-row statements of `_ROWS_PER_INSERT` rows
+    (`sql_for(rows, shared)` makes one, see `_values_sql`). A column that holds one value
+    throughout, as an export's owner, sensitivity or empty columns often do, is bound once per
+    statement instead of once per row: binding is most of the driver's share of an insert,
+    and a None or bytes value is also looked up in the adapter registry each time (farm-bench,
+    300,000 rows: user time 0.94x). `first_id`: the first row's id, the others following it
+    (a statement binds its own first id, `_ID`). Returns the rows inserted."""
+    n, flat = rows.n, rows.flat
+    shared = tuple(k for k, _ in rows.fixed)
+    head = [value for _, value in rows.fixed]
+    m = len(rows.varying)
     per = _ROWS_PER_INSERT
+
+    def lead(start: int) -> list:
+        return head if first_id is None else [first_id + start, *head]
+
     full = (n // per) * per
     done = 0
     if full:
         step = per * m
         cur.executemany(
-            sql_for(per, shared), [head + flat[k * step : (k + 1) * step] for k in range(n // per)]
+            sql_for(per, shared),
+            [lead(k * per) + flat[k * step : (k + 1) * step] for k in range(n // per)],
         )
         done += cur.rowcount
     if full < n:
-        cur.execute(sql_for(n - full, shared), head + flat[full * m :])
+        cur.execute(sql_for(n - full, shared), lead(full) + flat[full * m :])
         done += cur.rowcount
     return done
 
