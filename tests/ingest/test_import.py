@@ -1005,6 +1005,48 @@ def test_a_sqlite_reimport_compares_the_columns_of_one_value_in_sql(
     assert {**after, "updated_at": None} == {**before, "updated_at": None}
 
 
+def test_a_bulk_import_numbers_its_rows_in_file_order_and_links_each_to_its_places(
+    sqlite_store, tmp_path, monkeypatch, places_geojson
+):
+    """SQLite: the reading process packs each chunk's rows (`Packed`) and each multi-row
+    statement binds only its first id, numbering its rows from it. Over many chunks, each
+    ending in a shorter statement, the ids follow the file's order without a gap, and each
+    crime's links to places are those the row-by-row path gives the same crime (a link to
+    the wrong id would show here)."""
+    store = sqlite_store
+    import_file(store, "places", places_geojson)
+    monkeypatch.setattr(columns, "BLOCK", 16 << 10)  # ~350 rows a chunk
+    n = 2345
+    path = _many_chunks(tmp_path / "crimes.csv", n)
+
+    def links() -> list:
+        on = (assignments.c.record_id == crimes.c.id) & (assignments.c.layer == "crimes")
+        query = select(crimes.c.source_key, assignments.c.place_id, assignments.c.round_id)
+        with store.read() as conn:
+            return sorted(conn.execute(query.join(assignments, on)).all())
+
+    monkeypatch.setattr(bulk, "ENABLED", False)
+    import_file(store, "crimes", path)
+    slow = links()
+    _empty_crimes(store)
+    monkeypatch.setattr(bulk, "ENABLED", True)
+    packed: list[int] = []  # rows per chunk inserted from packed rows
+    real = sink.Sink._insert_sqlite
+    monkeypatch.setattr(
+        sink.Sink,
+        "_insert_sqlite",
+        lambda self, cur, rows: packed.append(len(rows)) or real(self, cur, rows),
+    )
+    assert import_file(store, "crimes", path).summary.stored == n
+    assert len(packed) > 5 and sum(packed) == n and any(k % 100 for k in packed)
+    with store.read() as conn:
+        ids = conn.execute(select(crimes.c.id, crimes.c.source_id).order_by(crimes.c.id)).all()
+    first = ids[0][0]
+    assert [i for i, _ in ids] == list(range(first, first + n))
+    assert [k for _, k in ids] == [f"K{i}" for i in range(n)]
+    assert 500 < len(slow) < n and links() == slow  # some crimes in a place, not all
+
+
 @pytest.mark.parametrize("twice", [False, True], ids=["keys once", "a key twice in a chunk"])
 def test_a_chunk_met_again_whole_counts_its_duplicates_as_row_by_row(
     store, tmp_path, monkeypatch, places_geojson, twice
