@@ -507,6 +507,23 @@ def test_a_locked_import_sent_chunk_by_chunk_behind_the_reading_stores_as_row_by
         assert ids[-1] == 3000
 
 
+def test_a_postgis_chunk_whose_columns_arrow_refuses_goes_as_rows(
+    store, tmp_path, monkeypatch, places_geojson
+):
+    """When Arrow refuses a checked chunk's columns (`Sink.arrow_columns` gives None, e.g. a
+    value beyond the column's type), the chunk goes to the writer as row tuples, and the store
+    ends as the row-by-row path leaves it; neither the rows nor the columns go missing."""
+    if store.backend != "postgis":
+        pytest.skip("COPY data is PostgreSQL's")
+    import_file(store, "places", places_geojson)
+    monkeypatch.setattr(sink, "DEFER_INDEXES_FROM", 1)
+    monkeypatch.setattr(columns, "BLOCK", 16 << 10)  # ~350 rows a chunk
+    monkeypatch.setattr(sink.Sink, "arrow_columns", lambda self, values: None)
+    path = _many_chunks(tmp_path / "many.csv", 1200)
+    summary, _, (stored, _) = _compare_paths(store, path, monkeypatch)
+    assert summary.stored == len(stored) == 1200
+
+
 @pytest.mark.parametrize("forked", [False, True], ids=["one process", "read by a second"])
 @pytest.mark.parametrize("dirty", [False, True], ids=["every row checked by column", "one built"])
 def test_postgis_chunks_go_to_the_writer_as_arrow_columns_and_store_as_row_by_row(

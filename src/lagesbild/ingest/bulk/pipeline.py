@@ -282,7 +282,8 @@ def _prepare(ctx, spec, sink: Sink, index, cols: Columns, locate: bool = True) -
     arrow = sink.arrow_columns(values) if sink.pg and every else None
     rows: list[tuple] | Packed | None = None
     tuples: list[tuple] = []
-    if not every:  # some rows are built one by one below
+    if not every or (sink.pg and arrow is None):  # rows built one by one below, or Arrow
+        # refused a column (`arrow_columns`): the rows go as tuples
         rows = tuples = list(zip(*(values[c] for c in sink.row_columns), strict=True))
     elif not sink.pg:  # SQLite: packed for the insert here, in the reading process
         rows = sink.packed(values)
