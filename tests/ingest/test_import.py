@@ -640,6 +640,39 @@ def _observations(path, n: int, changed_at: int | None = None, new: bool = False
     return path
 
 
+def test_a_count_beyond_the_column_is_a_rejected_row_on_both_paths(store, tmp_path, monkeypatch):
+    """A count of three thousand million does not fit PostgreSQL's integer column: that row
+    is rejected with the field and the bound, the others stored, on the column-wise path as
+    on the row-by-row one (it was the server's error for the whole import on PostgreSQL)."""
+    from lagesbild.store.schema import observations
+
+    lines = ["id,occurred_at,category,lat,lon,count"]
+    lines += [f"O{i},2023-05-01 10:{i:02d},drug_use,59.3326,18.0649,{i}" for i in range(30)]
+    lines[6] = lines[6].replace(",5", ",3000000000")
+    path = tmp_path / "counts.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    def run():
+        summary = import_file(store, "observations", path).summary
+        with store.read() as conn:
+            query = select(observations.c.source_id, observations.c.count)
+            rows = conn.execute(query.order_by(observations.c.count)).all()
+        with store.write() as conn:
+            conn.execute(assignments.delete())
+            conn.execute(observations.delete())
+        return summary.stored, [(r.line, r.reason) for r in summary.rejected], rows
+
+    monkeypatch.setattr(bulk, "ENABLED", False)
+    slow = run()
+    monkeypatch.setattr(bulk, "ENABLED", True)
+    fast = run()
+    assert fast == slow
+    stored, rejects, rows = fast
+    assert stored == 29 and rows == [(f"O{i}", i) for i in range(30) if i != 5]
+    assert [line for line, _ in rejects] == [7]
+    assert "count" in rejects[0][1] and "2147483647" in rejects[0][1]
+
+
 @pytest.mark.parametrize("locked", [True, False], ids=["straight", "staged"])
 def test_observations_first_and_again_store_as_row_by_row(
     store, tmp_path, monkeypatch, places_geojson, locked

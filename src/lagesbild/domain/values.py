@@ -12,6 +12,10 @@ from lagesbild.errors import ValidationError
 
 # The largest whole number the stores keep (SQLite INTEGER, PostgreSQL bigint)
 MAX_INT = 2**63 - 1
+# The largest an Integer column keeps on both stores (PostgreSQL's integer is 4 bytes): the
+# bound of a whole number read from a file (counts, years, headcounts), so that a value beyond
+# it is a rejected row, not the server's error for the whole import
+MAX_COLUMN_INT = 2**31 - 1
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Swedish clock times use a dot (kl. 22.15) and often a one-digit hour (9.05, 9:05)
@@ -83,7 +87,9 @@ def as_id(text: str) -> int | None:
     return value if value <= MAX_INT else None
 
 
-def parse_int(value: object, field: str, minimum: int | None = None) -> int | None:
+def parse_int(
+    value: object, field: str, minimum: int | None = None, maximum: int = MAX_COLUMN_INT
+) -> int | None:
     number = parse_float(value, field)
     if number is None:
         return None
@@ -91,8 +97,8 @@ def parse_int(value: object, field: str, minimum: int | None = None) -> int | No
         raise ValidationError(field, f"{value!r} is not a whole number")
     if minimum is not None and number < minimum:
         raise ValidationError(field, f"{value!r} is below the minimum {minimum}")
-    if abs(number) > MAX_INT:  # the store could not keep it
-        raise ValidationError(field, f"{value!r} is too large")
+    if abs(number) > maximum:  # the store's column could not keep it
+        raise ValidationError(field, f"{value!r} is too large; expected at most {maximum}")
     return int(number)
 
 
