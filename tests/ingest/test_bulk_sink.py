@@ -108,6 +108,7 @@ def test_packed_rows_keep_each_value_and_fix_only_columns_of_one_value(column, f
     assert repr(got) == repr(rows)  # NaN compares unequal: the text shows each value
     assert packed.column(0) == columns[0]
     assert packed.varying_rows() == [tuple(r[k] for k in packed.varying) for r in rows]
+    assert packed.varying_rows(skip=1) == [tuple(r[k] for k in packed.varying[1:]) for r in rows]
     assert sink.Packed.of_rows(rows) == packed
 
 

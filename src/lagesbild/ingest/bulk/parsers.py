@@ -245,8 +245,11 @@ def instants(t: pa.Array, tz, pg: bool, required: bool) -> tuple[list[Any], np.n
         ok[pos[~valid]] = False
         keep = np.flatnonzero(valid)
         values = _utc_text(utc[keep], "+00" if pg else "")
-        for p, v in zip(pos[keep].tolist(), values, strict=True):
-            out[p] = v
+        if len(values) == n:  # every row of the form and valid, as usual: the list as it is
+            out = values
+        else:
+            for p, v in zip(pos[keep].tolist(), values, strict=True):
+                out[p] = v
     ok |= blank & (not required)
     return out, ok
 
