@@ -65,7 +65,9 @@ class Packed:
     flat: list
 
     @classmethod
-    def of_columns(cls, columns: list[list], always_varying: tuple[int, ...] = ()) -> Packed:
+    def of_columns(
+        cls, columns: list[list] | list[tuple], always_varying: tuple[int, ...] = ()
+    ) -> Packed:
         """Packed from equally long columns. A column is fixed when it holds one value of one
         type (1, 1.0 and True are equal in Python but not stored alike in a text column; a
         NaN never counts, as it equals nothing); those in `always_varying` never are."""
@@ -87,7 +89,7 @@ class Packed:
 
     @classmethod
     def of_rows(cls, rows: list[tuple], always_varying: tuple[int, ...] = (0,)) -> Packed:
-        return cls.of_columns([list(c) for c in zip(*rows, strict=True)], always_varying)
+        return cls.of_columns(list(zip(*rows, strict=True)), always_varying)
 
     def __len__(self) -> int:
         return self.n
