@@ -87,9 +87,7 @@ def as_id(text: str) -> int | None:
     return value if value <= MAX_INT else None
 
 
-def parse_int(
-    value: object, field: str, minimum: int | None = None, maximum: int = MAX_COLUMN_INT
-) -> int | None:
+def parse_int(value: object, field: str, minimum: int | None = None) -> int | None:
     number = parse_float(value, field)
     if number is None:
         return None
@@ -97,8 +95,8 @@ def parse_int(
         raise ValidationError(field, f"{value!r} is not a whole number")
     if minimum is not None and number < minimum:
         raise ValidationError(field, f"{value!r} is below the minimum {minimum}")
-    if abs(number) > maximum:  # the store's column could not keep it
-        raise ValidationError(field, f"{value!r} is too large; expected at most {maximum}")
+    if abs(number) > MAX_COLUMN_INT:  # the store's column could not keep it
+        raise ValidationError(field, f"{value!r} is too large; expected at most {MAX_COLUMN_INT}")
     return int(number)
 
 

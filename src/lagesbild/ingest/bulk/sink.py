@@ -9,7 +9,7 @@ import json
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
@@ -63,6 +63,8 @@ class Packed:
     fixed: tuple[tuple[int, Any], ...]
     varying: tuple[int, ...]
     flat: list
+    # `tuples`, made once: a chunk with a changed row asks for them up to three times
+    _whole: list[tuple] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of_columns(
@@ -89,6 +91,7 @@ class Packed:
 
     @classmethod
     def of_rows(cls, rows: list[tuple], always_varying: tuple[int, ...] = (0,)) -> Packed:
+        """Packed from row tuples of `Sink.row_columns` (the key first, never fixed)."""
         return cls.of_columns(list(zip(*rows, strict=True)), always_varying)
 
     def __len__(self) -> int:
@@ -111,13 +114,16 @@ class Packed:
 
     def tuples(self) -> list[tuple]:
         """The rows as tuples of every column, as the row-by-row comparisons take them."""
+        if self._whole is not None:
+            return self._whole
         width = len(self.varying) + len(self.fixed)
         columns: list[Any] = [None] * width
         for k, value in self.fixed:
             columns[k] = [value] * self.n
         for j, k in enumerate(self.varying):
             columns[k] = self.flat[j :: len(self.varying)]
-        return list(zip(*columns, strict=True))
+        self._whole = list(zip(*columns, strict=True))
+        return self._whole
 
 
 def _tuples(rows: list[tuple] | Packed) -> list[tuple]:
